@@ -1,0 +1,147 @@
+//! `nerve-studio bench`: how fast a big project opens and shows its first screen, and what
+//! it costs in memory. (Model speed joins `results` when the learning engine exists.)
+
+use super::Device;
+use super::progress::Progress;
+use crate::project::demo::{self, DemoOptions};
+use crate::project::thumbnails::{load_or_make, thumbnail_path};
+use crate::project::{Manifest, Project, parallel};
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::time::Instant;
+
+/// Thumbnails on the first screen of a 1400x900 window (7 columns by 5 rows).
+const FIRST_SCREEN: usize = 35;
+/// Distinct frames rendered; the big project reuses them through hard links.
+const DISTINCT_FRAMES: usize = 60;
+
+#[derive(serde::Serialize)]
+struct ProjectOpen {
+    images: usize,
+    open_ms: f64,
+    counts_ms: f64,
+    first_screen_thumbnails: usize,
+    thumbnails_cold_ms: f64,
+    thumbnails_cached_ms: f64,
+    open_to_first_screen_ms: f64,
+    rss_before_mb: f64,
+    rss_after_open_mb: f64,
+    project_memory_mb: f64,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    device: String,
+    results: Vec<serde_json::Value>,
+    project_open: ProjectOpen,
+}
+
+pub fn run(device: Device, json: bool, images: usize) -> Result<()> {
+    if device == Device::Gpu {
+        eprintln!("note: no GPU benchmarks exist yet; measuring on the CPU");
+    }
+    let dir = tempfile::tempdir().context("creating a temporary folder")?;
+    let project_dir = build_project(dir.path(), images)?;
+    let rss_before = rss_mb();
+    let open_ms = median(3, || {
+        let t = Instant::now();
+        drop(Project::open(&project_dir).expect("bench project opens"));
+        t.elapsed().as_secs_f64() * 1e3
+    });
+    let project = Project::open(&project_dir)?;
+    let rss_after = rss_mb();
+    let counts_ms = median(3, || {
+        let t = Instant::now();
+        std::hint::black_box(project.counts());
+        t.elapsed().as_secs_f64() * 1e3
+    });
+    let first: Vec<_> = project.images().iter().take(FIRST_SCREEN).collect();
+    let cache = project.cache_dir();
+    let load_first = || {
+        let t = Instant::now();
+        parallel::try_map(&first, |e| load_or_make(&project.image_path(e), &thumbnail_path(&cache, &e.stem)), &mut |_, _| {})
+            .expect("thumbnails load");
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let _ = std::fs::remove_dir_all(cache.join("thumbnails"));
+    let thumbnails_cold_ms = load_first();
+    let thumbnails_cached_ms = median(3, load_first);
+    let report = Report {
+        device: "cpu".into(),
+        results: Vec::new(),
+        project_open: ProjectOpen {
+            images,
+            open_ms,
+            counts_ms,
+            first_screen_thumbnails: first.len(),
+            thumbnails_cold_ms,
+            thumbnails_cached_ms,
+            open_to_first_screen_ms: open_ms + thumbnails_cold_ms,
+            rss_before_mb: rss_before,
+            rss_after_open_mb: rss_after,
+            project_memory_mb: rss_after - rss_before,
+        },
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let p = &report.project_open;
+        println!("Opening a project of {} images:", p.images);
+        println!("  open (scan, read every label, splits)  {:8.1} ms", p.open_ms);
+        println!("  counts by class / status / split       {:8.2} ms", p.counts_ms);
+        println!("  first screen: {} thumbnails, uncached {:8.1} ms", p.first_screen_thumbnails, p.thumbnails_cold_ms);
+        println!("  first screen: {} thumbnails, cached   {:8.1} ms", p.first_screen_thumbnails, p.thumbnails_cached_ms);
+        println!("  open to first screen (uncached)        {:8.1} ms", p.open_to_first_screen_ms);
+        println!("  memory of the open project             {:8.1} MB (resident {:.1} MB)", p.project_memory_mb, p.rss_after_open_mb);
+    }
+    Ok(())
+}
+
+/// A project of `images` images: a few distinct demo frames, each hard-linked many times with
+/// its own label, mask and split, as a lab's years of experiments would be.
+fn build_project(root: &Path, images: usize) -> Result<std::path::PathBuf> {
+    let mut bar = Progress::new();
+    let base = root.join("frames");
+    let opts = DemoOptions { images: DISTINCT_FRAMES.min(images.max(1)), ..Default::default() };
+    demo::generate(&base, &opts, &mut |d, t| bar.update("rendering frames", d, t))?;
+    let base_project = Project::open_read_only(&base)?;
+    let frames: Vec<_> = base_project.images().to_vec();
+    let big = root.join("big");
+    drop(Project::create(&big, Manifest::new("bench"))?);
+    let indices: Vec<usize> = (0..images).collect();
+    parallel::try_map(
+        &indices,
+        |&i| -> Result<()> {
+            let f = &frames[i % frames.len()];
+            let stem = format!("exp{:03}_{:05}", i / 200, i);
+            let link = |from: &Path, to: &Path| std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()));
+            link(&base_project.image_path(f), &big.join("images").join(format!("{stem}.jpg")))?;
+            if f.has_mask {
+                link(&base_project.mask_path(&f.stem), &big.join("masks").join(format!("{stem}.png")))?;
+            }
+            let mut label = f.label.clone();
+            label.experiment = Some(format!("exp{:03}", i / 200));
+            std::fs::write(big.join("labels").join(format!("{stem}.json")), serde_json::to_vec_pretty(&label)?)?;
+            Ok(())
+        },
+        &mut |d, t| bar.update("linking images", d, t),
+    )?;
+    bar.finish();
+    Project::open(&big)?.assign_splits()?;
+    Ok(big)
+}
+
+fn median(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+    let mut v: Vec<f64> = (0..runs).map(|_| f()).collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Resident memory of this process in MB (Linux; 0 elsewhere).
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}

@@ -1,0 +1,118 @@
+//! The headless commands: demo, info, import, export.
+
+use super::progress::Progress;
+use crate::project::demo::{self, DemoOptions};
+use crate::project::exchange::{self, ExportFormat, ImportFormat};
+use crate::project::{Counts, Problem, Project};
+use anyhow::Result;
+use std::path::Path;
+
+pub fn demo(dir: &Path, images: usize, seed: u64, (width, height): (u32, u32)) -> Result<()> {
+    let opts = DemoOptions { images, seed, width, height };
+    let mut bar = Progress::new();
+    let started = std::time::Instant::now();
+    demo::generate(dir, &opts, &mut |done, total| bar.update("generating frames", done, total))?;
+    bar.finish();
+    eprintln!("wrote {} demo images to {} in {:.1} s", images, dir.display(), started.elapsed().as_secs_f32());
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Info<'a> {
+    project: String,
+    name: &'a str,
+    #[serde(flatten)]
+    counts: Counts,
+    classes_order: &'a [String],
+    read_only: bool,
+    problems: Vec<Problem>,
+}
+
+pub fn info(path: &Path, json: bool) -> Result<()> {
+    let project = Project::open_read_only(path)?;
+    let counts = project.counts();
+    let problems = project.check();
+    if json {
+        let info = Info {
+            project: path.display().to_string(),
+            name: &project.manifest.name,
+            counts,
+            classes_order: &project.manifest.classes,
+            read_only: is_locked_elsewhere(path),
+            problems,
+        };
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
+    println!("Project {} ({})", project.manifest.name, path.display());
+    println!("{} images in {} experiments, {} masks", counts.images, counts.experiments, counts.masks);
+    let classes: Vec<String> = project
+        .manifest
+        .classes
+        .iter()
+        .map(|c| format!("{c} {}", counts.classes.get(c).copied().unwrap_or(0)))
+        .chain(std::iter::once(format!("no class {}", counts.no_class)))
+        .collect();
+    println!("  class:  {}", classes.join(" · "));
+    let status: Vec<String> = crate::project::Status::ALL
+        .iter()
+        .map(|s| format!("{s} {}", counts.status.get(s.name()).copied().unwrap_or(0)))
+        .collect();
+    println!("  status: {}", status.join(" · "));
+    let splits: Vec<String> = crate::project::Split::ALL
+        .iter()
+        .map(|s| format!("{s} {}", counts.splits.get(s.name()).copied().unwrap_or(0)))
+        .chain(std::iter::once(format!("unassigned {}", counts.unassigned)))
+        .collect();
+    println!("  split:  {}", splits.join(" · "));
+    if is_locked_elsewhere(path) {
+        println!("Being edited in another copy of Nerve Studio.");
+    }
+    if problems.is_empty() {
+        println!("No problems found.");
+    } else {
+        println!("{} problems:", problems.len());
+        for p in &problems {
+            println!("  {}: {}", p.file, p.problem);
+        }
+    }
+    Ok(())
+}
+
+fn is_locked_elsewhere(path: &Path) -> bool {
+    crate::project::lock::current_holder(path).is_some()
+}
+
+pub fn import(format: ImportFormat, src: &Path, project: &Path, json: bool) -> Result<()> {
+    let mut bar = Progress::new();
+    let report = exchange::import(format, src, project, &mut |stage, done, total| bar.update(stage, done, total))?;
+    bar.finish();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("Imported {} images ({} with masks) into {}", report.images, report.masks, project.display());
+        for (class, n) in &report.classes {
+            println!("  {class}: {n}");
+        }
+        for note in &report.notes {
+            println!("note: {note}");
+        }
+    }
+    Ok(())
+}
+
+pub fn export(format: ExportFormat, project_path: &Path, dest: &Path, json: bool) -> Result<()> {
+    let project = Project::open_read_only(project_path)?;
+    let mut bar = Progress::new();
+    let report = exchange::export(&project, format, dest, &mut |stage, done, total| bar.update(stage, done, total))?;
+    bar.finish();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("Exported {} images and {} masks to {}", report.images, report.masks, dest.display());
+        for note in &report.notes {
+            println!("note: {note}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Progress for long commands: a bar on a terminal, plain lines otherwise (logs, CI, pipes).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    stage: String,
+    last_line: std::time::Instant,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new(0);
+            b.set_style(
+                ProgressStyle::with_template("{msg:>22} [{bar:40}] {pos}/{len} ({eta} left)")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b
+        });
+        Progress { bar, stage: String::new(), last_line: std::time::Instant::now() }
+    }
+
+    pub fn update(&mut self, stage: &str, done: usize, total: usize) {
+        match &self.bar {
+            Some(bar) => {
+                if self.stage != stage {
+                    bar.set_message(stage.to_string());
+                    bar.set_length(total as u64);
+                    bar.reset_eta();
+                }
+                bar.set_position(done as u64);
+            }
+            None => {
+                let now = std::time::Instant::now();
+                if self.stage != stage || done == total || now.duration_since(self.last_line).as_secs_f32() > 2.0 {
+                    eprintln!("{stage}: {done}/{total}");
+                    self.last_line = now;
+                }
+            }
+        }
+        if self.stage != stage {
+            self.stage = stage.to_string();
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
+}

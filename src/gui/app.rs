@@ -1,0 +1,270 @@
+//! The application: which project is open, routing to the screen, and the background jobs
+//! (opening, demo generation, import, thumbnails) whose events come back as messages.
+
+use super::background::{Handover, spawn};
+use super::recent::Recent;
+use super::screens::browse::{self, Browse};
+use super::screens::welcome;
+use super::thumbnails::{Loaded, Request, ThumbnailLoader};
+use super::Launch;
+use crate::project::demo::{self, DemoOptions};
+use crate::project::exchange::{self, ImportFormat};
+use crate::project::{Access, Project};
+use iced::widget::{button, column, container, row, text};
+use iced::{Alignment, Element, Length, Subscription, Task, Theme};
+use std::path::{Path, PathBuf};
+
+/// Where the default project lives when nothing was opened before.
+pub const DEMO_PROJECT: &str = "projects/demo";
+
+pub enum State {
+    /// A background job is opening, generating or importing; `progress` when it says.
+    Busy { title: String, detail: String, progress: Option<(usize, usize)> },
+    Failed { path: PathBuf, error: String },
+    Ready { project: Box<Project>, browse: Browse, loader: ThumbnailLoader },
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Job(u64, JobEvent),
+    Browse(browse::Message),
+    Thumbnail(u64, Loaded),
+    OpenDialog,
+    Open(Option<PathBuf>),
+    ImportDialog(ImportFormat),
+    Import(ImportFormat, Option<PathBuf>),
+    DismissNotice,
+}
+
+/// Events of the background job that opens (or first makes) a project.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    Progress(String, usize, usize),
+    Opened(Handover<Project>),
+    Failed(PathBuf, String),
+    /// A finished import: what to tell the user.
+    Notice(String),
+}
+
+pub struct App {
+    pub state: State,
+    /// Events of older jobs are dropped (a generation counter).
+    generation: u64,
+    select: Option<String>,
+    notice: Option<String>,
+    recent: Vec<PathBuf>,
+}
+
+impl App {
+    pub fn new(launch: Launch) -> (App, Task<Message>) {
+        let recent = Recent::load();
+        let path = launch
+            .project
+            .or_else(|| recent.last().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from(DEMO_PROJECT));
+        let mut app = App {
+            state: State::Busy { title: "Opening".into(), detail: path.display().to_string(), progress: None },
+            generation: 0,
+            select: launch.image,
+            notice: None,
+            recent: recent.projects,
+        };
+        let task = app.open(path);
+        (app, task)
+    }
+
+    /// Opens `path` in the background (generating the demo first when it is the missing default).
+    pub fn open(&mut self, path: PathBuf) -> Task<Message> {
+        self.generation += 1;
+        let generation = self.generation;
+        self.state = State::Busy { title: "Opening project".into(), detail: path.display().to_string(), progress: None };
+        let make_demo = !path.exists() && path == Path::new(DEMO_PROJECT);
+        let stream = spawn("open-project", move |send| {
+            if make_demo {
+                let mut report = |done, total| send(JobEvent::Progress("Generating the demo project".into(), done, total));
+                if let Err(e) = demo::generate(&path, &DemoOptions::default(), &mut report) {
+                    return send(JobEvent::Failed(path, e.to_string()));
+                }
+            }
+            send(match Project::open(&path) {
+                Ok(p) => JobEvent::Opened(Handover::new(p)),
+                Err(e) => JobEvent::Failed(path, e.to_string()),
+            });
+        });
+        Task::run(stream, move |e| Message::Job(generation, e))
+    }
+
+    fn import(&mut self, format: ImportFormat, src: PathBuf) -> Task<Message> {
+        let State::Ready { project, .. } = std::mem::replace(&mut self.state, State::Busy { title: "Importing".into(), detail: src.display().to_string(), progress: None }) else {
+            return Task::none();
+        };
+        let dest = project.root().to_path_buf();
+        // The import takes the project's lock itself: release ours first.
+        drop(project);
+        self.generation += 1;
+        let generation = self.generation;
+        let stream = spawn("import", move |send| {
+            let mut report = |stage: &str, done, total| send(JobEvent::Progress(format!("Importing: {stage}"), done, total));
+            let notice = match exchange::import(format, &src, &dest, &mut report) {
+                Ok(r) => format!("Imported {} images ({} with masks) from {}", r.images, r.masks, src.display()),
+                Err(e) => format!("Nothing was imported: {e}"),
+            };
+            send(JobEvent::Notice(notice));
+            send(match Project::open(&dest) {
+                Ok(p) => JobEvent::Opened(Handover::new(p)),
+                Err(e) => JobEvent::Failed(dest, e.to_string()),
+            });
+        });
+        Task::run(stream, move |e| Message::Job(generation, e))
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Job(g, _) | Message::Thumbnail(g, _) if g != self.generation => Task::none(),
+            Message::Job(_, JobEvent::Progress(title, done, total)) => {
+                if let State::Busy { title: t, progress, .. } = &mut self.state {
+                    *t = title;
+                    *progress = Some((done, total));
+                }
+                Task::none()
+            }
+            Message::Job(_, JobEvent::Notice(n)) => {
+                self.notice = Some(n);
+                Task::none()
+            }
+            Message::Job(_, JobEvent::Failed(path, error)) => {
+                self.state = State::Failed { path, error };
+                Task::none()
+            }
+            Message::Job(_, JobEvent::Opened(handover)) => match handover.take() {
+                Some(project) => self.show(project),
+                None => Task::none(),
+            },
+            Message::Browse(m) => {
+                let State::Ready { project, browse, loader } = &mut self.state else { return Task::none() };
+                let action = browse.update(m, project);
+                perform(action, project, loader);
+                Task::none()
+            }
+            Message::Thumbnail(_, loaded) => {
+                if let State::Ready { browse, .. } = &mut self.state {
+                    browse.thumbnail_loaded(loaded.stem, loaded.pixels);
+                }
+                Task::none()
+            }
+            Message::OpenDialog => Task::perform(
+                async { rfd::AsyncFileDialog::new().set_title("Open a Nerve Studio project").pick_folder().await.map(|h| h.path().to_path_buf()) },
+                Message::Open,
+            ),
+            Message::Open(Some(path)) => {
+                self.state = State::Busy { title: "Opening project".into(), detail: path.display().to_string(), progress: None };
+                self.select = None;
+                self.open(path)
+            }
+            Message::ImportDialog(format) => Task::perform(
+                async move {
+                    let title = match format {
+                        ImportFormat::Folders => "Choose the folder with class (or split/class) folders",
+                        ImportFormat::Supervisely => "Choose the Supervisely project (the folder with meta.json)",
+                        ImportFormat::Voc => "Choose the VOC dataset (the folder with JPEGImages)",
+                    };
+                    rfd::AsyncFileDialog::new().set_title(title).pick_folder().await.map(|h| h.path().to_path_buf())
+                },
+                move |src| Message::Import(format, src),
+            ),
+            Message::Import(format, Some(src)) => self.import(format, src),
+            Message::Open(None) | Message::Import(_, None) => Task::none(),
+            Message::DismissNotice => {
+                self.notice = None;
+                Task::none()
+            }
+        }
+    }
+
+    /// A project finished opening: show Browse and start loading its first thumbnails.
+    fn show(&mut self, project: Project) -> Task<Message> {
+        Recent::remember(project.root());
+        self.recent = Recent::load().projects;
+        if let Access::ReadOnly { held_by } = project.access() {
+            self.notice = Some(format!("Opened read-only: {held_by} is editing this project. Close that copy to edit here."));
+        }
+        let (loader, results) = ThumbnailLoader::new(project.cache_dir());
+        let (browse, action, scroll) = Browse::new(&project, self.select.take());
+        perform(action, &project, &loader);
+        self.state = State::Ready { project: Box::new(project), browse, loader };
+        let generation = self.generation;
+        Task::batch([Task::run(results, move |l| Message::Thumbnail(generation, l)), scroll.map(Message::Browse)])
+    }
+
+    pub fn title(&self) -> String {
+        match &self.state {
+            State::Ready { project, .. } if project.is_read_only() => format!("Nerve Studio — {} (read-only)", project.manifest.name),
+            State::Ready { project, .. } => format!("Nerve Studio — {}", project.manifest.name),
+            _ => "Nerve Studio".into(),
+        }
+    }
+
+    pub fn theme(&self) -> Theme {
+        Theme::Dark
+    }
+
+    pub fn subscription(&self) -> Subscription<Message> {
+        Subscription::none()
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        let body: Element<'_, Message> = match &self.state {
+            State::Busy { title, detail, progress } => welcome::busy(title.clone(), detail.clone(), *progress),
+            State::Failed { path, error } => welcome::failed(path, error, &self.recent, Message::OpenDialog, |p| Message::Open(Some(p))),
+            State::Ready { project, browse, .. } => browse.view(project).map(Message::Browse),
+        };
+        let mut page = column![self.toolbar()].spacing(8).padding(8);
+        if let Some(n) = &self.notice {
+            page = page.push(
+                container(row![text(n).size(14).width(Length::Fill), button(text("Dismiss").size(13)).style(button::secondary).on_press(Message::DismissNotice)].align_y(Alignment::Center).spacing(10))
+                    .padding([6, 10])
+                    .style(container::warning),
+            );
+        }
+        page.push(body).into()
+    }
+
+    fn toolbar(&self) -> Element<'_, Message> {
+        let (name, path, read_only) = match &self.state {
+            State::Ready { project, .. } => (project.manifest.name.clone(), project.root().display().to_string(), project.is_read_only()),
+            _ => ("Nerve Studio".into(), String::new(), false),
+        };
+        let ready = matches!(self.state, State::Ready { .. });
+        let import = |label: &'static str, f: ImportFormat| {
+            button(text(label).size(13)).style(button::secondary).on_press_maybe((ready && !read_only).then_some(Message::ImportDialog(f)))
+        };
+        let mut title = row![text(name).size(20)].spacing(10).align_y(Alignment::Center);
+        if read_only {
+            title = title.push(super::style::chip("read-only", iced::Color::from_rgb8(0xF0, 0xAD, 0x4E)));
+        }
+        title = title.push(text(path).size(12).style(super::style::muted));
+        row![
+            title.width(Length::Fill),
+            button(text("Open project…").size(13)).on_press(Message::OpenDialog),
+            import("Import class folders…", ImportFormat::Folders),
+            import("Import Supervisely…", ImportFormat::Supervisely),
+            import("Import VOC…", ImportFormat::Voc),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center)
+        .into()
+    }
+}
+
+/// Carries out a screen's wish.
+fn perform(action: browse::Action, project: &Project, loader: &ThumbnailLoader) {
+    match action {
+        browse::Action::None => {}
+        browse::Action::WantThumbnails(stems) => loader.want(
+            stems
+                .into_iter()
+                .filter_map(|s| project.get(&s).map(|e| Request { image: project.image_path(e), stem: s }))
+                .collect(),
+        ),
+    }
+}

@@ -1,0 +1,30 @@
+//! The window (iced 0.14). A thin shell over `project`: every file and decode runs elsewhere.
+
+mod app;
+pub mod background;
+pub mod recent;
+pub mod screens;
+pub mod style;
+pub mod thumbnails;
+
+pub use app::{App, Message, State};
+use std::path::PathBuf;
+
+/// What the window opens on.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// A project folder; `None` means the last project, else `projects/demo` (made if missing).
+    pub project: Option<PathBuf>,
+    /// An image to select.
+    pub image: Option<String>,
+}
+
+pub fn run(launch: Launch) -> anyhow::Result<()> {
+    iced::application(move || App::new(launch.clone()), App::update, App::view)
+        .title(App::title)
+        .subscription(App::subscription)
+        .theme(App::theme)
+        .window_size((1400.0, 900.0))
+        .run()
+        .map_err(|e| anyhow::anyhow!("the window could not start: {e}"))
+}

@@ -1,0 +1,42 @@
+//! Colours and small styled pieces shared by the screens.
+
+use iced::widget::{container, text};
+use iced::{Background, Border, Color, Element, Theme};
+
+/// The colour that marks a class everywhere (thumbnail chips, filters, plots later).
+pub fn class_color(class: Option<&str>) -> Color {
+    match class.map(crate::project::manifest::class_key).as_deref() {
+        Some("nerve") => Color::from_rgb8(0xE8, 0xC5, 0x47),
+        Some("opening wound") => Color::from_rgb8(0xE0, 0x6C, 0x5F),
+        Some("tendon") => Color::from_rgb8(0x7F, 0xB3, 0xD5),
+        Some(_) => Color::from_rgb8(0xB0, 0x9C, 0xD8),
+        None => Color::from_rgb8(0x80, 0x80, 0x80),
+    }
+}
+
+/// A small rounded label with a coloured background.
+pub fn chip<'a, M: 'a>(label: impl text::IntoFragment<'a>, color: Color) -> Element<'a, M> {
+    container(text(label).size(11).color(Color::from_rgb8(0x1A, 0x1A, 0x1A)))
+        .padding([1, 6])
+        .style(move |_: &Theme| container::Style {
+            background: Some(Background::Color(color)),
+            border: Border { radius: 8.0.into(), ..Border::default() },
+            ..container::Style::default()
+        })
+        .into()
+}
+
+/// A panel: a slightly lighter box with rounded corners.
+pub fn panel(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style {
+        background: Some(Background::Color(p.background.weak.color)),
+        border: Border { radius: 6.0.into(), ..Border::default() },
+        ..container::Style::default()
+    }
+}
+
+/// A muted secondary line of text.
+pub fn muted(theme: &Theme) -> text::Style {
+    text::Style { color: Some(theme.extended_palette().background.strong.text.scale_alpha(0.7)) }
+}

@@ -1,0 +1,86 @@
+//! Loads thumbnails on worker threads, newest request first, so the grid stays smooth while
+//! they arrive and scrolling past a page never waits for the page before it.
+
+use crate::project::thumbnails::{load_or_make, thumbnail_path};
+use iced::futures::channel::mpsc;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+
+pub struct Request {
+    pub stem: String,
+    pub image: PathBuf,
+}
+
+/// A loaded thumbnail: RGBA pixels, or why the image could not be read.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub stem: String,
+    pub pixels: Result<(u32, u32, Arc<Vec<u8>>), String>,
+}
+
+struct Queue {
+    wanted: Vec<Request>,
+    closed: bool,
+}
+
+/// Dropping the loader stops its workers once their current image is done.
+pub struct ThumbnailLoader {
+    shared: Arc<(Mutex<Queue>, Condvar)>,
+}
+
+impl ThumbnailLoader {
+    pub fn new(cache_dir: PathBuf) -> (ThumbnailLoader, mpsc::UnboundedReceiver<Loaded>) {
+        let shared = Arc::new((Mutex::new(Queue { wanted: Vec::new(), closed: false }), Condvar::new()));
+        let (tx, rx) = mpsc::unbounded();
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+        for i in 0..workers {
+            let (shared, tx, cache_dir) = (shared.clone(), tx.clone(), cache_dir.clone());
+            let _ = std::thread::Builder::new().name(format!("thumbnails-{i}")).spawn(move || {
+                while let Some(req) = next_request(&shared) {
+                    let pixels = load_or_make(&req.image, &thumbnail_path(&cache_dir, &req.stem))
+                        .map(|img| (img.width(), img.height(), Arc::new(img.into_raw())));
+                    if tx.unbounded_send(Loaded { stem: req.stem, pixels }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        (ThumbnailLoader { shared }, rx)
+    }
+
+    /// Replaces what is waiting with `requests` (first shown first); images already being
+    /// decoded finish.
+    pub fn want(&self, mut requests: Vec<Request>) {
+        let (lock, cv) = &*self.shared;
+        if let Ok(mut q) = lock.lock() {
+            requests.reverse();
+            q.wanted = requests;
+            cv.notify_all();
+        }
+    }
+}
+
+fn next_request(shared: &(Mutex<Queue>, Condvar)) -> Option<Request> {
+    let (lock, cv) = shared;
+    let mut q = lock.lock().ok()?;
+    loop {
+        if q.closed {
+            return None;
+        }
+        if let Some(r) = q.wanted.pop() {
+            return Some(r);
+        }
+        q = cv.wait(q).ok()?;
+    }
+}
+
+impl Drop for ThumbnailLoader {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.shared;
+        if let Ok(mut q) = lock.lock() {
+            q.closed = true;
+            q.wanted.clear();
+        }
+        cv.notify_all();
+    }
+}

@@ -1,0 +1,16 @@
+use clap::Parser;
+use nerve_studio::cli::{Cli, Command, run};
+use nerve_studio::gui;
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => gui::run(gui::Launch::default()),
+        Some(Command::Open { project, image, .. }) => gui::run(gui::Launch { project: Some(project), image }),
+        Some(command) => run(command),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
