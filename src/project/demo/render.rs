@@ -51,7 +51,7 @@ impl Scene {
         let x_min = 0.3 * w;
         let nerve_count = if r.chance(0.3) { 2 } else { 1 };
         let nerves = (0..nerve_count)
-            .map(|_| (Curve::across(&mut r, w, h, x_min), r.range(5.0, 12.0) * s, r.range(0.45, 0.95)))
+            .map(|_| (Curve::across(&mut r, w, h, x_min), r.range(6.0, 17.0) * s, r.range(0.35, 0.85)))
             .collect();
         Scene {
             tex: Noise::new(r.next_u64()),
@@ -82,18 +82,21 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
     let mut fine_at: Vec<f32> = Vec::with_capacity(n);
 
     // Tissue: texture, fat, vessels.
-    let fat_color = [0.86, 0.66, 0.40];
+    let fat_color = [0.84, 0.68, 0.48];
     for y in 0..height {
         for x in 0..width {
             let (u, v) = (x as f32 - dx, y as f32 - dy);
             let n1 = scene.tex.fractal(u, v, 60.0 * s, 3);
             let n2 = scene.fine.fractal(u, v, 7.0 * s, 2);
-            let shade = 0.68 + 0.5 * n1 + 0.25 * (n2 - 0.5);
+            let shade = 0.55 + 0.75 * n1 + 0.25 * (n2 - 0.5);
             let mut c = [scene.base[0] * shade, scene.base[1] * (shade + 0.15 * (n2 - 0.5)), scene.base[2] * shade];
-            let fat = smoothstep(scene.fat_level, scene.fat_level + 0.08, scene.fine.fractal(u + 500.0, v - 300.0, 110.0 * s, 2));
-            c = mix(c, scale(fat_color, 0.85 + 0.3 * n2), fat * 0.75);
-            let ridge = 1.0 - (2.0 * scene.tex.at(u / (45.0 * s) + 31.0, v / (45.0 * s) - 7.0) - 1.0).abs();
-            c = mix(c, [0.33, 0.03, 0.05], smoothstep(0.93, 0.985, ridge) * 0.65);
+            let fat_noise = scene.fine.fractal(u + 500.0, v - 300.0, 110.0 * s, 3);
+            let fat = smoothstep(scene.fat_level, scene.fat_level + 0.14, fat_noise);
+            c = mix(c, scale(fat_color, 0.8 + 0.35 * n2), fat * 0.55);
+            // Vessels: thin dark ridges, only where a slower noise lets them be.
+            let ridge = 1.0 - (2.0 * scene.tex.fractal(u + 31.0 * s, v - 7.0 * s, 70.0 * s, 2) - 1.0).abs();
+            let region = smoothstep(0.5, 0.7, scene.fine.fractal(u + 200.0, v + 100.0, 160.0 * s, 1));
+            c = mix(c, [0.3, 0.02, 0.04], smoothstep(0.955, 0.99, ridge) * region * 0.7);
             px.push(c);
             fine_at.push(n2);
         }
@@ -110,7 +113,7 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
         Tissue::Nerve => {
             for &(curve, hw, strength) in &scene.nerves {
                 let curve = curve.shifted(dx, dy, 5.0 * s, &mut r);
-                draw_nerve(&mut px, &mut mask, &curve, hw, strength, width, height, &mut r);
+                draw_nerve(&mut px, &fine_at, &mut mask, &curve, hw, strength, width, height, &mut r);
             }
         }
     }
@@ -147,7 +150,7 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
 }
 
 #[allow(clippy::too_many_arguments)]
-fn draw_nerve(px: &mut [Rgb], mask: &mut Mask, curve: &Curve, hw0: f32, strength: f32, width: u32, height: u32, r: &mut Rng) {
+fn draw_nerve(px: &mut [Rgb], fine: &[f32], mask: &mut Mask, curve: &Curve, hw0: f32, strength: f32, width: u32, height: u32, r: &mut Rng) {
     let f = DistanceField::new(curve, width, height, hw0 * 1.4 + 2.0);
     let phase = r.range(0.0, 6.28);
     let waves = r.range(1.0, 3.0);
@@ -156,7 +159,7 @@ fn draw_nerve(px: &mut [Rgb], mask: &mut Mask, curve: &Curve, hw0: f32, strength
         let p = curve.point(r.range(0.3, 0.8));
         (p.0, p.1, hw0 * r.range(1.5, 4.0), hw0 * r.range(1.5, 3.0))
     });
-    let color = [0.96, 0.87, 0.68];
+    let color = [0.95, 0.84, 0.72];
     for y in 0..height {
         for x in 0..width {
             let k = y as usize * width as usize + x as usize;
@@ -178,7 +181,9 @@ fn draw_nerve(px: &mut [Rgb], mask: &mut Mask, curve: &Curve, hw0: f32, strength
             let rel = (d / hw).min(1.0);
             let body = (1.0 - rel * rel).sqrt();
             let sheen = 0.35 * (-((rel - 0.35) * (rel - 0.35)) / 0.02).exp();
-            let c = scale(color, 0.7 + 0.3 * body + sheen);
+            // Fascicles: faint bands along the nerve, and the tissue's grain showing through.
+            let fascicles = 0.06 * (rel * 9.0 + 2.0 * fine[k]).sin();
+            let c = scale(color, 0.62 + 0.3 * body + sheen + fascicles + 0.2 * (fine[k] - 0.5));
             let coverage = (hw - d + 0.5).clamp(0.0, 1.0);
             px[k] = mix(px[k], c, coverage * strength);
             if d < hw {
@@ -190,7 +195,7 @@ fn draw_nerve(px: &mut [Rgb], mask: &mut Mask, curve: &Curve, hw0: f32, strength
 
 fn draw_tendon(px: &mut [Rgb], fine: &[f32], curve: &Curve, hw: f32, width: u32, height: u32, s: f32) {
     let f = DistanceField::new(curve, width, height, hw + 3.0 * s);
-    let period = 5.0 * s;
+    let period = 6.0 * s;
     for (k, c) in px.iter_mut().enumerate() {
         let d = f.dist[k];
         if !d.is_finite() {
@@ -200,10 +205,11 @@ fn draw_tendon(px: &mut [Rgb], fine: &[f32], curve: &Curve, hw: f32, width: u32,
         if a <= 0.0 {
             continue;
         }
-        let fibre = 0.5 + 0.5 * (d / period * std::f32::consts::TAU + 3.0 * fine[k]).sin();
+        // Collagen fibres run along the tendon: stripes across it, wavy with the tissue grain.
+        let fibre = 0.5 + 0.5 * (d / period * std::f32::consts::TAU + 5.0 * fine[k] + 2.0 * f.along[k]).sin();
         let rel = d / hw;
-        let t = scale([0.93, 0.89, 0.83], 0.76 + 0.2 * fibre - 0.15 * rel * rel);
-        *c = mix(*c, t, a * 0.92);
+        let t = scale([0.95, 0.87, 0.85], 0.62 + 0.4 * fibre - 0.2 * rel * rel + 0.15 * (fine[k] - 0.5));
+        *c = mix(*c, t, a * 0.85);
     }
 }
 
