@@ -1,0 +1,8 @@
+//! All integration tests in one binary (each extra test binary is another long link).
+
+mod browse_ui;
+mod cli;
+mod demo;
+mod exchange;
+mod store;
+mod support;

@@ -1,0 +1,44 @@
+use nerve_studio::project::demo::{self, DemoOptions};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A small demo project (`images` frames of 192x108) in a fresh temporary folder.
+pub fn small_demo(images: usize, seed: u64) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let opts = DemoOptions { images, seed, width: 192, height: 108 };
+    demo::generate(&root, &opts, &mut |_, _| {}).unwrap();
+    (dir, root)
+}
+
+/// Every file under `root` (relative path -> bytes), skipping the lock and the cache.
+pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+        if rel == ".nerve-studio.lock" || rel.starts_with("cache") {
+            continue;
+        }
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            out.insert(rel, std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+/// Only the files of one folder of a project tree.
+pub fn folder(tree: &BTreeMap<String, Vec<u8>>, name: &str) -> BTreeMap<String, Vec<u8>> {
+    tree.iter().filter(|(k, _)| k.starts_with(&format!("{name}/"))).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+pub fn quiet() -> impl FnMut(&str, usize, usize) {
+    |_, _, _| {}
+}
