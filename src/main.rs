@@ -6,7 +6,10 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         None => gui::run(gui::Launch::default()),
-        Some(Command::Open { project, image, .. }) => gui::run(gui::Launch { project: Some(project), image }),
+        Some(Command::Open { project, image, .. }) => gui::run(gui::Launch {
+            project: Some(project),
+            image,
+        }),
         Some(command) => run(command),
     };
     if let Err(e) = result {

@@ -36,20 +36,22 @@ struct Report {
     project_open: ProjectOpen,
 }
 
-pub fn run(device: Device, json: bool, images: usize) -> Result<()> {
+pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Result<()> {
     if device == Device::Gpu {
         eprintln!("note: no GPU benchmarks exist yet; measuring on the CPU");
     }
     let dir = tempfile::tempdir().context("creating a temporary folder")?;
-    let project_dir = build_project(dir.path(), images)?;
+    let project_dir = build_project(keep.unwrap_or(dir.path()), images)?;
     let rss_before = rss_mb();
+    let project = Project::open(&project_dir)?;
+    let rss_after = rss_mb();
+    drop(project);
     let open_ms = median(3, || {
         let t = Instant::now();
         drop(Project::open(&project_dir).expect("bench project opens"));
         t.elapsed().as_secs_f64() * 1e3
     });
     let project = Project::open(&project_dir)?;
-    let rss_after = rss_mb();
     let counts_ms = median(3, || {
         let t = Instant::now();
         std::hint::black_box(project.counts());
@@ -59,8 +61,12 @@ pub fn run(device: Device, json: bool, images: usize) -> Result<()> {
     let cache = project.cache_dir();
     let load_first = || {
         let t = Instant::now();
-        parallel::try_map(&first, |e| load_or_make(&project.image_path(e), &thumbnail_path(&cache, &e.stem)), &mut |_, _| {})
-            .expect("thumbnails load");
+        parallel::try_map(
+            &first,
+            |e| load_or_make(&project.image_path(e), &thumbnail_path(&cache, &e.stem)),
+            &mut |_, _| {},
+        )
+        .expect("thumbnails load");
         t.elapsed().as_secs_f64() * 1e3
     };
     let _ = std::fs::remove_dir_all(cache.join("thumbnails"));
@@ -87,12 +93,30 @@ pub fn run(device: Device, json: bool, images: usize) -> Result<()> {
     } else {
         let p = &report.project_open;
         println!("Opening a project of {} images:", p.images);
-        println!("  open (scan, read every label, splits)  {:8.1} ms", p.open_ms);
-        println!("  counts by class / status / split       {:8.2} ms", p.counts_ms);
-        println!("  first screen: {} thumbnails, uncached {:8.1} ms", p.first_screen_thumbnails, p.thumbnails_cold_ms);
-        println!("  first screen: {} thumbnails, cached   {:8.1} ms", p.first_screen_thumbnails, p.thumbnails_cached_ms);
-        println!("  open to first screen (uncached)        {:8.1} ms", p.open_to_first_screen_ms);
-        println!("  memory of the open project             {:8.1} MB (resident {:.1} MB)", p.project_memory_mb, p.rss_after_open_mb);
+        println!(
+            "  open (scan, read every label, splits)  {:8.1} ms",
+            p.open_ms
+        );
+        println!(
+            "  counts by class / status / split       {:8.2} ms",
+            p.counts_ms
+        );
+        println!(
+            "  first screen: {} thumbnails, uncached {:8.1} ms",
+            p.first_screen_thumbnails, p.thumbnails_cold_ms
+        );
+        println!(
+            "  first screen: {} thumbnails, cached   {:8.1} ms",
+            p.first_screen_thumbnails, p.thumbnails_cached_ms
+        );
+        println!(
+            "  open to first screen (uncached)        {:8.1} ms",
+            p.open_to_first_screen_ms
+        );
+        println!(
+            "  memory of the open project             {:8.1} MB (resident {:.1} MB)",
+            p.project_memory_mb, p.rss_after_open_mb
+        );
     }
     Ok(())
 }
@@ -102,11 +126,16 @@ pub fn run(device: Device, json: bool, images: usize) -> Result<()> {
 fn build_project(root: &Path, images: usize) -> Result<std::path::PathBuf> {
     let mut bar = Progress::new();
     let base = root.join("frames");
-    let opts = DemoOptions { images: DISTINCT_FRAMES.min(images.max(1)), ..Default::default() };
-    demo::generate(&base, &opts, &mut |d, t| bar.update("rendering frames", d, t))?;
+    let opts = DemoOptions {
+        images: DISTINCT_FRAMES.min(images.max(1)),
+        ..Default::default()
+    };
+    demo::generate(&base, &opts, &mut |d, t| {
+        bar.update("rendering frames", d, t)
+    })?;
     let base_project = Project::open_read_only(&base)?;
     let frames: Vec<_> = base_project.images().to_vec();
-    let big = root.join("big");
+    let big = root.join(format!("bench-{images}"));
     drop(Project::create(&big, Manifest::new("bench"))?);
     let indices: Vec<usize> = (0..images).collect();
     parallel::try_map(
@@ -114,20 +143,32 @@ fn build_project(root: &Path, images: usize) -> Result<std::path::PathBuf> {
         |&i| -> Result<()> {
             let f = &frames[i % frames.len()];
             let stem = format!("exp{:03}_{:05}", i / 200, i);
-            let link = |from: &Path, to: &Path| std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()));
-            link(&base_project.image_path(f), &big.join("images").join(format!("{stem}.jpg")))?;
+            let link = |from: &Path, to: &Path| {
+                std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()))
+            };
+            link(
+                &base_project.image_path(f),
+                &big.join("images").join(format!("{stem}.jpg")),
+            )?;
             if f.has_mask {
-                link(&base_project.mask_path(&f.stem), &big.join("masks").join(format!("{stem}.png")))?;
+                link(
+                    &base_project.mask_path(&f.stem),
+                    &big.join("masks").join(format!("{stem}.png")),
+                )?;
             }
             let mut label = f.label.clone();
             label.experiment = Some(format!("exp{:03}", i / 200));
-            std::fs::write(big.join("labels").join(format!("{stem}.json")), serde_json::to_vec_pretty(&label)?)?;
+            std::fs::write(
+                big.join("labels").join(format!("{stem}.json")),
+                serde_json::to_vec_pretty(&label)?,
+            )?;
             Ok(())
         },
         &mut |d, t| bar.update("linking images", d, t),
     )?;
     bar.finish();
     Project::open(&big)?.assign_splits()?;
+    eprintln!("benchmark project: {}", big.display());
     Ok(big)
 }
 
@@ -141,7 +182,15 @@ fn median(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }

@@ -8,12 +8,24 @@ use anyhow::Result;
 use std::path::Path;
 
 pub fn demo(dir: &Path, images: usize, seed: u64, (width, height): (u32, u32)) -> Result<()> {
-    let opts = DemoOptions { images, seed, width, height };
+    let opts = DemoOptions {
+        images,
+        seed,
+        width,
+        height,
+    };
     let mut bar = Progress::new();
     let started = std::time::Instant::now();
-    demo::generate(dir, &opts, &mut |done, total| bar.update("generating frames", done, total))?;
+    demo::generate(dir, &opts, &mut |done, total| {
+        bar.update("generating frames", done, total)
+    })?;
     bar.finish();
-    eprintln!("wrote {} demo images to {} in {:.1} s", images, dir.display(), started.elapsed().as_secs_f32());
+    eprintln!(
+        "wrote {} demo images to {} in {:.1} s",
+        images,
+        dir.display(),
+        started.elapsed().as_secs_f32()
+    );
     Ok(())
 }
 
@@ -45,7 +57,10 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
         return Ok(());
     }
     println!("Project {} ({})", project.manifest.name, path.display());
-    println!("{} images in {} experiments, {} masks", counts.images, counts.experiments, counts.masks);
+    println!(
+        "{} images in {} experiments, {} masks",
+        counts.images, counts.experiments, counts.masks
+    );
     let classes: Vec<String> = project
         .manifest
         .classes
@@ -85,12 +100,19 @@ fn is_locked_elsewhere(path: &Path) -> bool {
 
 pub fn import(format: ImportFormat, src: &Path, project: &Path, json: bool) -> Result<()> {
     let mut bar = Progress::new();
-    let report = exchange::import(format, src, project, &mut |stage, done, total| bar.update(stage, done, total))?;
+    let report = exchange::import(format, src, project, &mut |stage, done, total| {
+        bar.update(stage, done, total)
+    })?;
     bar.finish();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("Imported {} images ({} with masks) into {}", report.images, report.masks, project.display());
+        println!(
+            "Imported {} images ({} with masks) into {}",
+            report.images,
+            report.masks,
+            project.display()
+        );
         for (class, n) in &report.classes {
             println!("  {class}: {n}");
         }
@@ -104,12 +126,19 @@ pub fn import(format: ImportFormat, src: &Path, project: &Path, json: bool) -> R
 pub fn export(format: ExportFormat, project_path: &Path, dest: &Path, json: bool) -> Result<()> {
     let project = Project::open_read_only(project_path)?;
     let mut bar = Progress::new();
-    let report = exchange::export(&project, format, dest, &mut |stage, done, total| bar.update(stage, done, total))?;
+    let report = exchange::export(&project, format, dest, &mut |stage, done, total| {
+        bar.update(stage, done, total)
+    })?;
     bar.finish();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("Exported {} images and {} masks to {}", report.images, report.masks, dest.display());
+        println!(
+            "Exported {} images and {} masks to {}",
+            report.images,
+            report.masks,
+            dest.display()
+        );
         for note in &report.notes {
             println!("note: {note}");
         }

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "nerve-studio", version, about = "Annotate, train and review nerve segmentation of surgical images")]
+#[command(
+    name = "nerve-studio",
+    version,
+    about = "Annotate, train and review nerve segmentation of surgical images"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -76,6 +80,9 @@ pub enum Command {
         /// Images in the generated project whose opening is timed
         #[arg(long, default_value_t = 10_000)]
         images: usize,
+        /// Keep the generated project in this folder (to open it in the window)
+        #[arg(long)]
+        keep: Option<PathBuf>,
     },
 }
 
@@ -87,7 +94,9 @@ pub enum Device {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once(['x', 'X']).ok_or("expected WIDTHxHEIGHT, e.g. 960x540")?;
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or("expected WIDTHxHEIGHT, e.g. 960x540")?;
     let p = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("`{v}`: {e}"));
     Ok((p(w)?, p(h)?))
 }
@@ -96,10 +105,30 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Open { .. } => unreachable!("the window is started by main"),
-        Command::Demo { dir, images, seed, size } => commands::demo(&dir, images, seed, size),
+        Command::Demo {
+            dir,
+            images,
+            seed,
+            size,
+        } => commands::demo(&dir, images, seed, size),
         Command::Info { project, json } => commands::info(&project, json),
-        Command::Import { format, src, project, json } => commands::import(format, &src, &project, json),
-        Command::Export { format, project, dest, json } => commands::export(format, &project, &dest, json),
-        Command::Bench { device, json, images } => bench::run(device, json, images),
+        Command::Import {
+            format,
+            src,
+            project,
+            json,
+        } => commands::import(format, &src, &project, json),
+        Command::Export {
+            format,
+            project,
+            dest,
+            json,
+        } => commands::export(format, &project, &dest, json),
+        Command::Bench {
+            device,
+            json,
+            images,
+            keep,
+        } => bench::run(device, json, images, keep.as_deref()),
     }
 }

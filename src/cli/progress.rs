@@ -20,7 +20,11 @@ impl Progress {
             );
             b
         });
-        Progress { bar, stage: String::new(), last_line: std::time::Instant::now() }
+        Progress {
+            bar,
+            stage: String::new(),
+            last_line: std::time::Instant::now(),
+        }
     }
 
     pub fn update(&mut self, stage: &str, done: usize, total: usize) {
@@ -35,7 +39,10 @@ impl Progress {
             }
             None => {
                 let now = std::time::Instant::now();
-                if self.stage != stage || done == total || now.duration_since(self.last_line).as_secs_f32() > 2.0 {
+                if self.stage != stage
+                    || done == total
+                    || now.duration_since(self.last_line).as_secs_f32() > 2.0
+                {
                     eprintln!("{stage}: {done}/{total}");
                     self.last_line = now;
                 }

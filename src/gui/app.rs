@@ -1,12 +1,12 @@
 //! The application: which project is open, routing to the screen, and the background jobs
 //! (opening, demo generation, import, thumbnails) whose events come back as messages.
 
+use super::Launch;
 use super::background::{Handover, spawn};
 use super::recent::Recent;
 use super::screens::browse::{self, Browse};
 use super::screens::welcome;
 use super::thumbnails::{Loaded, Request, ThumbnailLoader};
-use super::Launch;
 use crate::project::demo::{self, DemoOptions};
 use crate::project::exchange::{self, ImportFormat};
 use crate::project::{Access, Project};
@@ -19,9 +19,20 @@ pub const DEMO_PROJECT: &str = "projects/demo";
 
 pub enum State {
     /// A background job is opening, generating or importing; `progress` when it says.
-    Busy { title: String, detail: String, progress: Option<(usize, usize)> },
-    Failed { path: PathBuf, error: String },
-    Ready { project: Box<Project>, browse: Browse, loader: ThumbnailLoader },
+    Busy {
+        title: String,
+        detail: String,
+        progress: Option<(usize, usize)>,
+    },
+    Failed {
+        path: PathBuf,
+        error: String,
+    },
+    Ready {
+        project: Box<Project>,
+        browse: Box<Browse>,
+        loader: ThumbnailLoader,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -63,7 +74,11 @@ impl App {
             .or_else(|| recent.last().map(Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from(DEMO_PROJECT));
         let mut app = App {
-            state: State::Busy { title: "Opening".into(), detail: path.display().to_string(), progress: None },
+            state: State::Busy {
+                title: "Opening".into(),
+                detail: path.display().to_string(),
+                progress: None,
+            },
             generation: 0,
             select: launch.image,
             notice: None,
@@ -77,11 +92,21 @@ impl App {
     pub fn open(&mut self, path: PathBuf) -> Task<Message> {
         self.generation += 1;
         let generation = self.generation;
-        self.state = State::Busy { title: "Opening project".into(), detail: path.display().to_string(), progress: None };
+        self.state = State::Busy {
+            title: "Opening project".into(),
+            detail: path.display().to_string(),
+            progress: None,
+        };
         let make_demo = !path.exists() && path == Path::new(DEMO_PROJECT);
         let stream = spawn("open-project", move |send| {
             if make_demo {
-                let mut report = |done, total| send(JobEvent::Progress("Generating the demo project".into(), done, total));
+                let mut report = |done, total| {
+                    send(JobEvent::Progress(
+                        "Generating the demo project".into(),
+                        done,
+                        total,
+                    ))
+                };
                 if let Err(e) = demo::generate(&path, &DemoOptions::default(), &mut report) {
                     return send(JobEvent::Failed(path, e.to_string()));
                 }
@@ -95,7 +120,14 @@ impl App {
     }
 
     fn import(&mut self, format: ImportFormat, src: PathBuf) -> Task<Message> {
-        let State::Ready { project, .. } = std::mem::replace(&mut self.state, State::Busy { title: "Importing".into(), detail: src.display().to_string(), progress: None }) else {
+        let State::Ready { project, .. } = std::mem::replace(
+            &mut self.state,
+            State::Busy {
+                title: "Importing".into(),
+                detail: src.display().to_string(),
+                progress: None,
+            },
+        ) else {
             return Task::none();
         };
         let dest = project.root().to_path_buf();
@@ -104,9 +136,20 @@ impl App {
         self.generation += 1;
         let generation = self.generation;
         let stream = spawn("import", move |send| {
-            let mut report = |stage: &str, done, total| send(JobEvent::Progress(format!("Importing: {stage}"), done, total));
+            let mut report = |stage: &str, done, total| {
+                send(JobEvent::Progress(
+                    format!("Importing: {stage}"),
+                    done,
+                    total,
+                ))
+            };
             let notice = match exchange::import(format, &src, &dest, &mut report) {
-                Ok(r) => format!("Imported {} images ({} with masks) from {}", r.images, r.masks, src.display()),
+                Ok(r) => format!(
+                    "Imported {} images ({} with masks) from {}",
+                    r.images,
+                    r.masks,
+                    src.display()
+                ),
                 Err(e) => format!("Nothing was imported: {e}"),
             };
             send(JobEvent::Notice(notice));
@@ -122,7 +165,10 @@ impl App {
         match message {
             Message::Job(g, _) | Message::Thumbnail(g, _) if g != self.generation => Task::none(),
             Message::Job(_, JobEvent::Progress(title, done, total)) => {
-                if let State::Busy { title: t, progress, .. } = &mut self.state {
+                if let State::Busy {
+                    title: t, progress, ..
+                } = &mut self.state
+                {
                     *t = title;
                     *progress = Some((done, total));
                 }
@@ -141,7 +187,14 @@ impl App {
                 None => Task::none(),
             },
             Message::Browse(m) => {
-                let State::Ready { project, browse, loader } = &mut self.state else { return Task::none() };
+                let State::Ready {
+                    project,
+                    browse,
+                    loader,
+                } = &mut self.state
+                else {
+                    return Task::none();
+                };
                 let action = browse.update(m, project);
                 perform(action, project, loader);
                 Task::none()
@@ -153,22 +206,40 @@ impl App {
                 Task::none()
             }
             Message::OpenDialog => Task::perform(
-                async { rfd::AsyncFileDialog::new().set_title("Open a Nerve Studio project").pick_folder().await.map(|h| h.path().to_path_buf()) },
+                async {
+                    rfd::AsyncFileDialog::new()
+                        .set_title("Open a Nerve Studio project")
+                        .pick_folder()
+                        .await
+                        .map(|h| h.path().to_path_buf())
+                },
                 Message::Open,
             ),
             Message::Open(Some(path)) => {
-                self.state = State::Busy { title: "Opening project".into(), detail: path.display().to_string(), progress: None };
+                self.state = State::Busy {
+                    title: "Opening project".into(),
+                    detail: path.display().to_string(),
+                    progress: None,
+                };
                 self.select = None;
                 self.open(path)
             }
             Message::ImportDialog(format) => Task::perform(
                 async move {
                     let title = match format {
-                        ImportFormat::Folders => "Choose the folder with class (or split/class) folders",
-                        ImportFormat::Supervisely => "Choose the Supervisely project (the folder with meta.json)",
+                        ImportFormat::Folders => {
+                            "Choose the folder with class (or split/class) folders"
+                        }
+                        ImportFormat::Supervisely => {
+                            "Choose the Supervisely project (the folder with meta.json)"
+                        }
                         ImportFormat::Voc => "Choose the VOC dataset (the folder with JPEGImages)",
                     };
-                    rfd::AsyncFileDialog::new().set_title(title).pick_folder().await.map(|h| h.path().to_path_buf())
+                    rfd::AsyncFileDialog::new()
+                        .set_title(title)
+                        .pick_folder()
+                        .await
+                        .map(|h| h.path().to_path_buf())
                 },
                 move |src| Message::Import(format, src),
             ),
@@ -186,19 +257,30 @@ impl App {
         Recent::remember(project.root());
         self.recent = Recent::load().projects;
         if let Access::ReadOnly { held_by } = project.access() {
-            self.notice = Some(format!("Opened read-only: {held_by} is editing this project. Close that copy to edit here."));
+            self.notice = Some(format!(
+                "Opened read-only: {held_by} is editing this project. Close that copy to edit here."
+            ));
         }
         let (loader, results) = ThumbnailLoader::new(project.cache_dir());
         let (browse, action, scroll) = Browse::new(&project, self.select.take());
         perform(action, &project, &loader);
-        self.state = State::Ready { project: Box::new(project), browse, loader };
+        self.state = State::Ready {
+            project: Box::new(project),
+            browse: Box::new(browse),
+            loader,
+        };
         let generation = self.generation;
-        Task::batch([Task::run(results, move |l| Message::Thumbnail(generation, l)), scroll.map(Message::Browse)])
+        Task::batch([
+            Task::run(results, move |l| Message::Thumbnail(generation, l)),
+            scroll.map(Message::Browse),
+        ])
     }
 
     pub fn title(&self) -> String {
         match &self.state {
-            State::Ready { project, .. } if project.is_read_only() => format!("Nerve Studio — {} (read-only)", project.manifest.name),
+            State::Ready { project, .. } if project.is_read_only() => {
+                format!("Nerve Studio — {} (read-only)", project.manifest.name)
+            }
             State::Ready { project, .. } => format!("Nerve Studio — {}", project.manifest.name),
             _ => "Nerve Studio".into(),
         }
@@ -214,16 +296,35 @@ impl App {
 
     pub fn view(&self) -> Element<'_, Message> {
         let body: Element<'_, Message> = match &self.state {
-            State::Busy { title, detail, progress } => welcome::busy(title.clone(), detail.clone(), *progress),
-            State::Failed { path, error } => welcome::failed(path, error, &self.recent, Message::OpenDialog, |p| Message::Open(Some(p))),
-            State::Ready { project, browse, .. } => browse.view(project).map(Message::Browse),
+            State::Busy {
+                title,
+                detail,
+                progress,
+            } => welcome::busy(title.clone(), detail.clone(), *progress),
+            State::Failed { path, error } => {
+                welcome::failed(path, error, &self.recent, Message::OpenDialog, |p| {
+                    Message::Open(Some(p))
+                })
+            }
+            State::Ready {
+                project, browse, ..
+            } => browse.view(project).map(Message::Browse),
         };
         let mut page = column![self.toolbar()].spacing(8).padding(8);
         if let Some(n) = &self.notice {
             page = page.push(
-                container(row![text(n).size(14).width(Length::Fill), button(text("Dismiss").size(13)).style(button::secondary).on_press(Message::DismissNotice)].align_y(Alignment::Center).spacing(10))
-                    .padding([6, 10])
-                    .style(container::warning),
+                container(
+                    row![
+                        text(n).size(14).width(Length::Fill),
+                        button(text("Dismiss").size(13))
+                            .style(button::secondary)
+                            .on_press(Message::DismissNotice)
+                    ]
+                    .align_y(Alignment::Center)
+                    .spacing(10),
+                )
+                .padding([6, 10])
+                .style(container::warning),
             );
         }
         page.push(body).into()
@@ -231,16 +332,27 @@ impl App {
 
     fn toolbar(&self) -> Element<'_, Message> {
         let (name, path, read_only) = match &self.state {
-            State::Ready { project, .. } => (project.manifest.name.clone(), project.root().display().to_string(), project.is_read_only()),
+            State::Ready { project, .. } => (
+                project.manifest.name.clone(),
+                project.root().display().to_string(),
+                project.is_read_only(),
+            ),
             _ => ("Nerve Studio".into(), String::new(), false),
         };
         let ready = matches!(self.state, State::Ready { .. });
         let import = |label: &'static str, f: ImportFormat| {
-            button(text(label).size(13)).style(button::secondary).on_press_maybe((ready && !read_only).then_some(Message::ImportDialog(f)))
+            button(text(label).size(13))
+                .style(button::secondary)
+                .on_press_maybe((ready && !read_only).then_some(Message::ImportDialog(f)))
         };
-        let mut title = row![text(name).size(20)].spacing(10).align_y(Alignment::Center);
+        let mut title = row![text(name).size(20)]
+            .spacing(10)
+            .align_y(Alignment::Center);
         if read_only {
-            title = title.push(super::style::chip("read-only", iced::Color::from_rgb8(0xF0, 0xAD, 0x4E)));
+            title = title.push(super::style::chip(
+                "read-only",
+                iced::Color::from_rgb8(0xF0, 0xAD, 0x4E),
+            ));
         }
         title = title.push(text(path).size(12).style(super::style::muted));
         row![
@@ -263,7 +375,12 @@ fn perform(action: browse::Action, project: &Project, loader: &ThumbnailLoader) 
         browse::Action::WantThumbnails(stems) => loader.want(
             stems
                 .into_iter()
-                .filter_map(|s| project.get(&s).map(|e| Request { image: project.image_path(e), stem: s }))
+                .filter_map(|s| {
+                    project.get(&s).map(|e| Request {
+                        image: project.image_path(e),
+                        stem: s,
+                    })
+                })
                 .collect(),
         ),
     }

@@ -12,12 +12,14 @@ where
     F: FnOnce(&dyn Fn(E)) + Send + 'static,
 {
     let (tx, rx) = mpsc::unbounded();
-    let spawned = std::thread::Builder::new().name(name.to_string()).spawn(move || {
-        let send = |e: E| {
-            let _ = tx.unbounded_send(e);
-        };
-        job(&send);
-    });
+    let spawned = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            let send = |e: E| {
+                let _ = tx.unbounded_send(e);
+            };
+            job(&send);
+        });
     if let Err(e) = spawned {
         eprintln!("could not start the {name} thread: {e}");
     }

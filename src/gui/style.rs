@@ -16,14 +16,21 @@ pub fn class_color(class: Option<&str>) -> Color {
 
 /// A small rounded label with a coloured background.
 pub fn chip<'a, M: 'a>(label: impl text::IntoFragment<'a>, color: Color) -> Element<'a, M> {
-    container(text(label).size(11).color(Color::from_rgb8(0x1A, 0x1A, 0x1A)))
-        .padding([1, 6])
-        .style(move |_: &Theme| container::Style {
-            background: Some(Background::Color(color)),
-            border: Border { radius: 8.0.into(), ..Border::default() },
-            ..container::Style::default()
-        })
-        .into()
+    container(
+        text(label)
+            .size(11)
+            .color(Color::from_rgb8(0x1A, 0x1A, 0x1A)),
+    )
+    .padding([1, 6])
+    .style(move |_: &Theme| container::Style {
+        background: Some(Background::Color(color)),
+        border: Border {
+            radius: 8.0.into(),
+            ..Border::default()
+        },
+        ..container::Style::default()
+    })
+    .into()
 }
 
 /// A panel: a slightly lighter box with rounded corners.
@@ -31,12 +38,24 @@ pub fn panel(theme: &Theme) -> container::Style {
     let p = theme.extended_palette();
     container::Style {
         background: Some(Background::Color(p.background.weak.color)),
-        border: Border { radius: 6.0.into(), ..Border::default() },
+        border: Border {
+            radius: 6.0.into(),
+            ..Border::default()
+        },
         ..container::Style::default()
     }
 }
 
 /// A muted secondary line of text.
 pub fn muted(theme: &Theme) -> text::Style {
-    text::Style { color: Some(theme.extended_palette().background.strong.text.scale_alpha(0.7)) }
+    text::Style {
+        color: Some(
+            theme
+                .extended_palette()
+                .background
+                .strong
+                .text
+                .scale_alpha(0.7),
+        ),
+    }
 }

@@ -30,20 +30,37 @@ pub struct ThumbnailLoader {
 
 impl ThumbnailLoader {
     pub fn new(cache_dir: PathBuf) -> (ThumbnailLoader, mpsc::UnboundedReceiver<Loaded>) {
-        let shared = Arc::new((Mutex::new(Queue { wanted: Vec::new(), closed: false }), Condvar::new()));
+        let shared = Arc::new((
+            Mutex::new(Queue {
+                wanted: Vec::new(),
+                closed: false,
+            }),
+            Condvar::new(),
+        ));
         let (tx, rx) = mpsc::unbounded();
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 4);
         for i in 0..workers {
             let (shared, tx, cache_dir) = (shared.clone(), tx.clone(), cache_dir.clone());
-            let _ = std::thread::Builder::new().name(format!("thumbnails-{i}")).spawn(move || {
-                while let Some(req) = next_request(&shared) {
-                    let pixels = load_or_make(&req.image, &thumbnail_path(&cache_dir, &req.stem))
-                        .map(|img| (img.width(), img.height(), Arc::new(img.into_raw())));
-                    if tx.unbounded_send(Loaded { stem: req.stem, pixels }).is_err() {
-                        break;
+            let _ = std::thread::Builder::new()
+                .name(format!("thumbnails-{i}"))
+                .spawn(move || {
+                    while let Some(req) = next_request(&shared) {
+                        let pixels =
+                            load_or_make(&req.image, &thumbnail_path(&cache_dir, &req.stem))
+                                .map(|img| (img.width(), img.height(), Arc::new(img.into_raw())));
+                        if tx
+                            .unbounded_send(Loaded {
+                                stem: req.stem,
+                                pixels,
+                            })
+                            .is_err()
+                        {
+                            break;
+                        }
                     }
-                }
-            });
+                });
         }
         (ThumbnailLoader { shared }, rx)
     }

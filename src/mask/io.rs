@@ -25,7 +25,8 @@ pub enum MaskError {
 /// Decodes any PNG into a binary mask: alpha where the PNG has alpha, else non-zero pixels.
 /// Returns the mask and whether the file held values other than 0 and 255.
 pub fn decode_mask_png(bytes: &[u8]) -> Result<(Mask, bool), String> {
-    let img = image::load_from_memory_with_format(bytes, ImageFormat::Png).map_err(|e| e.to_string())?;
+    let img =
+        image::load_from_memory_with_format(bytes, ImageFormat::Png).map_err(|e| e.to_string())?;
     let (w, h) = (img.width(), img.height());
     let values: Vec<u8> = if img.color().has_alpha() {
         img.to_rgba8().pixels().map(|p| p.0[3]).collect()

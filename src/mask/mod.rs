@@ -17,7 +17,13 @@ pub struct Mask {
 
 impl std::fmt::Debug for Mask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Mask({}x{}, {} nerve px)", self.width, self.height, self.count())
+        write!(
+            f,
+            "Mask({}x{}, {} nerve px)",
+            self.width,
+            self.height,
+            self.count()
+        )
     }
 }
 
@@ -36,7 +42,10 @@ impl Mask {
         Mask {
             width,
             height,
-            data: bytes.iter().map(|&v| if v != 0 { NERVE } else { BACKGROUND }).collect(),
+            data: bytes
+                .iter()
+                .map(|&v| if v != 0 { NERVE } else { BACKGROUND })
+                .collect(),
         }
     }
 

@@ -13,9 +13,16 @@ pub fn fill_union(mask: &mut Mask, exterior: &[(f64, f64)], holes: &[Vec<(f64, f
 }
 
 /// The coverage of a polygon with holes as one flag per pixel, row-major.
-pub fn rasterise(width: u32, height: u32, exterior: &[(f64, f64)], holes: &[Vec<(f64, f64)>]) -> Vec<bool> {
+pub fn rasterise(
+    width: u32,
+    height: u32,
+    exterior: &[(f64, f64)],
+    holes: &[Vec<(f64, f64)>],
+) -> Vec<bool> {
     let mut out = vec![false; width as usize * height as usize];
-    let rings: Vec<&[(f64, f64)]> = std::iter::once(exterior).chain(holes.iter().map(|h| h.as_slice())).collect();
+    let rings: Vec<&[(f64, f64)]> = std::iter::once(exterior)
+        .chain(holes.iter().map(|h| h.as_slice()))
+        .collect();
     let mut xs: Vec<f64> = Vec::new();
     for y in 0..height {
         let cy = y as f64 + 0.5;

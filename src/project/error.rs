@@ -3,7 +3,9 @@ use std::path::PathBuf;
 /// Everything that can go wrong with a project; each names the file involved.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    #[error("{0}: not a Nerve Studio project (no project.toml). Create one with `nerve-studio demo` or `nerve-studio import`.")]
+    #[error(
+        "{0}: not a Nerve Studio project (no project.toml). Create one with `nerve-studio demo` or `nerve-studio import`."
+    )]
     NotAProject(PathBuf),
     #[error("{0}: a project already exists here")]
     AlreadyExists(PathBuf),
@@ -14,7 +16,9 @@ pub enum ProjectError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the project is open read-only because {0} is editing it; close that copy to edit here")]
+    #[error(
+        "the project is open read-only because {0} is editing it; close that copy to edit here"
+    )]
     ReadOnly(String),
     #[error("no image with stem `{0}` in this project")]
     UnknownStem(String),

@@ -62,7 +62,9 @@ impl ProjectLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                return Ok(LockAttempt::HeldBy(read_owner(&mut file).unwrap_or_default()));
+                return Ok(LockAttempt::HeldBy(
+                    read_owner(&mut file).unwrap_or_default(),
+                ));
             }
             Err(TryLockError::Error(e)) => return Err(e),
         }
@@ -88,7 +90,11 @@ impl ProjectLock {
 
 /// Who is editing the project right now, if anyone; takes and writes nothing.
 pub fn current_holder(project_root: &Path) -> Option<LockOwner> {
-    let mut file = OpenOptions::new().read(true).write(true).open(project_root.join(LOCK_FILE)).ok()?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(project_root.join(LOCK_FILE))
+        .ok()?;
     match file.try_lock() {
         Ok(()) => {
             let _ = file.unlock();
@@ -138,7 +144,10 @@ mod tests {
             LockAttempt::HeldBy(owner) => assert_eq!(owner.pid, std::process::id()),
             LockAttempt::Acquired(_) => panic!("second lock must be refused"),
         }
-        assert_eq!(current_holder(dir.path()).map(|o| o.pid), Some(std::process::id()));
+        assert_eq!(
+            current_holder(dir.path()).map(|o| o.pid),
+            Some(std::process::id())
+        );
         drop(first);
         assert_eq!(current_holder(dir.path()), None);
         assert!(matches!(

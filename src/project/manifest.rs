@@ -63,7 +63,10 @@ impl Manifest {
             return Err("`classes` is empty".into());
         }
         for (i, c) in self.classes.iter().enumerate() {
-            if self.classes[..i].iter().any(|d| class_key(d) == class_key(c)) {
+            if self.classes[..i]
+                .iter()
+                .any(|d| class_key(d) == class_key(c))
+            {
                 return Err(format!("class `{c}` is listed twice"));
             }
         }
@@ -177,7 +180,9 @@ impl Default for SplitSettings {
 
 impl SplitSettings {
     pub fn validate(&self) -> Result<(), String> {
-        if self.ratios.iter().any(|r| !r.is_finite() || *r < 0.0) || self.ratios.iter().sum::<f64>() <= 0.0 {
+        if self.ratios.iter().any(|r| !r.is_finite() || *r < 0.0)
+            || self.ratios.iter().sum::<f64>() <= 0.0
+        {
             return Err("split ratios must be non-negative and not all zero".into());
         }
         Ok(())
@@ -215,8 +220,24 @@ mod tests {
     #[test]
     fn seed_roi_on_full_hd_is_the_right_square() {
         let r = Roi::default().to_pixels(1920, 1080);
-        assert_eq!(r, PixelRect { x: 840, y: 0, width: 1080, height: 1080 });
-        assert_eq!(Roi::FULL.to_pixels(7, 3), PixelRect { x: 0, y: 0, width: 7, height: 3 });
+        assert_eq!(
+            r,
+            PixelRect {
+                x: 840,
+                y: 0,
+                width: 1080,
+                height: 1080
+            }
+        );
+        assert_eq!(
+            Roi::FULL.to_pixels(7, 3),
+            PixelRect {
+                x: 0,
+                y: 0,
+                width: 7,
+                height: 3
+            }
+        );
     }
 
     #[test]

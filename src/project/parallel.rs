@@ -12,7 +12,9 @@ pub fn try_map<T: Sync, R: Send, E: Send>(
 ) -> Result<Vec<R>, E> {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, Result<R, E>)>();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
     let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads.min(items.len().max(1)) {
@@ -42,7 +44,10 @@ pub fn try_map<T: Sync, R: Send, E: Send>(
         }
         Ok(())
     })?;
-    Ok(out.into_iter().map(|r| r.expect("every item ran")).collect())
+    Ok(out
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect())
 }
 
 #[cfg(test)]
@@ -56,7 +61,17 @@ mod tests {
         let r: Result<Vec<u32>, String> = try_map(&items, |&x| Ok(x * 2), &mut |_, _| calls += 1);
         assert_eq!(r.unwrap()[99], 198);
         assert_eq!(calls, 100);
-        let e = try_map(&items, |&x| if x == 50 { Err(format!("item {x}")) } else { Ok(x) }, &mut |_, _| {});
+        let e = try_map(
+            &items,
+            |&x| {
+                if x == 50 {
+                    Err(format!("item {x}"))
+                } else {
+                    Ok(x)
+                }
+            },
+            &mut |_, _| {},
+        );
         assert_eq!(e.unwrap_err(), "item 50");
     }
 }

@@ -18,8 +18,12 @@ pub fn prepare_image(img: &DynamicImage, roi: &Roi, size: u32) -> RgbImage {
 pub fn prepare_mask(mask: &Mask, roi: &Roi, size: u32) -> Mask {
     let r = roi.to_pixels(mask.width(), mask.height());
     let cropped = mask.crop(r.x, r.y, r.width, r.height);
-    let gray = GrayImage::from_raw(cropped.width(), cropped.height(), cropped.as_bytes().to_vec())
-        .expect("mask buffer matches its size");
+    let gray = GrayImage::from_raw(
+        cropped.width(),
+        cropped.height(),
+        cropped.as_bytes().to_vec(),
+    )
+    .expect("mask buffer matches its size");
     let resized = imageops::resize(&gray, size, size, FilterType::Nearest);
     Mask::from_nonzero(size, size, resized.as_raw())
 }
@@ -37,7 +41,10 @@ mod tests {
             }
         }
         let out = prepare_image(&DynamicImage::ImageRgb8(img), &Roi::default(), 16);
-        assert!(out.pixels().all(|p| p.0 == [0, 0, 0]), "over-exposed strip kept");
+        assert!(
+            out.pixels().all(|p| p.0 == [0, 0, 0]),
+            "over-exposed strip kept"
+        );
         let mut m = Mask::empty(64, 32);
         for y in 10..20 {
             for x in 40..50 {

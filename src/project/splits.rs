@@ -145,7 +145,10 @@ mod tests {
     fn items(names: &[String]) -> Vec<SplitItem<'_>> {
         names
             .iter()
-            .map(|s| SplitItem { stem: s, experiment: Some(&s[..5]) })
+            .map(|s| SplitItem {
+                stem: s,
+                experiment: Some(&s[..5]),
+            })
             .collect()
     }
 
@@ -157,7 +160,10 @@ mod tests {
         let b = assign(&items(&names), &HashMap::new(), &s);
         assert_eq!(a, b);
         let count = |sp: Split| a.values().filter(|&&v| v == sp).count();
-        assert_eq!((count(Split::Train), count(Split::Val), count(Split::Test)), (140, 30, 30));
+        assert_eq!(
+            (count(Split::Train), count(Split::Val), count(Split::Test)),
+            (140, 30, 30)
+        );
         let other = SplitSettings { seed: 7, ..s };
         assert_ne!(a, assign(&items(&names), &HashMap::new(), &other));
     }
@@ -182,9 +188,15 @@ mod tests {
         let names: Vec<String> = (0..60).map(|i| format!("e{:02}_{i:03}", i / 6)).collect();
         let its: Vec<SplitItem<'_>> = names
             .iter()
-            .map(|s| SplitItem { stem: s, experiment: Some(&s[..3]) })
+            .map(|s| SplitItem {
+                stem: s,
+                experiment: Some(&s[..3]),
+            })
             .collect();
-        let s = SplitSettings { group_by_experiment: true, ..Default::default() };
+        let s = SplitSettings {
+            group_by_experiment: true,
+            ..Default::default()
+        };
         let a = assign(&its, &HashMap::new(), &s);
         for e in 0..10 {
             let sides: std::collections::HashSet<_> = a
@@ -200,6 +212,9 @@ mod tests {
     #[test]
     fn stem_lists_round_trip() {
         let text = stem_list(["a", "b c"]);
-        assert_eq!(parse_stem_list(&format!("# comment\n{text}\n")), ["a", "b c"]);
+        assert_eq!(
+            parse_stem_list(&format!("# comment\n{text}\n")),
+            ["a", "b c"]
+        );
     }
 }

@@ -18,12 +18,18 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).map_err(ProjectError::io(&parent))?;
-        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("project");
+        let name = dest
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("project");
         let dir = tempfile::Builder::new()
             .prefix(&format!(".{name}.staging-"))
             .tempdir_in(&parent)
             .map_err(ProjectError::io(&parent))?;
-        Ok(Staging { dir: Some(dir), dest: dest.to_path_buf() })
+        Ok(Staging {
+            dir: Some(dir),
+            dest: dest.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -38,7 +44,10 @@ impl Staging {
                 .next()
                 .is_none();
             if !empty {
-                return Err(ProjectError::invalid(&self.dest, "already exists and is not empty; choose a new folder"));
+                return Err(ProjectError::invalid(
+                    &self.dest,
+                    "already exists and is not empty; choose a new folder",
+                ));
             }
             fs::remove_dir(&self.dest).map_err(ProjectError::io(&self.dest))?;
         }
@@ -54,9 +63,15 @@ impl Staging {
 /// Checks early that a project can be created at `dest`, before any long work.
 pub fn check_new_destination(dest: &Path) -> Result<()> {
     if dest.exists() {
-        let empty = fs::read_dir(dest).map_err(ProjectError::io(dest))?.next().is_none();
+        let empty = fs::read_dir(dest)
+            .map_err(ProjectError::io(dest))?
+            .next()
+            .is_none();
         if !empty {
-            return Err(ProjectError::invalid(dest, "already exists and is not empty; choose a new folder"));
+            return Err(ProjectError::invalid(
+                dest,
+                "already exists and is not empty; choose a new folder",
+            ));
         }
     }
     Ok(())

@@ -4,7 +4,8 @@
 pub const IMAGE_EXTENSIONS: [&str; 6] = ["jpg", "jpeg", "png", "bmp", "tif", "tiff"];
 
 pub fn is_image_file(name: &str) -> bool {
-    split_name(name).is_some_and(|(_, ext)| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+    split_name(name)
+        .is_some_and(|(_, ext)| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
 /// Splits `name.ext` into (`name`, `ext`).
@@ -29,7 +30,10 @@ pub fn check_stem(stem: &str) -> Result<(), String> {
         return Err(format!("`{stem}` is a hidden file name"));
     }
     if stem.chars().any(|c| c.is_control()) {
-        return Err(format!("`{}` contains control characters", stem.escape_debug()));
+        return Err(format!(
+            "`{}` contains control characters",
+            stem.escape_debug()
+        ));
     }
     Ok(())
 }

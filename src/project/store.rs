@@ -83,7 +83,10 @@ impl Project {
             Ok(LockAttempt::Acquired(lock)) => Access::ReadWrite(lock),
             Ok(LockAttempt::HeldBy(held_by)) => Access::ReadOnly { held_by },
             // A folder we may not write to (a read-only share, a CD) is still worth showing.
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied || e.raw_os_error() == Some(30) => {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::PermissionDenied
+                    || e.raw_os_error() == Some(30) =>
+            {
                 Access::ReadOnly {
                     held_by: LockOwner {
                         user: "the file system (folder is not writable)".into(),
@@ -121,9 +124,14 @@ impl Project {
                 }
                 continue;
             }
-            let stem = split_name(&name).map(|(s, _)| s.to_string()).unwrap_or_default();
+            let stem = split_name(&name)
+                .map(|(s, _)| s.to_string())
+                .unwrap_or_default();
             if let Err(reason) = check_stem(&stem) {
-                problems.push(Problem { file: format!("images/{name}"), problem: reason });
+                problems.push(Problem {
+                    file: format!("images/{name}"),
+                    problem: reason,
+                });
                 continue;
             }
             if let Some(first) = files.get(&stem) {
@@ -153,7 +161,11 @@ impl Project {
                 label,
             })
             .collect();
-        let index = images.iter().enumerate().map(|(i, e)| (e.stem.clone(), i)).collect();
+        let index = images
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.stem.clone(), i))
+            .collect();
         Ok(Project {
             root: root.to_path_buf(),
             manifest,
@@ -254,7 +266,10 @@ impl Project {
         let items: Vec<SplitItem<'_>> = self
             .images
             .iter()
-            .map(|e| SplitItem { stem: &e.stem, experiment: Some(e.experiment()) })
+            .map(|e| SplitItem {
+                stem: &e.stem,
+                experiment: Some(e.experiment()),
+            })
             .collect();
         let assigned = splits::assign(&items, &existing, &self.manifest.splits);
         let newly = assigned.len() - existing.len();
@@ -316,7 +331,9 @@ pub fn read_manifest(root: &Path) -> Result<Manifest> {
     };
     let manifest: Manifest =
         toml::from_str(&text).map_err(|e| ProjectError::invalid(&path, e.to_string()))?;
-    manifest.validate().map_err(|r| ProjectError::invalid(&path, r))?;
+    manifest
+        .validate()
+        .map_err(|r| ProjectError::invalid(&path, r))?;
     Ok(manifest)
 }
 
@@ -336,10 +353,11 @@ fn list_names(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in rd {
         let entry = entry.map_err(ProjectError::io(dir))?;
-        if entry.file_type().is_ok_and(|t| t.is_file()) {
-            if let Some(n) = entry.file_name().to_str() {
-                names.push(n.to_string());
-            }
+        if let (true, Some(n)) = (
+            entry.file_type().is_ok_and(|t| t.is_file()),
+            entry.file_name().to_str(),
+        ) {
+            names.push(n.to_string());
         }
     }
     names.sort();
@@ -349,14 +367,19 @@ fn list_names(dir: &Path) -> Result<Vec<String>> {
 /// Reads the labels of `stems` on all cores; a missing label is an unlabeled image, an
 /// unreadable one is reported and shown as unlabeled (the file itself is left untouched).
 fn read_labels(dir: &Path, stems: &[&String], problems: &mut Vec<Problem>) -> Vec<ImageLabel> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
     let chunk = stems.len().div_ceil(threads).max(64);
     let results: Vec<Vec<(ImageLabel, Option<Problem>)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = stems
             .chunks(chunk)
             .map(|part| scope.spawn(move || part.iter().map(|s| read_label(dir, s)).collect()))
             .collect();
-        handles.into_iter().map(|h| h.join().expect("label reader")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("label reader"))
+            .collect()
     });
     results
         .into_iter()
@@ -384,7 +407,10 @@ fn read_label(dir: &Path, stem: &str) -> (ImageLabel, Option<Problem>) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (ImageLabel::default(), None),
         Err(e) => (
             ImageLabel::default(),
-            Some(Problem { file: format!("labels/{stem}.json"), problem: e.to_string() }),
+            Some(Problem {
+                file: format!("labels/{stem}.json"),
+                problem: e.to_string(),
+            }),
         ),
     }
 }

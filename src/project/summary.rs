@@ -23,16 +23,29 @@ pub struct Counts {
 
 impl Project {
     pub fn counts(&self) -> Counts {
-        let mut classes: BTreeMap<String, usize> =
-            self.manifest.classes.iter().map(|c| (c.clone(), 0)).collect();
-        let mut status: BTreeMap<String, usize> =
-            Status::ALL.iter().map(|s| (s.name().to_string(), 0)).collect();
-        let mut splits: BTreeMap<String, usize> =
-            Split::ALL.iter().map(|s| (s.name().to_string(), 0)).collect();
+        let mut classes: BTreeMap<String, usize> = self
+            .manifest
+            .classes
+            .iter()
+            .map(|c| (c.clone(), 0))
+            .collect();
+        let mut status: BTreeMap<String, usize> = Status::ALL
+            .iter()
+            .map(|s| (s.name().to_string(), 0))
+            .collect();
+        let mut splits: BTreeMap<String, usize> = Split::ALL
+            .iter()
+            .map(|s| (s.name().to_string(), 0))
+            .collect();
         let (mut no_class, mut unassigned, mut masks) = (0, 0, 0);
         let mut experiments = HashSet::new();
         for e in self.images() {
-            match e.label.class.as_deref().and_then(|c| self.manifest.match_class(c)) {
+            match e
+                .label
+                .class
+                .as_deref()
+                .and_then(|c| self.manifest.match_class(c))
+            {
                 Some(c) => *classes.entry(c.to_string()).or_default() += 1,
                 None => no_class += 1,
             }
@@ -63,13 +76,22 @@ impl Project {
         let mut push = |file: String, problem: String| out.push(Problem { file, problem });
         let stems: HashSet<&str> = self.images().iter().map(|e| e.stem.as_str()).collect();
         for e in self.images() {
-            if let Some(c) = &e.label.class {
-                if self.manifest.match_class(c).is_none() {
-                    push(format!("labels/{}.json", e.stem), format!("class `{c}` is not one of the project's classes"));
-                }
+            if let Some(c) = e
+                .label
+                .class
+                .as_ref()
+                .filter(|c| self.manifest.match_class(c).is_none())
+            {
+                push(
+                    format!("labels/{}.json", e.stem),
+                    format!("class `{c}` is not one of the project's classes"),
+                );
             }
             if e.label.status != Status::Unlabeled && e.label.class.is_none() {
-                push(format!("labels/{}.json", e.stem), format!("status is {} but no class is set", e.label.status));
+                push(
+                    format!("labels/{}.json", e.stem),
+                    format!("status is {} but no class is set", e.label.status),
+                );
             }
             if !e.has_mask {
                 continue;
@@ -78,17 +100,25 @@ impl Project {
             let image_size = image::image_dimensions(self.image_path(e));
             let mask_size = image::image_dimensions(self.mask_path(&e.stem));
             match (image_size, mask_size) {
-                (Err(err), _) => push(format!("images/{}", e.file_name), format!("not a readable image: {err}")),
+                (Err(err), _) => push(
+                    format!("images/{}", e.file_name),
+                    format!("not a readable image: {err}"),
+                ),
                 (_, Err(err)) => push(mask_file, format!("not a readable mask: {err}")),
                 (Ok(i), Ok(m)) if i != m => push(
                     mask_file,
                     format!("mask is {}x{} but its image is {}x{}", m.0, m.1, i.0, i.1),
                 ),
-                _ => match std::fs::read(self.mask_path(&e.stem)).map(|b| mask::decode_mask_png(&b)) {
-                    Ok(Ok((_, true))) => push(mask_file, "mask has values other than 0 and 255".into()),
-                    Ok(Err(err)) => push(mask_file, err),
-                    _ => {}
-                },
+                _ => {
+                    match std::fs::read(self.mask_path(&e.stem)).map(|b| mask::decode_mask_png(&b))
+                    {
+                        Ok(Ok((_, true))) => {
+                            push(mask_file, "mask has values other than 0 and 255".into())
+                        }
+                        Ok(Err(err)) => push(mask_file, err),
+                        _ => {}
+                    }
+                }
             }
         }
         for (folder, suffix) in [("labels", ".json"), ("masks", ".png")] {
@@ -106,12 +136,18 @@ impl Project {
         for name in ["train", "val", "test", "trainval"] {
             let path = self.root().join("splits").join(format!("{name}.txt"));
             if let Ok(text) = std::fs::read_to_string(&path) {
-                let missing: Vec<String> =
-                    parse_stem_list(&text).into_iter().filter(|s| !stems.contains(s.as_str())).collect();
+                let missing: Vec<String> = parse_stem_list(&text)
+                    .into_iter()
+                    .filter(|s| !stems.contains(s.as_str()))
+                    .collect();
                 if !missing.is_empty() {
                     push(
                         format!("splits/{name}.txt"),
-                        format!("{} stems with no image, e.g. `{}`", missing.len(), missing[0]),
+                        format!(
+                            "{} stems with no image, e.g. `{}`",
+                            missing.len(),
+                            missing[0]
+                        ),
                     );
                 }
             }

@@ -21,7 +21,11 @@ pub fn load_or_make(image_path: &Path, cache_path: &Path) -> Result<RgbaImage, S
     let img = decode_image(image_path)?;
     let thumb = img.resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, FilterType::Triangle);
     let mut bytes = std::io::Cursor::new(Vec::new());
-    if thumb.to_rgb8().write_to(&mut bytes, ImageFormat::Jpeg).is_ok() {
+    if thumb
+        .to_rgb8()
+        .write_to(&mut bytes, ImageFormat::Jpeg)
+        .is_ok()
+    {
         let _ = write_atomic(cache_path, bytes.get_ref());
     }
     Ok(thumb.to_rgba8())
@@ -63,7 +67,9 @@ mod tests {
     fn thumbnail_is_cached_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("a.png");
-        image::RgbImage::from_pixel(640, 360, image::Rgb([200, 40, 30])).save(&src).unwrap();
+        image::RgbImage::from_pixel(640, 360, image::Rgb([200, 40, 30]))
+            .save(&src)
+            .unwrap();
         let cache = thumbnail_path(dir.path(), "a");
         let t = load_or_make(&src, &cache).unwrap();
         assert_eq!((t.width(), t.height()), (224, 126));

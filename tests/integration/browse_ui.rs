@@ -9,7 +9,8 @@ use nerve_studio::project::Project;
 fn click(b: &mut Browse, project: &Project, label: &str) {
     let messages: Vec<browse::Message> = {
         let mut ui = simulator(b.view(project));
-        ui.click(label).unwrap_or_else(|e| panic!("no `{label}` to click: {e:?}"));
+        ui.click(label)
+            .unwrap_or_else(|e| panic!("no `{label}` to click: {e:?}"));
         ui.into_messages().collect()
     };
     assert!(!messages.is_empty(), "clicking `{label}` did nothing");
@@ -25,23 +26,35 @@ fn filters_change_what_is_shown() {
     let (mut b, action, _) = Browse::new(&project, None);
     assert!(matches!(action, browse::Action::WantThumbnails(ref w) if !w.is_empty()));
     assert_eq!(b.shown_stems(&project).len(), 40);
-    let tendons = project.images().iter().filter(|e| e.label.class.as_deref() == Some("tendon")).count();
+    let tendons = project
+        .images()
+        .iter()
+        .filter(|e| e.label.class.as_deref() == Some("tendon"))
+        .count();
     assert!(tendons > 0);
 
     click(&mut b, &project, "tendon");
     let shown = b.shown_stems(&project);
     assert_eq!(shown.len(), tendons);
-    assert!(shown.iter().all(|s| project.get(s).unwrap().label.class.as_deref() == Some("tendon")));
+    assert!(
+        shown
+            .iter()
+            .all(|s| project.get(s).unwrap().label.class.as_deref() == Some("tendon"))
+    );
     {
         let mut ui = simulator(b.view(&project));
-        assert!(ui.find(format!("Showing {tendons} of 40 images").as_str()).is_ok());
+        assert!(
+            ui.find(format!("Showing {tendons} of 40 images").as_str())
+                .is_ok()
+        );
         assert!(ui.find(shown[0]).is_ok(), "the first tendon is on screen");
     }
 
     click(&mut b, &project, "test");
     assert!(b.shown_stems(&project).iter().all(|s| {
         let e = project.get(s).unwrap();
-        e.split == Some(nerve_studio::project::Split::Test) && e.label.class.as_deref() == Some("tendon")
+        e.split == Some(nerve_studio::project::Split::Test)
+            && e.label.class.as_deref() == Some("tendon")
     }));
 
     click(&mut b, &project, "Clear filters");
@@ -50,7 +63,11 @@ fn filters_change_what_is_shown() {
     click(&mut b, &project, "unlabeled");
     let unlabeled = b.shown_stems(&project);
     assert!(!unlabeled.is_empty());
-    assert!(unlabeled.iter().all(|s| project.get(s).unwrap().label.class.is_none()));
+    assert!(
+        unlabeled
+            .iter()
+            .all(|s| project.get(s).unwrap().label.class.is_none())
+    );
 }
 
 #[test]
@@ -62,14 +79,21 @@ fn clicking_a_thumbnail_shows_its_details() {
     click(&mut b, &project, &stem);
     assert_eq!(b.selected(), Some(stem.as_str()));
     let mut ui = simulator(b.view(&project));
-    assert!(ui.find(project.images()[2].file_name.as_str()).is_ok(), "details show the file name");
+    assert!(
+        ui.find(project.images()[2].file_name.as_str()).is_ok(),
+        "details show the file name"
+    );
     assert!(ui.find("Experiment").is_ok());
 }
 
 #[test]
 fn empty_project_and_empty_filter_are_explained() {
     let dir = tempfile::tempdir().unwrap();
-    let project = Project::create(&dir.path().join("e"), nerve_studio::project::Manifest::new("e")).unwrap();
+    let project = Project::create(
+        &dir.path().join("e"),
+        nerve_studio::project::Manifest::new("e"),
+    )
+    .unwrap();
     let (b, _, _) = Browse::new(&project, None);
     let mut ui = simulator(b.view(&project));
     assert!(ui.find("This project has no images yet.").is_ok());

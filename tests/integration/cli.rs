@@ -2,11 +2,19 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn nerve_studio(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nerve-studio")).args(args).current_dir(cwd).output().expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_nerve-studio"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
 }
 
 fn ok(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
 }
 
@@ -14,14 +22,25 @@ fn ok(out: &Output) -> serde_json::Value {
 fn demo_info_import_export_through_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ok(&nerve_studio(&["demo", "p", "--images", "16", "--seed", "3", "--size", "160x90"], d));
+    ok(&nerve_studio(
+        &[
+            "demo", "p", "--images", "16", "--seed", "3", "--size", "160x90",
+        ],
+        d,
+    ));
     let info = ok(&nerve_studio(&["info", "p", "--json"], d));
     assert_eq!(info["images"], 16);
     assert_eq!(info["name"], "p");
     let classes = info["classes"].as_object().unwrap();
-    let sum: u64 = classes.values().map(|v| v.as_u64().unwrap()).sum::<u64>() + info["no_class"].as_u64().unwrap();
+    let sum: u64 = classes.values().map(|v| v.as_u64().unwrap()).sum::<u64>()
+        + info["no_class"].as_u64().unwrap();
     assert_eq!(sum, 16);
-    let splits: u64 = info["splits"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let splits: u64 = info["splits"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(splits + info["unassigned"].as_u64().unwrap(), 16);
     assert_eq!(info["problems"].as_array().unwrap().len(), 0);
     assert_eq!(info["read_only"], false);
@@ -29,9 +48,15 @@ fn demo_info_import_export_through_the_command_line() {
     let human = nerve_studio(&["info", "p"], d);
     assert!(String::from_utf8_lossy(&human.stdout).contains("16 images"));
 
-    let exported = ok(&nerve_studio(&["export", "supervisely", "p", "sly", "--json"], d));
+    let exported = ok(&nerve_studio(
+        &["export", "supervisely", "p", "sly", "--json"],
+        d,
+    ));
     assert_eq!(exported["images"], 16);
-    let imported = ok(&nerve_studio(&["import", "supervisely", "sly", "q", "--json"], d));
+    let imported = ok(&nerve_studio(
+        &["import", "supervisely", "sly", "q", "--json"],
+        d,
+    ));
     assert_eq!(imported["images"], 16);
     let again = ok(&nerve_studio(&["info", "q", "--json"], d));
     assert_eq!(again["classes"], info["classes"]);
@@ -39,7 +64,10 @@ fn demo_info_import_export_through_the_command_line() {
     assert_eq!(again["masks"], info["masks"]);
 
     ok(&nerve_studio(&["export", "masks", "q", "m"], d));
-    assert_eq!(std::fs::read_dir(d.join("m")).unwrap().count() as u64, info["masks"].as_u64().unwrap());
+    assert_eq!(
+        std::fs::read_dir(d.join("m")).unwrap().count() as u64,
+        info["masks"].as_u64().unwrap()
+    );
 }
 
 #[test]
@@ -48,7 +76,10 @@ fn errors_name_the_file_and_exit_non_zero() {
     let d = dir.path();
     let out = nerve_studio(&["info", "nowhere", "--json"], d);
     assert!(!out.status.success());
-    assert!(out.stdout.is_empty(), "errors must not print JSON to stdout");
+    assert!(
+        out.stdout.is_empty(),
+        "errors must not print JSON to stdout"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere"));
 
     std::fs::create_dir_all(d.join("src/JPEGImages")).unwrap();
@@ -58,7 +89,10 @@ fn errors_name_the_file_and_exit_non_zero() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("x.jpg"));
     assert!(!d.join("dest").exists());
 
-    ok(&nerve_studio(&["demo", "p", "--images", "2", "--size", "96x54"], d));
+    ok(&nerve_studio(
+        &["demo", "p", "--images", "2", "--size", "96x54"],
+        d,
+    ));
     let out = nerve_studio(&["demo", "p", "--images", "2", "--size", "96x54"], d);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
@@ -67,7 +101,10 @@ fn errors_name_the_file_and_exit_non_zero() {
 #[test]
 fn bench_reports_project_open_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let report = ok(&nerve_studio(&["bench", "--json", "--images", "300"], dir.path()));
+    let report = ok(&nerve_studio(
+        &["bench", "--json", "--images", "300"],
+        dir.path(),
+    ));
     assert!(report["device"].is_string());
     assert!(report["results"].is_array());
     let open = &report["project_open"];

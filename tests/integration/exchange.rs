@@ -18,7 +18,11 @@ fn supervisely_round_trip_is_byte_exact() {
     let back = dir.path().join("again").join("demo");
     let report = import(ImportFormat::Supervisely, &out, &back, &mut quiet()).unwrap();
     assert_eq!(report.images, 24);
-    assert_eq!(tree(&root), tree(&back), "images, labels, masks, splits and project.toml must survive");
+    assert_eq!(
+        tree(&root),
+        tree(&back),
+        "images, labels, masks, splits and project.toml must survive"
+    );
 }
 
 #[test]
@@ -51,13 +55,20 @@ fn class_folders_round_trip_keeps_images_classes_and_splits() {
     let report = import(ImportFormat::Folders, &out, &back, &mut quiet()).unwrap();
     let pa = Project::open(&root).unwrap();
     let pb = Project::open(&back).unwrap();
-    let labeled: Vec<_> = pa.images().iter().filter(|e| e.label.class.is_some()).collect();
+    let labeled: Vec<_> = pa
+        .images()
+        .iter()
+        .filter(|e| e.label.class.is_some())
+        .collect();
     assert_eq!(report.images, labeled.len());
     for e in labeled {
         let f = pb.get(&e.stem).unwrap();
         assert_eq!(f.label.class, e.label.class);
         assert_eq!(f.split, e.split, "{}", e.stem);
-        assert_eq!(std::fs::read(pa.image_path(e)).unwrap(), std::fs::read(pb.image_path(f)).unwrap());
+        assert_eq!(
+            std::fs::read(pa.image_path(e)).unwrap(),
+            std::fs::read(pb.image_path(f)).unwrap()
+        );
     }
 }
 
@@ -69,10 +80,17 @@ fn masks_export_is_plain_0_255_by_stem() {
     let p = Project::open(&root).unwrap();
     for e in p.images().iter().filter(|e| e.has_mask) {
         let path = out.join(format!("{}.png", e.stem));
-        assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(p.mask_path(&e.stem)).unwrap());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            std::fs::read(p.mask_path(&e.stem)).unwrap()
+        );
         let img = image::open(&path).unwrap();
         assert_eq!(img.color(), image::ColorType::L8);
-        assert!(img.to_luma8().pixels().all(|q| q.0[0] == 0 || q.0[0] == 255));
+        assert!(
+            img.to_luma8()
+                .pixels()
+                .all(|q| q.0[0] == 0 || q.0[0] == 255)
+        );
     }
 }
 
@@ -83,7 +101,9 @@ fn write_documented_example(src: &Path) {
     std::fs::write(src.join("meta.json"), r##"{"classes": [{"title": "nerve", "shape": "bitmap", "color": "#00FF12", "geometry_config": {}, "id": 6509777, "hotkey": ""}],
       "tags": [{"name": "tissue", "value_type": "oneof_string", "values": ["nerve", "opening_wound", "tendon"]}, {"name": "train", "value_type": "none"}],
       "projectType": "images"}"##).unwrap();
-    image::RgbImage::from_pixel(1920, 1080, image::Rgb([150, 40, 40])).save(src.join("exp12/img/exp12_L_0031.jpg")).unwrap();
+    image::RgbImage::from_pixel(1920, 1080, image::Rgb([150, 40, 40]))
+        .save(src.join("exp12/img/exp12_L_0031.jpg"))
+        .unwrap();
     std::fs::write(src.join("exp12/ann/exp12_L_0031.jpg.json"), r#"{
       "description": "", "name": "exp12_L_0031.jpg", "size": {"height": 1080, "width": 1920},
       "tags": [{"name": "tissue", "value": "nerve", "labelerLogin": "tech01", "createdAt": "2025-03-04T10:15:02.120Z", "updatedAt": "2025-03-04T10:15:02.120Z"},
@@ -109,7 +129,14 @@ fn supervisely_documented_example_imports_exactly() {
     assert_eq!(e.split, Some(Split::Train));
     let m = p.load_mask("exp12_L_0031").unwrap().unwrap();
     assert_eq!((m.width(), m.height()), (1920, 1080));
-    let rows = ["111000000000", "011110000000", "000111100000", "000001111000", "000000011110", "000000000111"];
+    let rows = [
+        "111000000000",
+        "011110000000",
+        "000111100000",
+        "000001111000",
+        "000000011110",
+        "000000000111",
+    ];
     let mut expected = Mask::empty(1920, 1080);
     for (r, line) in rows.iter().enumerate() {
         for (c, ch) in line.chars().enumerate() {
@@ -128,13 +155,21 @@ fn supervisely_machine_masks_use_the_class_to_value_map() {
     std::fs::create_dir_all(src.join("ds0/masks_machine")).unwrap();
     std::fs::write(src.join("meta.json"), r#"{"classes": [{"title": "tendon", "shape": "bitmap"}, {"title": "Nerve", "shape": "bitmap"}],
         "tags": [{"name": "nerve", "value_type": "none"}, {"name": "opening_wound", "value_type": "none"}]}"#).unwrap();
-    std::fs::write(src.join("obj_class_to_machine_color.json"), r#"{"tendon": [1,1,1], "Nerve": [2,2,2]}"#).unwrap();
-    image::RgbImage::new(8, 4).save(src.join("ds0/img/f_0001.png")).unwrap();
+    std::fs::write(
+        src.join("obj_class_to_machine_color.json"),
+        r#"{"tendon": [1,1,1], "Nerve": [2,2,2]}"#,
+    )
+    .unwrap();
+    image::RgbImage::new(8, 4)
+        .save(src.join("ds0/img/f_0001.png"))
+        .unwrap();
     let mut machine = image::GrayImage::new(8, 4);
     machine.put_pixel(1, 1, image::Luma([1]));
     machine.put_pixel(5, 2, image::Luma([2]));
     machine.put_pixel(6, 2, image::Luma([2]));
-    machine.save(src.join("ds0/masks_machine/f_0001.png")).unwrap();
+    machine
+        .save(src.join("ds0/masks_machine/f_0001.png"))
+        .unwrap();
     std::fs::write(src.join("ds0/ann/f_0001.png.json"), r#"{"size": {"height": 4, "width": 8}, "tags": [{"name": "nerve", "value": null}], "objects": []}"#).unwrap();
     let dest = dir.path().join("p");
     import(ImportFormat::Supervisely, &src, &dest, &mut quiet()).unwrap();
@@ -148,7 +183,13 @@ fn supervisely_machine_masks_use_the_class_to_value_map() {
     assert_eq!(e.label.experiment.as_deref(), Some("ds0"));
 }
 
-fn assert_fails_naming(result: Result<nerve_studio::project::exchange::ImportReport, nerve_studio::project::ProjectError>, file: &str) {
+fn assert_fails_naming(
+    result: Result<
+        nerve_studio::project::exchange::ImportReport,
+        nerve_studio::project::ProjectError,
+    >,
+    file: &str,
+) {
     let err = result.expect_err("import must fail").to_string();
     assert!(err.contains(file), "error does not name {file}: {err}");
 }
@@ -161,33 +202,64 @@ fn bad_sources_name_the_file_and_leave_nothing_behind() {
     write_documented_example(&src);
     std::fs::remove_file(src.join("exp12/img/exp12_L_0031.jpg")).unwrap();
     let dest = dir.path().join("new");
-    assert_fails_naming(import(ImportFormat::Supervisely, &src, &dest, &mut quiet()), "exp12_L_0031.jpg");
+    assert_fails_naming(
+        import(ImportFormat::Supervisely, &src, &dest, &mut quiet()),
+        "exp12_L_0031.jpg",
+    );
     assert!(!dest.exists(), "a failed import left a project behind");
 
     // A corrupt image among class folders.
     let folders = dir.path().join("folders");
     std::fs::create_dir_all(folders.join("testing/nerve")).unwrap();
-    image::RgbImage::new(4, 4).save(folders.join("testing/nerve/good.png")).unwrap();
-    std::fs::write(folders.join("testing/nerve/broken.jpg"), b"\xff\xd8\xff not really").unwrap();
-    assert_fails_naming(import(ImportFormat::Folders, &folders, &dest, &mut quiet()), "broken.jpg");
+    image::RgbImage::new(4, 4)
+        .save(folders.join("testing/nerve/good.png"))
+        .unwrap();
+    std::fs::write(
+        folders.join("testing/nerve/broken.jpg"),
+        b"\xff\xd8\xff not really",
+    )
+    .unwrap();
+    assert_fails_naming(
+        import(ImportFormat::Folders, &folders, &dest, &mut quiet()),
+        "broken.jpg",
+    );
     assert!(!dest.exists());
 
     // An unknown class folder.
     std::fs::remove_file(folders.join("testing/nerve/broken.jpg")).unwrap();
     std::fs::create_dir_all(folders.join("testing/bone")).unwrap();
-    assert_fails_naming(import(ImportFormat::Folders, &folders, &dest, &mut quiet()), "bone");
+    assert_fails_naming(
+        import(ImportFormat::Folders, &folders, &dest, &mut quiet()),
+        "bone",
+    );
 
     // VOC: a mask of the wrong size, and a list that tries to leave the project.
     let voc = dir.path().join("voc");
     std::fs::create_dir_all(voc.join("JPEGImages")).unwrap();
     std::fs::create_dir_all(voc.join("SegmentationClass")).unwrap();
     std::fs::create_dir_all(voc.join("ImageSets/Segmentation")).unwrap();
-    image::RgbImage::new(10, 6).save(voc.join("JPEGImages/a.png")).unwrap();
-    image::GrayImage::new(9, 6).save(voc.join("SegmentationClass/a.png")).unwrap();
-    assert_fails_naming(import(ImportFormat::Voc, &voc, &dest, &mut quiet()), "a.png");
-    image::GrayImage::new(10, 6).save(voc.join("SegmentationClass/a.png")).unwrap();
-    std::fs::write(voc.join("ImageSets/Segmentation/train.txt"), "a\n../../etc/passwd\n").unwrap();
-    assert_fails_naming(import(ImportFormat::Voc, &voc, &dest, &mut quiet()), "train.txt");
+    image::RgbImage::new(10, 6)
+        .save(voc.join("JPEGImages/a.png"))
+        .unwrap();
+    image::GrayImage::new(9, 6)
+        .save(voc.join("SegmentationClass/a.png"))
+        .unwrap();
+    assert_fails_naming(
+        import(ImportFormat::Voc, &voc, &dest, &mut quiet()),
+        "a.png",
+    );
+    image::GrayImage::new(10, 6)
+        .save(voc.join("SegmentationClass/a.png"))
+        .unwrap();
+    std::fs::write(
+        voc.join("ImageSets/Segmentation/train.txt"),
+        "a\n../../etc/passwd\n",
+    )
+    .unwrap();
+    assert_fails_naming(
+        import(ImportFormat::Voc, &voc, &dest, &mut quiet()),
+        "train.txt",
+    );
     assert!(!dest.exists());
 }
 
@@ -199,28 +271,49 @@ fn import_into_an_existing_project_adds_and_refuses_duplicates_untouched() {
     std::fs::create_dir_all(folders.join("training and validation/Tendon")).unwrap();
     std::fs::create_dir_all(folders.join("testing/opening_wound")).unwrap();
     for i in 0..6 {
-        image::RgbImage::new(12, 8).save(folders.join(format!("training and validation/Tendon/t{i}.png"))).unwrap();
+        image::RgbImage::new(12, 8)
+            .save(folders.join(format!("training and validation/Tendon/t{i}.png")))
+            .unwrap();
     }
-    image::RgbImage::new(12, 8).save(folders.join("testing/opening_wound/w0.png")).unwrap();
+    image::RgbImage::new(12, 8)
+        .save(folders.join("testing/opening_wound/w0.png"))
+        .unwrap();
     let report = import(ImportFormat::Folders, &folders, &root, &mut quiet()).unwrap();
     assert_eq!(report.images, 7);
     let p = Project::open(&root).unwrap();
     assert_eq!(p.images().len(), 17);
     assert_eq!(p.get("w0").unwrap().split, Some(Split::Test));
-    assert_eq!(p.get("w0").unwrap().label.class.as_deref(), Some("opening wound"));
+    assert_eq!(
+        p.get("w0").unwrap().label.class.as_deref(),
+        Some("opening wound")
+    );
     for i in 0..6 {
         let s = p.get(&format!("t{i}")).unwrap().split;
-        assert!(matches!(s, Some(Split::Train | Split::Val)), "trainval image went to {s:?}");
+        assert!(
+            matches!(s, Some(Split::Train | Split::Val)),
+            "trainval image went to {s:?}"
+        );
     }
-    for (k, v) in folder(&before, "images").into_iter().chain(folder(&before, "labels")).chain(folder(&before, "masks")) {
+    for (k, v) in folder(&before, "images")
+        .into_iter()
+        .chain(folder(&before, "labels"))
+        .chain(folder(&before, "masks"))
+    {
         assert_eq!(std::fs::read(root.join(&k)).unwrap(), v, "{k} changed");
     }
     drop(p);
     // The same images again: refused, and nothing changes.
     let snapshot = tree(&root);
-    assert_fails_naming(import(ImportFormat::Folders, &folders, &root, &mut quiet()), "is already in the project");
+    assert_fails_naming(
+        import(ImportFormat::Folders, &folders, &root, &mut quiet()),
+        "is already in the project",
+    );
     assert_eq!(tree(&root), snapshot);
-    let leftovers: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".import-")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".import-"))
+        .collect();
     assert!(leftovers.is_empty());
     assert!(read_mask(&root.join("masks/nothing.png")).is_err());
 }

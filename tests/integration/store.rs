@@ -1,7 +1,9 @@
 use crate::support::small_demo;
 use nerve_studio::mask::Mask;
-use nerve_studio::project::{Access, ImageLabel, Manifest, MaskProvenance, Project, ProjectError, Split, Status};
 use nerve_studio::project::lock::current_holder;
+use nerve_studio::project::{
+    Access, ImageLabel, Manifest, MaskProvenance, Project, ProjectError, Split, Status,
+};
 use std::process::{Command, Stdio};
 
 #[test]
@@ -9,15 +11,29 @@ fn create_open_and_save_label_and_mask() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("p");
     let p = Project::create(&root, Manifest::new("p")).unwrap();
-    for f in ["images", "labels", "masks", "splits", "runs", "cache", "project.toml"] {
+    for f in [
+        "images",
+        "labels",
+        "masks",
+        "splits",
+        "runs",
+        "cache",
+        "project.toml",
+    ] {
         assert!(root.join(f).exists(), "{f} missing");
     }
     assert!(p.images().is_empty());
     drop(p);
-    image::RgbImage::new(20, 10).save(root.join("images/a_0001.png")).unwrap();
+    image::RgbImage::new(20, 10)
+        .save(root.join("images/a_0001.png"))
+        .unwrap();
     let mut p = Project::open(&root).unwrap();
     assert!(!p.is_read_only());
-    let mut label = ImageLabel { class: Some("tendon".into()), status: Status::Reviewed, ..Default::default() };
+    let mut label = ImageLabel {
+        class: Some("tendon".into()),
+        status: Status::Reviewed,
+        ..Default::default()
+    };
     label.touch("tech01");
     p.save_label("a_0001", &label).unwrap();
     let mut m = Mask::empty(20, 10);
@@ -54,9 +70,14 @@ fn a_second_copy_opens_read_only_and_cannot_write() {
     assert!(second.is_read_only());
     let stem = second.images()[0].stem.clone();
     let before = std::fs::read(root.join(format!("labels/{stem}.json"))).unwrap();
-    let err = second.save_label(&stem, &ImageLabel::default()).unwrap_err();
+    let err = second
+        .save_label(&stem, &ImageLabel::default())
+        .unwrap_err();
     assert!(matches!(err, ProjectError::ReadOnly(_)), "{err}");
-    assert_eq!(std::fs::read(root.join(format!("labels/{stem}.json"))).unwrap(), before);
+    assert_eq!(
+        std::fs::read(root.join(format!("labels/{stem}.json"))).unwrap(),
+        before
+    );
     drop(first);
     drop(second);
     assert!(!Project::open(&root).unwrap().is_read_only());
@@ -77,7 +98,10 @@ fn lock_of_a_killed_process_is_taken_over() {
         .expect("flock(1) from util-linux");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while current_holder(&root).is_none() {
-        assert!(std::time::Instant::now() < deadline, "the other process never took the lock");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other process never took the lock"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // What that process would have written about itself.
@@ -90,7 +114,9 @@ fn lock_of_a_killed_process_is_taken_over() {
     holder.wait().unwrap();
     let p = Project::open(&root).unwrap();
     match p.access() {
-        Access::ReadWrite(lock) => assert_eq!(lock.took_over_from.as_ref().map(|o| o.pid), Some(4242)),
+        Access::ReadWrite(lock) => {
+            assert_eq!(lock.took_over_from.as_ref().map(|o| o.pid), Some(4242))
+        }
         Access::ReadOnly { held_by } => panic!("still locked by {held_by}"),
     }
 }
@@ -104,7 +130,12 @@ fn unreadable_label_is_reported_and_left_untouched() {
     let p = Project::open(&root).unwrap();
     assert_eq!(p.get(&stem).unwrap().label.status, Status::Unlabeled);
     let problems = p.check();
-    assert!(problems.iter().any(|q| q.file == format!("labels/{stem}.json")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|q| q.file == format!("labels/{stem}.json")),
+        "{problems:?}"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), b"{ not json");
 }
 
@@ -112,15 +143,27 @@ fn unreadable_label_is_reported_and_left_untouched() {
 fn check_finds_wrong_size_and_grey_masks_and_strays() {
     let (_dir, root) = small_demo(4, 4);
     let p = Project::open(&root).unwrap();
-    let with_mask: Vec<String> = p.images().iter().filter(|e| e.has_mask).map(|e| e.stem.clone()).collect();
+    let with_mask: Vec<String> = p
+        .images()
+        .iter()
+        .filter(|e| e.has_mask)
+        .map(|e| e.stem.clone())
+        .collect();
     drop(p);
-    image::GrayImage::new(5, 5).save(root.join(format!("masks/{}.png", with_mask[0]))).unwrap();
-    image::GrayImage::from_pixel(192, 108, image::Luma([128])).save(root.join(format!("masks/{}.png", with_mask[1]))).unwrap();
+    image::GrayImage::new(5, 5)
+        .save(root.join(format!("masks/{}.png", with_mask[0])))
+        .unwrap();
+    image::GrayImage::from_pixel(192, 108, image::Luma([128]))
+        .save(root.join(format!("masks/{}.png", with_mask[1])))
+        .unwrap();
     std::fs::write(root.join("masks/ghost.png"), b"x").unwrap();
     std::fs::write(root.join("splits/test.txt"), "nobody\n").unwrap();
     let problems = Project::open(&root).unwrap().check();
     let text = format!("{problems:?}");
-    assert!(text.contains("mask is 5x5 but its image is 192x108"), "{text}");
+    assert!(
+        text.contains("mask is 5x5 but its image is 192x108"),
+        "{text}"
+    );
     assert!(text.contains("values other than 0 and 255"), "{text}");
     assert!(text.contains("masks/ghost.png"), "{text}");
     assert!(text.contains("splits/test.txt"), "{text}");
@@ -130,11 +173,17 @@ fn check_finds_wrong_size_and_grey_masks_and_strays() {
 fn splits_are_stable_when_images_are_added() {
     let (_dir, root) = small_demo(20, 5);
     let p = Project::open(&root).unwrap();
-    let before: Vec<(String, Option<Split>)> = p.images().iter().map(|e| (e.stem.clone(), e.split)).collect();
+    let before: Vec<(String, Option<Split>)> = p
+        .images()
+        .iter()
+        .map(|e| (e.stem.clone(), e.split))
+        .collect();
     assert!(before.iter().all(|(_, s)| s.is_some()));
     drop(p);
     for i in 0..10 {
-        image::RgbImage::new(192, 108).save(root.join(format!("images/new_{i:04}.png"))).unwrap();
+        image::RgbImage::new(192, 108)
+            .save(root.join(format!("images/new_{i:04}.png")))
+            .unwrap();
     }
     let mut p = Project::open(&root).unwrap();
     assert_eq!(p.assign_splits().unwrap(), 10);
@@ -143,7 +192,14 @@ fn splits_are_stable_when_images_are_added() {
     }
     let trainval = std::fs::read_to_string(root.join("splits/trainval.txt")).unwrap();
     let train = std::fs::read_to_string(root.join("splits/train.txt")).unwrap();
-    assert_eq!(trainval.lines().count(), train.lines().count() + std::fs::read_to_string(root.join("splits/val.txt")).unwrap().lines().count());
+    assert_eq!(
+        trainval.lines().count(),
+        train.lines().count()
+            + std::fs::read_to_string(root.join("splits/val.txt"))
+                .unwrap()
+                .lines()
+                .count()
+    );
 }
 
 #[test]

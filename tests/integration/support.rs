@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 pub fn small_demo(images: usize, seed: u64) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("demo");
-    let opts = DemoOptions { images, seed, width: 192, height: 108 };
+    let opts = DemoOptions {
+        images,
+        seed,
+        width: 192,
+        height: 108,
+    };
     demo::generate(&root, &opts, &mut |_, _| {}).unwrap();
     (dir, root)
 }
@@ -19,7 +24,9 @@ pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
@@ -36,7 +43,10 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
 
 /// Only the files of one folder of a project tree.
 pub fn folder(tree: &BTreeMap<String, Vec<u8>>, name: &str) -> BTreeMap<String, Vec<u8>> {
-    tree.iter().filter(|(k, _)| k.starts_with(&format!("{name}/"))).map(|(k, v)| (k.clone(), v.clone())).collect()
+    tree.iter()
+        .filter(|(k, _)| k.starts_with(&format!("{name}/")))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 pub fn quiet() -> impl FnMut(&str, usize, usize) {

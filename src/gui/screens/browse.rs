@@ -3,7 +3,9 @@
 
 use crate::gui::style::{chip, class_color, muted, panel};
 use crate::project::{Counts, ImageEntry, Project, Split, Status};
-use iced::widget::{Id, button, column, container, image, responsive, row, scrollable, space, text};
+use iced::widget::{
+    Id, button, column, container, image, responsive, row, scrollable, space, text,
+};
 use iced::{Alignment, Color, Element, Length, Size, Task, Theme};
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,7 +46,10 @@ impl Filter {
         class_ok
             && self.status.is_none_or(|s| e.label.status == s)
             && self.split.is_none_or(|s| e.split == s)
-            && self.experiment.as_deref().is_none_or(|x| e.experiment() == x)
+            && self
+                .experiment
+                .as_deref()
+                .is_none_or(|x| e.experiment() == x)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -108,11 +113,21 @@ impl Browse {
         };
         let mut task = Task::none();
         if let Some(stem) = select.filter(|s| project.get(s).is_some()) {
-            let pos = b.shown.iter().position(|&i| project.images()[i].stem == stem).unwrap_or(0);
+            let pos = b
+                .shown
+                .iter()
+                .position(|&i| project.images()[i].stem == stem)
+                .unwrap_or(0);
             let row = pos / columns(b.viewport.width);
             b.scroll_y = (row as f32 * (CELL_HEIGHT + SPACING)).max(0.0);
             b.selected = Some(stem);
-            task = iced::widget::operation::scroll_to(b.scroll_id.clone(), scrollable::AbsoluteOffset { x: 0.0, y: b.scroll_y });
+            task = iced::widget::operation::scroll_to(
+                b.scroll_id.clone(),
+                scrollable::AbsoluteOffset {
+                    x: 0.0,
+                    y: b.scroll_y,
+                },
+            );
         }
         let action = b.wanted(project);
         (b, action, task)
@@ -123,7 +138,10 @@ impl Browse {
     }
 
     pub fn shown_stems<'a>(&self, project: &'a Project) -> Vec<&'a str> {
-        self.shown.iter().map(|&i| project.images()[i].stem.as_str()).collect()
+        self.shown
+            .iter()
+            .map(|&i| project.images()[i].stem.as_str())
+            .collect()
     }
 
     pub fn selected(&self) -> Option<&str> {
@@ -147,15 +165,23 @@ impl Browse {
                 return Action::None;
             }
         }
-        self.shown = (0..project.images().len()).filter(|&i| self.filter.accepts(&project.images()[i])).collect();
+        self.shown = (0..project.images().len())
+            .filter(|&i| self.filter.accepts(&project.images()[i]))
+            .collect();
         self.scroll_y = 0.0;
         self.wanted(project)
     }
 
     /// A thumbnail arrived from the loader: upload it once and keep the handle.
-    pub fn thumbnail_loaded(&mut self, stem: String, pixels: Result<(u32, u32, std::sync::Arc<Vec<u8>>), String>) {
+    pub fn thumbnail_loaded(
+        &mut self,
+        stem: String,
+        pixels: Result<(u32, u32, std::sync::Arc<Vec<u8>>), String>,
+    ) {
         let thumb = match pixels {
-            Ok((w, h, bytes)) => Thumb::Ready(image::Handle::from_rgba(w, h, bytes.as_ref().clone())),
+            Ok((w, h, bytes)) => {
+                Thumb::Ready(image::Handle::from_rgba(w, h, bytes.as_ref().clone()))
+            }
             Err(e) => Thumb::Failed(e),
         };
         self.thumbs.insert(stem, thumb);
@@ -166,7 +192,11 @@ impl Browse {
         let row_h = CELL_HEIGHT + SPACING;
         let first = ((self.scroll_y - PADDING).max(0.0) / row_h) as usize;
         let last = ((self.scroll_y + self.viewport.height) / row_h).ceil() as usize;
-        (cols, first.saturating_sub(OVERSCAN_ROWS), last + OVERSCAN_ROWS)
+        (
+            cols,
+            first.saturating_sub(OVERSCAN_ROWS),
+            last + OVERSCAN_ROWS,
+        )
     }
 
     /// Thumbnails on screen (and just around it) that are not loaded yet.
@@ -175,8 +205,10 @@ impl Browse {
         let start = (first * cols).min(self.shown.len());
         let end = (last * cols).min(self.shown.len());
         if self.thumbs.len() > MAX_THUMBNAILS {
-            let keep: std::collections::HashSet<&str> =
-                self.shown[start..end].iter().map(|&i| project.images()[i].stem.as_str()).collect();
+            let keep: std::collections::HashSet<&str> = self.shown[start..end]
+                .iter()
+                .map(|&i| project.images()[i].stem.as_str())
+                .collect();
             self.thumbs.retain(|stem, _| keep.contains(stem.as_str()));
         }
         let want: Vec<String> = self.shown[start..end]
@@ -190,17 +222,28 @@ impl Browse {
 
     pub fn view<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
         let body: Element<'a, Message> = if project.images().is_empty() {
-            empty_state("This project has no images yet.", "Use Import to bring in class folders, a Supervisely export or a VOC dataset.")
+            empty_state(
+                "This project has no images yet.",
+                "Use Import to bring in class folders, a Supervisely export or a VOC dataset.",
+            )
         } else if self.shown.is_empty() {
             column![
-                empty_state("No images match these filters.", "Change a filter on the left, or clear them all."),
-                container(button("Clear filters").on_press(Message::ClearFilters)).center_x(Length::Fill),
+                empty_state(
+                    "No images match these filters.",
+                    "Change a filter on the left, or clear them all."
+                ),
+                container(button("Clear filters").on_press(Message::ClearFilters))
+                    .center_x(Length::Fill),
             ]
             .into()
         } else {
             self.grid(project)
         };
-        let mut main = row![self.sidebar(project), container(body).width(Length::Fill).height(Length::Fill)].spacing(8);
+        let mut main = row![
+            self.sidebar(project),
+            container(body).width(Length::Fill).height(Length::Fill)
+        ]
+        .spacing(8);
         if let Some(e) = self.selected.as_deref().and_then(|s| project.get(s)) {
             main = main.push(self.details(e));
         }
@@ -210,15 +253,22 @@ impl Browse {
     fn grid<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
         responsive(move |size| {
             let cols = columns(size.width);
+            // Spread the columns over the whole width instead of leaving a strip on the right.
+            let cell_width = ((size.width - 2.0 * PADDING - SCROLLBAR)
+                - (cols as f32 - 1.0) * SPACING)
+                / cols as f32;
             let rows = self.shown.len().div_ceil(cols);
             let row_h = CELL_HEIGHT + SPACING;
-            let first = (((self.scroll_y - PADDING).max(0.0) / row_h) as usize).saturating_sub(OVERSCAN_ROWS).min(rows);
-            let last = (((self.scroll_y + size.height) / row_h).ceil() as usize + OVERSCAN_ROWS).min(rows);
+            let first = (((self.scroll_y - PADDING).max(0.0) / row_h) as usize)
+                .saturating_sub(OVERSCAN_ROWS)
+                .min(rows);
+            let last =
+                (((self.scroll_y + size.height) / row_h).ceil() as usize + OVERSCAN_ROWS).min(rows);
             let mut content = column![space().height(first as f32 * row_h)].spacing(0);
             for r in first..last {
                 let cells = self.shown[r * cols..((r + 1) * cols).min(self.shown.len())]
                     .iter()
-                    .map(|&i| self.cell(&project.images()[i]));
+                    .map(|&i| self.cell(&project.images()[i], cell_width.max(CELL_WIDTH)));
                 content = content.push(row(cells).spacing(SPACING).height(row_h));
             }
             content = content.push(space().height((rows - last) as f32 * row_h));
@@ -232,14 +282,19 @@ impl Browse {
         .into()
     }
 
-    fn cell<'a>(&'a self, e: &'a ImageEntry) -> Element<'a, Message> {
+    fn cell<'a>(&'a self, e: &'a ImageEntry, width: f32) -> Element<'a, Message> {
         let thumb: Element<'a, Message> = match self.thumbs.get(&e.stem) {
-            Some(Thumb::Ready(h)) => image(h.clone()).width(CELL_WIDTH - 8.0).height(THUMB_HEIGHT).into(),
-            Some(Thumb::Failed(why)) => placeholder("cannot read image", Some(why)),
-            None => placeholder("loading…", None),
+            Some(Thumb::Ready(h)) => image(h.clone())
+                .width(width - 8.0)
+                .height(THUMB_HEIGHT)
+                .into(),
+            Some(Thumb::Failed(why)) => placeholder("cannot read image", Some(why), width - 8.0),
+            None => placeholder("loading…", None, width - 8.0),
         };
         let class = e.label.class.as_deref();
-        let mut badges = row![chip(class.unwrap_or("no class"), class_color(class))].spacing(4).align_y(Alignment::Center);
+        let mut badges = row![chip(class.unwrap_or("no class"), class_color(class))]
+            .spacing(4)
+            .align_y(Alignment::Center);
         if e.label.status != Status::Labeled {
             badges = badges.push(text(e.label.status.name()).size(11).style(muted));
         }
@@ -248,12 +303,23 @@ impl Browse {
         }
         let selected = self.selected.as_deref() == Some(e.stem.as_str());
         button(column![thumb, text(&e.stem).size(12), badges].spacing(3))
-            .width(CELL_WIDTH)
+            .width(width)
             .height(CELL_HEIGHT)
             .padding(4)
             .style(move |theme: &Theme, status| {
                 let base = button::subtle(theme, status);
-                if selected { button::Style { border: iced::Border { color: theme.palette().primary, width: 2.0, radius: 6.0.into() }, ..base } } else { base }
+                if selected {
+                    button::Style {
+                        border: iced::Border {
+                            color: theme.palette().primary,
+                            width: 2.0,
+                            radius: 6.0.into(),
+                        },
+                        ..base
+                    }
+                } else {
+                    base
+                }
             })
             .on_press(Message::Select(e.stem.clone()))
             .into()
@@ -262,50 +328,146 @@ impl Browse {
     fn sidebar<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
         let f = &self.filter;
         let c = &self.counts;
-        let mut classes = column![heading("Class"), filter_row("All classes", c.images, f.class.is_none(), Message::FilterClass(None), None)];
+        let mut classes = column![
+            heading("Class"),
+            filter_row(
+                "All classes",
+                c.images,
+                f.class.is_none(),
+                Message::FilterClass(None),
+                None
+            )
+        ];
         for class in &project.manifest.classes {
             let n = c.classes.get(class).copied().unwrap_or(0);
             let sel = f.class == Some(ClassFilter::Class(class.clone()));
-            classes = classes.push(filter_row(class, n, sel, Message::FilterClass(Some(ClassFilter::Class(class.clone()))), Some(class_color(Some(class)))));
+            classes = classes.push(filter_row(
+                class,
+                n,
+                sel,
+                Message::FilterClass(Some(ClassFilter::Class(class.clone()))),
+                Some(class_color(Some(class))),
+            ));
         }
-        classes = classes.push(filter_row("no class", c.no_class, f.class == Some(ClassFilter::NoClass), Message::FilterClass(Some(ClassFilter::NoClass)), Some(class_color(None))));
+        classes = classes.push(filter_row(
+            "no class",
+            c.no_class,
+            f.class == Some(ClassFilter::NoClass),
+            Message::FilterClass(Some(ClassFilter::NoClass)),
+            Some(class_color(None)),
+        ));
 
-        let mut status = column![heading("Status"), filter_row("Any status", c.images, f.status.is_none(), Message::FilterStatus(None), None)];
+        let mut status = column![
+            heading("Status"),
+            filter_row(
+                "Any status",
+                c.images,
+                f.status.is_none(),
+                Message::FilterStatus(None),
+                None
+            )
+        ];
         for s in Status::ALL {
             let n = c.status.get(s.name()).copied().unwrap_or(0);
-            status = status.push(filter_row(s.name(), n, f.status == Some(s), Message::FilterStatus(Some(s)), None));
+            status = status.push(filter_row(
+                s.name(),
+                n,
+                f.status == Some(s),
+                Message::FilterStatus(Some(s)),
+                None,
+            ));
         }
 
-        let mut split = column![heading("Split"), filter_row("All splits", c.images, f.split.is_none(), Message::FilterSplit(None), None)];
+        let mut split = column![
+            heading("Split"),
+            filter_row(
+                "All splits",
+                c.images,
+                f.split.is_none(),
+                Message::FilterSplit(None),
+                None
+            )
+        ];
         for s in Split::ALL {
             let n = c.splits.get(s.name()).copied().unwrap_or(0);
-            split = split.push(filter_row(s.name(), n, f.split == Some(Some(s)), Message::FilterSplit(Some(Some(s))), None));
+            split = split.push(filter_row(
+                s.name(),
+                n,
+                f.split == Some(Some(s)),
+                Message::FilterSplit(Some(Some(s))),
+                None,
+            ));
         }
         if c.unassigned > 0 {
-            split = split.push(filter_row("no split", c.unassigned, f.split == Some(None), Message::FilterSplit(Some(None)), None));
+            split = split.push(filter_row(
+                "no split",
+                c.unassigned,
+                f.split == Some(None),
+                Message::FilterSplit(Some(None)),
+                None,
+            ));
         }
 
-        let mut experiments = column![heading("Experiment"), filter_row("All experiments", c.images, f.experiment.is_none(), Message::FilterExperiment(None), None)];
+        let mut experiments = column![
+            heading("Experiment"),
+            filter_row(
+                "All experiments",
+                c.images,
+                f.experiment.is_none(),
+                Message::FilterExperiment(None),
+                None
+            )
+        ];
         for (x, n) in &self.experiments {
-            experiments = experiments.push(filter_row(x, *n, f.experiment.as_ref() == Some(x), Message::FilterExperiment(Some(x.clone())), None));
+            experiments = experiments.push(filter_row(
+                x,
+                *n,
+                f.experiment.as_ref() == Some(x),
+                Message::FilterExperiment(Some(x.clone())),
+                None,
+            ));
         }
 
-        let mut footer = column![text(format!("Showing {} of {} images", self.shown.len(), c.images)).size(13)].spacing(6);
+        let mut footer = column![
+            text(format!(
+                "Showing {} of {} images",
+                self.shown.len(),
+                c.images
+            ))
+            .size(13)
+        ]
+        .spacing(6);
         if !f.is_empty() {
-            footer = footer.push(button(text("Clear filters").size(13)).on_press(Message::ClearFilters).style(button::secondary));
+            footer = footer.push(
+                button(text("Clear filters").size(13))
+                    .on_press(Message::ClearFilters)
+                    .style(button::secondary),
+            );
         }
-        let content = column![classes, status, split, experiments, footer].spacing(14).padding(10);
-        container(scrollable(content).height(Length::Fill)).width(230).height(Length::Fill).style(panel).into()
+        let content = column![classes, status, split, experiments, footer]
+            .spacing(14)
+            .padding(10);
+        container(scrollable(content).height(Length::Fill))
+            .width(230)
+            .height(Length::Fill)
+            .style(panel)
+            .into()
     }
 
     fn details<'a>(&'a self, e: &'a ImageEntry) -> Element<'a, Message> {
         let preview: Element<'a, Message> = match self.thumbs.get(&e.stem) {
             Some(Thumb::Ready(h)) => image(h.clone()).width(Length::Fill).into(),
-            Some(Thumb::Failed(why)) => placeholder("cannot read image", Some(why)),
-            None => placeholder("loading…", None),
+            Some(Thumb::Failed(why)) => placeholder("cannot read image", Some(why), 280.0),
+            None => placeholder("loading…", None, 280.0),
         };
         let l = &e.label;
-        let field = |name: &'a str, value: String| row![text(name).size(13).style(muted).width(90), text(value).size(13)].spacing(6);
+        let field = |name: &'a str, value: String| {
+            row![
+                text(name).size(13).style(muted).width(90),
+                text(value).size(13)
+            ]
+            .spacing(6)
+        };
         let provenance = l.mask.map(|p| p.name().to_string());
         let mask = match (e.has_mask, provenance) {
             (true, Some(p)) => p,
@@ -329,55 +491,106 @@ impl Browse {
             fields = fields.push(field("By", l.annotator.clone()));
         }
         if !l.updated_at.is_empty() {
-            fields = fields.push(field("When", l.updated_at.replace('T', " ").trim_end_matches('Z').to_string()));
+            fields = fields.push(field(
+                "When",
+                l.updated_at
+                    .replace('T', " ")
+                    .trim_end_matches('Z')
+                    .to_string(),
+            ));
         }
         if !l.comment.is_empty() {
             fields = fields.push(field("Comment", l.comment.clone()));
         }
-        container(column![preview, fields].spacing(10).padding(10)).width(300).height(Length::Fill).style(panel).into()
+        container(column![preview, fields].spacing(10).padding(10))
+            .width(300)
+            .height(Length::Fill)
+            .style(panel)
+            .into()
     }
 }
+
+/// Room the scroll bar takes at the right of the grid.
+const SCROLLBAR: f32 = 12.0;
 
 /// How many thumbnail columns fit in `width`.
 pub fn columns(width: f32) -> usize {
-    (((width - 2.0 * PADDING + SPACING) / (CELL_WIDTH + SPACING)).floor() as usize).max(1)
+    (((width - 2.0 * PADDING - SCROLLBAR + SPACING) / (CELL_WIDTH + SPACING)).floor() as usize)
+        .max(1)
 }
 
 fn heading<'a, M: 'a>(label: &'a str) -> Element<'a, M> {
-    text(label).size(14).font(iced::Font { weight: iced::font::Weight::Bold, ..iced::Font::DEFAULT }).into()
+    text(label)
+        .size(14)
+        .font(iced::Font {
+            weight: iced::font::Weight::Bold,
+            ..iced::Font::DEFAULT
+        })
+        .into()
 }
 
-fn filter_row<'a>(label: &'a str, count: usize, selected: bool, on_press: Message, color: Option<Color>) -> Element<'a, Message> {
+fn filter_row<'a>(
+    label: &'a str,
+    count: usize,
+    selected: bool,
+    on_press: Message,
+    color: Option<Color>,
+) -> Element<'a, Message> {
     let mut line = row![].spacing(6).align_y(Alignment::Center);
     if let Some(c) = color {
-        line = line.push(container(space()).width(10).height(10).style(move |_: &Theme| container::Style {
-            background: Some(c.into()),
-            border: iced::Border { radius: 5.0.into(), ..Default::default() },
-            ..Default::default()
-        }));
+        line = line.push(
+            container(space())
+                .width(10)
+                .height(10)
+                .style(move |_: &Theme| container::Style {
+                    background: Some(c.into()),
+                    border: iced::Border {
+                        radius: 5.0.into(),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                }),
+        );
     }
-    line = line.push(text(label).size(13).width(Length::Fill)).push(text(count.to_string()).size(13));
+    line = line
+        .push(text(label).size(13).width(Length::Fill))
+        .push(text(count.to_string()).size(13));
     button(line)
         .width(Length::Fill)
         .padding([3, 6])
-        .style(if selected { button::primary } else { button::text })
+        .style(if selected {
+            button::primary
+        } else {
+            button::text
+        })
         .on_press(on_press)
         .into()
 }
 
-fn placeholder<'a>(label: &'a str, detail: Option<&'a str>) -> Element<'a, Message> {
+fn placeholder<'a>(label: &'a str, detail: Option<&'a str>, width: f32) -> Element<'a, Message> {
     let mut c = column![text(label).size(12).style(muted)].align_x(Alignment::Center);
     if let Some(d) = detail {
         c = c.push(text(d).size(10).style(muted));
     }
     container(c)
-        .width(CELL_WIDTH - 8.0)
+        .width(width)
         .height(THUMB_HEIGHT)
-        .center_x(CELL_WIDTH - 8.0)
+        .center_x(width)
         .center_y(THUMB_HEIGHT)
         .style(|theme: &Theme| container::Style {
-            background: Some(theme.extended_palette().background.strong.color.scale_alpha(0.4).into()),
-            border: iced::Border { radius: 4.0.into(), ..Default::default() },
+            background: Some(
+                theme
+                    .extended_palette()
+                    .background
+                    .strong
+                    .color
+                    .scale_alpha(0.4)
+                    .into(),
+            ),
+            border: iced::Border {
+                radius: 4.0.into(),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .clip(true)
@@ -385,8 +598,12 @@ fn placeholder<'a>(label: &'a str, detail: Option<&'a str>) -> Element<'a, Messa
 }
 
 fn empty_state<'a>(title: &'a str, hint: &'a str) -> Element<'a, Message> {
-    container(column![text(title).size(20), text(hint).size(14).style(muted)].spacing(8).align_x(Alignment::Center))
-        .center(Length::Fill)
-        .height(300)
-        .into()
+    container(
+        column![text(title).size(20), text(hint).size(14).style(muted)]
+            .spacing(8)
+            .align_x(Alignment::Center),
+    )
+    .center(Length::Fill)
+    .height(300)
+    .into()
 }

@@ -13,7 +13,10 @@ impl Curve {
     pub fn across(rng: &mut Rng, w: f32, h: f32, x_min: f32) -> Curve {
         let horizontal = rng.chance(0.6);
         let (a, d) = if horizontal {
-            ((x_min - 0.05 * w, rng.range(0.1, 0.9) * h), (1.05 * w, rng.range(0.1, 0.9) * h))
+            (
+                (x_min - 0.05 * w, rng.range(0.1, 0.9) * h),
+                (1.05 * w, rng.range(0.1, 0.9) * h),
+            )
         } else {
             let xa = rng.range(x_min + 0.05 * w, 0.95 * w);
             let xd = (xa + rng.range(-0.3, 0.3) * w).clamp(x_min, w);
@@ -35,7 +38,11 @@ impl Curve {
     pub fn shifted(&self, dx: f32, dy: f32, wobble: f32, rng: &mut Rng) -> Curve {
         let mut p = self.p;
         for (i, q) in p.iter_mut().enumerate() {
-            let j = if i == 1 || i == 2 { wobble } else { wobble * 0.3 };
+            let j = if i == 1 || i == 2 {
+                wobble
+            } else {
+                wobble * 0.3
+            };
             *q = (q.0 + dx + rng.normal() * j, q.1 + dy + rng.normal() * j);
         }
         Curve { p }
@@ -65,7 +72,9 @@ impl DistanceField {
         let n = width as usize * height as usize;
         let mut dist = vec![f32::INFINITY; n];
         let mut along = vec![0.0; n];
-        let pts: Vec<(f32, f32)> = (0..=SEGMENTS).map(|i| curve.point(i as f32 / SEGMENTS as f32)).collect();
+        let pts: Vec<(f32, f32)> = (0..=SEGMENTS)
+            .map(|i| curve.point(i as f32 / SEGMENTS as f32))
+            .collect();
         for i in 0..SEGMENTS {
             let (a, b) = (pts[i], pts[i + 1]);
             let (vx, vy) = (b.0 - a.0, b.1 - a.1);
@@ -98,7 +107,9 @@ mod tests {
 
     #[test]
     fn straight_curve_distance_is_perpendicular_offset() {
-        let c = Curve { p: [(0.0, 10.0), (10.0, 10.0), (20.0, 10.0), (30.0, 10.0)] };
+        let c = Curve {
+            p: [(0.0, 10.0), (10.0, 10.0), (20.0, 10.0), (30.0, 10.0)],
+        };
         let f = DistanceField::new(&c, 30, 20, 6.0);
         let at = |x: usize, y: usize| f.dist[y * 30 + x];
         assert!((at(15, 10) - 0.5).abs() < 1e-3);

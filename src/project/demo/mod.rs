@@ -6,9 +6,9 @@ pub mod random;
 pub mod render;
 
 use super::error::{ProjectError, Result};
-use super::parallel;
 use super::label::{ImageLabel, MaskProvenance, Status};
 use super::manifest::Manifest;
+use super::parallel;
 use super::staging::{Staging, check_new_destination};
 use super::store::Project;
 use crate::mask::encode_mask_png;
@@ -26,7 +26,12 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { images: 120, seed: 42, width: 960, height: 540 }
+        DemoOptions {
+            images: 120,
+            seed: 42,
+            width: 960,
+            height: 540,
+        }
     }
 }
 
@@ -99,9 +104,16 @@ pub fn plan(opts: &DemoOptions) -> Vec<PlannedFrame> {
 
 /// Writes the demo project to `dest` (missing or empty). `progress(done, total)` is called as
 /// frames are finished. The project appears whole or not at all.
-pub fn generate(dest: &Path, opts: &DemoOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<()> {
+pub fn generate(
+    dest: &Path,
+    opts: &DemoOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<()> {
     if opts.images == 0 || opts.width < 64 || opts.height < 36 {
-        return Err(ProjectError::invalid(dest, "a demo needs at least one image of at least 64x36 pixels"));
+        return Err(ProjectError::invalid(
+            dest,
+            "a demo needs at least one image of at least 64x36 pixels",
+        ));
     }
     check_new_destination(dest)?;
     let staging = Staging::beside(dest)?;
@@ -119,7 +131,13 @@ pub fn generate(dest: &Path, opts: &DemoOptions, progress: &mut dyn FnMut(usize,
 }
 
 fn write_frame(root: &Path, f: &PlannedFrame, opts: &DemoOptions) -> Result<()> {
-    let (img, mask) = render::render(opts.width, opts.height, f.tissue, f.experiment_seed, f.frame);
+    let (img, mask) = render::render(
+        opts.width,
+        opts.height,
+        f.tissue,
+        f.experiment_seed,
+        f.frame,
+    );
     let image_path = root.join("images").join(format!("{}.jpg", f.stem));
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
@@ -133,9 +151,18 @@ fn write_frame(root: &Path, f: &PlannedFrame, opts: &DemoOptions) -> Result<()> 
         mask: labeled.then_some(MaskProvenance::Drawn),
         experiment: Some(f.experiment.clone()),
         frame: Some(f.frame),
-        annotator: if labeled { "demo".into() } else { String::new() },
+        annotator: if labeled {
+            "demo".into()
+        } else {
+            String::new()
+        },
         updated_at: if labeled {
-            format!("{}T10:{:02}:{:02}.000Z", f.experiment, f.frame / 60, f.frame % 60)
+            format!(
+                "{}T10:{:02}:{:02}.000Z",
+                f.experiment,
+                f.frame / 60,
+                f.frame % 60
+            )
         } else {
             String::new()
         },

@@ -35,7 +35,7 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: u32) -> u32 {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as u32
+        (((self.next_u64() >> 32) * n as u64) >> 32) as u32
     }
 
     pub fn chance(&mut self, p: f32) -> bool {
@@ -58,11 +58,14 @@ pub struct Noise {
 
 impl Noise {
     pub fn new(seed: u64) -> Self {
-        Noise { seed: (seed ^ (seed >> 32)) as u32 }
+        Noise {
+            seed: (seed ^ (seed >> 32)) as u32,
+        }
     }
 
     fn lattice(&self, x: i32, y: i32) -> f32 {
-        let mut h = (x as u32).wrapping_mul(0x27d4_eb2d) ^ (y as u32).wrapping_mul(0x1656_67b1) ^ self.seed;
+        let mut h =
+            (x as u32).wrapping_mul(0x27d4_eb2d) ^ (y as u32).wrapping_mul(0x1656_67b1) ^ self.seed;
         h = (h ^ (h >> 15)).wrapping_mul(0x2c1b_3c6d);
         h = (h ^ (h >> 12)).wrapping_mul(0x297a_2d39);
         h ^= h >> 15;

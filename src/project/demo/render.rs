@@ -19,7 +19,11 @@ pub enum Tissue {
 type Rgb = [f32; 3];
 
 fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
-    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
 }
 
 fn scale(c: Rgb, k: f32) -> Rgb {
@@ -51,19 +55,34 @@ impl Scene {
         let x_min = 0.3 * w;
         let nerve_count = if r.chance(0.3) { 2 } else { 1 };
         let nerves = (0..nerve_count)
-            .map(|_| (Curve::across(&mut r, w, h, x_min), r.range(6.0, 17.0) * s, r.range(0.35, 0.85)))
+            .map(|_| {
+                (
+                    Curve::across(&mut r, w, h, x_min),
+                    r.range(6.0, 17.0) * s,
+                    r.range(0.35, 0.85),
+                )
+            })
             .collect();
         Scene {
             tex: Noise::new(r.next_u64()),
             fine: Noise::new(r.next_u64()),
-            base: [r.range(0.55, 0.72), r.range(0.15, 0.27), r.range(0.13, 0.23)],
+            base: [
+                r.range(0.55, 0.72),
+                r.range(0.15, 0.27),
+                r.range(0.13, 0.23),
+            ],
             fat_level: r.range(0.6, 0.75),
             strip: r.range(0.22, 0.40),
             gain: r.range(0.85, 1.1),
             drift: (r.range(-3.0, 3.0) * s, r.range(-2.0, 2.0) * s),
             nerves,
             tendon: (Curve::across(&mut r, w, h, x_min), r.range(26.0, 55.0) * s),
-            wound: (r.range(0.5, 0.78) * w, r.range(0.3, 0.7) * h, r.range(0.14, 0.26) * w, r.range(0.2, 0.34) * h),
+            wound: (
+                r.range(0.5, 0.78) * w,
+                r.range(0.3, 0.7) * h,
+                r.range(0.14, 0.26) * w,
+                r.range(0.2, 0.34) * h,
+            ),
         }
     }
 }
@@ -89,14 +108,27 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
             let n1 = scene.tex.fractal(u, v, 60.0 * s, 3);
             let n2 = scene.fine.fractal(u, v, 7.0 * s, 2);
             let shade = 0.55 + 0.75 * n1 + 0.25 * (n2 - 0.5);
-            let mut c = [scene.base[0] * shade, scene.base[1] * (shade + 0.15 * (n2 - 0.5)), scene.base[2] * shade];
+            let mut c = [
+                scene.base[0] * shade,
+                scene.base[1] * (shade + 0.15 * (n2 - 0.5)),
+                scene.base[2] * shade,
+            ];
             let fat_noise = scene.fine.fractal(u + 500.0, v - 300.0, 110.0 * s, 3);
             let fat = smoothstep(scene.fat_level, scene.fat_level + 0.14, fat_noise);
             c = mix(c, scale(fat_color, 0.8 + 0.35 * n2), fat * 0.55);
             // Vessels: thin dark ridges, only where a slower noise lets them be.
-            let ridge = 1.0 - (2.0 * scene.tex.fractal(u + 31.0 * s, v - 7.0 * s, 70.0 * s, 2) - 1.0).abs();
-            let region = smoothstep(0.5, 0.7, scene.fine.fractal(u + 200.0, v + 100.0, 160.0 * s, 1));
-            c = mix(c, [0.3, 0.02, 0.04], smoothstep(0.955, 0.99, ridge) * region * 0.7);
+            let ridge =
+                1.0 - (2.0 * scene.tex.fractal(u + 31.0 * s, v - 7.0 * s, 70.0 * s, 2) - 1.0).abs();
+            let region = smoothstep(
+                0.5,
+                0.7,
+                scene.fine.fractal(u + 200.0, v + 100.0, 160.0 * s, 1),
+            );
+            c = mix(
+                c,
+                [0.3, 0.02, 0.04],
+                smoothstep(0.955, 0.99, ridge) * region * 0.7,
+            );
             px.push(c);
             fine_at.push(n2);
         }
@@ -113,7 +145,9 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
         Tissue::Nerve => {
             for &(curve, hw, strength) in &scene.nerves {
                 let curve = curve.shifted(dx, dy, 5.0 * s, &mut r);
-                draw_nerve(&mut px, &fine_at, &mut mask, &curve, hw, strength, width, height, &mut r);
+                draw_nerve(
+                    &mut px, &fine_at, &mut mask, &curve, hw, strength, width, height, &mut r,
+                );
             }
         }
     }
@@ -142,17 +176,27 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
     let mut img = RgbImage::new(width, height);
     for (k, p) in img.pixels_mut().enumerate() {
         let c = px[k];
-        for ch in 0..3 {
-            p.0[ch] = ((c[ch] + r.normal() * sigma).clamp(0.0, 1.0) * 255.0).round() as u8;
+        for (out, v) in p.0.iter_mut().zip(c) {
+            *out = ((v + r.normal() * sigma).clamp(0.0, 1.0) * 255.0).round() as u8;
         }
     }
     (img, mask)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn draw_nerve(px: &mut [Rgb], fine: &[f32], mask: &mut Mask, curve: &Curve, hw0: f32, strength: f32, width: u32, height: u32, r: &mut Rng) {
+fn draw_nerve(
+    px: &mut [Rgb],
+    fine: &[f32],
+    mask: &mut Mask,
+    curve: &Curve,
+    hw0: f32,
+    strength: f32,
+    width: u32,
+    height: u32,
+    r: &mut Rng,
+) {
     let f = DistanceField::new(curve, width, height, hw0 * 1.4 + 2.0);
-    let phase = r.range(0.0, 6.28);
+    let phase = r.range(0.0, std::f32::consts::TAU);
     let waves = r.range(1.0, 3.0);
     // Sometimes tissue or a clot lies over part of the nerve; the mask follows what is visible.
     let occluder = r.chance(0.4).then(|| {
@@ -167,7 +211,8 @@ fn draw_nerve(px: &mut [Rgb], fine: &[f32], mask: &mut Mask, curve: &Curve, hw0:
             if !d.is_finite() {
                 continue;
             }
-            let hw = hw0 * (1.0 + 0.25 * (std::f32::consts::TAU * waves * f.along[k] + phase).sin());
+            let hw =
+                hw0 * (1.0 + 0.25 * (std::f32::consts::TAU * waves * f.along[k] + phase).sin());
             if d >= hw + 0.5 {
                 continue;
             }
@@ -183,7 +228,10 @@ fn draw_nerve(px: &mut [Rgb], fine: &[f32], mask: &mut Mask, curve: &Curve, hw0:
             let sheen = 0.35 * (-((rel - 0.35) * (rel - 0.35)) / 0.02).exp();
             // Fascicles: faint bands along the nerve, and the tissue's grain showing through.
             let fascicles = 0.06 * (rel * 9.0 + 2.0 * fine[k]).sin();
-            let c = scale(color, 0.62 + 0.3 * body + sheen + fascicles + 0.2 * (fine[k] - 0.5));
+            let c = scale(
+                color,
+                0.62 + 0.3 * body + sheen + fascicles + 0.2 * (fine[k] - 0.5),
+            );
             let coverage = (hw - d + 0.5).clamp(0.0, 1.0);
             px[k] = mix(px[k], c, coverage * strength);
             if d < hw {
@@ -193,7 +241,15 @@ fn draw_nerve(px: &mut [Rgb], fine: &[f32], mask: &mut Mask, curve: &Curve, hw0:
     }
 }
 
-fn draw_tendon(px: &mut [Rgb], fine: &[f32], curve: &Curve, hw: f32, width: u32, height: u32, s: f32) {
+fn draw_tendon(
+    px: &mut [Rgb],
+    fine: &[f32],
+    curve: &Curve,
+    hw: f32,
+    width: u32,
+    height: u32,
+    s: f32,
+) {
     let f = DistanceField::new(curve, width, height, hw + 3.0 * s);
     let period = 6.0 * s;
     for (k, c) in px.iter_mut().enumerate() {
@@ -206,26 +262,42 @@ fn draw_tendon(px: &mut [Rgb], fine: &[f32], curve: &Curve, hw: f32, width: u32,
             continue;
         }
         // Collagen fibres run along the tendon: stripes across it, wavy with the tissue grain.
-        let fibre = 0.5 + 0.5 * (d / period * std::f32::consts::TAU + 5.0 * fine[k] + 2.0 * f.along[k]).sin();
+        let fibre = 0.5
+            + 0.5 * (d / period * std::f32::consts::TAU + 5.0 * fine[k] + 2.0 * f.along[k]).sin();
         let rel = d / hw;
-        let t = scale([0.95, 0.87, 0.85], 0.62 + 0.4 * fibre - 0.2 * rel * rel + 0.15 * (fine[k] - 0.5));
+        let t = scale(
+            [0.95, 0.87, 0.85],
+            0.62 + 0.4 * fibre - 0.2 * rel * rel + 0.15 * (fine[k] - 0.5),
+        );
         *c = mix(*c, t, a * 0.85);
     }
 }
 
-fn draw_wound(px: &mut [Rgb], scene: &Scene, width: u32, height: u32, (dx, dy): (f32, f32), s: f32) {
+fn draw_wound(
+    px: &mut [Rgb],
+    scene: &Scene,
+    width: u32,
+    height: u32,
+    (dx, dy): (f32, f32),
+    s: f32,
+) {
     let (cx, cy, rx, ry) = scene.wound;
     for y in 0..height {
         for x in 0..width {
             let k = y as usize * width as usize + x as usize;
             let (u, v) = (x as f32 - dx, y as f32 - dy);
-            let q = (((x as f32 - cx - dx) / rx).powi(2) + ((y as f32 - cy - dy) / ry).powi(2)).sqrt();
+            let q =
+                (((x as f32 - cx - dx) / rx).powi(2) + ((y as f32 - cy - dy) / ry).powi(2)).sqrt();
             let reff = q + 0.4 * (scene.fine.fractal(u, v, 40.0 * s, 2) - 0.5);
             let inside = smoothstep(1.05, 0.9, reff);
             let rim = (-((reff - 1.0) / 0.08).powi(2)).exp();
             let n1 = scene.tex.fractal(u + 11.0, v, 30.0 * s, 3);
             let mut cav = scale([0.2, 0.035, 0.03], 0.45 + 0.9 * n1);
-            let blood = smoothstep(0.55, 0.62, scene.tex.fractal(u + 77.0, v + 33.0, 25.0 * s, 2));
+            let blood = smoothstep(
+                0.55,
+                0.62,
+                scene.tex.fractal(u + 77.0, v + 33.0, 25.0 * s, 2),
+            );
             cav = mix(cav, [0.52, 0.02, 0.03], blood * 0.9);
             let c = mix(px[k], [0.82, 0.42, 0.40], rim * 0.45);
             px[k] = mix(c, cav, inside);
@@ -242,8 +314,14 @@ fn draw_glare(px: &mut [Rgb], width: u32, height: u32, s: f32, r: &mut Rng) {
         let (ca, sn) = (ang.cos(), ang.sin());
         let peak = r.range(0.5, 1.2);
         let reach = 3.0 * sa;
-        let (xa, xb) = ((x0 - reach).max(0.0) as u32, ((x0 + reach) as u32).min(width - 1));
-        let (ya, yb) = ((y0 - reach).max(0.0) as u32, ((y0 + reach) as u32).min(height - 1));
+        let (xa, xb) = (
+            (x0 - reach).max(0.0) as u32,
+            ((x0 + reach) as u32).min(width - 1),
+        );
+        let (ya, yb) = (
+            (y0 - reach).max(0.0) as u32,
+            ((y0 + reach) as u32).min(height - 1),
+        );
         for y in ya..=yb {
             for x in xa..=xb {
                 let (ex, ey) = (x as f32 - x0, y as f32 - y0);
@@ -258,7 +336,14 @@ fn draw_glare(px: &mut [Rgb], width: u32, height: u32, s: f32, r: &mut Rng) {
     }
 }
 
-fn light_and_expose(px: &mut [Rgb], fine: &[f32], scene: &Scene, width: u32, height: u32, r: &mut Rng) {
+fn light_and_expose(
+    px: &mut [Rgb],
+    fine: &[f32],
+    scene: &Scene,
+    width: u32,
+    height: u32,
+    r: &mut Rng,
+) {
     let gain = scene.gain * (1.0 + r.normal() * 0.04);
     let strip = scene.strip * (1.0 + r.normal() * 0.03);
     let (lx, ly) = (r.range(0.4, 0.7), r.range(0.35, 0.65));
@@ -280,33 +365,37 @@ fn light_and_expose(px: &mut [Rgb], fine: &[f32], scene: &Scene, width: u32, hei
 /// Separable box blur of radius `rx` across and `ry` down (0 leaves that axis alone).
 fn box_blur(px: &mut [Rgb], width: u32, height: u32, rx: usize, ry: usize) {
     let (w, h) = (width as usize, height as usize);
-    let pass = |px: &mut [Rgb], len: usize, lines: usize, stride: usize, step: usize, radius: usize| {
-        if radius == 0 {
-            return;
-        }
-        let mut line = vec![[0.0f32; 3]; len];
-        for l in 0..lines {
-            for (i, v) in line.iter_mut().enumerate() {
-                *v = px[l * stride + i * step];
+    let pass =
+        |px: &mut [Rgb], len: usize, lines: usize, stride: usize, step: usize, radius: usize| {
+            if radius == 0 {
+                return;
             }
-            let mut acc = [0.0f32; 3];
-            let get = |i: isize| line[i.clamp(0, len as isize - 1) as usize];
-            for i in -(radius as isize)..=radius as isize {
-                let v = get(i);
-                for c in 0..3 {
-                    acc[c] += v[c];
+            let mut line = vec![[0.0f32; 3]; len];
+            for l in 0..lines {
+                for (i, v) in line.iter_mut().enumerate() {
+                    *v = px[l * stride + i * step];
+                }
+                let mut acc = [0.0f32; 3];
+                let get = |i: isize| line[i.clamp(0, len as isize - 1) as usize];
+                for i in -(radius as isize)..=radius as isize {
+                    let v = get(i);
+                    for c in 0..3 {
+                        acc[c] += v[c];
+                    }
+                }
+                let norm = 1.0 / (2 * radius + 1) as f32;
+                for i in 0..len {
+                    px[l * stride + i * step] = scale(acc, norm);
+                    let (add, sub) = (
+                        get(i as isize + radius as isize + 1),
+                        get(i as isize - radius as isize),
+                    );
+                    for c in 0..3 {
+                        acc[c] += add[c] - sub[c];
+                    }
                 }
             }
-            let norm = 1.0 / (2 * radius + 1) as f32;
-            for i in 0..len {
-                px[l * stride + i * step] = scale(acc, norm);
-                let (add, sub) = (get(i as isize + radius as isize + 1), get(i as isize - radius as isize));
-                for c in 0..3 {
-                    acc[c] += add[c] - sub[c];
-                }
-            }
-        }
-    };
+        };
     pass(px, w, h, w, 1, rx);
     pass(px, h, w, 1, w, ry);
 }
@@ -347,8 +436,14 @@ mod tests {
             }
         }
         assert!(ni > 0 && no > 0);
-        assert!(inside / ni as f64 > outside / no as f64 + 20.0, "nerve not visible");
-        assert!(bright_outside > 0, "a single threshold should not find the nerve");
+        assert!(
+            inside / ni as f64 > outside / no as f64 + 20.0,
+            "nerve not visible"
+        );
+        assert!(
+            bright_outside > 0,
+            "a single threshold should not find the nerve"
+        );
     }
 
     #[test]

@@ -38,7 +38,9 @@ pub fn encode(mask: &Mask) -> Option<(String, [u32; 2])> {
                 }
             }
         }
-        writer.write_image_data(&packed).expect("in-memory PNG data");
+        writer
+            .write_image_data(&packed)
+            .expect("in-memory PNG data");
     }
     let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
     z.write_all(&png_bytes).expect("in-memory zlib");
@@ -53,8 +55,14 @@ pub fn decode(data: &str, origin: [i64; 2]) -> Result<Bitmap, String> {
         .decode(data.trim())
         .map_err(|e| format!("bitmap data is not base64: {e}"))?;
     let mut png_bytes = Vec::new();
-    let zlib_ok = ZlibDecoder::new(&raw[..]).read_to_end(&mut png_bytes).is_ok();
-    let (bytes, bare) = if zlib_ok { (&png_bytes[..], false) } else { (&raw[..], true) };
+    let zlib_ok = ZlibDecoder::new(&raw[..])
+        .read_to_end(&mut png_bytes)
+        .is_ok();
+    let (bytes, bare) = if zlib_ok {
+        (&png_bytes[..], false)
+    } else {
+        (&raw[..], true)
+    };
     let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
         .map_err(|e| format!("bitmap data is not a PNG: {e}"))?;
     let (w, h) = (img.width(), img.height());
@@ -64,7 +72,10 @@ pub fn decode(data: &str, origin: [i64; 2]) -> Result<Bitmap, String> {
     } else if channels == 1 {
         img.to_luma8().into_raw()
     } else if bare {
-        img.to_rgb8().pixels().map(|p| p.0[0] | p.0[1] | p.0[2]).collect()
+        img.to_rgb8()
+            .pixels()
+            .map(|p| p.0[0] | p.0[1] | p.0[2])
+            .collect()
     } else {
         return Err("wrong internal mask format: an RGB bitmap without alpha".into());
     };
@@ -80,7 +91,11 @@ mod tests {
 
     fn rows(m: &Mask) -> Vec<String> {
         (0..m.height())
-            .map(|y| (0..m.width()).map(|x| if m.get(x, y) { '1' } else { '0' }).collect())
+            .map(|y| {
+                (0..m.width())
+                    .map(|x| if m.get(x, y) { '1' } else { '0' })
+                    .collect()
+            })
             .collect()
     }
 
@@ -98,7 +113,14 @@ mod tests {
         assert_eq!(b.origin, (847, 512));
         assert_eq!(
             rows(&b.data),
-            ["111000000000", "011110000000", "000111100000", "000001111000", "000000011110", "000000000111"]
+            [
+                "111000000000",
+                "011110000000",
+                "000111100000",
+                "000001111000",
+                "000000011110",
+                "000000000111"
+            ]
         );
     }
 

@@ -2,8 +2,8 @@
 //! into a hidden folder beside the destination and moves it into place when complete.
 
 use super::supervisely::{
-    Annotation, BitmapJson, CLASS_TAG, EXPERIMENT_TAG, FRAME_TAG, MASK_TAG, Meta, MetaClass, Object, STATUS_TAG,
-    Size, Tag,
+    Annotation, BitmapJson, CLASS_TAG, EXPERIMENT_TAG, FRAME_TAG, MASK_TAG, Meta, MetaClass,
+    Object, STATUS_TAG, Size, Tag,
 };
 use super::{ExportFormat, Progress, bitmap, folders, voc};
 use crate::mask::{Mask, encode_mask_png};
@@ -23,7 +23,12 @@ pub struct ExportReport {
     pub notes: Vec<String>,
 }
 
-pub fn export(project: &Project, format: ExportFormat, dest: &Path, progress: Progress<'_>) -> Result<ExportReport> {
+pub fn export(
+    project: &Project,
+    format: ExportFormat,
+    dest: &Path,
+    progress: Progress<'_>,
+) -> Result<ExportReport> {
     check_new_destination(dest)?;
     let staging = Staging::beside(dest)?;
     let root = staging.path();
@@ -48,7 +53,9 @@ fn copy(from: &Path, to: &Path) -> Result<()> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(ProjectError::io(parent))?;
     }
-    std::fs::copy(from, to).map(|_| ()).map_err(ProjectError::io(from))
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(ProjectError::io(from))
 }
 
 /// Runs `job` for every image on all cores and counts the masks it wrote.
@@ -70,59 +77,114 @@ fn masks(project: &Project, root: &Path, progress: Progress<'_>) -> Result<Expor
     std::fs::create_dir_all(root).map_err(ProjectError::io(root))?;
     let masks = each_image(project, "writing masks", progress, |e, mask| {
         let Some(mask) = mask else { return Ok(false) };
-        write(&root.join(format!("{}.png", e.stem)), &encode_mask_png(&mask))?;
+        write(
+            &root.join(format!("{}.png", e.stem)),
+            &encode_mask_png(&mask),
+        )?;
         Ok(true)
     })?;
-    Ok(ExportReport { images: 0, masks, notes: Vec::new() })
+    Ok(ExportReport {
+        images: 0,
+        masks,
+        notes: Vec::new(),
+    })
 }
 
 fn class_folders(project: &Project, root: &Path, progress: Progress<'_>) -> Result<ExportReport> {
-    let unlabeled: Vec<&str> =
-        project.images().iter().filter(|e| e.label.class.is_none()).map(|e| e.stem.as_str()).collect();
+    let unlabeled: Vec<&str> = project
+        .images()
+        .iter()
+        .filter(|e| e.label.class.is_none())
+        .map(|e| e.stem.as_str())
+        .collect();
     each_image(project, "copying images", progress, |e, _| {
         if let Some(class) = &e.label.class {
-            let to = root.join(folders::split_folder(e.split)).join(class).join(&e.file_name);
+            let to = root
+                .join(folders::split_folder(e.split))
+                .join(class)
+                .join(&e.file_name);
             copy(&project.image_path(e), &to)?;
         }
         Ok(false)
     })?;
     let mut notes = Vec::new();
     if !unlabeled.is_empty() {
-        notes.push(format!("{} images without a class were left out, e.g. `{}`", unlabeled.len(), unlabeled[0]));
+        notes.push(format!(
+            "{} images without a class were left out, e.g. `{}`",
+            unlabeled.len(),
+            unlabeled[0]
+        ));
     }
-    Ok(ExportReport { images: project.images().len() - unlabeled.len(), masks: 0, notes })
+    Ok(ExportReport {
+        images: project.images().len() - unlabeled.len(),
+        masks: 0,
+        notes,
+    })
 }
 
 fn voc_layout(project: &Project, root: &Path, progress: Progress<'_>) -> Result<ExportReport> {
     let masks = each_image(project, "writing images and masks", progress, |e, mask| {
-        copy(&project.image_path(e), &root.join("JPEGImages").join(&e.file_name))?;
+        copy(
+            &project.image_path(e),
+            &root.join("JPEGImages").join(&e.file_name),
+        )?;
         let Some(mask) = mask else { return Ok(false) };
-        write(&root.join("SegmentationClass").join(format!("{}.png", e.stem)), &voc::encode_class_png(&mask))?;
+        write(
+            &root
+                .join("SegmentationClass")
+                .join(format!("{}.png", e.stem)),
+            &voc::encode_class_png(&mask),
+        )?;
         Ok(true)
     })?;
     let sets = root.join("ImageSets").join("Segmentation");
     let of = |wanted: &[Split]| {
-        stem_list(project.images().iter().filter(|e| e.split.is_some_and(|s| wanted.contains(&s))).map(|e| &e.stem))
+        stem_list(
+            project
+                .images()
+                .iter()
+                .filter(|e| e.split.is_some_and(|s| wanted.contains(&s)))
+                .map(|e| &e.stem),
+        )
     };
     write(&sets.join("train.txt"), of(&[Split::Train]).as_bytes())?;
     write(&sets.join("val.txt"), of(&[Split::Val]).as_bytes())?;
-    write(&sets.join("trainval.txt"), of(&[Split::Train, Split::Val]).as_bytes())?;
+    write(
+        &sets.join("trainval.txt"),
+        of(&[Split::Train, Split::Val]).as_bytes(),
+    )?;
     write(&sets.join("test.txt"), of(&[Split::Test]).as_bytes())?;
     for class in &project.manifest.classes {
-        let stems = project.images().iter().filter(|e| e.label.class.as_ref() == Some(class)).map(|e| &e.stem);
-        let file = root.join("ImageSets").join("Main").join(format!("{}.txt", class.replace(' ', "_")));
+        let stems = project
+            .images()
+            .iter()
+            .filter(|e| e.label.class.as_ref() == Some(class))
+            .map(|e| &e.stem);
+        let file = root
+            .join("ImageSets")
+            .join("Main")
+            .join(format!("{}.txt", class.replace(' ', "_")));
         write(&file, stem_list(stems).as_bytes())?;
     }
     let mut notes = vec!["VOC keeps images, masks, classes and splits; review status and provenance stay in the project".into()];
     if project.images().iter().any(|e| e.split.is_none()) {
         notes.push("some images have no split and are in no ImageSets list".into());
     }
-    Ok(ExportReport { images: project.images().len(), masks, notes })
+    Ok(ExportReport {
+        images: project.images().len(),
+        masks,
+        notes,
+    })
 }
 
 fn supervisely(project: &Project, root: &Path, progress: Progress<'_>) -> Result<ExportReport> {
     let m = &project.manifest;
-    let provenances = [MaskProvenance::Drawn, MaskProvenance::Predicted, MaskProvenance::PredictedEdited, MaskProvenance::Imported];
+    let provenances = [
+        MaskProvenance::Drawn,
+        MaskProvenance::Predicted,
+        MaskProvenance::PredictedEdited,
+        MaskProvenance::Imported,
+    ];
     let meta = Meta {
         classes: vec![MetaClass { title: m.mask_class.clone(), shape: "bitmap".into(), color: "#00FF12".into(), geometry_config: json!({}) }],
         tags: [
@@ -138,36 +200,66 @@ fn supervisely(project: &Project, root: &Path, progress: Progress<'_>) -> Result
         .concat(),
         project_type: Some("images".into()),
     };
-    write(&root.join("meta.json"), serde_json::to_string_pretty(&meta).expect("meta").as_bytes())?;
-    write(&root.join("obj_class_to_machine_color.json"), json!({ &m.mask_class: [1, 1, 1] }).to_string().as_bytes())?;
+    write(
+        &root.join("meta.json"),
+        serde_json::to_string_pretty(&meta)
+            .expect("meta")
+            .as_bytes(),
+    )?;
+    write(
+        &root.join("obj_class_to_machine_color.json"),
+        json!({ &m.mask_class: [1, 1, 1] }).to_string().as_bytes(),
+    )?;
     let masks = each_image(project, "writing annotations", progress, |e, mask| {
         let dataset = root.join(e.experiment().replace(['/', '\\'], "_"));
         let image_path = project.image_path(e);
-        let (width, height) = image::image_dimensions(&image_path)
-            .map_err(|err| ProjectError::invalid(&image_path, format!("not a readable image: {err}")))?;
+        let (width, height) = image::image_dimensions(&image_path).map_err(|err| {
+            ProjectError::invalid(&image_path, format!("not a readable image: {err}"))
+        })?;
         copy(&image_path, &dataset.join("img").join(&e.file_name))?;
         let ann = annotation(e, &m.mask_class, mask.as_ref(), Size { width, height });
         let text = serde_json::to_string_pretty(&ann).expect("annotation");
-        write(&dataset.join("ann").join(format!("{}.json", e.file_name)), text.as_bytes())?;
+        write(
+            &dataset.join("ann").join(format!("{}.json", e.file_name)),
+            text.as_bytes(),
+        )?;
         let Some(mask) = mask else { return Ok(false) };
         let machine: Vec<u8> = mask.as_bytes().iter().map(|&v| (v != 0) as u8).collect();
-        let gray = image::GrayImage::from_raw(mask.width(), mask.height(), machine).expect("mask size");
-        let path = dataset.join("masks_machine").join(format!("{}.png", e.stem));
-        std::fs::create_dir_all(path.parent().expect("has parent")).map_err(ProjectError::io(&path))?;
-        gray.save(&path).map_err(|err| ProjectError::invalid(&path, err.to_string()))?;
+        let gray =
+            image::GrayImage::from_raw(mask.width(), mask.height(), machine).expect("mask size");
+        let path = dataset
+            .join("masks_machine")
+            .join(format!("{}.png", e.stem));
+        std::fs::create_dir_all(path.parent().expect("has parent"))
+            .map_err(ProjectError::io(&path))?;
+        gray.save(&path)
+            .map_err(|err| ProjectError::invalid(&path, err.to_string()))?;
         Ok(true)
     })?;
-    Ok(ExportReport { images: project.images().len(), masks, notes: Vec::new() })
+    Ok(ExportReport {
+        images: project.images().len(),
+        masks,
+        notes: Vec::new(),
+    })
 }
 
 fn annotation(e: &ImageEntry, mask_class: &str, mask: Option<&Mask>, size: Size) -> Annotation {
     let l = &e.label;
     let who = (!l.annotator.is_empty()).then(|| l.annotator.clone());
     let when = (!l.updated_at.is_empty()).then(|| l.updated_at.clone());
-    let tag = |name: &str, value: Value| Tag { name: name.into(), value, labeler_login: None, updated_at: None };
+    let tag = |name: &str, value: Value| Tag {
+        name: name.into(),
+        value,
+        labeler_login: None,
+        updated_at: None,
+    };
     let mut tags = Vec::new();
     if let Some(c) = &l.class {
-        tags.push(Tag { labeler_login: who.clone(), updated_at: when.clone(), ..tag(CLASS_TAG, json!(c)) });
+        tags.push(Tag {
+            labeler_login: who.clone(),
+            updated_at: when.clone(),
+            ..tag(CLASS_TAG, json!(c))
+        });
     }
     tags.push(tag(STATUS_TAG, json!(l.status.name())));
     if let Some(x) = &l.experiment {
@@ -187,14 +279,25 @@ fn annotation(e: &ImageEntry, mask_class: &str, mask: Option<&Mask>, size: Size)
         .map(|(data, origin)| Object {
             class_title: mask_class.to_string(),
             geometry_type: "bitmap".into(),
-            bitmap: Some(BitmapJson { data, origin: [origin[0] as i64, origin[1] as i64] }),
+            bitmap: Some(BitmapJson {
+                data,
+                origin: [origin[0] as i64, origin[1] as i64],
+            }),
             points: None,
             labeler_login: who.clone(),
             updated_at: when.clone(),
-            nn_created: matches!(l.mask, Some(MaskProvenance::Predicted | MaskProvenance::PredictedEdited)),
+            nn_created: matches!(
+                l.mask,
+                Some(MaskProvenance::Predicted | MaskProvenance::PredictedEdited)
+            ),
             nn_updated: l.mask == Some(MaskProvenance::PredictedEdited),
         })
         .into_iter()
         .collect();
-    Annotation { description: l.comment.clone(), size, tags, objects }
+    Annotation {
+        description: l.comment.clone(),
+        size,
+        tags,
+        objects,
+    }
 }

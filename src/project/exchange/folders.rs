@@ -41,11 +41,23 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
     let (user, now) = (current_user(), now_rfc3339());
     for (name, path) in sorted_entries(src)? {
         if !path.is_dir() {
-            notes.push(format!("{}: not in a class folder (ignored)", path.display()));
+            notes.push(format!(
+                "{}: not in a class folder (ignored)",
+                path.display()
+            ));
             continue;
         }
         if manifest.match_class(&name).is_some() {
-            read_class_folder(&path, &name, None, None, manifest, (&user, &now), &mut items, notes)?;
+            read_class_folder(
+                &path,
+                &name,
+                None,
+                None,
+                manifest,
+                (&user, &now),
+                &mut items,
+                notes,
+            )?;
             continue;
         }
         let hint = split_hint(&name);
@@ -59,11 +71,23 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
         let experiment = (hint.is_none() && name != "unassigned").then_some(name.as_str());
         for (class_name, class_path) in sorted_entries(&path)? {
             if !class_path.is_dir() {
-                notes.push(format!("{}: not in a class folder (ignored)", class_path.display()));
+                notes.push(format!(
+                    "{}: not in a class folder (ignored)",
+                    class_path.display()
+                ));
                 continue;
             }
             project_class(manifest, &class_name, &class_path)?;
-            read_class_folder(&class_path, &class_name, hint, experiment, manifest, (&user, &now), &mut items, notes)?;
+            read_class_folder(
+                &class_path,
+                &class_name,
+                hint,
+                experiment,
+                manifest,
+                (&user, &now),
+                &mut items,
+                notes,
+            )?;
         }
     }
     Ok(items)
@@ -86,7 +110,8 @@ fn read_class_folder(
             notes.push(format!("{}: not an image (ignored)", path.display()));
             continue;
         }
-        let (stem, ext) = split_name(&name).ok_or_else(|| ProjectError::invalid(&path, "no file extension"))?;
+        let (stem, ext) =
+            split_name(&name).ok_or_else(|| ProjectError::invalid(&path, "no file extension"))?;
         items.push(ImportItem {
             stem: stem.to_string(),
             source: path.clone(),
@@ -112,7 +137,10 @@ mod tests {
 
     #[test]
     fn the_labs_folder_names_map_to_splits() {
-        assert_eq!(split_hint("training and validation"), Some(SplitHint::TrainVal));
+        assert_eq!(
+            split_hint("training and validation"),
+            Some(SplitHint::TrainVal)
+        );
         assert_eq!(split_hint("Testing"), Some(SplitHint::Exact(Split::Test)));
         assert_eq!(split_hint("trainval"), Some(SplitHint::TrainVal));
         assert_eq!(split_hint("validation"), Some(SplitHint::Exact(Split::Val)));

@@ -80,7 +80,12 @@ pub struct ImportReport {
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
 /// Imports `src` in `format` into the project at `dest` (created when it holds none).
-pub fn import(format: ImportFormat, src: &Path, dest: &Path, progress: Progress<'_>) -> Result<ImportReport> {
+pub fn import(
+    format: ImportFormat,
+    src: &Path,
+    dest: &Path,
+    progress: Progress<'_>,
+) -> Result<ImportReport> {
     if !src.is_dir() {
         return Err(ProjectError::invalid(src, "no such folder to import from"));
     }
@@ -89,7 +94,10 @@ pub fn import(format: ImportFormat, src: &Path, dest: &Path, progress: Progress<
         super::read_manifest(dest)?
     } else {
         super::staging::check_new_destination(dest)?;
-        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("project");
+        let name = dest
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("project");
         Manifest::new(name)
     };
     let mut notes = Vec::new();
@@ -99,7 +107,10 @@ pub fn import(format: ImportFormat, src: &Path, dest: &Path, progress: Progress<
         ImportFormat::Voc => voc::read(src, &manifest, &mut notes)?,
     };
     if items.is_empty() {
-        return Err(ProjectError::invalid(src, format!("no images found for the {format:?} layout")));
+        return Err(ProjectError::invalid(
+            src,
+            format!("no images found for the {format:?} layout"),
+        ));
     }
     check_items(&items, &mut *progress)?;
     let report = report_of(&items, notes);
@@ -115,7 +126,10 @@ pub fn import(format: ImportFormat, src: &Path, dest: &Path, progress: Progress<
             if let Some(e) = project.get(&item.stem) {
                 return Err(ProjectError::invalid(
                     &item.source,
-                    format!("an image with stem `{}` is already in the project (images/{})", item.stem, e.file_name),
+                    format!(
+                        "an image with stem `{}` is already in the project (images/{})",
+                        item.stem, e.file_name
+                    ),
                 ));
             }
         }
@@ -145,7 +159,9 @@ pub fn import(format: ImportFormat, src: &Path, dest: &Path, progress: Progress<
 fn report_of(items: &[ImportItem], notes: Vec<String>) -> ImportReport {
     let mut classes = BTreeMap::new();
     for i in items {
-        *classes.entry(i.label.class.clone().unwrap_or_else(|| "(no class)".into())).or_default() += 1;
+        *classes
+            .entry(i.label.class.clone().unwrap_or_else(|| "(no class)".into()))
+            .or_default() += 1;
     }
     ImportReport {
         images: items.len(),
@@ -163,25 +179,32 @@ fn check_items(items: &[ImportItem], progress: Progress<'_>) -> Result<()> {
         if let Some(first) = seen.insert(&item.stem, &item.source) {
             return Err(ProjectError::invalid(
                 &item.source,
-                format!("has the same name (stem `{}`) as {}", item.stem, first.display()),
+                format!(
+                    "has the same name (stem `{}`) as {}",
+                    item.stem,
+                    first.display()
+                ),
             ));
         }
     }
     parallel::try_map(
         items,
         |item| {
-            let img = decode_image(&item.source).map_err(|r| ProjectError::invalid(&item.source, strip_path(&r, &item.source)))?;
+            let img = decode_image(&item.source)
+                .map_err(|r| ProjectError::invalid(&item.source, strip_path(&r, &item.source)))?;
             match &item.mask {
-                Some(m) if (m.width(), m.height()) != (img.width(), img.height()) => Err(ProjectError::invalid(
-                    &item.source,
-                    format!(
-                        "its mask is {}x{} but the image is {}x{}",
-                        m.width(),
-                        m.height(),
-                        img.width(),
-                        img.height()
-                    ),
-                )),
+                Some(m) if (m.width(), m.height()) != (img.width(), img.height()) => {
+                    Err(ProjectError::invalid(
+                        &item.source,
+                        format!(
+                            "its mask is {}x{} but the image is {}x{}",
+                            m.width(),
+                            m.height(),
+                            img.width(),
+                            img.height()
+                        ),
+                    ))
+                }
                 _ => Ok(()),
             }
         },
@@ -191,7 +214,10 @@ fn check_items(items: &[ImportItem], progress: Progress<'_>) -> Result<()> {
 }
 
 fn strip_path(reason: &str, path: &Path) -> String {
-    reason.strip_prefix(&format!("{}: ", path.display())).unwrap_or(reason).to_string()
+    reason
+        .strip_prefix(&format!("{}: ", path.display()))
+        .unwrap_or(reason)
+        .to_string()
 }
 
 fn write_items(root: &Path, items: &[ImportItem], progress: Progress<'_>) -> Result<()> {
@@ -201,7 +227,9 @@ fn write_items(root: &Path, items: &[ImportItem], progress: Progress<'_>) -> Res
     parallel::try_map(
         items,
         |item| {
-            let image = root.join("images").join(format!("{}.{}", item.stem, item.extension));
+            let image = root
+                .join("images")
+                .join(format!("{}.{}", item.stem, item.extension));
             std::fs::copy(&item.source, &image).map_err(ProjectError::io(&item.source))?;
             let label = root.join("labels").join(format!("{}.json", item.stem));
             let text = serde_json::to_string_pretty(&item.label).expect("labels serialise");
@@ -241,11 +269,17 @@ fn apply_split_hints(project: &mut Project, items: &[ImportItem]) -> Result<()> 
     let trainval: Vec<SplitItem<'_>> = items
         .iter()
         .filter(|i| i.split == Some(SplitHint::TrainVal))
-        .map(|i| SplitItem { stem: &i.stem, experiment: i.label.experiment.as_deref() })
+        .map(|i| SplitItem {
+            stem: &i.stem,
+            experiment: i.label.experiment.as_deref(),
+        })
         .collect();
     if !trainval.is_empty() {
         let s = &project.manifest.splits;
-        let settings = SplitSettings { ratios: [s.ratios[0], s.ratios[1], 0.0], ..s.clone() };
+        let settings = SplitSettings {
+            ratios: [s.ratios[0], s.ratios[1], 0.0],
+            ..s.clone()
+        };
         chosen.extend(splits::assign(&trainval, &HashMap::new(), &settings));
     }
     project.set_splits(&chosen)?;
@@ -255,12 +289,18 @@ fn apply_split_hints(project: &mut Project, items: &[ImportItem]) -> Result<()> 
 
 /// Matches a class name from a source to the project's classes, or says which file is wrong.
 pub(crate) fn project_class(manifest: &Manifest, name: &str, file: &Path) -> Result<String> {
-    manifest.match_class(name).map(str::to_string).ok_or_else(|| {
-        ProjectError::invalid(
-            file,
-            format!("`{name}` is not one of the project's classes ({})", manifest.classes.join(", ")),
-        )
-    })
+    manifest
+        .match_class(name)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ProjectError::invalid(
+                file,
+                format!(
+                    "`{name}` is not one of the project's classes ({})",
+                    manifest.classes.join(", ")
+                ),
+            )
+        })
 }
 
 /// Lists a folder's entries sorted by name, skipping hidden ones.
@@ -269,7 +309,10 @@ pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     for entry in std::fs::read_dir(dir).map_err(ProjectError::io(dir))? {
         let entry = entry.map_err(ProjectError::io(dir))?;
         let Ok(name) = entry.file_name().into_string() else {
-            return Err(ProjectError::invalid(entry.path(), "file name is not valid Unicode"));
+            return Err(ProjectError::invalid(
+                entry.path(),
+                "file name is not valid Unicode",
+            ));
         };
         if !name.starts_with('.') {
             out.push((name, entry.path()));

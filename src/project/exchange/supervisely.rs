@@ -28,7 +28,11 @@ pub struct Meta {
     pub classes: Vec<MetaClass>,
     #[serde(default)]
     pub tags: Vec<Value>,
-    #[serde(default, rename = "projectType", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "projectType",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub project_type: Option<String>,
 }
 
@@ -65,7 +69,11 @@ pub struct Tag {
     pub name: String,
     #[serde(default)]
     pub value: Value,
-    #[serde(default, rename = "labelerLogin", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "labelerLogin",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labeler_login: Option<String>,
     #[serde(default, rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
@@ -81,7 +89,11 @@ pub struct Object {
     pub bitmap: Option<BitmapJson>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<Points>,
-    #[serde(default, rename = "labelerLogin", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "labelerLogin",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labeler_login: Option<String>,
     #[serde(default, rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
@@ -107,7 +119,8 @@ pub struct Points {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).map_err(ProjectError::io(path))?;
-    serde_json::from_slice(&bytes).map_err(|e| ProjectError::invalid(path, format!("not valid Supervisely JSON: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ProjectError::invalid(path, format!("not valid Supervisely JSON: {e}")))
 }
 
 /// Folders holding `ann/`: at the top level, or under `datasets/` as newer SDKs write them.
@@ -130,58 +143,108 @@ fn datasets(src: &Path) -> Result<Vec<(String, PathBuf)>> {
 pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<Vec<ImportItem>> {
     let meta_path = src.join("meta.json");
     if !meta_path.is_file() {
-        return Err(ProjectError::invalid(&meta_path, "missing: not a Supervisely project export"));
+        return Err(ProjectError::invalid(
+            &meta_path,
+            "missing: not a Supervisely project export",
+        ));
     }
     let meta: Meta = read_json(&meta_path)?;
     let mask_key = class_key(&manifest.mask_class);
-    let mask_titles: BTreeSet<String> =
-        meta.classes.iter().filter(|c| class_key(&c.title) == mask_key).map(|c| c.title.clone()).collect();
+    let mask_titles: BTreeSet<String> = meta
+        .classes
+        .iter()
+        .filter(|c| class_key(&c.title) == mask_key)
+        .map(|c| c.title.clone())
+        .collect();
     let machine_value = machine_value(src, &mask_titles, notes)?;
     let sets = datasets(src)?;
     if sets.is_empty() {
-        return Err(ProjectError::invalid(src, "no dataset folder with an ann/ folder inside"));
+        return Err(ProjectError::invalid(
+            src,
+            "no dataset folder with an ann/ folder inside",
+        ));
     }
     let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
     let mut items = Vec::new();
     for (dataset, dir) in sets {
         for (ann_name, ann_path) in sorted_entries(&dir.join("ann"))? {
             let Some(image_name) = ann_name.strip_suffix(".json") else {
-                notes.push(format!("{}: not an annotation file (ignored)", ann_path.display()));
+                notes.push(format!(
+                    "{}: not an annotation file (ignored)",
+                    ann_path.display()
+                ));
                 continue;
             };
             let image_path = dir.join("img").join(image_name);
             if !image_path.is_file() {
-                return Err(ProjectError::invalid(&image_path, format!("missing: {} has no image", ann_path.display())));
+                return Err(ProjectError::invalid(
+                    &image_path,
+                    format!("missing: {} has no image", ann_path.display()),
+                ));
             }
             let (stem, ext) = split_name(image_name)
                 .ok_or_else(|| ProjectError::invalid(&image_path, "image name has no extension"))?;
             let ann: Annotation = read_json(&ann_path)?;
-            let machine = machine_value.and_then(|v| read_machine_mask(&dir, image_name, stem, v, &ann_path).transpose()).transpose()?;
-            let item = read_item(&ann, &ann_path, &dataset, stem, manifest, &mask_titles, machine, &mut ignored)?;
-            items.push(ImportItem { source: image_path, extension: ext.to_string(), ..item });
+            let machine = machine_value
+                .and_then(|v| read_machine_mask(&dir, image_name, stem, v, &ann_path).transpose())
+                .transpose()?;
+            let item = read_item(
+                &ann,
+                &ann_path,
+                &dataset,
+                stem,
+                manifest,
+                &mask_titles,
+                machine,
+                &mut ignored,
+            )?;
+            items.push(ImportItem {
+                source: image_path,
+                extension: ext.to_string(),
+                ..item
+            });
         }
     }
     for (what, n) in ignored {
-        notes.push(format!("{n} objects of {what} ignored (only {} masks are imported)", manifest.mask_class));
+        notes.push(format!(
+            "{n} objects of {what} ignored (only {} masks are imported)",
+            manifest.mask_class
+        ));
     }
     Ok(items)
 }
 
 /// The grey value of the mask class in `masks_machine/`, from `obj_class_to_machine_color.json`.
-fn machine_value(src: &Path, mask_titles: &BTreeSet<String>, notes: &mut Vec<String>) -> Result<Option<u8>> {
+fn machine_value(
+    src: &Path,
+    mask_titles: &BTreeSet<String>,
+    notes: &mut Vec<String>,
+) -> Result<Option<u8>> {
     let path = src.join("obj_class_to_machine_color.json");
     if !path.is_file() {
         return Ok(None);
     }
     let map: BTreeMap<String, Vec<u8>> = read_json(&path)?;
-    let value = map.iter().find(|(k, _)| mask_titles.contains(*k)).and_then(|(_, v)| v.first().copied());
+    let value = map
+        .iter()
+        .find(|(k, _)| mask_titles.contains(*k))
+        .and_then(|(_, v)| v.first().copied());
     if value.is_none() {
-        notes.push(format!("{}: no colour for the mask class; masks_machine/ ignored", path.display()));
+        notes.push(format!(
+            "{}: no colour for the mask class; masks_machine/ ignored",
+            path.display()
+        ));
     }
     Ok(value)
 }
 
-fn read_machine_mask(dir: &Path, image_name: &str, stem: &str, value: u8, ann_path: &Path) -> Result<Option<Mask>> {
+fn read_machine_mask(
+    dir: &Path,
+    image_name: &str,
+    stem: &str,
+    value: u8,
+    ann_path: &Path,
+) -> Result<Option<Mask>> {
     let machine = dir.join("masks_machine");
     let Some(path) = [format!("{stem}.png"), format!("{image_name}.png")]
         .into_iter()
@@ -190,7 +253,8 @@ fn read_machine_mask(dir: &Path, image_name: &str, stem: &str, value: u8, ann_pa
     else {
         return Ok(None);
     };
-    let img = image::open(&path).map_err(|e| ProjectError::invalid(&path, format!("not a readable mask: {e}")))?;
+    let img = image::open(&path)
+        .map_err(|e| ProjectError::invalid(&path, format!("not a readable mask: {e}")))?;
     let gray = img.to_luma8();
     let on: Vec<u8> = gray.pixels().map(|p| (p.0[0] == value) as u8).collect();
     let _ = ann_path;
@@ -208,7 +272,10 @@ fn read_item(
     machine: Option<Mask>,
     ignored: &mut BTreeMap<String, usize>,
 ) -> Result<ImportItem> {
-    let mut label = ImageLabel { comment: ann.description.clone(), ..Default::default() };
+    let mut label = ImageLabel {
+        comment: ann.description.clone(),
+        ..Default::default()
+    };
     let mut split = None;
     let mut status = None;
     let mut mask_tag = None;
@@ -221,7 +288,9 @@ fn read_item(
                     Status::ALL
                         .into_iter()
                         .find(|s| s.name() == v)
-                        .ok_or_else(|| ProjectError::invalid(ann_path, format!("unknown status `{v}`")))?,
+                        .ok_or_else(|| {
+                            ProjectError::invalid(ann_path, format!("unknown status `{v}`"))
+                        })?,
                 )
             }
             (EXPERIMENT_TAG, Some(v)) => label.experiment = Some(v.to_string()),
@@ -238,10 +307,11 @@ fn read_item(
                 let candidate = value.unwrap_or(name);
                 if tag.value.is_null() || value.is_some() {
                     if let Some(c) = manifest.match_class(candidate) {
-                        if let Some(prev) = &label.class {
-                            if prev != c {
-                                return Err(ProjectError::invalid(ann_path, format!("tagged both `{prev}` and `{c}`")));
-                            }
+                        if let Some(prev) = label.class.as_ref().filter(|p| *p != c) {
+                            return Err(ProjectError::invalid(
+                                ann_path,
+                                format!("tagged both `{prev}` and `{c}`"),
+                            ));
                         }
                         label.class = Some(c.to_string());
                         class_tag = Some(tag);
@@ -254,19 +324,36 @@ fn read_item(
     }
     let mut mask = Mask::empty(ann.size.width, ann.size.height);
     let (mut any_object, mut nn_created, mut nn_updated) = (false, false, false);
-    let mut latest = class_tag.and_then(|t| t.updated_at.clone()).unwrap_or_default();
-    let mut annotator = class_tag.and_then(|t| t.labeler_login.clone()).unwrap_or_default();
+    let mut latest = class_tag
+        .and_then(|t| t.updated_at.clone())
+        .unwrap_or_default();
+    let mut annotator = class_tag
+        .and_then(|t| t.labeler_login.clone())
+        .unwrap_or_default();
     for obj in &ann.objects {
         if !mask_titles.contains(&obj.class_title) {
-            *ignored.entry(format!("class `{}`", obj.class_title)).or_default() += 1;
+            *ignored
+                .entry(format!("class `{}`", obj.class_title))
+                .or_default() += 1;
             continue;
         }
         match (obj.geometry_type.as_str(), &obj.bitmap, &obj.points) {
             ("bitmap", Some(b), _) => {
-                let decoded = bitmap::decode(&b.data, b.origin).map_err(|r| ProjectError::invalid(ann_path, r))?;
+                let decoded = bitmap::decode(&b.data, b.origin)
+                    .map_err(|r| ProjectError::invalid(ann_path, r))?;
                 let (x, y) = decoded.origin;
-                if x < 0 || y < 0 || x + decoded.data.width() as i64 > ann.size.width as i64 || y + decoded.data.height() as i64 > ann.size.height as i64 {
-                    return Err(ProjectError::invalid(ann_path, format!("a bitmap at [{x}, {y}] runs outside the {}x{} image", ann.size.width, ann.size.height)));
+                if x < 0
+                    || y < 0
+                    || x + decoded.data.width() as i64 > ann.size.width as i64
+                    || y + decoded.data.height() as i64 > ann.size.height as i64
+                {
+                    return Err(ProjectError::invalid(
+                        ann_path,
+                        format!(
+                            "a bitmap at [{x}, {y}] runs outside the {}x{} image",
+                            ann.size.width, ann.size.height
+                        ),
+                    ));
                 }
                 mask.paste_union(&decoded.data, x, y);
             }
@@ -283,17 +370,17 @@ fn read_item(
         any_object = true;
         nn_created |= obj.nn_created;
         nn_updated |= obj.nn_updated;
-        if let Some(t) = &obj.updated_at {
-            if *t > latest {
-                latest = t.clone();
-            }
+        if let Some(t) = obj.updated_at.as_ref().filter(|t| **t > latest) {
+            latest = t.clone();
         }
         if annotator.is_empty() {
             annotator = obj.labeler_login.clone().unwrap_or_default();
         }
     }
     label.mask = match mask_tag.as_deref() {
-        Some(v) => Some(provenance_from_name(v).ok_or_else(|| ProjectError::invalid(ann_path, format!("unknown mask provenance `{v}`")))?),
+        Some(v) => Some(provenance_from_name(v).ok_or_else(|| {
+            ProjectError::invalid(ann_path, format!("unknown mask provenance `{v}`"))
+        })?),
         None if any_object => Some(match (nn_created, nn_updated) {
             (true, true) => MaskProvenance::PredictedEdited,
             (true, false) => MaskProvenance::Predicted,
@@ -307,18 +394,34 @@ fn read_item(
         (Some(_), false, Some(m)) => Some(m),
         (Some(_), _, _) => Some(mask),
     };
-    label.status = status.unwrap_or(if label.class.is_some() { Status::Labeled } else { Status::Unlabeled });
+    label.status = status.unwrap_or(if label.class.is_some() {
+        Status::Labeled
+    } else {
+        Status::Unlabeled
+    });
     label.annotator = annotator;
     label.updated_at = latest;
     let derived = stem.rsplit_once('_').map_or(stem, |(e, _)| e);
     if label.experiment.is_none() && dataset != derived {
         label.experiment = Some(dataset.to_string());
     }
-    Ok(ImportItem { stem: stem.to_string(), source: PathBuf::new(), extension: String::new(), label, mask, split })
+    Ok(ImportItem {
+        stem: stem.to_string(),
+        source: PathBuf::new(),
+        extension: String::new(),
+        label,
+        mask,
+        split,
+    })
 }
 
 pub fn provenance_from_name(name: &str) -> Option<MaskProvenance> {
-    [MaskProvenance::Drawn, MaskProvenance::Predicted, MaskProvenance::PredictedEdited, MaskProvenance::Imported]
-        .into_iter()
-        .find(|p| p.name() == name)
+    [
+        MaskProvenance::Drawn,
+        MaskProvenance::Predicted,
+        MaskProvenance::PredictedEdited,
+        MaskProvenance::Imported,
+    ]
+    .into_iter()
+    .find(|p| p.name() == name)
 }

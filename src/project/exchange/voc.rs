@@ -21,7 +21,10 @@ pub const PALETTE: [u8; 6] = [0, 0, 0, 128, 0, 0];
 pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<Vec<ImportItem>> {
     let images_dir = src.join("JPEGImages");
     if !images_dir.is_dir() {
-        return Err(ProjectError::invalid(&images_dir, "missing: not a VOC / DeepLab dataset"));
+        return Err(ProjectError::invalid(
+            &images_dir,
+            "missing: not a VOC / DeepLab dataset",
+        ));
     }
     let mut items = Vec::new();
     for (name, path) in sorted_entries(&images_dir)? {
@@ -31,17 +34,28 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
         }
         let (stem, ext) = split_name(&name).expect("image files have an extension");
         let mask_path = src.join("SegmentationClass").join(format!("{stem}.png"));
-        let mask = if mask_path.is_file() { Some(read_class_png(&mask_path)?) } else { None };
+        let mask = if mask_path.is_file() {
+            Some(read_class_png(&mask_path)?)
+        } else {
+            None
+        };
         items.push(ImportItem {
             stem: stem.to_string(),
             source: path.clone(),
             extension: ext.to_string(),
-            label: ImageLabel { mask: mask.as_ref().map(|_| MaskProvenance::Imported), ..Default::default() },
+            label: ImageLabel {
+                mask: mask.as_ref().map(|_| MaskProvenance::Imported),
+                ..Default::default()
+            },
             mask,
             split: None,
         });
     }
-    let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, it)| (it.stem.clone(), i)).collect();
+    let index: HashMap<String, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.stem.clone(), i))
+        .collect();
     let sets = src.join("ImageSets").join("Segmentation");
     for (file, hint) in [
         ("trainval", SplitHint::TrainVal),
@@ -58,8 +72,14 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
     let main = src.join("ImageSets").join("Main");
     if main.is_dir() {
         for (name, path) in sorted_entries(&main)? {
-            let Some(class) = name.strip_suffix(".txt").and_then(|n| manifest.match_class(n)) else {
-                notes.push(format!("{}: not a class list of this project (ignored)", path.display()));
+            let Some(class) = name
+                .strip_suffix(".txt")
+                .and_then(|n| manifest.match_class(n))
+            else {
+                notes.push(format!(
+                    "{}: not a class list of this project (ignored)",
+                    path.display()
+                ));
                 continue;
             };
             for stem in read_list(&path)? {
@@ -82,7 +102,10 @@ fn read_list(path: &Path) -> Result<Vec<String>> {
     for line in parse_stem_list(&text) {
         let mut parts = line.split_whitespace();
         let stem = parts.next().unwrap_or_default().to_string();
-        if parts.next().is_some_and(|flag| flag.starts_with('-') || flag == "0") {
+        if parts
+            .next()
+            .is_some_and(|flag| flag.starts_with('-') || flag == "0")
+        {
             continue;
         }
         check_stem(&stem).map_err(|r| ProjectError::invalid(path, r))?;
@@ -92,10 +115,9 @@ fn read_list(path: &Path) -> Result<Vec<String>> {
 }
 
 fn find(index: &HashMap<String, usize>, stem: &str, list: &Path) -> Result<usize> {
-    index
-        .get(stem)
-        .copied()
-        .ok_or_else(|| ProjectError::invalid(list, format!("lists `{stem}`, which is not in JPEGImages/")))
+    index.get(stem).copied().ok_or_else(|| {
+        ProjectError::invalid(list, format!("lists `{stem}`, which is not in JPEGImages/"))
+    })
 }
 
 /// Reads a VOC class PNG: palette indices where it has a palette, else grey values.
@@ -105,8 +127,15 @@ pub fn read_class_png(path: &Path) -> Result<Mask> {
     let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
     decoder.set_transformations(png::Transformations::IDENTITY);
     let mut reader = decoder.read_info().map_err(|e| bad(e.to_string()))?;
-    let mut buf = vec![0; reader.output_buffer_size().ok_or_else(|| bad("image too large".into()))?];
-    let info = reader.next_frame(&mut buf).map_err(|e| bad(e.to_string()))?;
+    let mut buf = vec![
+        0;
+        reader
+            .output_buffer_size()
+            .ok_or_else(|| bad("image too large".into()))?
+    ];
+    let info = reader
+        .next_frame(&mut buf)
+        .map_err(|e| bad(e.to_string()))?;
     let (w, h) = (info.width, info.height);
     let bits = info.bit_depth as u8 as usize;
     let samples = info.color_type.samples();
@@ -124,13 +153,19 @@ pub fn read_class_png(path: &Path) -> Result<Mask> {
     };
     let palette = info.color_type == png::ColorType::Indexed;
     if !palette && samples >= 3 {
-        return Err(bad("a colour mask without a palette; save it as palette or grey PNG".into()));
+        return Err(bad(
+            "a colour mask without a palette; save it as palette or grey PNG".into(),
+        ));
     }
     let mut on = Vec::with_capacity(w as usize * h as usize);
     for y in 0..h as usize {
         for x in 0..w as usize {
             let v = value(x, y);
-            on.push(if palette { (v == 1) as u8 } else { (v != 0) as u8 });
+            on.push(if palette {
+                (v == 1) as u8
+            } else {
+                (v != 0) as u8
+            });
         }
     }
     Ok(Mask::from_nonzero(w, h, &on))
@@ -165,10 +200,18 @@ mod tests {
         std::fs::write(&p, encode_class_png(&m)).unwrap();
         assert_eq!(read_class_png(&p).unwrap(), m);
         let g = dir.path().join("g.png");
-        image::GrayImage::from_raw(3, 1, vec![0, 1, 0]).unwrap().save(&g).unwrap();
+        image::GrayImage::from_raw(3, 1, vec![0, 1, 0])
+            .unwrap()
+            .save(&g)
+            .unwrap();
         assert_eq!(read_class_png(&g).unwrap().count(), 1);
         let rgb = dir.path().join("c.png");
         image::RgbImage::new(2, 2).save(&rgb).unwrap();
-        assert!(read_class_png(&rgb).unwrap_err().to_string().contains("c.png"));
+        assert!(
+            read_class_png(&rgb)
+                .unwrap_err()
+                .to_string()
+                .contains("c.png")
+        );
     }
 }
