@@ -196,8 +196,12 @@ impl App {
                     return Task::none();
                 };
                 let action = browse.update(m, project);
+                let task = match &action {
+                    browse::Action::Refiltered(_) => browse.scroll_to_top().map(Message::Browse),
+                    _ => Task::none(),
+                };
                 perform(action, project, loader);
-                Task::none()
+                task
             }
             Message::Thumbnail(_, loaded) => {
                 if let State::Ready { browse, .. } = &mut self.state {
@@ -372,7 +376,7 @@ impl App {
 fn perform(action: browse::Action, project: &Project, loader: &ThumbnailLoader) {
     match action {
         browse::Action::None => {}
-        browse::Action::WantThumbnails(stems) => loader.want(
+        browse::Action::WantThumbnails(stems) | browse::Action::Refiltered(stems) => loader.want(
             stems
                 .into_iter()
                 .filter_map(|s| {

@@ -5,8 +5,9 @@ use iced_test::simulator;
 use nerve_studio::gui::screens::browse::{self, Browse};
 use nerve_studio::project::Project;
 
-/// Clicks the widget showing `label`, feeds the messages to the screen as the app would.
-fn click(b: &mut Browse, project: &Project, label: &str) {
+/// Clicks the widget showing `label`, feeds the messages to the screen as the app would, and
+/// returns what the screen asked for last.
+fn click(b: &mut Browse, project: &Project, label: &str) -> browse::Action {
     let messages: Vec<browse::Message> = {
         let mut ui = simulator(b.view(project));
         ui.click(label)
@@ -14,9 +15,11 @@ fn click(b: &mut Browse, project: &Project, label: &str) {
         ui.into_messages().collect()
     };
     assert!(!messages.is_empty(), "clicking `{label}` did nothing");
-    for m in messages {
-        b.update(m, project);
-    }
+    messages
+        .into_iter()
+        .map(|m| b.update(m, project))
+        .last()
+        .expect("one message")
 }
 
 #[test]
@@ -33,8 +36,15 @@ fn filters_change_what_is_shown() {
         .count();
     assert!(tendons > 0);
 
-    click(&mut b, &project, "tendon");
+    let action = click(&mut b, &project, "tendon");
     let shown = b.shown_stems(&project);
+    // A new filter scrolls back to the top and asks for the thumbnails now on screen.
+    match action {
+        browse::Action::Refiltered(want) => {
+            assert_eq!(want.first().map(String::as_str), shown.first().copied())
+        }
+        other => panic!("expected Refiltered, got {other:?}"),
+    }
     assert_eq!(shown.len(), tendons);
     assert!(
         shown

@@ -74,6 +74,9 @@ pub enum Action {
     None,
     /// Load these thumbnails (first shown first), forgetting earlier wishes.
     WantThumbnails(Vec<String>),
+    /// Other images are shown now: scroll the grid back to the top (see
+    /// [`Browse::scroll_to_top`]) and load these thumbnails.
+    Refiltered(Vec<String>),
 }
 
 enum Thumb {
@@ -169,7 +172,18 @@ impl Browse {
             .filter(|&i| self.filter.accepts(&project.images()[i]))
             .collect();
         self.scroll_y = 0.0;
-        self.wanted(project)
+        match self.wanted(project) {
+            Action::WantThumbnails(want) => Action::Refiltered(want),
+            other => other,
+        }
+    }
+
+    /// The task that moves the grid's scroll bar to the top, matching the state after a filter.
+    pub fn scroll_to_top(&self) -> Task<Message> {
+        iced::widget::operation::scroll_to(
+            self.scroll_id.clone(),
+            scrollable::AbsoluteOffset { x: 0.0, y: 0.0 },
+        )
     }
 
     /// A thumbnail arrived from the loader: upload it once and keep the handle.
