@@ -99,48 +99,53 @@ fn is_locked_elsewhere(path: &Path) -> bool {
 }
 
 pub fn import(format: ImportFormat, src: &Path, project: &Path, json: bool) -> Result<()> {
-    let mut bar = Progress::new();
-    let report = exchange::import(format, src, project, &mut |stage, done, total| {
-        bar.update(stage, done, total)
-    })?;
-    bar.finish();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!(
-            "Imported {} images ({} with masks) into {}",
-            report.images,
-            report.masks,
-            project.display()
-        );
-        for (class, n) in &report.classes {
-            println!("  {class}: {n}");
-        }
-        for note in &report.notes {
-            println!("note: {note}");
-        }
-    }
-    Ok(())
+    let report = with_progress(|p| exchange::import(format, src, project, p))?;
+    let mut lines = vec![format!(
+        "Imported {} images ({} with masks) into {}",
+        report.images,
+        report.masks,
+        project.display()
+    )];
+    lines.extend(
+        report
+            .classes
+            .iter()
+            .map(|(class, n)| format!("  {class}: {n}")),
+    );
+    lines.extend(report.notes.iter().map(|n| format!("note: {n}")));
+    print_report(json, &report, &lines)
 }
 
 pub fn export(format: ExportFormat, project_path: &Path, dest: &Path, json: bool) -> Result<()> {
     let project = Project::open_read_only(project_path)?;
+    let report = with_progress(|p| exchange::export(&project, format, dest, p))?;
+    let mut lines = vec![format!(
+        "Exported {} images and {} masks to {}",
+        report.images,
+        report.masks,
+        dest.display()
+    )];
+    lines.extend(report.notes.iter().map(|n| format!("note: {n}")));
+    print_report(json, &report, &lines)
+}
+
+/// Runs a long job with a progress bar on stderr.
+fn with_progress<R>(
+    job: impl FnOnce(exchange::Progress<'_>) -> crate::project::Result<R>,
+) -> Result<R> {
     let mut bar = Progress::new();
-    let report = exchange::export(&project, format, dest, &mut |stage, done, total| {
-        bar.update(stage, done, total)
-    })?;
+    let result = job(&mut |stage, done, total| bar.update(stage, done, total));
     bar.finish();
+    Ok(result?)
+}
+
+/// One JSON document with `--json`, else the human lines.
+fn print_report(json: bool, report: &impl serde::Serialize, lines: &[String]) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else {
-        println!(
-            "Exported {} images and {} masks to {}",
-            report.images,
-            report.masks,
-            dest.display()
-        );
-        for note in &report.notes {
-            println!("note: {note}");
+        for line in lines {
+            println!("{line}");
         }
     }
     Ok(())

@@ -22,21 +22,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Copies `from` to `to` atomically (used by importers, which never move the user's files).
-pub fn copy_atomic(from: &Path, to: &Path) -> io::Result<()> {
-    let dir = parent_of(to);
-    fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".part")
-        .tempfile_in(dir)?;
-    fs::copy(from, tmp.path())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(to).map_err(|e| e.error)?;
-    sync_dir(dir);
-    Ok(())
-}
-
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

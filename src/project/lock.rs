@@ -73,8 +73,8 @@ impl ProjectLock {
         let me = LockOwner {
             pid: std::process::id(),
             host: host_name(),
-            user: std::env::var("USER").unwrap_or_default(),
-            since: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            user: super::label::current_user(),
+            since: super::label::now_rfc3339(),
         };
         file.set_len(0)?;
         file.seek(SeekFrom::Start(0))?;

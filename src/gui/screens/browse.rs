@@ -342,105 +342,94 @@ impl Browse {
     fn sidebar<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
         let f = &self.filter;
         let c = &self.counts;
-        let mut classes = column![
-            heading("Class"),
-            filter_row(
-                "All classes",
-                c.images,
-                f.class.is_none(),
-                Message::FilterClass(None),
-                None
-            )
-        ];
-        for class in &project.manifest.classes {
-            let n = c.classes.get(class).copied().unwrap_or(0);
-            let sel = f.class == Some(ClassFilter::Class(class.clone()));
-            classes = classes.push(filter_row(
-                class,
-                n,
-                sel,
-                Message::FilterClass(Some(ClassFilter::Class(class.clone()))),
-                Some(class_color(Some(class))),
-            ));
+        let count = |map: &BTreeMap<String, usize>, key: &str| map.get(key).copied().unwrap_or(0);
+        let mut class_rows: Vec<FilterRow<'a>> = project
+            .manifest
+            .classes
+            .iter()
+            .map(|class| FilterRow {
+                label: class,
+                count: count(&c.classes, class),
+                selected: f.class == Some(ClassFilter::Class(class.clone())),
+                on_press: Message::FilterClass(Some(ClassFilter::Class(class.clone()))),
+                color: Some(class_color(Some(class))),
+            })
+            .collect();
+        class_rows.push(FilterRow {
+            label: "no class",
+            count: c.no_class,
+            selected: f.class == Some(ClassFilter::NoClass),
+            on_press: Message::FilterClass(Some(ClassFilter::NoClass)),
+            color: Some(class_color(None)),
+        });
+        let status_rows = Status::ALL.iter().map(|s| FilterRow {
+            label: s.name(),
+            count: count(&c.status, s.name()),
+            selected: f.status == Some(*s),
+            on_press: Message::FilterStatus(Some(*s)),
+            color: None,
+        });
+        let mut split_rows: Vec<FilterRow<'a>> = Split::ALL
+            .iter()
+            .map(|s| FilterRow {
+                label: s.name(),
+                count: count(&c.splits, s.name()),
+                selected: f.split == Some(Some(*s)),
+                on_press: Message::FilterSplit(Some(Some(*s))),
+                color: None,
+            })
+            .collect();
+        if c.unassigned > 0 {
+            split_rows.push(FilterRow {
+                label: "no split",
+                count: c.unassigned,
+                selected: f.split == Some(None),
+                on_press: Message::FilterSplit(Some(None)),
+                color: None,
+            });
         }
-        classes = classes.push(filter_row(
-            "no class",
-            c.no_class,
-            f.class == Some(ClassFilter::NoClass),
-            Message::FilterClass(Some(ClassFilter::NoClass)),
-            Some(class_color(None)),
-        ));
-
-        let mut status = column![
-            heading("Status"),
-            filter_row(
+        let experiment_rows = self.experiments.iter().map(|(x, n)| FilterRow {
+            label: x,
+            count: *n,
+            selected: f.experiment.as_ref() == Some(x),
+            on_press: Message::FilterExperiment(Some(x.clone())),
+            color: None,
+        });
+        let all = |label: &'a str, selected: bool, on_press: Message| FilterRow {
+            label,
+            count: c.images,
+            selected,
+            on_press,
+            color: None,
+        };
+        let classes = filter_section(
+            "Class",
+            all("All classes", f.class.is_none(), Message::FilterClass(None)),
+            class_rows,
+        );
+        let status = filter_section(
+            "Status",
+            all(
                 "Any status",
-                c.images,
                 f.status.is_none(),
                 Message::FilterStatus(None),
-                None
-            )
-        ];
-        for s in Status::ALL {
-            let n = c.status.get(s.name()).copied().unwrap_or(0);
-            status = status.push(filter_row(
-                s.name(),
-                n,
-                f.status == Some(s),
-                Message::FilterStatus(Some(s)),
-                None,
-            ));
-        }
-
-        let mut split = column![
-            heading("Split"),
-            filter_row(
-                "All splits",
-                c.images,
-                f.split.is_none(),
-                Message::FilterSplit(None),
-                None
-            )
-        ];
-        for s in Split::ALL {
-            let n = c.splits.get(s.name()).copied().unwrap_or(0);
-            split = split.push(filter_row(
-                s.name(),
-                n,
-                f.split == Some(Some(s)),
-                Message::FilterSplit(Some(Some(s))),
-                None,
-            ));
-        }
-        if c.unassigned > 0 {
-            split = split.push(filter_row(
-                "no split",
-                c.unassigned,
-                f.split == Some(None),
-                Message::FilterSplit(Some(None)),
-                None,
-            ));
-        }
-
-        let mut experiments = column![
-            heading("Experiment"),
-            filter_row(
+            ),
+            status_rows,
+        );
+        let split = filter_section(
+            "Split",
+            all("All splits", f.split.is_none(), Message::FilterSplit(None)),
+            split_rows,
+        );
+        let experiments = filter_section(
+            "Experiment",
+            all(
                 "All experiments",
-                c.images,
                 f.experiment.is_none(),
                 Message::FilterExperiment(None),
-                None
-            )
-        ];
-        for (x, n) in &self.experiments {
-            experiments = experiments.push(filter_row(
-                x,
-                *n,
-                f.experiment.as_ref() == Some(x),
-                Message::FilterExperiment(Some(x.clone())),
-                None,
-            ));
-        }
+            ),
+            experiment_rows,
+        );
 
         let mut footer = column![
             text(format!(
@@ -543,15 +532,31 @@ fn heading<'a, M: 'a>(label: &'a str) -> Element<'a, M> {
         .into()
 }
 
-fn filter_row<'a>(
+/// One line of a filter section: a label, how many images it has, and what a click selects.
+struct FilterRow<'a> {
     label: &'a str,
     count: usize,
     selected: bool,
     on_press: Message,
     color: Option<Color>,
+}
+
+/// A titled list of filter lines, the "all" line first.
+fn filter_section<'a>(
+    title: &'a str,
+    all: FilterRow<'a>,
+    rows: impl IntoIterator<Item = FilterRow<'a>>,
 ) -> Element<'a, Message> {
+    let mut section = column![heading(title), filter_row(all)];
+    for row in rows {
+        section = section.push(filter_row(row));
+    }
+    section.into()
+}
+
+fn filter_row(r: FilterRow<'_>) -> Element<'_, Message> {
     let mut line = row![].spacing(6).align_y(Alignment::Center);
-    if let Some(c) = color {
+    if let Some(c) = r.color {
         line = line.push(
             container(space())
                 .width(10)
@@ -567,17 +572,17 @@ fn filter_row<'a>(
         );
     }
     line = line
-        .push(text(label).size(13).width(Length::Fill))
-        .push(text(count.to_string()).size(13));
+        .push(text(r.label).size(13).width(Length::Fill))
+        .push(text(r.count.to_string()).size(13));
     button(line)
         .width(Length::Fill)
         .padding([3, 6])
-        .style(if selected {
+        .style(if r.selected {
             button::primary
         } else {
             button::text
         })
-        .on_press(on_press)
+        .on_press(r.on_press)
         .into()
 }
 
