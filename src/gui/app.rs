@@ -260,6 +260,13 @@ impl App {
     fn show(&mut self, project: Project) -> Task<Message> {
         Recent::remember(project.root());
         self.recent = Recent::load().projects;
+        if let Some(first) = project.open_problems.first() {
+            let more = match project.open_problems.len() {
+                1 => String::new(),
+                n => format!(" (and {} more; `nerve-studio info` lists them)", n - 1),
+            };
+            self.notice = Some(format!("{}: {}{more}", first.file, first.problem));
+        }
         if let Access::ReadOnly { held_by } = project.access() {
             self.notice = Some(format!(
                 "Opened read-only: {held_by} is editing this project. Close that copy to edit here."
