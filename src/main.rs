@@ -9,6 +9,7 @@ fn main() {
         Some(Command::Open { project, image, .. }) => gui::run(gui::Launch {
             project: Some(project),
             image,
+            ..Default::default()
         }),
         Some(command) => run(command),
     };

@@ -64,11 +64,16 @@ pub struct App {
     select: Option<String>,
     notice: Option<String>,
     recent: Vec<PathBuf>,
+    remember: bool,
 }
 
 impl App {
     pub fn new(launch: Launch) -> (App, Task<Message>) {
-        let recent = Recent::load();
+        let recent = if launch.remember {
+            Recent::load()
+        } else {
+            Recent::default()
+        };
         let path = launch
             .project
             .or_else(|| recent.last().map(Path::to_path_buf))
@@ -83,6 +88,7 @@ impl App {
             select: launch.image,
             notice: None,
             recent: recent.projects,
+            remember: launch.remember,
         };
         let task = app.open(path);
         (app, task)
@@ -258,8 +264,10 @@ impl App {
 
     /// A project finished opening: show Browse and start loading its first thumbnails.
     fn show(&mut self, project: Project) -> Task<Message> {
-        Recent::remember(project.root());
-        self.recent = Recent::load().projects;
+        if self.remember {
+            Recent::remember(project.root());
+            self.recent = Recent::load().projects;
+        }
         if let Some(first) = project.open_problems.first() {
             let more = match project.open_problems.len() {
                 1 => String::new(),
@@ -285,6 +293,11 @@ impl App {
             Task::run(results, move |l| Message::Thumbnail(generation, l)),
             scroll.map(Message::Browse),
         ])
+    }
+
+    /// The message shown above the screen (an import's outcome, read-only, problems found).
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     pub fn title(&self) -> String {

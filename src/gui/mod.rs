@@ -7,16 +7,28 @@ pub mod screens;
 pub mod style;
 pub mod thumbnails;
 
-pub use app::{App, Message, State};
+pub use app::{App, JobEvent, Message, State};
 use std::path::PathBuf;
 
 /// What the window opens on.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Launch {
     /// A project folder; `None` means the last project, else `projects/demo` (made if missing).
     pub project: Option<PathBuf>,
     /// An image to select.
     pub image: Option<String>,
+    /// Read and record the recent projects in the user's settings (off in tests).
+    pub remember: bool,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Launch {
+            project: None,
+            image: None,
+            remember: true,
+        }
+    }
 }
 
 pub fn run(launch: Launch) -> anyhow::Result<()> {

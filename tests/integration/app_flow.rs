@@ -1,0 +1,104 @@
+//! The whole app driven through `update`, with the background jobs really running: open a
+//! project, import into it, and see a failed import leave it as it was.
+
+use crate::support::{small_demo, tree};
+use iced::futures::StreamExt;
+use iced::futures::executor::block_on;
+use nerve_studio::gui::{App, Launch, Message, State};
+use nerve_studio::project::exchange::ImportFormat;
+
+/// Runs a background job's task to its end and returns the messages it produced.
+fn run(task: iced::Task<Message>) -> Vec<Message> {
+    let Some(stream) = iced_runtime::task::into_stream(task) else {
+        return Vec::new();
+    };
+    block_on(
+        stream
+            .filter_map(|action| async move {
+                match action {
+                    iced_runtime::Action::Output(m) => Some(m),
+                    _ => None,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Feeds messages to the app; the tasks they start (thumbnails, scrolling) are left unrun.
+fn feed(app: &mut App, messages: Vec<Message>) {
+    for m in messages {
+        drop(app.update(m));
+    }
+}
+
+fn image_count(app: &App) -> usize {
+    match &app.state {
+        State::Ready { project, .. } => project.images().len(),
+        State::Busy { title, .. } => panic!("still busy: {title}"),
+        State::Failed { error, .. } => panic!("failed: {error}"),
+    }
+}
+
+#[test]
+fn open_then_import_folders_then_a_bad_import_changes_nothing() {
+    let (dir, root) = small_demo(8, 31);
+    let (mut app, task) = App::new(Launch {
+        project: Some(root.clone()),
+        image: None,
+        remember: false,
+    });
+    assert!(
+        matches!(app.state, State::Busy { .. }),
+        "opening runs in the background"
+    );
+    feed(&mut app, run(task));
+    assert_eq!(image_count(&app), 8);
+    assert_eq!(app.title(), "Nerve Studio — demo");
+
+    let src = dir.path().join("lab");
+    std::fs::create_dir_all(src.join("testing/Nerve")).unwrap();
+    for i in 0..3 {
+        image::RgbImage::new(32, 18)
+            .save(src.join(format!("testing/Nerve/n{i}.png")))
+            .unwrap();
+    }
+    let task = app.update(Message::Import(ImportFormat::Folders, Some(src.clone())));
+    assert!(
+        matches!(app.state, State::Busy { .. }),
+        "the import runs in the background"
+    );
+    feed(&mut app, run(task));
+    assert_eq!(image_count(&app), 11);
+    assert!(
+        app.notice().unwrap().starts_with("Imported 3 images"),
+        "{:?}",
+        app.notice()
+    );
+
+    // The same folder again: refused, said so, and the project reopens unchanged.
+    let before = tree(&root);
+    let task = app.update(Message::Import(ImportFormat::Folders, Some(src)));
+    feed(&mut app, run(task));
+    assert_eq!(image_count(&app), 11);
+    let notice = app.notice().unwrap();
+    assert!(
+        notice.starts_with("Nothing was imported") && notice.contains("n0.png"),
+        "{notice}"
+    );
+    assert_eq!(tree(&root), before);
+}
+
+#[test]
+fn a_missing_project_shows_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, task) = App::new(Launch {
+        project: Some(dir.path().join("nowhere")),
+        image: None,
+        remember: false,
+    });
+    feed(&mut app, run(task));
+    match &app.state {
+        State::Failed { error, .. } => assert!(error.contains("no project.toml"), "{error}"),
+        _ => panic!("expected the failure screen"),
+    }
+}
