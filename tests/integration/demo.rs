@@ -97,3 +97,53 @@ fn demo_refuses_a_folder_that_holds_something() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+/// The demo must need a model: the best single brightness threshold over the labeled frames
+/// (inside the region of interest) finds the nerves poorly. On the default demo it scores an
+/// IoU of about 0.33; a plain threshold must stay far from perfect.
+#[test]
+fn no_single_brightness_threshold_segments_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("d");
+    let opts = DemoOptions {
+        images: 40,
+        seed: 42,
+        width: 320,
+        height: 180,
+    };
+    demo::generate(&root, &opts, &mut |_, _| {}).unwrap();
+    let p = Project::open(&root).unwrap();
+    let mut samples: Vec<(u8, bool)> = Vec::new();
+    for e in p.images().iter().filter(|e| e.label.class.is_some()) {
+        let img = image::open(p.image_path(e)).unwrap().to_luma8();
+        let mask = p.load_mask(&e.stem).unwrap().unwrap();
+        let roi = p.manifest.roi.to_pixels(img.width(), img.height());
+        for y in roi.y..roi.y + roi.height {
+            for x in roi.x..roi.x + roi.width {
+                samples.push((img.get_pixel(x, y).0[0], mask.get(x, y)));
+            }
+        }
+    }
+    let best = (0..=255u8)
+        .map(|t| {
+            let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
+            for &(v, truth) in &samples {
+                match (v > t, truth) {
+                    (true, true) => tp += 1,
+                    (true, false) => fp += 1,
+                    (false, true) => fn_ += 1,
+                    _ => {}
+                }
+            }
+            tp as f64 / (tp + fp + fn_).max(1) as f64
+        })
+        .fold(0.0, f64::max);
+    assert!(
+        best > 0.05,
+        "nerves should still be brighter than most tissue (IoU {best:.3})"
+    );
+    assert!(
+        best < 0.6,
+        "a single threshold segments the demo too well (IoU {best:.3})"
+    );
+}
