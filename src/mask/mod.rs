@@ -1,12 +1,41 @@
 //! The nerve mask: one byte a pixel, strictly 0 (background) or 255 (nerve).
 
+pub mod fill;
+pub mod history;
 mod io;
 pub mod polygon;
+pub mod raster;
 
 pub use io::{MaskError, decode_mask_png, encode_mask_png, read_mask, write_mask};
 
 pub const NERVE: u8 = 255;
 pub const BACKGROUND: u8 = 0;
+
+/// A pixel rectangle in a mask (the part an edit may have changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Rect {
+    /// The pixels a brush of `radius` sweeping from `a` to `b` can reach, clipped to the mask.
+    pub fn around(a: (f32, f32), b: (f32, f32), radius: f32, mask: &Mask) -> Rect {
+        let clamp = |v: f32, max: u32| v.clamp(0.0, max as f32) as u32;
+        let x0 = clamp((a.0.min(b.0) - radius - 1.0).floor(), mask.width());
+        let y0 = clamp((a.1.min(b.1) - radius - 1.0).floor(), mask.height());
+        let x1 = clamp((a.0.max(b.0) + radius + 1.0).ceil(), mask.width());
+        let y1 = clamp((a.1.max(b.1) + radius + 1.0).ceil(), mask.height());
+        Rect {
+            x: x0,
+            y: y0,
+            width: x1 - x0,
+            height: y1 - y0,
+        }
+    }
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Mask {
@@ -59,6 +88,11 @@ impl Mask {
 
     pub fn as_bytes(&self) -> &[u8] {
         &self.data
+    }
+
+    /// The pixels for the tools of this module, which keep them binary.
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.data
     }
 
     pub fn get(&self, x: u32, y: u32) -> bool {
