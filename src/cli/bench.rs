@@ -34,6 +34,23 @@ struct Report {
     device: String,
     results: Vec<serde_json::Value>,
     project_open: ProjectOpen,
+    brush: BrushBench,
+}
+
+/// The annotation editor's hot path on a 1920x1080 mask.
+#[derive(serde::Serialize)]
+struct BrushBench {
+    /// A 100-point stroke of radius 40: per segment, undo bookkeeping + rasterising + rebuilding
+    /// the overlay tiles it touched (what is then uploaded).
+    stroke_points: usize,
+    radius: f32,
+    segment_ms_median: f64,
+    segment_ms_max: f64,
+    overlay_tiles_per_segment: f64,
+    /// Undo of a fill that covered the whole image, and rebuilding every overlay tile.
+    undo_whole_image_fill_ms: f64,
+    /// Memory of 1,000 undo steps (strokes of 10 points, radius 20).
+    undo_1000_steps_kb: f64,
 }
 
 pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Result<()> {
@@ -72,7 +89,9 @@ pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Re
     let _ = std::fs::remove_dir_all(cache.join("thumbnails"));
     let thumbnails_cold_ms = load_first();
     let thumbnails_cached_ms = median(3, load_first);
+    let brush = brush_bench();
     let report = Report {
+        brush,
         device: "cpu".into(),
         results: Vec::new(),
         project_open: ProjectOpen {
@@ -116,6 +135,20 @@ pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Re
         println!(
             "  memory of the open project             {:8.1} MB (resident {:.1} MB)",
             p.project_memory_mb, p.rss_after_open_mb
+        );
+        let b = &report.brush;
+        println!("Annotating a 1920x1080 mask:");
+        println!(
+            "  brush stroke segment (r = {}), median   {:8.3} ms (max {:.3} ms, {:.1} tiles)",
+            b.radius, b.segment_ms_median, b.segment_ms_max, b.overlay_tiles_per_segment
+        );
+        println!(
+            "  undo of a whole-image fill             {:8.1} ms",
+            b.undo_whole_image_fill_ms
+        );
+        println!(
+            "  1,000 undo steps                       {:8.1} KB",
+            b.undo_1000_steps_kb
         );
     }
     Ok(())
@@ -170,6 +203,73 @@ fn build_project(root: &Path, images: usize) -> Result<std::path::PathBuf> {
     Project::open(&big)?.assign_splits()?;
     eprintln!("benchmark project: {}", big.display());
     Ok(big)
+}
+
+fn brush_bench() -> BrushBench {
+    use crate::mask::history::{History, Recorder};
+    use crate::mask::{Mask, Rect, fill, overlay, raster};
+    const GREEN: [u8; 3] = [0, 255, 0];
+    let mut mask = Mask::empty(1920, 1080);
+    let radius = 40.0;
+    // A nerve-like sweep across the frame, pointer events about 17 px apart.
+    let points: Vec<(f32, f32)> = (0..100)
+        .map(|i| {
+            let t = i as f32 / 99.0;
+            (100.0 + 1700.0 * t, 540.0 + 300.0 * (t * 6.0).sin())
+        })
+        .collect();
+    let mut times = Vec::new();
+    let mut tiles = 0usize;
+    let mut recorder = Recorder::default();
+    for w in points.windows(2) {
+        let t = Instant::now();
+        recorder.touch(&mask, Rect::around(w[0], w[1], radius, &mask));
+        if let Some(dirty) = raster::stamp_segment(&mut mask, w[0], w[1], radius, true) {
+            for tile in overlay::tiles_touching(dirty) {
+                std::hint::black_box(overlay::tile_rgba(&mask, tile, GREEN));
+                tiles += 1;
+            }
+        }
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let mut history = History::default();
+    history.push(recorder.finish(&mask).expect("the stroke changed pixels"));
+    times.sort_by(f64::total_cmp);
+    let mut rec = Recorder::default();
+    rec.touch_all(&mask);
+    fill::flood_fill(&mut mask, (0, 0), true);
+    history.push(rec.finish(&mask).expect("the fill changed pixels"));
+    let t = Instant::now();
+    history.undo(&mut mask);
+    for tile in overlay::all_tiles(&mask).collect::<Vec<_>>() {
+        std::hint::black_box(overlay::tile_rgba(&mask, tile, GREEN));
+    }
+    let undo_ms = t.elapsed().as_secs_f64() * 1e3;
+    let mut steps = History::default();
+    let mut small = Mask::empty(1920, 1080);
+    let mut rng = crate::project::demo::random::Rng::new(7);
+    for _ in 0..1000 {
+        let mut rec = Recorder::default();
+        let mut p = (rng.range(0.0, 1920.0), rng.range(0.0, 1080.0));
+        for _ in 0..9 {
+            let q = (p.0 + rng.range(-30.0, 30.0), p.1 + rng.range(-30.0, 30.0));
+            rec.touch(&small, Rect::around(p, q, 20.0, &small));
+            raster::stamp_segment(&mut small, p, q, 20.0, rng.chance(0.8));
+            p = q;
+        }
+        if let Some(e) = rec.finish(&small) {
+            steps.push(e);
+        }
+    }
+    BrushBench {
+        stroke_points: points.len(),
+        radius,
+        segment_ms_median: times[times.len() / 2],
+        segment_ms_max: *times.last().expect("segments"),
+        overlay_tiles_per_segment: tiles as f64 / (points.len() - 1) as f64,
+        undo_whole_image_fill_ms: undo_ms,
+        undo_1000_steps_kb: steps.memory_bytes() as f64 / 1024.0,
+    }
 }
 
 fn median(runs: usize, mut f: impl FnMut() -> f64) -> f64 {

@@ -3,6 +3,7 @@
 pub mod fill;
 pub mod history;
 mod io;
+pub mod overlay;
 pub mod polygon;
 pub mod raster;
 
