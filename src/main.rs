@@ -6,9 +6,14 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         None => gui::run(gui::Launch::default()),
-        Some(Command::Open { project, image, .. }) => gui::run(gui::Launch {
+        Some(Command::Open {
+            project,
+            image,
+            screen,
+        }) => gui::run(gui::Launch {
             project: Some(project),
             image,
+            annotate: screen == nerve_studio::cli::Screen::Annotate,
             ..Default::default()
         }),
         Some(command) => run(command),

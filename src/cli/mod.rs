@@ -23,6 +23,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Screen {
     Browse,
+    Annotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 use super::Launch;
 use super::background::{Handover, spawn};
 use super::recent::Recent;
+use super::screens::annotate::{self, Annotate, LoadedImage, SaveJob, SaveOutcome};
 use super::screens::browse::{self, Browse};
 use super::screens::welcome;
 use super::thumbnails::{Loaded, Request, ThumbnailLoader};
@@ -32,6 +33,8 @@ pub enum State {
         project: Box<Project>,
         browse: Box<Browse>,
         loader: ThumbnailLoader,
+        /// The Annotate screen, over Browse, when an image is open.
+        annotate: Option<Box<Annotate>>,
     },
 }
 
@@ -39,6 +42,9 @@ pub enum State {
 pub enum Message {
     Job(u64, JobEvent),
     Browse(browse::Message),
+    Annotate(annotate::Message),
+    /// The window's close button: save what is unsaved, then close.
+    CloseRequested(iced::window::Id),
     Thumbnail(u64, Loaded),
     OpenDialog,
     Open(Option<PathBuf>),
@@ -62,6 +68,8 @@ pub struct App {
     /// Events of older jobs are dropped (a generation counter).
     generation: u64,
     select: Option<String>,
+    /// Open the selected image in the Annotate screen once the project is open.
+    open_annotate: bool,
     notice: Option<String>,
     recent: Vec<PathBuf>,
     remember: bool,
@@ -86,6 +94,7 @@ impl App {
             },
             generation: 0,
             select: launch.image,
+            open_annotate: launch.annotate,
             notice: None,
             recent: recent.projects,
             remember: launch.remember,
@@ -193,10 +202,12 @@ impl App {
                 None => Task::none(),
             },
             Message::Browse(m) => {
+                let generation = self.generation;
                 let State::Ready {
                     project,
                     browse,
                     loader,
+                    annotate,
                 } = &mut self.state
                 else {
                     return Task::none();
@@ -204,10 +215,73 @@ impl App {
                 let action = browse.update(m, project);
                 let task = match &action {
                     browse::Action::Refiltered(_) => browse.scroll_to_top().map(Message::Browse),
+                    browse::Action::Annotate(stem) => {
+                        let order = browse
+                            .shown_stems(project)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect();
+                        let (screen, actions) = Annotate::new(project, order, stem.clone());
+                        *annotate = Some(Box::new(screen));
+                        Task::batch(
+                            actions
+                                .into_iter()
+                                .map(|a| annotate_action(a, project, loader, generation)),
+                        )
+                    }
                     _ => Task::none(),
                 };
                 perform(action, project, loader);
                 task
+            }
+            Message::Annotate(m) => {
+                let generation = self.generation;
+                let State::Ready {
+                    project,
+                    browse,
+                    loader,
+                    annotate,
+                } = &mut self.state
+                else {
+                    return Task::none();
+                };
+                let Some(screen) = annotate.as_mut() else {
+                    return Task::none();
+                };
+                if let annotate::Message::Saved(o) = &m
+                    && o.result.is_ok()
+                {
+                    project.record_saved(&o.stem, o.label.clone(), o.wrote_mask);
+                }
+                let actions = screen.update(m, project);
+                let mut tasks = Vec::new();
+                for action in actions {
+                    if let annotate::Action::Back = action {
+                        // Leaving saves what is unsaved first.
+                        for job in screen.flush() {
+                            tasks.push(save_task(job, project, generation));
+                        }
+                        *annotate = None;
+                        browse.refresh(project);
+                        break;
+                    }
+                    tasks.push(annotate_action(action, project, loader, generation));
+                }
+                Task::batch(tasks)
+            }
+            Message::CloseRequested(id) => {
+                if let State::Ready {
+                    project,
+                    annotate: Some(screen),
+                    ..
+                } = &mut self.state
+                {
+                    // The window closes now: write what is unsaved on this thread, it is quick.
+                    for job in screen.flush() {
+                        let _ = write_save(&job, project);
+                    }
+                }
+                iced::window::close(id)
             }
             Message::Thumbnail(_, loaded) => {
                 if let State::Ready { browse, .. } = &mut self.state {
@@ -264,6 +338,7 @@ impl App {
 
     /// A project finished opening: show Browse and start loading its first thumbnails.
     fn show(&mut self, project: Project) -> Task<Message> {
+        let mut tasks = Vec::new();
         if self.remember {
             Recent::remember(project.root());
             self.recent = Recent::load().projects;
@@ -281,18 +356,36 @@ impl App {
             ));
         }
         let (loader, results) = ThumbnailLoader::new(project.cache_dir());
-        let (browse, action, scroll) = Browse::new(&project, self.select.take());
+        let select = self.select.take();
+        let (browse, action, scroll) = Browse::new(&project, select.clone());
         perform(action, &project, &loader);
+        let annotate = match select.filter(|s| self.open_annotate && project.get(s).is_some()) {
+            Some(stem) => {
+                let order = browse
+                    .shown_stems(&project)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                let (a, actions) = Annotate::new(&project, order, stem);
+                for action in actions {
+                    tasks.push(annotate_action(action, &project, &loader, self.generation));
+                }
+                Some(Box::new(a))
+            }
+            None => None,
+        };
         self.state = State::Ready {
             project: Box::new(project),
             browse: Box::new(browse),
             loader,
+            annotate,
         };
         let generation = self.generation;
-        Task::batch([
-            Task::run(results, move |l| Message::Thumbnail(generation, l)),
-            scroll.map(Message::Browse),
-        ])
+        tasks.push(Task::run(results, move |l| {
+            Message::Thumbnail(generation, l)
+        }));
+        tasks.push(scroll.map(Message::Browse));
+        Task::batch(tasks)
     }
 
     /// The message shown above the screen (an import's outcome, read-only, problems found).
@@ -315,7 +408,15 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        Subscription::none()
+        let close = iced::window::close_requests().map(Message::CloseRequested);
+        let ticks = match &self.state {
+            State::Ready {
+                annotate: Some(a), ..
+            } if a.wants_ticks() => iced::time::every(std::time::Duration::from_millis(200))
+                .map(|t| Message::Annotate(annotate::Message::Tick(t))),
+            _ => Subscription::none(),
+        };
+        Subscription::batch([close, ticks])
     }
 
     pub fn view(&self) -> Element<'_, Message> {
@@ -330,6 +431,12 @@ impl App {
                     Message::Open(Some(p))
                 })
             }
+            State::Ready {
+                project,
+                browse,
+                annotate: Some(screen),
+                ..
+            } => screen.view(project, browse).map(Message::Annotate),
             State::Ready {
                 project, browse, ..
             } => browse.view(project).map(Message::Browse),
@@ -393,9 +500,99 @@ impl App {
 }
 
 /// Carries out a screen's wish.
+/// Carries out what the Annotate screen asks for, on other threads.
+fn annotate_action(
+    action: annotate::Action,
+    project: &Project,
+    loader: &ThumbnailLoader,
+    generation: u64,
+) -> Task<Message> {
+    match action {
+        annotate::Action::Load(stem) => {
+            let Some(entry) = project.get(&stem) else {
+                return Task::none();
+            };
+            let image_path = project.image_path(entry);
+            let mask_path = entry.has_mask.then(|| project.mask_path(&stem));
+            let stream = spawn("load-image", move |send| {
+                send(load_image(&stem, &image_path, mask_path.as_deref()))
+            });
+            Task::run(stream, Message::Annotate)
+        }
+        annotate::Action::Save(job) => save_task(job, project, generation),
+        annotate::Action::WantThumbnails(stems) => {
+            perform(browse::Action::WantThumbnails(stems), project, loader);
+            Task::none()
+        }
+        annotate::Action::Back => Task::none(),
+    }
+}
+
+fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> annotate::Message {
+    let loaded = (|| -> Result<LoadedImage, String> {
+        let rgba = crate::project::thumbnails::decode_image(image_path)?.to_rgba8();
+        let (w, h) = rgba.dimensions();
+        let mask = match mask_path {
+            Some(p) => {
+                let m = crate::mask::read_mask(p).map_err(|e| e.to_string())?;
+                if (m.width(), m.height()) != (w, h) {
+                    return Err(format!(
+                        "{}: the mask is {}x{} but the image is {w}x{h}; fix or remove the mask file",
+                        p.display(),
+                        m.width(),
+                        m.height()
+                    ));
+                }
+                m
+            }
+            None => crate::mask::Mask::empty(w, h),
+        };
+        Ok(LoadedImage {
+            image: iced::widget::image::Handle::from_rgba(w, h, rgba.into_raw()),
+            size: (w, h),
+            mask,
+        })
+    })();
+    match loaded {
+        Ok(l) => annotate::Message::Loaded(stem.to_string(), Handover::new(l)),
+        Err(e) => annotate::Message::LoadFailed(stem.to_string(), e),
+    }
+}
+
+fn save_task(job: SaveJob, project: &Project, _generation: u64) -> Task<Message> {
+    let (mask_path, label_path) = (project.mask_path(&job.stem), project.label_path(&job.stem));
+    let stream = spawn("save", move |send| {
+        let result = write_paths(&job, &mask_path, &label_path);
+        send(annotate::Message::Saved(SaveOutcome {
+            wrote_mask: job.mask.is_some(),
+            stem: job.stem,
+            revision: job.revision,
+            label: job.label,
+            result,
+        }));
+    });
+    Task::run(stream, Message::Annotate)
+}
+
+/// Writes a save job: the mask first, then the label that describes it; both atomically.
+fn write_paths(job: &SaveJob, mask_path: &Path, label_path: &Path) -> Result<(), String> {
+    if let Some(mask) = &job.mask {
+        crate::mask::write_mask(mask_path, mask).map_err(|e| e.to_string())?;
+    }
+    crate::project::write_label(label_path, &job.label).map_err(|e| e.to_string())
+}
+
+fn write_save(job: &SaveJob, project: &Project) -> Result<(), String> {
+    write_paths(
+        job,
+        &project.mask_path(&job.stem),
+        &project.label_path(&job.stem),
+    )
+}
+
 fn perform(action: browse::Action, project: &Project, loader: &ThumbnailLoader) {
     match action {
-        browse::Action::None => {}
+        browse::Action::None | browse::Action::Annotate(_) => {}
         browse::Action::WantThumbnails(stems) | browse::Action::Refiltered(stems) => loader.want(
             stems
                 .into_iter()

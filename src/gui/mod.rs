@@ -2,10 +2,13 @@
 
 mod app;
 pub mod background;
+pub mod keys;
 pub mod recent;
 pub mod screens;
 pub mod style;
 pub mod thumbnails;
+pub mod viewport;
+pub mod widgets;
 
 pub use app::{App, JobEvent, Message, State};
 use std::path::PathBuf;
@@ -17,6 +20,8 @@ pub struct Launch {
     pub project: Option<PathBuf>,
     /// An image to select.
     pub image: Option<String>,
+    /// Open `image` in the Annotate screen rather than selecting it in Browse.
+    pub annotate: bool,
     /// Read and record the recent projects in the user's settings (off in tests).
     pub remember: bool,
 }
@@ -26,6 +31,7 @@ impl Default for Launch {
         Launch {
             project: None,
             image: None,
+            annotate: false,
             remember: true,
         }
     }
@@ -37,6 +43,8 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         .subscription(App::subscription)
         .theme(App::theme)
         .window_size((1400.0, 900.0))
+        // Closing saves unsaved edits first (see Message::CloseRequested).
+        .exit_on_close_request(false)
         .run()
         .map_err(|e| anyhow::anyhow!("the window could not start: {e}"))
 }

@@ -21,5 +21,5 @@ pub use error::{ProjectError, Result};
 pub use label::{ImageLabel, MaskProvenance, Status};
 pub use manifest::{Manifest, Roi};
 pub use splits::Split;
-pub use store::{Access, FOLDERS, ImageEntry, Problem, Project, read_manifest};
+pub use store::{Access, FOLDERS, ImageEntry, Problem, Project, read_manifest, write_label};
 pub use summary::Counts;

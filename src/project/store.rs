@@ -230,11 +230,22 @@ impl Project {
     pub fn save_label(&mut self, stem: &str, label: &ImageLabel) -> Result<()> {
         self.writable()?;
         let i = self.index_of(stem)?;
-        let path = self.label_path(stem);
-        let text = serde_json::to_string_pretty(label).expect("labels serialise");
-        write_atomic(&path, text.as_bytes()).map_err(ProjectError::io(&path))?;
+        write_label(&self.label_path(stem), label)?;
         self.images[i].label = label.clone();
         Ok(())
+    }
+
+    /// Why this copy may not write, if it may not.
+    pub fn read_only_reason(&self) -> Option<String> {
+        self.writable().err().map(|e| e.to_string())
+    }
+
+    /// Updates the index after a background save wrote `stem`'s label (and mask).
+    pub fn record_saved(&mut self, stem: &str, label: ImageLabel, has_mask: bool) {
+        if let Some(&i) = self.index.get(stem) {
+            self.images[i].label = label;
+            self.images[i].has_mask |= has_mask;
+        }
     }
 
     pub fn load_mask(&self, stem: &str) -> Result<Option<Mask>> {
@@ -318,6 +329,12 @@ impl Project {
         self.writable()?;
         write_manifest(&self.root, &self.manifest)
     }
+}
+
+/// Writes a label file atomically (also used by background saves, which hold no project).
+pub fn write_label(path: &Path, label: &ImageLabel) -> Result<()> {
+    let text = serde_json::to_string_pretty(label).expect("labels serialise");
+    write_atomic(path, text.as_bytes()).map_err(ProjectError::io(path))
 }
 
 pub fn read_manifest(root: &Path) -> Result<Manifest> {

@@ -46,6 +46,7 @@ fn open_then_import_folders_then_a_bad_import_changes_nothing() {
         project: Some(root.clone()),
         image: None,
         remember: false,
+        annotate: false,
     });
     assert!(
         matches!(app.state, State::Busy { .. }),
@@ -95,6 +96,7 @@ fn a_missing_project_shows_why() {
         project: Some(dir.path().join("nowhere")),
         image: None,
         remember: false,
+        annotate: false,
     });
     feed(&mut app, run(task));
     match &app.state {

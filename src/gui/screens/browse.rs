@@ -66,6 +66,8 @@ pub enum Message {
     ClearFilters,
     Scrolled(scrollable::Viewport),
     Select(String),
+    /// Open the selected image in the Annotate screen.
+    Annotate(String),
 }
 
 /// What the screen asks the app to do.
@@ -74,6 +76,8 @@ pub enum Action {
     None,
     /// Load these thumbnails (first shown first), forgetting earlier wishes.
     WantThumbnails(Vec<String>),
+    /// Open the Annotate screen on this image, moving through the shown images.
+    Annotate(String),
     /// Other images are shown now: scroll the grid back to the top (see
     /// [`Browse::scroll_to_top`]) and load these thumbnails.
     Refiltered(Vec<String>),
@@ -151,6 +155,22 @@ impl Browse {
         self.selected.as_deref()
     }
 
+    /// The loaded thumbnail of an image (the Annotate screen's strip shows them too).
+    pub fn thumbnail(&self, stem: &str) -> Option<&image::Handle> {
+        match self.thumbs.get(stem) {
+            Some(Thumb::Ready(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Counts again after labels changed elsewhere (the Annotate screen saved some).
+    pub fn refresh(&mut self, project: &Project) {
+        self.counts = project.counts();
+        self.shown = (0..project.images().len())
+            .filter(|&i| self.filter.accepts(&project.images()[i]))
+            .collect();
+    }
+
     pub fn update(&mut self, message: Message, project: &Project) -> Action {
         match message {
             Message::FilterClass(c) => self.filter.class = c,
@@ -164,9 +184,14 @@ impl Browse {
                 return self.wanted(project);
             }
             Message::Select(stem) => {
+                // A second click on the selected image opens it.
+                if self.selected.as_deref() == Some(stem.as_str()) {
+                    return Action::Annotate(stem);
+                }
                 self.selected = Some(stem);
                 return Action::None;
             }
+            Message::Annotate(stem) => return Action::Annotate(stem),
         }
         self.shown = (0..project.images().len())
             .filter(|&i| self.filter.accepts(&project.images()[i]))
@@ -505,7 +530,11 @@ impl Browse {
         if !l.comment.is_empty() {
             fields = fields.push(field("Comment", l.comment.clone()));
         }
-        container(column![preview, fields].spacing(10).padding(10))
+        let open = button(text("Annotate").size(14))
+            .on_press(Message::Annotate(e.stem.clone()))
+            .width(Length::Fill);
+        let hint = text("or click the image again").size(11).style(muted);
+        container(column![preview, fields, open, hint].spacing(10).padding(10))
             .width(300)
             .height(Length::Fill)
             .style(panel)

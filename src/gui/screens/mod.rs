@@ -1,2 +1,3 @@
+pub mod annotate;
 pub mod browse;
 pub mod welcome;

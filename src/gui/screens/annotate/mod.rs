@@ -1,0 +1,656 @@
+//! Annotate: paint and correct one image's nerve mask, set its class and status, and move
+//! through the images in Browse's order. Every change is saved within a second, by the app,
+//! on another thread; undo history is kept per image for the whole session.
+
+mod view;
+
+use crate::gui::background::Handover;
+use crate::gui::keys::Command;
+use crate::gui::viewport::Viewport;
+use crate::mask::history::{History, Recorder};
+use crate::mask::{Mask, Rect, fill, overlay, raster};
+use crate::project::{ImageLabel, MaskProvenance, Project, Status, label::current_user};
+use iced::widget::image;
+use iced::{Point, Size, Vector};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The overlay colour of nerve pixels.
+pub const NERVE_GREEN: [u8; 3] = [40, 230, 90];
+/// Save after this long without a change...
+const QUIET: Duration = Duration::from_millis(300);
+/// ...and at the latest this long after the first unsaved change.
+const AT_MOST: Duration = Duration::from_millis(800);
+/// Wait this long before trying a failed save again.
+const RETRY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Brush,
+    Eraser,
+    Fill,
+    Polygon,
+}
+
+/// An image decoded by the app for this screen.
+#[derive(Debug)]
+pub struct LoadedImage {
+    pub image: image::Handle,
+    pub size: (u32, u32),
+    pub mask: Mask,
+}
+
+/// What the app writes for this screen: the label, and the mask when there is one.
+#[derive(Debug, Clone)]
+pub struct SaveJob {
+    pub stem: String,
+    pub revision: u64,
+    pub label: ImageLabel,
+    pub mask: Option<Mask>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Loaded(String, Handover<LoadedImage>),
+    LoadFailed(String, String),
+    CanvasSize(Size),
+    StrokeStart(Point),
+    StrokeTo(Point),
+    StrokeEnd,
+    FillAt(Point),
+    PolygonPoint(Point, bool),
+    Pan(Vector),
+    Zoom(Point, f32),
+    Radius(f32),
+    Opacity(f32),
+    Tool(Tool),
+    Command(Command),
+    Go(String),
+    Tick(Instant),
+    Saved(SaveOutcome),
+}
+
+/// How a save went, with what was written (so the app can update its index).
+#[derive(Debug, Clone)]
+pub struct SaveOutcome {
+    pub stem: String,
+    pub revision: u64,
+    pub label: ImageLabel,
+    pub wrote_mask: bool,
+    pub result: Result<(), String>,
+}
+
+/// What the screen asks of the app.
+#[derive(Debug)]
+pub enum Action {
+    Load(String),
+    Save(SaveJob),
+    Back,
+    WantThumbnails(Vec<String>),
+}
+
+/// Edits of an image not yet on disk, kept while another image is shown.
+struct Pending {
+    mask: Option<Mask>,
+    label: ImageLabel,
+    revision: u64,
+}
+
+struct Unsaved {
+    first: Instant,
+    last: Instant,
+}
+
+pub struct Annotate {
+    pub(crate) order: Vec<String>,
+    pub(crate) current: String,
+    pub(crate) label: ImageLabel,
+    pub(crate) loaded: Option<LoadedImage>,
+    pub(crate) load_error: Option<String>,
+    /// Whether the mask is written on save (it existed, or was edited).
+    mask_exists: bool,
+    pub(crate) tiles: HashMap<(u32, u32), (Rect, image::Handle)>,
+    histories: HashMap<String, History>,
+    pending: HashMap<String, Pending>,
+    pub(crate) viewport: Viewport,
+    pub(crate) canvas: Option<Size>,
+    needs_fit: bool,
+    pub(crate) tool: Tool,
+    pub(crate) radius: f32,
+    pub(crate) opacity: f32,
+    pub(crate) show_mask: bool,
+    pub(crate) help: bool,
+    stroke: Option<(Recorder, (f32, f32), bool)>,
+    pub(crate) polygon: Vec<Point>,
+    polygon_subtract: bool,
+    revision: u64,
+    unsaved: Option<Unsaved>,
+    saving: Option<u64>,
+    pub(crate) save_error: Option<(String, Instant)>,
+    pub(crate) read_only: Option<String>,
+}
+
+impl Annotate {
+    /// Opens on `stem`, moving through `order` (Browse's filtered order).
+    pub fn new(project: &Project, order: Vec<String>, stem: String) -> (Annotate, Vec<Action>) {
+        let mut a = Annotate {
+            order,
+            current: String::new(),
+            label: ImageLabel::default(),
+            loaded: None,
+            load_error: None,
+            mask_exists: false,
+            tiles: HashMap::new(),
+            histories: HashMap::new(),
+            pending: HashMap::new(),
+            viewport: Viewport::default(),
+            canvas: None,
+            needs_fit: true,
+            tool: Tool::Brush,
+            radius: 12.0,
+            opacity: 0.5,
+            show_mask: true,
+            help: false,
+            stroke: None,
+            polygon: Vec::new(),
+            polygon_subtract: false,
+            revision: 0,
+            unsaved: None,
+            saving: None,
+            save_error: None,
+            read_only: project.read_only_reason(),
+        };
+        let actions = a.go(project, stem);
+        (a, actions)
+    }
+
+    pub fn current(&self) -> &str {
+        &self.current
+    }
+
+    pub fn mask(&self) -> Option<&Mask> {
+        self.loaded.as_ref().map(|l| &l.mask)
+    }
+
+    pub fn label(&self) -> &ImageLabel {
+        &self.label
+    }
+
+    /// Unsaved changes exist (shown to the user, and saved before quitting).
+    pub fn has_unsaved(&self) -> bool {
+        self.unsaved.is_some() || !self.pending.is_empty()
+    }
+
+    /// Whether the app should send `Tick`s (something waits to be saved).
+    pub fn wants_ticks(&self) -> bool {
+        self.unsaved.is_some() || self.save_error.is_some()
+    }
+
+    /// Everything unsaved, for a last save when the window closes.
+    pub fn flush(&mut self) -> Vec<SaveJob> {
+        let mut jobs: Vec<SaveJob> = self
+            .pending
+            .iter()
+            .map(|(stem, p)| SaveJob {
+                stem: stem.clone(),
+                revision: p.revision,
+                label: p.label.clone(),
+                mask: p.mask.clone(),
+            })
+            .collect();
+        if self.unsaved.is_some() {
+            jobs.push(self.save_job());
+        }
+        jobs
+    }
+
+    fn save_job(&self) -> SaveJob {
+        SaveJob {
+            stem: self.current.clone(),
+            revision: self.revision,
+            label: self.label.clone(),
+            mask: self
+                .mask_exists
+                .then(|| self.loaded.as_ref().map(|l| l.mask.clone()))
+                .flatten(),
+        }
+    }
+
+    /// Leaves the current image (keeping unsaved edits) and loads `stem`.
+    fn go(&mut self, project: &Project, stem: String) -> Vec<Action> {
+        let mut actions = Vec::new();
+        // Edits not known to be on disk (unsaved, failed, or still being written) are kept in
+        // memory until their save succeeds.
+        if let Some(loaded) = self.loaded.take()
+            && (self.unsaved.is_some() || self.save_error.is_some() || self.saving.is_some())
+        {
+            {
+                let job = SaveJob {
+                    mask: self.mask_exists.then_some(loaded.mask),
+                    ..self.save_job()
+                };
+                self.pending.insert(
+                    self.current.clone(),
+                    Pending {
+                        mask: job.mask.clone(),
+                        label: job.label.clone(),
+                        revision: job.revision,
+                    },
+                );
+                actions.push(Action::Save(job));
+            }
+        }
+        self.unsaved = None;
+        self.saving = None;
+        self.stroke = None;
+        self.polygon.clear();
+        self.tiles.clear();
+        self.load_error = None;
+        self.needs_fit = true;
+        self.label = match self.pending.get(&stem) {
+            Some(p) => p.label.clone(),
+            None => project
+                .get(&stem)
+                .map(|e| e.label.clone())
+                .unwrap_or_default(),
+        };
+        self.mask_exists = self.pending.get(&stem).map_or_else(
+            || project.get(&stem).is_some_and(|e| e.has_mask),
+            |p| p.mask.is_some(),
+        );
+        self.current = stem.clone();
+        actions.push(Action::Load(stem));
+        actions.push(Action::WantThumbnails(self.neighbours(4)));
+        actions
+    }
+
+    /// Stems around the current one in the Browse order (for the strip).
+    pub fn neighbours(&self, reach: usize) -> Vec<String> {
+        let i = self.position();
+        let lo = i.saturating_sub(reach);
+        let hi = (i + reach + 1).min(self.order.len());
+        self.order[lo..hi].to_vec()
+    }
+
+    fn position(&self) -> usize {
+        self.order
+            .iter()
+            .position(|s| *s == self.current)
+            .unwrap_or(0)
+    }
+
+    pub fn update(&mut self, message: Message, project: &Project) -> Vec<Action> {
+        match message {
+            Message::Loaded(stem, handover) if stem == self.current => {
+                if let Some(mut loaded) = handover.take() {
+                    if let Some(p) = self.pending.get(&stem).and_then(|p| p.mask.clone()) {
+                        loaded.mask = p;
+                    }
+                    self.loaded = Some(loaded);
+                    self.rebuild_tiles(None);
+                    self.fit_if_needed();
+                }
+            }
+            Message::LoadFailed(stem, error) if stem == self.current => {
+                self.load_error = Some(error)
+            }
+            Message::Loaded(..) | Message::LoadFailed(..) => {}
+            Message::CanvasSize(size) => {
+                self.canvas = Some(size);
+                self.fit_if_needed();
+            }
+            Message::StrokeStart(p) => {
+                if let Some(on) = self.paints() {
+                    self.stroke = Some((Recorder::default(), (p.x, p.y), on));
+                    self.stroke_to(p);
+                }
+            }
+            Message::StrokeTo(p) => self.stroke_to(p),
+            Message::StrokeEnd => {
+                if let Some((recorder, _, _)) = self.stroke.take() {
+                    self.finish_edit(recorder);
+                }
+            }
+            Message::FillAt(p) => {
+                if self.editable() && p.x >= 0.0 && p.y >= 0.0 {
+                    self.region_edit(|m| fill::flood_fill(m, (p.x as u32, p.y as u32), true));
+                }
+            }
+            Message::PolygonPoint(p, subtract) => {
+                if self.editable() {
+                    if self.polygon.is_empty() {
+                        self.polygon_subtract = subtract;
+                    }
+                    self.polygon.push(p);
+                }
+            }
+            Message::Pan(by) => self.viewport.pan(by),
+            Message::Zoom(at, factor) => self.viewport.zoom_at(at, factor),
+            Message::Radius(delta) => self.radius = (self.radius + delta).clamp(1.0, 400.0),
+            Message::Opacity(o) => self.opacity = o.clamp(0.0, 1.0),
+            Message::Tool(t) => {
+                self.tool = t;
+                self.polygon.clear();
+            }
+            Message::Command(c) => return self.command(c, project),
+            Message::Go(stem) => return self.go(project, stem),
+            Message::Tick(now) => return self.autosave(now),
+            Message::Saved(o) => self.saved(&o.stem, o.revision, o.result),
+        }
+        Vec::new()
+    }
+
+    fn command(&mut self, c: Command, project: &Project) -> Vec<Action> {
+        let canvas = self.canvas.unwrap_or(Size::new(800.0, 600.0));
+        let centre = Point::new(canvas.width / 2.0, canvas.height / 2.0);
+        match c {
+            Command::Brush => self.tool = Tool::Brush,
+            Command::Eraser => self.tool = Tool::Eraser,
+            Command::Fill => self.tool = Tool::Fill,
+            Command::Polygon => self.tool = Tool::Polygon,
+            Command::FinishPolygon => {
+                let points: Vec<(f64, f64)> = self
+                    .polygon
+                    .drain(..)
+                    .map(|p| (p.x as f64, p.y as f64))
+                    .collect();
+                let on = !self.polygon_subtract;
+                if self.editable() {
+                    self.region_edit(|m| fill::polygon(m, &points, on));
+                }
+            }
+            Command::Cancel if !self.polygon.is_empty() => self.polygon.clear(),
+            Command::Cancel => return vec![Action::Back],
+            Command::Smaller => self.radius = (self.radius / 1.25).max(1.0),
+            Command::Larger => self.radius = (self.radius * 1.25).min(400.0),
+            Command::ZoomIn => self.viewport.zoom_at(centre, 1.25),
+            Command::ZoomOut => self.viewport.zoom_at(centre, 0.8),
+            Command::Fit => {
+                self.needs_fit = true;
+                self.fit_if_needed();
+            }
+            Command::ActualSize => self.viewport = self.viewport.actual_size(canvas),
+            Command::ToggleMask => self.show_mask = !self.show_mask,
+            Command::Class(i) => {
+                if let Some(class) = project.manifest.classes.get(i).cloned() {
+                    self.change_label(|l| {
+                        l.class = Some(class);
+                        if l.status == Status::Unlabeled {
+                            l.status = Status::Labeled;
+                        }
+                    });
+                }
+            }
+            Command::Labeled => self.change_label(|l| l.status = Status::Labeled),
+            Command::Reviewed => self.change_label(|l| l.status = Status::Reviewed),
+            Command::Flagged => self.change_label(|l| l.status = Status::Flagged),
+            Command::Undo | Command::Redo => {
+                let (Some(loaded), Some(history)) =
+                    (self.loaded.as_mut(), self.histories.get_mut(&self.current))
+                else {
+                    return Vec::new();
+                };
+                let tiles = if c == Command::Undo {
+                    history.undo(&mut loaded.mask)
+                } else {
+                    history.redo(&mut loaded.mask)
+                };
+                if let Some(tiles) = tiles {
+                    let rects: Vec<Rect> = tiles
+                        .iter()
+                        .map(|&t| crate::mask::history::tile_rect(&loaded.mask, t))
+                        .collect();
+                    for r in rects {
+                        self.rebuild_tiles(Some(r));
+                    }
+                    self.mask_changed();
+                }
+            }
+            Command::Save => {
+                if self.unsaved.is_some() && self.saving.is_none() {
+                    return self.start_save();
+                }
+            }
+            Command::FillHoles => {
+                if self.editable() {
+                    self.region_edit(fill::fill_holes);
+                }
+            }
+            Command::Clear => {
+                if self.editable() {
+                    self.region_edit(fill::clear);
+                }
+            }
+            Command::Next | Command::Previous => {
+                let i = self.position();
+                let j = if c == Command::Next {
+                    (i + 1).min(self.order.len().saturating_sub(1))
+                } else {
+                    i.saturating_sub(1)
+                };
+                if j != i {
+                    return self.go(project, self.order[j].clone());
+                }
+            }
+            Command::NextUnlabeled => {
+                let i = self.position();
+                let n = self.order.len();
+                let next = (1..n).map(|k| &self.order[(i + k) % n]).find(|s| {
+                    let pending = self.pending.get(*s).map(|p| p.label.status);
+                    pending.or_else(|| project.get(s).map(|e| e.label.status))
+                        == Some(Status::Unlabeled)
+                });
+                if let Some(stem) = next.cloned() {
+                    return self.go(project, stem);
+                }
+            }
+            Command::Help => self.help = !self.help,
+        }
+        Vec::new()
+    }
+
+    fn editable(&self) -> bool {
+        self.read_only.is_none() && self.loaded.is_some()
+    }
+
+    /// Whether the current tool paints (`Some(true)`), erases, or does not stroke.
+    fn paints(&self) -> Option<bool> {
+        if !self.editable() {
+            return None;
+        }
+        match self.tool {
+            Tool::Brush => Some(true),
+            Tool::Eraser => Some(false),
+            _ => None,
+        }
+    }
+
+    fn stroke_to(&mut self, p: Point) {
+        let (Some((recorder, last, on)), Some(loaded)) =
+            (self.stroke.as_mut(), self.loaded.as_mut())
+        else {
+            return;
+        };
+        let to = (p.x, p.y);
+        recorder.touch(
+            &loaded.mask,
+            Rect::around(*last, to, self.radius, &loaded.mask),
+        );
+        let dirty = raster::stamp_segment(&mut loaded.mask, *last, to, self.radius, *on);
+        *last = to;
+        if dirty.is_some() {
+            self.rebuild_tiles(dirty);
+        }
+    }
+
+    /// A fill, polygon, fill-holes or clear: one undo step.
+    fn region_edit(&mut self, edit: impl FnOnce(&mut Mask) -> Option<Rect>) {
+        let Some(loaded) = self.loaded.as_mut() else {
+            return;
+        };
+        let mut recorder = Recorder::default();
+        recorder.touch_all(&loaded.mask);
+        if let Some(dirty) = edit(&mut loaded.mask) {
+            self.rebuild_tiles(Some(dirty));
+            self.finish_edit(recorder);
+        }
+    }
+
+    fn finish_edit(&mut self, recorder: Recorder) {
+        let Some(loaded) = self.loaded.as_ref() else {
+            return;
+        };
+        if let Some(edit) = recorder.finish(&loaded.mask) {
+            self.histories
+                .entry(self.current.clone())
+                .or_default()
+                .push(edit);
+            self.mask_changed();
+        }
+    }
+
+    fn mask_changed(&mut self) {
+        self.mask_exists = true;
+        self.change_label(|l| {
+            l.mask = Some(match l.mask {
+                Some(MaskProvenance::Predicted | MaskProvenance::PredictedEdited) => {
+                    MaskProvenance::PredictedEdited
+                }
+                _ => MaskProvenance::Drawn,
+            });
+        });
+    }
+
+    fn change_label(&mut self, change: impl FnOnce(&mut ImageLabel)) {
+        if self.read_only.is_some() {
+            return;
+        }
+        change(&mut self.label);
+        self.label.touch(&current_user());
+        self.revision += 1;
+        let now = Instant::now();
+        let first = self.unsaved.as_ref().map_or(now, |u| u.first);
+        self.unsaved = Some(Unsaved { first, last: now });
+    }
+
+    fn autosave(&mut self, now: Instant) -> Vec<Action> {
+        if self.saving.is_some() || self.stroke.is_some() {
+            return Vec::new();
+        }
+        if let Some((_, failed_at)) = &self.save_error
+            && now.duration_since(*failed_at) < RETRY
+        {
+            return Vec::new();
+        }
+        let due = self.unsaved.as_ref().is_some_and(|u| {
+            now.duration_since(u.last) >= QUIET || now.duration_since(u.first) >= AT_MOST
+        });
+        let retry_pending = self.save_error.is_some() && !self.pending.is_empty();
+        let mut actions = if due { self.start_save() } else { Vec::new() };
+        if retry_pending {
+            actions.extend(self.pending.iter().map(|(stem, p)| {
+                Action::Save(SaveJob {
+                    stem: stem.clone(),
+                    revision: p.revision,
+                    label: p.label.clone(),
+                    mask: p.mask.clone(),
+                })
+            }));
+        }
+        actions
+    }
+
+    fn start_save(&mut self) -> Vec<Action> {
+        if self.read_only.is_some() || self.loaded.is_none() {
+            return Vec::new();
+        }
+        self.saving = Some(self.revision);
+        vec![Action::Save(self.save_job())]
+    }
+
+    fn saved(&mut self, stem: &str, revision: u64, result: Result<(), String>) {
+        let current = stem == self.current;
+        match result {
+            Ok(()) => {
+                if self
+                    .pending
+                    .get(stem)
+                    .is_some_and(|p| p.revision == revision)
+                {
+                    self.pending.remove(stem);
+                }
+                if current && self.saving == Some(revision) {
+                    self.saving = None;
+                    if revision == self.revision {
+                        self.unsaved = None;
+                    }
+                }
+                if self.pending.is_empty() && (!current || self.unsaved.is_none()) {
+                    self.save_error = None;
+                }
+            }
+            Err(e) => {
+                if current {
+                    self.saving = None;
+                    // Keep the edits marked unsaved; the next tick tries again.
+                    if self.unsaved.is_none() {
+                        let now = Instant::now();
+                        self.unsaved = Some(Unsaved {
+                            first: now,
+                            last: now,
+                        });
+                    }
+                }
+                self.save_error = Some((e, Instant::now()));
+            }
+        }
+    }
+
+    fn fit_if_needed(&mut self) {
+        if let (true, Some(canvas), Some(l)) = (self.needs_fit, self.canvas, self.loaded.as_ref()) {
+            self.viewport = Viewport::fit(Size::new(l.size.0 as f32, l.size.1 as f32), canvas);
+            self.needs_fit = false;
+        }
+    }
+
+    /// Rebuilds the overlay tiles under `dirty` (all of them when `None`): only what a stroke
+    /// touched is uploaded again.
+    fn rebuild_tiles(&mut self, dirty: Option<Rect>) {
+        let Some(loaded) = self.loaded.as_ref() else {
+            return;
+        };
+        let tiles: Vec<(u32, u32)> = match dirty {
+            Some(r) => overlay::tiles_touching(r).collect(),
+            None => overlay::all_tiles(&loaded.mask).collect(),
+        };
+        for tile in tiles {
+            let (rect, rgba) = overlay::tile_rgba(&loaded.mask, tile, NERVE_GREEN);
+            self.tiles.insert(
+                tile,
+                (
+                    rect,
+                    image::Handle::from_rgba(rect.width, rect.height, rgba),
+                ),
+            );
+        }
+    }
+
+    /// The save state in words, for the status line.
+    pub fn save_state(&self) -> String {
+        match (
+            &self.read_only,
+            &self.save_error,
+            self.saving,
+            &self.unsaved,
+        ) {
+            (Some(why), ..) => format!("Read-only: {why}"),
+            (_, Some((e, _)), ..) => {
+                format!("Not saved: {e}. Your changes are kept and saving is retried.")
+            }
+            (_, _, Some(_), _) => "Saving…".into(),
+            (_, _, _, Some(_)) => "Unsaved changes".into(),
+            _ if !self.pending.is_empty() => "Saving earlier images…".into(),
+            _ => "All changes saved".into(),
+        }
+    }
+}

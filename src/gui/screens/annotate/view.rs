@@ -1,0 +1,235 @@
+//! The Annotate screen's layout: tools above, the canvas, class and status at the right, the
+//! neighbouring images below, and the key help on `?`.
+
+use super::{Annotate, Message, Tool};
+use crate::gui::keys::{BINDINGS, Command};
+use crate::gui::screens::browse::Browse;
+use crate::gui::style::{chip, class_color, muted, panel};
+use crate::gui::widgets::mask_canvas;
+use crate::project::{Project, Status};
+use iced::widget::{
+    button, column, container, image, opaque, row, scrollable, slider, stack, text,
+};
+use iced::{Alignment, Element, Length, Theme};
+
+impl Annotate {
+    pub fn view<'a>(&'a self, project: &'a Project, browse: &'a Browse) -> Element<'a, Message> {
+        let board: Element<'a, Message> = match (&self.load_error, &self.loaded) {
+            (Some(e), _) => container(text(e).size(15)).center(Length::Fill).into(),
+            (None, None) => container(text("Loading…").size(15).style(muted))
+                .center(Length::Fill)
+                .into(),
+            (None, Some(_)) => mask_canvas::stacked(self),
+        };
+        let main = column![
+            self.toolbar(),
+            row![
+                container(board).width(Length::Fill).height(Length::Fill),
+                self.side(project)
+            ]
+            .spacing(8)
+            .height(Length::Fill),
+            self.strip(browse),
+        ]
+        .spacing(8);
+        if self.help {
+            stack![main, opaque(container(help()).center(Length::Fill))].into()
+        } else {
+            main.into()
+        }
+    }
+
+    fn toolbar(&self) -> Element<'_, Message> {
+        let tool = |label: &'static str, t: Tool| {
+            button(text(label).size(13))
+                .style(if self.tool == t {
+                    button::primary
+                } else {
+                    button::secondary
+                })
+                .on_press(Message::Tool(t))
+        };
+        let cmd = |label: &'static str, c: Command| {
+            button(text(label).size(13))
+                .style(button::secondary)
+                .on_press(Message::Command(c))
+        };
+        let position = self
+            .order
+            .iter()
+            .position(|s| *s == self.current)
+            .map_or(0, |i| i + 1);
+        row![
+            cmd("← Browse", Command::Cancel),
+            text(&self.current).size(18),
+            text(format!("{position} of {}", self.order.len()))
+                .size(13)
+                .style(muted),
+            container(row![]).width(Length::Fill),
+            tool("Brush (B)", Tool::Brush),
+            tool("Eraser (E)", Tool::Eraser),
+            tool("Fill (F)", Tool::Fill),
+            tool("Polygon (P)", Tool::Polygon),
+            text(format!("{:.0} px", self.radius)).size(13),
+            text("Mask").size(13),
+            slider(0.0..=1.0, self.opacity, Message::Opacity)
+                .step(0.05)
+                .width(90),
+            cmd(
+                if self.show_mask {
+                    "Hide (M)"
+                } else {
+                    "Show (M)"
+                },
+                Command::ToggleMask
+            ),
+            cmd("Undo", Command::Undo),
+            cmd("Redo", Command::Redo),
+            cmd("Fill holes", Command::FillHoles),
+            cmd("Clear", Command::Clear),
+            cmd("Fit", Command::Fit),
+            cmd("100%", Command::ActualSize),
+            cmd("Keys (?)", Command::Help),
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center)
+        .into()
+    }
+
+    fn side<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
+        let mut classes = column![text("Class").size(14)].spacing(4);
+        for (i, class) in project.manifest.classes.iter().enumerate() {
+            let selected = self.label.class.as_deref() == Some(class.as_str());
+            classes = classes.push(
+                button(
+                    row![
+                        chip(format!("{}", i + 1), class_color(Some(class))),
+                        text(class).size(13)
+                    ]
+                    .spacing(6)
+                    .align_y(Alignment::Center),
+                )
+                .width(Length::Fill)
+                .style(if selected {
+                    button::primary
+                } else {
+                    button::text
+                })
+                .on_press_maybe((i < 9).then_some(Message::Command(Command::Class(i)))),
+            );
+        }
+        let status_button = |s: Status, key: &'static str, c: Command| {
+            button(text(format!("{} ({key})", s.name())).size(13))
+                .width(Length::Fill)
+                .style(if self.label.status == s {
+                    button::primary
+                } else {
+                    button::text
+                })
+                .on_press(Message::Command(c))
+        };
+        let l = &self.label;
+        let line = |name: &'a str, value: String| {
+            row![
+                text(name).size(12).style(muted).width(70),
+                text(value).size(12)
+            ]
+            .spacing(6)
+        };
+        let info = column![
+            line("Status", l.status.name().into()),
+            line(
+                "Mask",
+                l.mask.map_or("none".into(), |p| p.name().to_string())
+            ),
+            line(
+                "By",
+                if l.annotator.is_empty() {
+                    "—".into()
+                } else {
+                    l.annotator.clone()
+                }
+            ),
+            line(
+                "When",
+                l.updated_at
+                    .replace('T', " ")
+                    .trim_end_matches('Z')
+                    .to_string()
+            ),
+        ]
+        .spacing(4);
+        let saved = text(self.save_state())
+            .size(12)
+            .style(move |theme: &Theme| {
+                if self.save_error.is_some() || self.read_only.is_some() {
+                    text::Style {
+                        color: Some(theme.palette().danger),
+                    }
+                } else {
+                    muted(theme)
+                }
+            });
+        let content = column![
+            classes,
+            column![
+                text("Status").size(14),
+                status_button(Status::Labeled, "L", Command::Labeled),
+                status_button(Status::Reviewed, "R", Command::Reviewed),
+                status_button(Status::Flagged, "G", Command::Flagged),
+            ]
+            .spacing(4),
+            info,
+            saved,
+        ]
+        .spacing(16)
+        .padding(10);
+        container(scrollable(content))
+            .width(230)
+            .height(Length::Fill)
+            .style(panel)
+            .into()
+    }
+
+    fn strip<'a>(&'a self, browse: &'a Browse) -> Element<'a, Message> {
+        let cells = self.neighbours(4).into_iter().map(|stem| {
+            let current = stem == self.current;
+            let thumb: Element<'a, Message> = match browse.thumbnail(&stem) {
+                Some(h) => image(h.clone()).height(54).into(),
+                None => container(text("…").size(11))
+                    .width(96)
+                    .height(54)
+                    .center_x(96)
+                    .center_y(54)
+                    .into(),
+            };
+            button(column![thumb, text(stem.clone()).size(10)].align_x(Alignment::Center))
+                .padding(3)
+                .style(if current {
+                    button::primary
+                } else {
+                    button::text
+                })
+                .on_press(Message::Go(stem))
+                .into()
+        });
+        container(row(cells).spacing(6))
+            .center_x(Length::Fill)
+            .into()
+    }
+}
+
+fn help<'a>() -> Element<'a, Message> {
+    let mut lines = column![text("Keys").size(18)].spacing(3);
+    for b in BINDINGS.iter().filter(|b| !b.keys.is_empty()) {
+        lines =
+            lines.push(row![text(b.keys).size(13).width(120), text(b.what).size(13)].spacing(10));
+    }
+    lines = lines.push(
+        text("Space + drag or middle drag: pan · wheel: zoom at the cursor")
+            .size(13)
+            .style(muted),
+    );
+    lines = lines.push(button(text("Close").size(13)).on_press(Message::Command(Command::Help)));
+    container(lines).padding(20).style(panel).into()
+}

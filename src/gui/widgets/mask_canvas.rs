@@ -1,0 +1,285 @@
+//! The annotation canvas: the image, the mask overlay tiles and the brush cursor, drawn with
+//! the current viewport; pointer and keys become the Annotate screen's messages. Only the drag
+//! in progress lives here; everything else is the screen's state.
+
+use crate::gui::keys::command_for;
+use crate::gui::screens::annotate::{Annotate, Message, Tool};
+use iced::advanced::image::{FilterMethod, Image};
+use iced::keyboard::{self, Key, Modifiers, key::Named};
+use iced::mouse::{self, Button, ScrollDelta};
+use iced::widget::canvas::{self, Event, Frame, Geometry, Path, Stroke};
+use iced::{Color, Point, Rectangle, Renderer, Size, Theme};
+
+pub struct MaskCanvas<'a> {
+    pub annotate: &'a Annotate,
+    pub layer: Layer,
+}
+
+/// The canvas is three stacked canvases, one renderer layer each: a layer draws its images
+/// after its shapes, so the photo, the mask tiles and the brush cursor must not share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// The photograph.
+    Image,
+    /// The mask overlay tiles.
+    Mask,
+    /// The brush cursor and polygon in progress; this one takes the pointer and keys.
+    Tools,
+}
+
+/// The three layers, bottom to top.
+pub fn stacked(annotate: &Annotate) -> iced::Element<'_, Message> {
+    let layer = |layer| {
+        iced::widget::canvas(MaskCanvas { annotate, layer })
+            .width(iced::Length::Fill)
+            .height(iced::Length::Fill)
+    };
+    iced::widget::stack![layer(Layer::Image), layer(Layer::Mask), layer(Layer::Tools)].into()
+}
+
+#[derive(Debug, Default)]
+pub struct CanvasState {
+    drag: Option<Drag>,
+    space: bool,
+    modifiers: Modifiers,
+    size: Option<Size>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Drag {
+    Stroke,
+    Pan(Point),
+}
+
+impl MaskCanvas<'_> {
+    fn to_image(&self, p: Point) -> Point {
+        self.annotate.viewport.to_image(p)
+    }
+}
+
+impl canvas::Program<Message> for MaskCanvas<'_> {
+    type State = CanvasState;
+
+    fn update(
+        &self,
+        state: &mut CanvasState,
+        event: &Event,
+        bounds: Rectangle,
+        cursor: mouse::Cursor,
+    ) -> Option<canvas::Action<Message>> {
+        use canvas::Action;
+        if self.layer != Layer::Tools {
+            return None;
+        }
+        let pos = cursor.position_in(bounds);
+        let is_input = matches!(
+            event,
+            Event::Mouse(mouse::Event::ButtonPressed(_) | mouse::Event::ButtonReleased(_))
+                | Event::Keyboard(_)
+        );
+        if !is_input && state.size != Some(bounds.size()) {
+            state.size = Some(bounds.size());
+            return Some(Action::publish(Message::CanvasSize(bounds.size())));
+        }
+        match event {
+            Event::Mouse(mouse::Event::CursorMoved { .. }) => match (state.drag, pos) {
+                (Some(Drag::Stroke), Some(p)) => {
+                    Some(Action::publish(Message::StrokeTo(self.to_image(p))))
+                }
+                (Some(Drag::Pan(last)), Some(p)) => {
+                    state.drag = Some(Drag::Pan(p));
+                    Some(Action::publish(Message::Pan(p - last)))
+                }
+                _ => Some(Action::request_redraw()),
+            },
+            Event::Mouse(mouse::Event::ButtonPressed(button)) => {
+                let p = pos?;
+                let message = match button {
+                    Button::Middle => {
+                        state.drag = Some(Drag::Pan(p));
+                        return Some(Action::capture());
+                    }
+                    Button::Left if state.space => {
+                        state.drag = Some(Drag::Pan(p));
+                        return Some(Action::capture());
+                    }
+                    Button::Right if self.annotate.tool == Tool::Polygon => {
+                        Message::Command(crate::gui::keys::Command::FinishPolygon)
+                    }
+                    Button::Left => match self.annotate.tool {
+                        Tool::Brush | Tool::Eraser => {
+                            state.drag = Some(Drag::Stroke);
+                            Message::StrokeStart(self.to_image(p))
+                        }
+                        Tool::Fill => Message::FillAt(self.to_image(p)),
+                        Tool::Polygon => {
+                            Message::PolygonPoint(self.to_image(p), state.modifiers.shift())
+                        }
+                    },
+                    _ => return None,
+                };
+                Some(Action::publish(message).and_capture())
+            }
+            Event::Mouse(mouse::Event::ButtonReleased(Button::Left | Button::Middle)) => {
+                match state.drag.take() {
+                    Some(Drag::Stroke) => Some(Action::publish(Message::StrokeEnd)),
+                    Some(Drag::Pan(_)) => Some(Action::capture()),
+                    None => None,
+                }
+            }
+            Event::Mouse(mouse::Event::WheelScrolled { delta }) => {
+                let p = pos?;
+                let dy = match delta {
+                    ScrollDelta::Lines { y, .. } => *y,
+                    ScrollDelta::Pixels { y, .. } => *y / 40.0,
+                };
+                let message = if state.modifiers.command() || state.modifiers.shift() {
+                    Message::Radius(dy * 2.0)
+                } else {
+                    Message::Zoom(p, 1.2f32.powf(dy))
+                };
+                Some(Action::publish(message).and_capture())
+            }
+            Event::Keyboard(keyboard::Event::ModifiersChanged(m)) => {
+                state.modifiers = *m;
+                None
+            }
+            Event::Keyboard(keyboard::Event::KeyPressed {
+                key: Key::Named(Named::Space),
+                ..
+            }) => {
+                state.space = true;
+                Some(Action::capture())
+            }
+            Event::Keyboard(keyboard::Event::KeyReleased {
+                key: Key::Named(Named::Space),
+                ..
+            }) => {
+                state.space = false;
+                Some(Action::capture())
+            }
+            Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) => {
+                command_for(key, *modifiers)
+                    .map(|c| Action::publish(Message::Command(c)).and_capture())
+            }
+            _ => None,
+        }
+    }
+
+    fn draw(
+        &self,
+        state: &CanvasState,
+        renderer: &Renderer,
+        _theme: &Theme,
+        bounds: Rectangle,
+        cursor: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let a = self.annotate;
+        let v = &a.viewport;
+        let mut frame = Frame::new(renderer, bounds.size());
+        match (self.layer, &a.loaded) {
+            (Layer::Image, loaded) => {
+                frame.fill_rectangle(
+                    Point::ORIGIN,
+                    bounds.size(),
+                    Color::from_rgb8(0x18, 0x18, 0x1b),
+                );
+                if let Some(loaded) = loaded {
+                    let filter = if v.scale >= 2.0 {
+                        FilterMethod::Nearest
+                    } else {
+                        FilterMethod::Linear
+                    };
+                    let (w, h) = (loaded.size.0 as f32, loaded.size.1 as f32);
+                    frame.draw_image(
+                        Rectangle::new(
+                            v.to_screen(Point::ORIGIN),
+                            Size::new(w * v.scale, h * v.scale),
+                        ),
+                        Image::new(loaded.image.clone()).filter_method(filter),
+                    );
+                }
+            }
+            (Layer::Mask, Some(_)) if a.show_mask => {
+                for (rect, handle) in a.tiles.values() {
+                    let at = v.to_screen(Point::new(rect.x as f32, rect.y as f32));
+                    frame.draw_image(
+                        Rectangle::new(
+                            at,
+                            Size::new(rect.width as f32 * v.scale, rect.height as f32 * v.scale),
+                        ),
+                        Image::new(handle.clone())
+                            .filter_method(FilterMethod::Nearest)
+                            .opacity(a.opacity),
+                    );
+                }
+            }
+            (Layer::Mask, _) => {}
+            (Layer::Tools, _) => draw_tools(self, &mut frame, state, bounds, cursor),
+        }
+        vec![frame.into_geometry()]
+    }
+
+    fn mouse_interaction(
+        &self,
+        state: &CanvasState,
+        bounds: Rectangle,
+        cursor: mouse::Cursor,
+    ) -> mouse::Interaction {
+        match (state.drag, state.space, cursor.is_over(bounds)) {
+            (Some(Drag::Pan(_)), ..) => mouse::Interaction::Grabbing,
+            (_, true, true) => mouse::Interaction::Grab,
+            (_, _, true) if matches!(self.annotate.tool, Tool::Brush | Tool::Eraser) => {
+                mouse::Interaction::Hidden
+            }
+            (_, _, true) => mouse::Interaction::Crosshair,
+            _ => mouse::Interaction::default(),
+        }
+    }
+}
+
+/// The polygon in progress and the round brush cursor.
+fn draw_tools(
+    canvas: &MaskCanvas<'_>,
+    frame: &mut Frame,
+    state: &CanvasState,
+    bounds: Rectangle,
+    cursor: mouse::Cursor,
+) {
+    let a = canvas.annotate;
+    let v = &a.viewport;
+    if !a.polygon.is_empty() {
+        let path = Path::new(|b| {
+            for (i, p) in a.polygon.iter().enumerate() {
+                let s = v.to_screen(*p);
+                if i == 0 { b.move_to(s) } else { b.line_to(s) }
+            }
+            if let Some(p) = cursor.position_in(bounds) {
+                b.line_to(p);
+            }
+        });
+        frame.stroke(
+            &path,
+            Stroke::default()
+                .with_width(2.0)
+                .with_color(Color::from_rgb8(0xFF, 0xD6, 0x4A)),
+        );
+    }
+    if let (Some(p), Tool::Brush | Tool::Eraser, false) =
+        (cursor.position_in(bounds), a.tool, state.space)
+    {
+        let circle = Path::circle(p, (a.radius * v.scale).max(1.0));
+        frame.stroke(
+            &circle,
+            Stroke::default()
+                .with_width(2.5)
+                .with_color(Color::from_rgba(0.0, 0.0, 0.0, 0.6)),
+        );
+        let color = if a.tool == Tool::Brush {
+            Color::WHITE
+        } else {
+            Color::from_rgb8(0xFF, 0x7A, 0x6B)
+        };
+        frame.stroke(&circle, Stroke::default().with_width(1.2).with_color(color));
+    }
+}
