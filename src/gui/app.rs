@@ -528,7 +528,8 @@ fn annotate_action(
     }
 }
 
-fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> annotate::Message {
+/// Decodes an image and its mask for the Annotate screen (run off the UI thread).
+pub fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> annotate::Message {
     let loaded = (|| -> Result<LoadedImage, String> {
         let rgba = crate::project::thumbnails::decode_image(image_path)?.to_rgba8();
         let (w, h) = rgba.dimensions();
@@ -582,7 +583,8 @@ fn write_paths(job: &SaveJob, mask_path: &Path, label_path: &Path) -> Result<(),
     crate::project::write_label(label_path, &job.label).map_err(|e| e.to_string())
 }
 
-fn write_save(job: &SaveJob, project: &Project) -> Result<(), String> {
+/// Writes a save job synchronously (the last save when the window closes).
+pub fn write_save(job: &SaveJob, project: &Project) -> Result<(), String> {
     write_paths(
         job,
         &project.mask_path(&job.stem),

@@ -10,7 +10,7 @@ pub mod thumbnails;
 pub mod viewport;
 pub mod widgets;
 
-pub use app::{App, JobEvent, Message, State};
+pub use app::{App, JobEvent, Message, State, load_image, write_save};
 use std::path::PathBuf;
 
 /// What the window opens on.

@@ -1,5 +1,6 @@
 //! All integration tests in one binary (each extra test binary is another long link).
 
+mod annotate_ui;
 mod app_flow;
 mod browse_ui;
 mod cli;

@@ -1,0 +1,243 @@
+//! The Annotate screen driven as a person would, through iced_test: a class key, a brush drag
+//! on the canvas, Undo and Redo buttons, the next-image key; the files on disk follow.
+
+use crate::support::small_demo;
+use iced::mouse::{self, Button};
+use iced::{Event, Point};
+use iced_test::simulator;
+use nerve_studio::gui::screens::annotate::{Action, Annotate, Message, SaveOutcome};
+use nerve_studio::gui::screens::browse::Browse;
+use nerve_studio::gui::{load_image, write_save};
+use nerve_studio::mask::{Mask, read_mask};
+use nerve_studio::project::{MaskProvenance, Project, Status};
+use std::time::{Duration, Instant};
+
+/// Carries out the screen's actions as the app does: loads and saves for real.
+fn perform(a: &mut Annotate, project: &mut Project, actions: Vec<Action>) {
+    for action in actions {
+        let next = match action {
+            Action::Load(stem) => {
+                let e = project.get(&stem).unwrap();
+                let mask = e.has_mask.then(|| project.mask_path(&stem));
+                let message = load_image(&stem, &project.image_path(e), mask.as_deref());
+                a.update(message, project)
+            }
+            Action::Save(job) => {
+                let result = write_save(&job, project);
+                if result.is_ok() {
+                    project.record_saved(&job.stem, job.label.clone(), job.mask.is_some());
+                }
+                let outcome = SaveOutcome {
+                    wrote_mask: job.mask.is_some(),
+                    stem: job.stem,
+                    revision: job.revision,
+                    label: job.label,
+                    result,
+                };
+                a.update(Message::Saved(outcome), project)
+            }
+            Action::Back | Action::WantThumbnails(_) => Vec::new(),
+        };
+        perform(a, project, next);
+    }
+}
+
+/// Runs `interact` on the screen's widgets and feeds the resulting messages to the screen.
+fn interact(
+    a: &mut Annotate,
+    project: &mut Project,
+    browse: &Browse,
+    interact: impl FnOnce(&mut iced_test::Simulator<'_, Message>),
+) -> Vec<Message> {
+    let messages: Vec<Message> = {
+        let mut ui = simulator(a.view(project, browse));
+        interact(&mut ui);
+        ui.into_messages().collect()
+    };
+    for m in messages.clone() {
+        let actions = a.update(m, project);
+        perform(a, project, actions);
+    }
+    messages
+}
+
+/// Time passes: the autosave fires.
+fn wait_a_second(a: &mut Annotate, project: &mut Project) {
+    let actions = a.update(
+        Message::Tick(Instant::now() + Duration::from_secs(1)),
+        project,
+    );
+    perform(a, project, actions);
+}
+
+fn moved(p: Point) -> Event {
+    Event::Mouse(mouse::Event::CursorMoved { position: p })
+}
+
+#[test]
+fn class_key_brush_drag_undo_redo_and_next_image_reach_the_disk() {
+    let (_d, root) = small_demo(12, 41);
+    let mut project = Project::open(&root).unwrap();
+    let (browse, _, _) = Browse::new(&project, None);
+    let order: Vec<String> = browse
+        .shown_stems(&project)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    // A tendon frame: labeled, with an empty mask, so every painted pixel is ours.
+    let stem = project
+        .images()
+        .iter()
+        .find(|e| e.label.class.as_deref() == Some("tendon") && e.has_mask)
+        .unwrap()
+        .stem
+        .clone();
+    let original_mask = std::fs::read(project.mask_path(&stem)).unwrap();
+    let (mut a, actions) = Annotate::new(&project, order.clone(), stem.clone());
+    perform(&mut a, &mut project, actions);
+    assert!(a.mask().is_some(), "the image loaded");
+
+    // The canvas learns its size (and fits the image) from the first pointer movement.
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.point_at(Point::new(400.0, 400.0));
+        ui.simulate([moved(Point::new(400.0, 400.0))]);
+    });
+
+    // Key 2: opening wound.
+    let m = interact(&mut a, &mut project, &browse, |ui| {
+        ui.tap_key(iced::keyboard::Key::Character("2".into()));
+    });
+    assert!(!m.is_empty(), "the key reached the canvas");
+    assert_eq!(a.label().class.as_deref(), Some("opening wound"));
+    assert!(a.has_unsaved());
+
+    // A brush drag across the canvas.
+    let (p1, p2) = (Point::new(300.0, 380.0), Point::new(500.0, 420.0));
+    let messages = interact(&mut a, &mut project, &browse, |ui| {
+        ui.point_at(p1);
+        ui.simulate([
+            moved(p1),
+            Event::Mouse(mouse::Event::ButtonPressed(Button::Left)),
+        ]);
+        ui.point_at(p2);
+        ui.simulate([moved(p2)]);
+        ui.simulate([Event::Mouse(mouse::Event::ButtonReleased(Button::Left))]);
+    });
+    let (start, end) = match (
+        messages.iter().find_map(|m| {
+            if let Message::StrokeStart(p) = m {
+                Some(*p)
+            } else {
+                None
+            }
+        }),
+        messages.iter().find_map(|m| {
+            if let Message::StrokeTo(p) = m {
+                Some(*p)
+            } else {
+                None
+            }
+        }),
+    ) {
+        (Some(s), Some(e)) => (s, e),
+        _ => panic!("no stroke from the drag: {messages:?}"),
+    };
+    let painted = a.mask().unwrap().clone();
+    let mid = ((start.x + end.x) / 2.0, (start.y + end.y) / 2.0);
+    assert!(
+        painted.get(mid.0 as u32, mid.1 as u32),
+        "the middle of the drag is painted (no gap)"
+    );
+    assert!(painted.count() > 100);
+    assert!(painted.as_bytes().iter().all(|&v| v == 0 || v == 255));
+
+    wait_a_second(&mut a, &mut project);
+    assert!(!a.has_unsaved(), "{}", a.save_state());
+    assert_eq!(read_mask(&project.mask_path(&stem)).unwrap(), painted);
+    let label: nerve_studio::project::ImageLabel =
+        serde_json::from_slice(&std::fs::read(project.label_path(&stem)).unwrap()).unwrap();
+    assert_eq!(label.class.as_deref(), Some("opening wound"));
+    assert_eq!(label.mask, Some(MaskProvenance::Drawn));
+    assert_eq!(label.status, Status::Labeled);
+
+    // Undo, saved: the file is the original again, byte for byte. Redo brings the stroke back.
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.click("Undo").unwrap();
+    });
+    wait_a_second(&mut a, &mut project);
+    assert_eq!(
+        std::fs::read(project.mask_path(&stem)).unwrap(),
+        original_mask
+    );
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.click("Redo").unwrap();
+    });
+    wait_a_second(&mut a, &mut project);
+    assert_eq!(read_mask(&project.mask_path(&stem)).unwrap(), painted);
+
+    // D: the next image in Browse's order; A: back, where undo still knows the stroke.
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.tap_key(iced::keyboard::Key::Character("d".into()));
+    });
+    let i = order.iter().position(|s| *s == stem).unwrap();
+    assert_eq!(a.current(), order[(i + 1).min(order.len() - 1)]);
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.tap_key(iced::keyboard::Key::Character("a".into()));
+    });
+    assert_eq!(a.current(), stem);
+    assert_eq!(a.mask().unwrap(), &painted);
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.click("Undo").unwrap();
+    });
+    assert_eq!(
+        a.mask().unwrap(),
+        &Mask::empty(painted.width(), painted.height())
+    );
+}
+
+#[test]
+fn a_failed_save_is_shown_and_the_edit_kept_until_it_can_be_written() {
+    let (_d, root) = small_demo(4, 42);
+    let mut project = Project::open(&root).unwrap();
+    let (browse, _, _) = Browse::new(&project, None);
+    let order: Vec<String> = browse
+        .shown_stems(&project)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let stem = order[0].clone();
+    let (mut a, actions) = Annotate::new(&project, order, stem.clone());
+    perform(&mut a, &mut project, actions);
+    // The labels folder cannot be written (as on a full or read-only disk).
+    let labels = root.join("labels");
+    let blocked = root.join("labels-away");
+    std::fs::rename(&labels, &blocked).unwrap();
+    std::fs::write(&labels, b"not a folder").unwrap();
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.tap_key(iced::keyboard::Key::Character("3".into()));
+    });
+    wait_a_second(&mut a, &mut project);
+    assert!(
+        a.save_state().starts_with("Not saved"),
+        "{}",
+        a.save_state()
+    );
+    assert!(a.has_unsaved());
+    assert_eq!(
+        a.label().class.as_deref(),
+        Some("tendon"),
+        "the edit is kept in memory"
+    );
+    // The disk recovers; the retry writes it.
+    std::fs::remove_file(&labels).unwrap();
+    std::fs::rename(&blocked, &labels).unwrap();
+    let actions = a.update(
+        Message::Tick(Instant::now() + Duration::from_secs(5)),
+        &project,
+    );
+    perform(&mut a, &mut project, actions);
+    assert!(!a.has_unsaved(), "{}", a.save_state());
+    let label: nerve_studio::project::ImageLabel =
+        serde_json::from_slice(&std::fs::read(project.label_path(&stem)).unwrap()).unwrap();
+    assert_eq!(label.class.as_deref(), Some("tendon"));
+}
