@@ -261,8 +261,11 @@ impl App {
                         for job in screen.flush() {
                             tasks.push(save_task(job, project, generation));
                         }
+                        let current = screen.current().to_string();
                         *annotate = None;
                         browse.refresh(project);
+                        tasks.push(browse.reveal(project, current).map(Message::Browse));
+                        perform(browse.wanted_now(project), project, loader);
                         break;
                     }
                     tasks.push(annotate_action(action, project, loader, generation));

@@ -119,22 +119,8 @@ impl Browse {
             scroll_id: Id::unique(),
         };
         let mut task = Task::none();
-        if let Some(stem) = select.filter(|s| project.get(s).is_some()) {
-            let pos = b
-                .shown
-                .iter()
-                .position(|&i| project.images()[i].stem == stem)
-                .unwrap_or(0);
-            let row = pos / columns(b.viewport.width);
-            b.scroll_y = (row as f32 * (CELL_HEIGHT + SPACING)).max(0.0);
-            b.selected = Some(stem);
-            task = iced::widget::operation::scroll_to(
-                b.scroll_id.clone(),
-                scrollable::AbsoluteOffset {
-                    x: 0.0,
-                    y: b.scroll_y,
-                },
-            );
+        if let Some(stem) = select {
+            task = b.reveal(project, stem);
         }
         let action = b.wanted(project);
         (b, action, task)
@@ -203,6 +189,27 @@ impl Browse {
         }
     }
 
+    /// Selects `stem` and scrolls the grid to its row (opening at an image, back from Annotate).
+    pub fn reveal(&mut self, project: &Project, stem: String) -> Task<Message> {
+        let Some(pos) = self
+            .shown
+            .iter()
+            .position(|&i| project.images()[i].stem == stem)
+        else {
+            return Task::none();
+        };
+        let row = pos / columns(self.viewport.width);
+        self.scroll_y = (row as f32 * (CELL_HEIGHT + SPACING)).max(0.0);
+        self.selected = Some(stem);
+        iced::widget::operation::scroll_to(
+            self.scroll_id.clone(),
+            scrollable::AbsoluteOffset {
+                x: 0.0,
+                y: self.scroll_y,
+            },
+        )
+    }
+
     /// The task that moves the grid's scroll bar to the top, matching the state after a filter.
     pub fn scroll_to_top(&self) -> Task<Message> {
         iced::widget::operation::scroll_to(
@@ -236,6 +243,11 @@ impl Browse {
             first.saturating_sub(OVERSCAN_ROWS),
             last + OVERSCAN_ROWS,
         )
+    }
+
+    /// What to load for the grid as it is now.
+    pub fn wanted_now(&mut self, project: &Project) -> Action {
+        self.wanted(project)
     }
 
     /// Thumbnails on screen (and just around it) that are not loaded yet.
