@@ -528,6 +528,13 @@ fn annotate_action(
             Task::none()
         }
         annotate::Action::Back => Task::none(),
+        annotate::Action::Adjust(stem, rgba, (w, h), settings) => {
+            let stream = spawn("view-adjust", move |send| {
+                let handle = iced::widget::image::Handle::from_rgba(w, h, settings.apply(&rgba));
+                send(annotate::Message::Adjusted(stem, settings, handle));
+            });
+            Task::run(stream, Message::Annotate)
+        }
     }
 }
 
@@ -551,8 +558,10 @@ pub fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> an
             }
             None => crate::mask::Mask::empty(w, h),
         };
+        let rgba = std::sync::Arc::new(rgba.into_raw());
         Ok(LoadedImage {
-            image: iced::widget::image::Handle::from_rgba(w, h, rgba.into_raw()),
+            image: iced::widget::image::Handle::from_rgba(w, h, rgba.as_ref().clone()),
+            rgba,
             size: (w, h),
             mask,
         })

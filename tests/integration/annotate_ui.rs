@@ -36,6 +36,10 @@ fn perform(a: &mut Annotate, project: &mut Project, actions: Vec<Action>) {
                 };
                 a.update(Message::Saved(outcome), project)
             }
+            Action::Adjust(stem, rgba, (w, h), settings) => {
+                let handle = iced::widget::image::Handle::from_rgba(w, h, settings.apply(&rgba));
+                a.update(Message::Adjusted(stem, settings, handle), project)
+            }
             Action::Back | Action::WantThumbnails(_) => Vec::new(),
         };
         perform(a, project, next);

@@ -2,7 +2,10 @@
 //! through the images in Browse's order. Every change is saved within a second, by the app,
 //! on another thread; undo history is kept per image for the whole session.
 
+pub mod adjust;
 mod view;
+
+pub use adjust::Adjust;
 
 use crate::gui::background::Handover;
 use crate::gui::keys::Command;
@@ -36,6 +39,8 @@ pub enum Tool {
 #[derive(Debug)]
 pub struct LoadedImage {
     pub image: image::Handle,
+    /// The decoded pixels, for viewing adjustments.
+    pub rgba: std::sync::Arc<Vec<u8>>,
     pub size: (u32, u32),
     pub mask: Mask,
 }
@@ -68,6 +73,11 @@ pub enum Message {
     Go(String),
     Tick(Instant),
     Saved(SaveOutcome),
+    Brightness(f32),
+    Contrast(f32),
+    ResetView,
+    /// The adjusted picture for (stem, settings) is ready.
+    Adjusted(String, Adjust, image::Handle),
 }
 
 /// How a save went, with what was written (so the app can update its index).
@@ -87,6 +97,8 @@ pub enum Action {
     Save(SaveJob),
     Back,
     WantThumbnails(Vec<String>),
+    /// Compute the picture with these viewing settings (off the UI thread).
+    Adjust(String, std::sync::Arc<Vec<u8>>, (u32, u32), Adjust),
 }
 
 /// Edits of an image not yet on disk, kept while another image is shown.
@@ -128,6 +140,7 @@ pub struct Annotate {
     saving: Option<u64>,
     pub(crate) save_error: Option<(String, Instant)>,
     pub(crate) read_only: Option<String>,
+    pub(crate) adjust: Adjust,
 }
 
 impl Annotate {
@@ -159,6 +172,7 @@ impl Annotate {
             saving: None,
             save_error: None,
             read_only: project.read_only_reason(),
+            adjust: adjust::NEUTRAL,
         };
         let actions = a.go(project, stem);
         (a, actions)
@@ -289,6 +303,9 @@ impl Annotate {
                     self.loaded = Some(loaded);
                     self.rebuild_tiles(None);
                     self.fit_if_needed();
+                    if !self.adjust.is_neutral() {
+                        return self.adjusted();
+                    }
                 }
             }
             Message::LoadFailed(stem, error) if stem == self.current => {
@@ -336,6 +353,28 @@ impl Annotate {
             Message::Go(stem) => return self.go(project, stem),
             Message::Tick(now) => return self.autosave(now),
             Message::Saved(o) => self.saved(&o.stem, o.revision, o.result),
+            Message::Brightness(b) => {
+                self.adjust.brightness = b.clamp(-0.5, 0.5);
+                return self.adjusted();
+            }
+            Message::Contrast(c) => {
+                self.adjust.contrast = c.clamp(0.5, 3.0);
+                return self.adjusted();
+            }
+            Message::ResetView => {
+                self.adjust = adjust::NEUTRAL;
+                return self.adjusted();
+            }
+            Message::Adjusted(stem, settings, handle) => {
+                // Only the latest settings for the image on screen count.
+                if let Some(l) = self
+                    .loaded
+                    .as_mut()
+                    .filter(|_| stem == self.current && settings == self.adjust)
+                {
+                    l.image = handle;
+                }
+            }
         }
         Vec::new()
     }
@@ -447,6 +486,18 @@ impl Annotate {
             Command::Help => self.help = !self.help,
         }
         Vec::new()
+    }
+
+    fn adjusted(&self) -> Vec<Action> {
+        match &self.loaded {
+            Some(l) => vec![Action::Adjust(
+                self.current.clone(),
+                l.rgba.clone(),
+                l.size,
+                self.adjust,
+            )],
+            None => Vec::new(),
+        }
     }
 
     fn editable(&self) -> bool {

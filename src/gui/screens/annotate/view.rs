@@ -179,6 +179,7 @@ impl Annotate {
                 status_button(Status::Flagged, "G", Command::Flagged),
             ]
             .spacing(4),
+            self.view_settings(),
             info,
             saved,
         ]
@@ -189,6 +190,29 @@ impl Annotate {
             .height(Length::Fill)
             .style(panel)
             .into()
+    }
+
+    /// Brightness and contrast for viewing (the image file never changes).
+    fn view_settings(&self) -> Element<'_, Message> {
+        let a = self.adjust;
+        column![
+            text("View").size(14),
+            row![
+                text("Brightness").size(12).width(75),
+                slider(-0.5..=0.5, a.brightness, Message::Brightness).step(0.02)
+            ]
+            .spacing(6),
+            row![
+                text("Contrast").size(12).width(75),
+                slider(0.5..=3.0, a.contrast, Message::Contrast).step(0.05)
+            ]
+            .spacing(6),
+            button(text("Reset view").size(12))
+                .style(button::secondary)
+                .on_press_maybe((!a.is_neutral()).then_some(Message::ResetView)),
+        ]
+        .spacing(6)
+        .into()
     }
 
     fn strip<'a>(&'a self, browse: &'a Browse) -> Element<'a, Message> {
