@@ -216,18 +216,10 @@ impl App {
                 let task = match &action {
                     browse::Action::Refiltered(_) => browse.scroll_to_top().map(Message::Browse),
                     browse::Action::Annotate(stem) => {
-                        let order = browse
-                            .shown_stems(project)
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect();
-                        let (screen, actions) = Annotate::new(project, order, stem.clone());
-                        *annotate = Some(Box::new(screen));
-                        Task::batch(
-                            actions
-                                .into_iter()
-                                .map(|a| annotate_action(a, project, loader, generation)),
-                        )
+                        let (screen, task) =
+                            open_annotate(project, browse, loader, generation, stem.clone());
+                        *annotate = Some(screen);
+                        task
                     }
                     _ => Task::none(),
                 };
@@ -364,16 +356,10 @@ impl App {
         perform(action, &project, &loader);
         let annotate = match select.filter(|s| self.open_annotate && project.get(s).is_some()) {
             Some(stem) => {
-                let order = browse
-                    .shown_stems(&project)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect();
-                let (a, actions) = Annotate::new(&project, order, stem);
-                for action in actions {
-                    tasks.push(annotate_action(action, &project, &loader, self.generation));
-                }
-                Some(Box::new(a))
+                let (screen, task) =
+                    open_annotate(&project, &browse, &loader, self.generation, stem);
+                tasks.push(task);
+                Some(screen)
             }
             None => None,
         };
@@ -503,6 +489,23 @@ impl App {
 }
 
 /// Carries out a screen's wish.
+/// The Annotate screen on `stem`, moving through Browse's order, and its first loads.
+fn open_annotate(
+    project: &Project,
+    browse: &Browse,
+    loader: &ThumbnailLoader,
+    generation: u64,
+    stem: String,
+) -> (Box<Annotate>, Task<Message>) {
+    let (screen, actions) = Annotate::new(project, browse.order(project), stem);
+    let task = Task::batch(
+        actions
+            .into_iter()
+            .map(|a| annotate_action(a, project, loader, generation)),
+    );
+    (Box::new(screen), task)
+}
+
 /// Carries out what the Annotate screen asks for, on other threads.
 fn annotate_action(
     action: annotate::Action,

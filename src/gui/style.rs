@@ -46,6 +46,20 @@ pub fn panel(theme: &Theme) -> container::Style {
     }
 }
 
+/// A "name: value" line of a details panel.
+pub fn field<'a, M: 'a>(
+    name: &'a str,
+    value: String,
+    size: f32,
+    name_width: f32,
+) -> iced::widget::Row<'a, M> {
+    iced::widget::row![
+        text(name).size(size).style(muted).width(name_width),
+        text(value).size(size)
+    ]
+    .spacing(6)
+}
+
 /// A muted secondary line of text.
 pub fn muted(theme: &Theme) -> text::Style {
     text::Style {

@@ -83,11 +83,7 @@ fn class_key_brush_drag_undo_redo_and_next_image_reach_the_disk() {
     let (_d, root) = small_demo(12, 41);
     let mut project = Project::open(&root).unwrap();
     let (browse, _, _) = Browse::new(&project, None);
-    let order: Vec<String> = browse
-        .shown_stems(&project)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let order: Vec<String> = browse.order(&project);
     // A tendon frame: labeled, with an empty mask, so every painted pixel is ours.
     let stem = project
         .images()
@@ -204,11 +200,7 @@ fn a_failed_save_is_shown_and_the_edit_kept_until_it_can_be_written() {
     let (_d, root) = small_demo(4, 42);
     let mut project = Project::open(&root).unwrap();
     let (browse, _, _) = Browse::new(&project, None);
-    let order: Vec<String> = browse
-        .shown_stems(&project)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let order: Vec<String> = browse.order(&project);
     let stem = order[0].clone();
     let (mut a, actions) = Annotate::new(&project, order, stem.clone());
     perform(&mut a, &mut project, actions);

@@ -137,6 +137,14 @@ impl Browse {
             .collect()
     }
 
+    /// The shown stems, owned: the order the Annotate screen moves through.
+    pub fn order(&self, project: &Project) -> Vec<String> {
+        self.shown
+            .iter()
+            .map(|&i| project.images()[i].stem.clone())
+            .collect()
+    }
+
     pub fn selected(&self) -> Option<&str> {
         self.selected.as_deref()
     }
@@ -501,13 +509,8 @@ impl Browse {
             None => placeholder("loading…", None, 280.0),
         };
         let l = &e.label;
-        let field = |name: &'a str, value: String| {
-            row![
-                text(name).size(13).style(muted).width(90),
-                text(value).size(13)
-            ]
-            .spacing(6)
-        };
+        let field =
+            |name: &'a str, value: String| crate::gui::style::field(name, value, 13.0, 90.0);
         let provenance = l.mask.map(|p| p.name().to_string());
         let mask = match (e.has_mask, provenance) {
             (true, Some(p)) => p,

@@ -4,7 +4,7 @@
 use super::{Annotate, Message, Tool};
 use crate::gui::keys::{BINDINGS, Command};
 use crate::gui::screens::browse::Browse;
-use crate::gui::style::{chip, class_color, muted, panel};
+use crate::gui::style::{chip, class_color, field, muted, panel};
 use crate::gui::widgets::mask_canvas;
 use crate::project::{Project, Status};
 use iced::widget::{
@@ -129,13 +129,7 @@ impl Annotate {
                 .on_press(Message::Command(c))
         };
         let l = &self.label;
-        let line = |name: &'a str, value: String| {
-            row![
-                text(name).size(12).style(muted).width(70),
-                text(value).size(12)
-            ]
-            .spacing(6)
-        };
+        let line = |name: &'a str, value: String| field(name, value, 12.0, 70.0);
         let info = column![
             line("Status", l.status.name().into()),
             line(
