@@ -566,7 +566,7 @@ pub fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> an
             image: iced::widget::image::Handle::from_rgba(w, h, rgba.as_ref().clone()),
             rgba,
             size: (w, h),
-            mask,
+            mask: std::sync::Arc::new(mask),
         })
     })();
     match loaded {

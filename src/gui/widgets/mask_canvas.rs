@@ -15,7 +15,7 @@ pub struct MaskCanvas<'a> {
     pub layer: Layer,
 }
 
-/// The canvas is three stacked canvases, one renderer layer each: a layer draws its images
+/// The CPU canvas is three stacked canvases, one renderer layer each: a layer draws its images
 /// after its shapes, so the photo, the mask tiles and the brush cursor must not share one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layer {
@@ -27,14 +27,29 @@ pub enum Layer {
     Tools,
 }
 
-/// The three layers, bottom to top.
+/// The canvas, bottom to top: the CPU-drawn photograph and mask, the GPU view (which covers
+/// them when wgpu renders; once it has drawn, they are left out), and the tools layer.
 pub fn stacked(annotate: &Annotate) -> iced::Element<'_, Message> {
+    use iced::Length::Fill;
     let layer = |layer| {
         iced::widget::canvas(MaskCanvas { annotate, layer })
-            .width(iced::Length::Fill)
-            .height(iced::Length::Fill)
+            .width(Fill)
+            .height(Fill)
     };
-    iced::widget::stack![layer(Layer::Image), layer(Layer::Mask), layer(Layer::Tools)].into()
+    let gpu = iced::widget::shader(super::mask_shader::MaskShader { annotate })
+        .width(Fill)
+        .height(Fill);
+    if super::mask_shader::gpu_active() {
+        iced::widget::stack![gpu, layer(Layer::Tools)].into()
+    } else {
+        iced::widget::stack![
+            layer(Layer::Image),
+            layer(Layer::Mask),
+            gpu,
+            layer(Layer::Tools)
+        ]
+        .into()
+    }
 }
 
 #[derive(Debug, Default)]

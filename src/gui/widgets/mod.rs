@@ -1,1 +1,2 @@
 pub mod mask_canvas;
+pub mod mask_shader;

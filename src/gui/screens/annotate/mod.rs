@@ -15,7 +15,8 @@ use crate::mask::{Mask, Rect, fill, overlay, raster};
 use crate::project::{ImageLabel, MaskProvenance, Project, Status, label::current_user};
 use iced::widget::image;
 use iced::{Point, Size, Vector};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The overlay colour of nerve pixels.
@@ -42,7 +43,8 @@ pub struct LoadedImage {
     /// The decoded pixels, for viewing adjustments.
     pub rgba: std::sync::Arc<Vec<u8>>,
     pub size: (u32, u32),
-    pub mask: Mask,
+    /// Copy-on-write: the GPU view reads it while the screen edits it.
+    pub mask: Arc<Mask>,
 }
 
 /// What the app writes for this screen: the label, and the mask when there is one.
@@ -141,7 +143,15 @@ pub struct Annotate {
     pub(crate) save_error: Option<(String, Instant)>,
     pub(crate) read_only: Option<String>,
     pub(crate) adjust: Adjust,
+    /// Counts images loaded, so the GPU view knows when to upload a new one.
+    pub(crate) image_key: u64,
+    /// Counts mask changes; with the log of what each changed, the GPU view uploads only those.
+    pub(crate) mask_version: u64,
+    pub(crate) mask_log: VecDeque<(u64, Rect)>,
 }
+
+/// Mask changes remembered for the GPU view; one further behind re-uploads the whole mask.
+const MASK_LOG: usize = 256;
 
 impl Annotate {
     /// Opens on `stem`, moving through `order` (Browse's filtered order).
@@ -173,6 +183,9 @@ impl Annotate {
             save_error: None,
             read_only: project.read_only_reason(),
             adjust: adjust::NEUTRAL,
+            image_key: 0,
+            mask_version: 0,
+            mask_log: VecDeque::new(),
         };
         let actions = a.go(project, stem);
         (a, actions)
@@ -183,7 +196,7 @@ impl Annotate {
     }
 
     pub fn mask(&self) -> Option<&Mask> {
-        self.loaded.as_ref().map(|l| &l.mask)
+        self.loaded.as_ref().map(|l| l.mask.as_ref())
     }
 
     pub fn label(&self) -> &ImageLabel {
@@ -225,7 +238,7 @@ impl Annotate {
             label: self.label.clone(),
             mask: self
                 .mask_exists
-                .then(|| self.loaded.as_ref().map(|l| l.mask.clone()))
+                .then(|| self.loaded.as_ref().map(|l| Mask::clone(&l.mask)))
                 .flatten(),
         }
     }
@@ -240,7 +253,7 @@ impl Annotate {
         {
             {
                 let job = SaveJob {
-                    mask: self.mask_exists.then_some(loaded.mask),
+                    mask: self.mask_exists.then(|| Arc::unwrap_or_clone(loaded.mask)),
                     ..self.save_job()
                 };
                 self.pending.insert(
@@ -298,9 +311,10 @@ impl Annotate {
             Message::Loaded(stem, handover) if stem == self.current => {
                 if let Some(mut loaded) = handover.take() {
                     if let Some(p) = self.pending.get(&stem).and_then(|p| p.mask.clone()) {
-                        loaded.mask = p;
+                        loaded.mask = Arc::new(p);
                     }
                     self.loaded = Some(loaded);
+                    self.image_key += 1;
                     self.rebuild_tiles(None);
                     self.fit_if_needed();
                     if !self.adjust.is_neutral() {
@@ -430,9 +444,9 @@ impl Annotate {
                     return Vec::new();
                 };
                 let tiles = if c == Command::Undo {
-                    history.undo(&mut loaded.mask)
+                    history.undo(Arc::make_mut(&mut loaded.mask))
                 } else {
-                    history.redo(&mut loaded.mask)
+                    history.redo(Arc::make_mut(&mut loaded.mask))
                 };
                 if let Some(tiles) = tiles {
                     let rects: Vec<Rect> = tiles
@@ -489,6 +503,9 @@ impl Annotate {
     }
 
     fn adjusted(&self) -> Vec<Action> {
+        if crate::gui::widgets::mask_shader::gpu_active() {
+            return Vec::new(); // the shader applies the settings itself
+        }
         match &self.loaded {
             Some(l) => vec![Action::Adjust(
                 self.current.clone(),
@@ -527,7 +544,8 @@ impl Annotate {
             &loaded.mask,
             Rect::around(*last, to, self.radius, &loaded.mask),
         );
-        let dirty = raster::stamp_segment(&mut loaded.mask, *last, to, self.radius, *on);
+        let dirty =
+            raster::stamp_segment(Arc::make_mut(&mut loaded.mask), *last, to, self.radius, *on);
         *last = to;
         if dirty.is_some() {
             self.rebuild_tiles(dirty);
@@ -541,7 +559,7 @@ impl Annotate {
         };
         let mut recorder = Recorder::default();
         recorder.touch_all(&loaded.mask);
-        if let Some(dirty) = edit(&mut loaded.mask) {
+        if let Some(dirty) = edit(Arc::make_mut(&mut loaded.mask)) {
             self.rebuild_tiles(Some(dirty));
             self.finish_edit(recorder);
         }
@@ -670,6 +688,23 @@ impl Annotate {
         let Some(loaded) = self.loaded.as_ref() else {
             return;
         };
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            width: loaded.size.0,
+            height: loaded.size.1,
+        };
+        self.mask_version += 1;
+        self.mask_log
+            .push_back((self.mask_version, dirty.unwrap_or(whole)));
+        if self.mask_log.len() > MASK_LOG {
+            self.mask_log.pop_front();
+        }
+        // The GPU view reads the mask itself; the overlay tiles serve the CPU canvas only.
+        if crate::gui::widgets::mask_shader::gpu_active() {
+            self.tiles.clear();
+            return;
+        }
         let tiles: Vec<(u32, u32)> = match dirty {
             Some(r) => overlay::tiles_touching(r).collect(),
             None => overlay::all_tiles(&loaded.mask).collect(),

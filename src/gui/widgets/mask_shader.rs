@@ -1,0 +1,355 @@
+//! The annotation canvas on the GPU (`shaders/annotate.wgsl`): the photograph and the mask are
+//! textures, composited with the zoom, pan, mask opacity and viewing brightness/contrast in one
+//! pass. A stroke uploads only the rectangles it changed. Used when iced renders with wgpu; the
+//! layered CPU canvas (`mask_canvas`) serves otherwise.
+
+use crate::gui::screens::annotate::{Annotate, Message};
+use crate::mask::{Mask, Rect};
+use iced::wgpu;
+use iced::widget::shader::{self, Viewport};
+use iced::{Rectangle, mouse};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Decoded RGBA bytes, shared with the screen.
+type Pixels = Arc<Vec<u8>>;
+
+static GPU_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Whether the window renders through wgpu, so the shader draws (set when its pipeline is made).
+pub fn gpu_active() -> bool {
+    GPU_ACTIVE.load(Ordering::Relaxed)
+}
+
+pub struct MaskShader<'a> {
+    pub annotate: &'a Annotate,
+}
+
+/// One frame's request: what to show, and the mask changes the GPU may not have yet.
+#[derive(Debug)]
+pub struct MaskPrimitive {
+    uniforms: [f32; 16],
+    image_key: u64,
+    image: Option<(Pixels, (u32, u32))>,
+    mask: Option<Arc<Mask>>,
+    mask_version: u64,
+    mask_log: VecDeque<(u64, Rect)>,
+}
+
+impl shader::Program<Message> for MaskShader<'_> {
+    type State = ();
+    type Primitive = MaskPrimitive;
+
+    fn draw(&self, _state: &(), _cursor: mouse::Cursor, bounds: Rectangle) -> MaskPrimitive {
+        let a = self.annotate;
+        let v = &a.viewport;
+        let loaded = a.loaded.as_ref();
+        let (w, h) = loaded.map_or((1, 1), |l| l.size);
+        let show = a.show_mask && loaded.is_some();
+        let nearest = v.scale >= 2.0;
+        MaskPrimitive {
+            uniforms: [
+                bounds.width,
+                bounds.height,
+                v.offset.x,
+                v.offset.y,
+                v.scale,
+                a.opacity,
+                a.adjust.brightness,
+                a.adjust.contrast,
+                w as f32,
+                h as f32,
+                show as u8 as f32,
+                nearest as u8 as f32,
+                0.0, // set by the pipeline from the target format
+                0x18 as f32 / 255.0,
+                0x18 as f32 / 255.0,
+                0x1b as f32 / 255.0,
+            ],
+            image_key: a.image_key,
+            image: loaded.map(|l| (l.rgba.clone(), l.size)),
+            mask: loaded.map(|l| l.mask.clone()),
+            mask_version: a.mask_version,
+            mask_log: a.mask_log.clone(),
+        }
+    }
+}
+
+struct Textures {
+    image_key: u64,
+    size: (u32, u32),
+    mask: wgpu::Texture,
+    mask_version: u64,
+    bind_group: wgpu::BindGroup,
+}
+
+pub struct MaskPipeline {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    uniforms: wgpu::Buffer,
+    srgb_target: bool,
+    textures: Option<Textures>,
+}
+
+impl shader::Pipeline for MaskPipeline {
+    fn new(device: &wgpu::Device, _queue: &wgpu::Queue, format: wgpu::TextureFormat) -> Self {
+        GPU_ACTIVE.store(true, Ordering::Relaxed);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("nerve-studio annotate shader"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/annotate.wgsl").into()),
+        });
+        let texture_entry = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("nerve-studio annotate bind group layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                texture_entry(1),
+                texture_entry(2),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("nerve-studio annotate pipeline layout"),
+            bind_group_layouts: &[&layout],
+            push_constant_ranges: &[],
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("nerve-studio annotate pipeline"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                buffers: &[],
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+            },
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+            }),
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            multiview: None,
+            cache: None,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("nerve-studio annotate sampler"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("nerve-studio annotate uniforms"),
+            size: 64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        MaskPipeline {
+            pipeline,
+            layout,
+            sampler,
+            uniforms,
+            srgb_target: format.is_srgb(),
+            textures: None,
+        }
+    }
+}
+
+fn texture(
+    device: &wgpu::Device,
+    label: &str,
+    (w, h): (u32, u32),
+    format: wgpu::TextureFormat,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    })
+}
+
+/// Writes `rect` of `bytes` (rows of `row_len` texels of `texel` bytes) into `texture`.
+fn upload(
+    queue: &wgpu::Queue,
+    texture: &wgpu::Texture,
+    bytes: &[u8],
+    row_len: u32,
+    texel: u32,
+    rect: Rect,
+) {
+    if rect.width == 0 || rect.height == 0 {
+        return;
+    }
+    let mut packed = Vec::with_capacity((rect.width * rect.height * texel) as usize);
+    for y in rect.y..rect.y + rect.height {
+        let start = ((y * row_len + rect.x) * texel) as usize;
+        packed.extend_from_slice(&bytes[start..start + (rect.width * texel) as usize]);
+    }
+    queue.write_texture(
+        wgpu::TexelCopyTextureInfo {
+            texture,
+            mip_level: 0,
+            origin: wgpu::Origin3d {
+                x: rect.x,
+                y: rect.y,
+                z: 0,
+            },
+            aspect: wgpu::TextureAspect::All,
+        },
+        &packed,
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(rect.width * texel),
+            rows_per_image: Some(rect.height),
+        },
+        wgpu::Extent3d {
+            width: rect.width,
+            height: rect.height,
+            depth_or_array_layers: 1,
+        },
+    );
+}
+
+impl shader::Primitive for MaskPrimitive {
+    type Pipeline = MaskPipeline;
+
+    fn prepare(
+        &self,
+        p: &mut MaskPipeline,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        _bounds: &Rectangle,
+        _viewport: &Viewport,
+    ) {
+        let mut uniforms = self.uniforms;
+        uniforms[12] = p.srgb_target as u8 as f32;
+        let bytes: Vec<u8> = uniforms.iter().flat_map(|f| f.to_le_bytes()).collect();
+        queue.write_buffer(&p.uniforms, 0, &bytes);
+        let (Some((rgba, size)), Some(mask)) = (&self.image, &self.mask) else {
+            return;
+        };
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            width: size.0,
+            height: size.1,
+        };
+        let fresh = p
+            .textures
+            .as_ref()
+            .is_none_or(|t| t.image_key != self.image_key || t.size != *size);
+        if fresh {
+            // The photograph is stored as its sRGB bytes; the shader adjusts and converts.
+            let image = texture(
+                device,
+                "nerve-studio image",
+                *size,
+                wgpu::TextureFormat::Rgba8Unorm,
+            );
+            upload(queue, &image, rgba, size.0, 4, whole);
+            let mask_texture = texture(
+                device,
+                "nerve-studio mask",
+                *size,
+                wgpu::TextureFormat::R8Unorm,
+            );
+            upload(queue, &mask_texture, mask.as_bytes(), size.0, 1, whole);
+            let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+            let (image_view, mask_view) = (view(&image), view(&mask_texture));
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("nerve-studio annotate bind group"),
+                layout: &p.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: p.uniforms.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&image_view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&mask_view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: wgpu::BindingResource::Sampler(&p.sampler),
+                    },
+                ],
+            });
+            p.textures = Some(Textures {
+                image_key: self.image_key,
+                size: *size,
+                mask: mask_texture,
+                mask_version: self.mask_version,
+                bind_group,
+            });
+            return;
+        }
+        let t = p.textures.as_mut().expect("textures exist");
+        if t.mask_version == self.mask_version {
+            return;
+        }
+        let known = self
+            .mask_log
+            .front()
+            .is_some_and(|(v, _)| *v <= t.mask_version + 1);
+        if known {
+            for (_, rect) in self.mask_log.iter().filter(|(v, _)| *v > t.mask_version) {
+                upload(queue, &t.mask, mask.as_bytes(), size.0, 1, *rect);
+            }
+        } else {
+            upload(queue, &t.mask, mask.as_bytes(), size.0, 1, whole);
+        }
+        t.mask_version = self.mask_version;
+    }
+
+    fn draw(&self, p: &MaskPipeline, pass: &mut wgpu::RenderPass<'_>) -> bool {
+        let Some(t) = &p.textures else { return true };
+        pass.set_pipeline(&p.pipeline);
+        pass.set_bind_group(0, &t.bind_group, &[]);
+        pass.draw(0..3, 0..1);
+        true
+    }
+}
