@@ -237,3 +237,68 @@ fn a_failed_save_is_shown_and_the_edit_kept_until_it_can_be_written() {
         serde_json::from_slice(&std::fs::read(project.label_path(&stem)).unwrap()).unwrap();
     assert_eq!(label.class.as_deref(), Some("tendon"));
 }
+
+/// A key with Ctrl held, as the keyboard sends it.
+fn ctrl(c: &str) -> Event {
+    use iced::keyboard::{self, Key, Location, Modifiers, key::NativeCode, key::Physical};
+    Event::Keyboard(keyboard::Event::KeyPressed {
+        key: Key::Character(c.into()),
+        modified_key: Key::Character(c.into()),
+        physical_key: Physical::Unidentified(NativeCode::Unidentified),
+        location: Location::Standard,
+        modifiers: Modifiers::CTRL,
+        text: None,
+        repeat: false,
+    })
+}
+
+#[test]
+fn ctrl_s_saves_at_once_and_ctrl_z_undoes_a_fill() {
+    let (_d, root) = small_demo(6, 43);
+    let mut project = Project::open(&root).unwrap();
+    let (browse, _, _) = Browse::new(&project, None);
+    let order = browse.order(&project);
+    let stem = project
+        .images()
+        .iter()
+        .find(|e| e.label.class.as_deref() == Some("opening wound") && e.has_mask)
+        .unwrap()
+        .stem
+        .clone();
+    let (mut a, actions) = Annotate::new(&project, order, stem.clone());
+    perform(&mut a, &mut project, actions);
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.point_at(Point::new(400.0, 400.0));
+        ui.simulate([moved(Point::new(400.0, 400.0))]);
+    });
+    // F, then a click: the empty mask is one background region, so the fill covers it all.
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.tap_key(iced::keyboard::Key::Character("f".into()));
+    });
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.point_at(Point::new(400.0, 400.0));
+        ui.simulate([
+            moved(Point::new(400.0, 400.0)),
+            Event::Mouse(mouse::Event::ButtonPressed(Button::Left)),
+        ]);
+    });
+    let m = a.mask().unwrap();
+    assert_eq!(
+        m.count(),
+        (m.width() * m.height()) as usize,
+        "the fill covered the image"
+    );
+    // Ctrl+S writes now, without waiting for the autosave.
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.simulate([ctrl("s")]);
+    });
+    assert!(!a.has_unsaved(), "{}", a.save_state());
+    assert_eq!(
+        &read_mask(&project.mask_path(&stem)).unwrap(),
+        a.mask().unwrap()
+    );
+    interact(&mut a, &mut project, &browse, |ui| {
+        ui.simulate([ctrl("z")]);
+    });
+    assert!(a.mask().unwrap().is_empty(), "Ctrl+Z undid the fill");
+}
