@@ -202,7 +202,6 @@ impl App {
                 None => Task::none(),
             },
             Message::Browse(m) => {
-                let generation = self.generation;
                 let State::Ready {
                     project,
                     browse,
@@ -216,8 +215,7 @@ impl App {
                 let task = match &action {
                     browse::Action::Refiltered(_) => browse.scroll_to_top().map(Message::Browse),
                     browse::Action::Annotate(stem) => {
-                        let (screen, task) =
-                            open_annotate(project, browse, loader, generation, stem.clone());
+                        let (screen, task) = open_annotate(project, browse, loader, stem.clone());
                         *annotate = Some(screen);
                         task
                     }
@@ -227,7 +225,6 @@ impl App {
                 task
             }
             Message::Annotate(m) => {
-                let generation = self.generation;
                 let State::Ready {
                     project,
                     browse,
@@ -251,7 +248,7 @@ impl App {
                     if let annotate::Action::Back = action {
                         // Leaving saves what is unsaved first.
                         for job in screen.flush() {
-                            tasks.push(save_task(job, project, generation));
+                            tasks.push(save_task(job, project));
                         }
                         let current = screen.current().to_string();
                         *annotate = None;
@@ -260,7 +257,7 @@ impl App {
                         perform(browse.wanted_now(project), project, loader);
                         break;
                     }
-                    tasks.push(annotate_action(action, project, loader, generation));
+                    tasks.push(annotate_action(action, project, loader));
                 }
                 Task::batch(tasks)
             }
@@ -356,8 +353,7 @@ impl App {
         perform(action, &project, &loader);
         let annotate = match select.filter(|s| self.open_annotate && project.get(s).is_some()) {
             Some(stem) => {
-                let (screen, task) =
-                    open_annotate(&project, &browse, &loader, self.generation, stem);
+                let (screen, task) = open_annotate(&project, &browse, &loader, stem);
                 tasks.push(task);
                 Some(screen)
             }
@@ -494,14 +490,13 @@ fn open_annotate(
     project: &Project,
     browse: &Browse,
     loader: &ThumbnailLoader,
-    generation: u64,
     stem: String,
 ) -> (Box<Annotate>, Task<Message>) {
     let (screen, actions) = Annotate::new(project, browse.order(project), stem);
     let task = Task::batch(
         actions
             .into_iter()
-            .map(|a| annotate_action(a, project, loader, generation)),
+            .map(|a| annotate_action(a, project, loader)),
     );
     (Box::new(screen), task)
 }
@@ -511,7 +506,6 @@ fn annotate_action(
     action: annotate::Action,
     project: &Project,
     loader: &ThumbnailLoader,
-    generation: u64,
 ) -> Task<Message> {
     match action {
         annotate::Action::Load(stem) => {
@@ -525,7 +519,7 @@ fn annotate_action(
             });
             Task::run(stream, Message::Annotate)
         }
-        annotate::Action::Save(job) => save_task(job, project, generation),
+        annotate::Action::Save(job) => save_task(job, project),
         annotate::Action::WantThumbnails(stems) => {
             perform(browse::Action::WantThumbnails(stems), project, loader);
             Task::none()
@@ -575,7 +569,7 @@ pub fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> an
     }
 }
 
-fn save_task(job: SaveJob, project: &Project, _generation: u64) -> Task<Message> {
+fn save_task(job: SaveJob, project: &Project) -> Task<Message> {
     let (mask_path, label_path) = (project.mask_path(&job.stem), project.label_path(&job.stem));
     let stream = spawn("save", move |send| {
         let result = write_paths(&job, &mask_path, &label_path);

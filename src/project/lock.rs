@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const LOCK_FILE: &str = ".nerve-studio.lock";
 
@@ -37,7 +37,6 @@ impl std::fmt::Display for LockOwner {
 #[derive(Debug)]
 pub struct ProjectLock {
     file: File,
-    path: PathBuf,
     /// The previous holder's record when it had died without releasing (a stale lock taken over).
     pub took_over_from: Option<LockOwner>,
 }
@@ -82,7 +81,6 @@ impl ProjectLock {
         file.sync_all()?;
         Ok(LockAttempt::Acquired(ProjectLock {
             file,
-            path,
             took_over_from,
         }))
     }
@@ -110,7 +108,6 @@ impl Drop for ProjectLock {
         // Empty the record first, so the next holder does not report a take-over.
         let _ = self.file.set_len(0);
         let _ = self.file.unlock();
-        let _ = &self.path;
     }
 }
 

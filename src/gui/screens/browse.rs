@@ -233,9 +233,11 @@ impl Browse {
         pixels: Result<(u32, u32, std::sync::Arc<Vec<u8>>), String>,
     ) {
         let thumb = match pixels {
-            Ok((w, h, bytes)) => {
-                Thumb::Ready(image::Handle::from_rgba(w, h, bytes.as_ref().clone()))
-            }
+            Ok((w, h, bytes)) => Thumb::Ready(image::Handle::from_rgba(
+                w,
+                h,
+                std::sync::Arc::unwrap_or_clone(bytes),
+            )),
             Err(e) => Thumb::Failed(e),
         };
         self.thumbs.insert(stem, thumb);
@@ -347,8 +349,8 @@ impl Browse {
                 .width(width - 8.0)
                 .height(THUMB_HEIGHT)
                 .into(),
-            Some(Thumb::Failed(why)) => placeholder("cannot read image", Some(why), width - 8.0),
-            None => placeholder("loading…", None, width - 8.0),
+            Some(Thumb::Failed(why)) => thumbnail_box("cannot read image", Some(why), width - 8.0),
+            None => thumbnail_box("loading…", None, width - 8.0),
         };
         let class = e.label.class.as_deref();
         let mut badges = row![chip(class.unwrap_or("no class"), class_color(class))]
@@ -505,8 +507,8 @@ impl Browse {
     fn details<'a>(&'a self, e: &'a ImageEntry) -> Element<'a, Message> {
         let preview: Element<'a, Message> = match self.thumbs.get(&e.stem) {
             Some(Thumb::Ready(h)) => image(h.clone()).width(Length::Fill).into(),
-            Some(Thumb::Failed(why)) => placeholder("cannot read image", Some(why), 280.0),
-            None => placeholder("loading…", None, 280.0),
+            Some(Thumb::Failed(why)) => thumbnail_box("cannot read image", Some(why), 280.0),
+            None => thumbnail_box("loading…", None, 280.0),
         };
         let l = &e.label;
         let field =
@@ -630,7 +632,8 @@ fn filter_row(r: FilterRow<'_>) -> Element<'_, Message> {
         .into()
 }
 
-fn placeholder<'a>(label: &'a str, detail: Option<&'a str>, width: f32) -> Element<'a, Message> {
+/// The box shown where a thumbnail is still loading, or could not be read.
+fn thumbnail_box<'a>(label: &'a str, detail: Option<&'a str>, width: f32) -> Element<'a, Message> {
     let mut c = column![text(label).size(12).style(muted)].align_x(Alignment::Center);
     if let Some(d) = detail {
         c = c.push(text(d).size(10).style(muted));

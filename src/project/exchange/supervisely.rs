@@ -186,7 +186,7 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
                 .ok_or_else(|| ProjectError::invalid(&image_path, "image name has no extension"))?;
             let ann: Annotation = read_json(&ann_path)?;
             let machine = machine_value
-                .and_then(|v| read_machine_mask(&dir, image_name, stem, v, &ann_path).transpose())
+                .and_then(|v| read_machine_mask(&dir, image_name, stem, v).transpose())
                 .transpose()?;
             let item = read_item(
                 &ann,
@@ -238,13 +238,7 @@ fn machine_value(
     Ok(value)
 }
 
-fn read_machine_mask(
-    dir: &Path,
-    image_name: &str,
-    stem: &str,
-    value: u8,
-    ann_path: &Path,
-) -> Result<Option<Mask>> {
+fn read_machine_mask(dir: &Path, image_name: &str, stem: &str, value: u8) -> Result<Option<Mask>> {
     let machine = dir.join("masks_machine");
     let Some(path) = [format!("{stem}.png"), format!("{image_name}.png")]
         .into_iter()
@@ -257,7 +251,6 @@ fn read_machine_mask(
         .map_err(|e| ProjectError::invalid(&path, format!("not a readable mask: {e}")))?;
     let gray = img.to_luma8();
     let on: Vec<u8> = gray.pixels().map(|p| (p.0[0] == value) as u8).collect();
-    let _ = ann_path;
     Ok(Some(Mask::from_nonzero(gray.width(), gray.height(), &on)))
 }
 

@@ -251,21 +251,19 @@ impl Annotate {
         if let Some(loaded) = self.loaded.take()
             && (self.unsaved.is_some() || self.save_error.is_some() || self.saving.is_some())
         {
-            {
-                let job = SaveJob {
-                    mask: self.mask_exists.then(|| Arc::unwrap_or_clone(loaded.mask)),
-                    ..self.save_job()
-                };
-                self.pending.insert(
-                    self.current.clone(),
-                    Pending {
-                        mask: job.mask.clone(),
-                        label: job.label.clone(),
-                        revision: job.revision,
-                    },
-                );
-                actions.push(Action::Save(job));
-            }
+            let job = SaveJob {
+                mask: self.mask_exists.then(|| Arc::unwrap_or_clone(loaded.mask)),
+                ..self.save_job()
+            };
+            self.pending.insert(
+                self.current.clone(),
+                Pending {
+                    mask: job.mask.clone(),
+                    label: job.label.clone(),
+                    revision: job.revision,
+                },
+            );
+            actions.push(Action::Save(job));
         }
         self.unsaved = None;
         self.saving = None;
