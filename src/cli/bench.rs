@@ -1,7 +1,9 @@
 //! `nerve-studio bench`: how fast a big project opens and shows its first screen, and what
-//! it costs in memory. (Model speed joins `results` when the learning engine exists.)
+//! it costs in memory; and how fast each architecture infers and trains on the chosen device.
 
 use super::Device;
+use super::bench_models;
+use crate::ml::models::Arch;
 use super::progress::Progress;
 use crate::project::demo::{self, DemoOptions};
 use crate::project::thumbnails::{load_or_make, thumbnail_path};
@@ -32,9 +34,11 @@ struct ProjectOpen {
 #[derive(serde::Serialize)]
 struct Report {
     device: String,
-    results: Vec<serde_json::Value>,
-    project_open: ProjectOpen,
-    brush: BrushBench,
+    results: Vec<bench_models::ModelResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_open: Option<ProjectOpen>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brush: Option<BrushBench>,
 }
 
 /// The annotation editor's hot path on a 1920x1080 mask.
@@ -53,10 +57,68 @@ struct BrushBench {
     undo_1000_steps_kb: f64,
 }
 
-pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Result<()> {
-    if device == Device::Gpu {
-        eprintln!("note: no GPU benchmarks exist yet; measuring on the CPU");
+pub struct BenchArgs {
+    pub device: Device,
+    pub json: bool,
+    pub images: usize,
+    pub keep: Option<std::path::PathBuf>,
+    pub arch: Option<String>,
+    pub size: usize,
+    pub train_batch: usize,
+    pub no_models: bool,
+    pub no_project: bool,
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let device = crate::ml::device::select(args.device).map_err(|e| anyhow::anyhow!(e))?;
+    let archs: Vec<Arch> = match &args.arch {
+        None => Arch::ALL.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|id| Arch::parse(id.trim()).ok_or_else(|| anyhow::anyhow!("--arch {id}: unknown architecture")))
+            .collect::<Result<_>>()?,
+    };
+    if args.size % 32 != 0 || args.size == 0 {
+        anyhow::bail!("--size {}: must be a positive multiple of 32", args.size);
     }
+    let (project_open, brush) = if args.no_project {
+        (None, None)
+    } else {
+        let (p, b) = project_bench(args.images, args.keep.as_deref())?;
+        (Some(p), Some(b))
+    };
+    let mut results = Vec::new();
+    if !args.no_models {
+        let mut bar = Progress::new();
+        for (i, &arch) in archs.iter().enumerate() {
+            bar.update("timing models", i, archs.len());
+            results.push(bench_models::infer(arch, args.size, 5, &device.device));
+            results.push(bench_models::train(arch, args.size, args.train_batch, 3, &device.device));
+        }
+        bar.finish();
+    }
+    let report = Report { device: device.name.clone(), results, project_open, brush };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("Device: {}", report.device);
+    if !report.results.is_empty() {
+        println!("Models ({0}x{0} input):", args.size);
+        for r in &report.results {
+            println!(
+                "  {:<28} {:<5} batch {:>2}  {:9.1} ms/batch  {:8.2} images/s",
+                r.arch, r.task, r.batch, r.ms_per_batch, r.images_per_s
+            );
+        }
+    }
+    if let (Some(p), Some(b)) = (&report.project_open, &report.brush) {
+        print_project(p, b);
+    }
+    Ok(())
+}
+
+fn project_bench(images: usize, keep: Option<&Path>) -> Result<(ProjectOpen, BrushBench)> {
     let dir = tempfile::tempdir().context("creating a temporary folder")?;
     let project_dir = build_project(keep.unwrap_or(dir.path()), images)?;
     let rss_before = rss_mb();
@@ -90,11 +152,7 @@ pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Re
     let thumbnails_cold_ms = load_first();
     let thumbnails_cached_ms = median(3, load_first);
     let brush = brush_bench();
-    let report = Report {
-        brush,
-        device: "cpu".into(),
-        results: Vec::new(),
-        project_open: ProjectOpen {
+    let project_open = ProjectOpen {
             images,
             open_ms,
             counts_ms,
@@ -105,12 +163,12 @@ pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Re
             rss_before_mb: rss_before,
             rss_after_open_mb: rss_after,
             project_memory_mb: rss_after - rss_before,
-        },
-    };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        let p = &report.project_open;
+        };
+    Ok((project_open, brush))
+}
+
+fn print_project(p: &ProjectOpen, b: &BrushBench) {
+    {
         println!("Opening a project of {} images:", p.images);
         println!(
             "  open (scan, read every label, splits)  {:8.1} ms",
@@ -136,7 +194,6 @@ pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Re
             "  memory of the open project             {:8.1} MB (resident {:.1} MB)",
             p.project_memory_mb, p.rss_after_open_mb
         );
-        let b = &report.brush;
         println!("Annotating a 1920x1080 mask:");
         println!(
             "  brush stroke segment (r = {}), median   {:8.3} ms (max {:.3} ms, {:.1} tiles)",
@@ -151,7 +208,6 @@ pub fn run(device: Device, json: bool, images: usize, keep: Option<&Path>) -> Re
             b.undo_1000_steps_kb
         );
     }
-    Ok(())
 }
 
 /// A project of `images` images: a few distinct demo frames, each hard-linked many times with

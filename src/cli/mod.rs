@@ -2,8 +2,12 @@
 //! the same library headless.
 
 mod bench;
+mod bench_models;
+mod cancel;
 mod commands;
+mod model;
 pub mod progress;
+mod train;
 
 use crate::project::exchange::{ExportFormat, ImportFormat};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -72,6 +76,49 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train a classifier or segmenter on the project's labeled images (runs/<id>/)
+    Train {
+        project: PathBuf,
+        /// A recipe name in models/ (e.g. unet_mobilenet_v2) or a recipe file
+        #[arg(long)]
+        recipe: Option<String>,
+        /// Total epochs (a classifier keeps its two stages' proportions)
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Square input side, a multiple of 32
+        #[arg(long)]
+        image_size: Option<usize>,
+        #[arg(long)]
+        batch_size: Option<usize>,
+        #[arg(long, value_enum, default_value = "auto")]
+        device: Device,
+        /// torchvision weights (.pth or .safetensors) to start from, e.g. ImageNet MobileNetV2
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Continue this run from its last checkpoint
+        #[arg(long)]
+        resume: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Probability maps and class scores of a trained run (cache/predictions/<run>/)
+    Predict {
+        project: PathBuf,
+        #[arg(long)]
+        run: String,
+        /// train, val, test or all
+        #[arg(long)]
+        split: Option<String>,
+        #[arg(long, value_enum, default_value = "auto")]
+        device: Device,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect architectures: parameter counts, raw outputs
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Measure speed and memory
     Bench {
         #[arg(long, value_enum, default_value = "auto")]
@@ -84,15 +131,59 @@ pub enum Command {
         /// Keep the generated project in this folder (to open it in the window)
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// Only these architectures (comma-separated ids; default all)
+        #[arg(long)]
+        arch: Option<String>,
+        /// Input side of the model measurements
+        #[arg(long, default_value_t = 224)]
+        size: usize,
+        /// Batch of the training-step measurement
+        #[arg(long, default_value_t = 4)]
+        train_batch: usize,
+        /// Skip the model measurements
+        #[arg(long)]
+        no_models: bool,
+        /// Skip the project measurements
+        #[arg(long)]
+        no_project: bool,
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Device {
-    Auto,
-    Cpu,
-    Gpu,
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Total, trainable and non-trainable parameter counts of a recipe or architecture
+    Summary {
+        /// A recipe name or file, or an architecture id
+        name: String,
+        #[arg(long, default_value_t = 3)]
+        classes: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Raw outputs of an architecture with given weights, for each image
+    Run {
+        #[arg(long)]
+        arch: String,
+        #[arg(long, default_value_t = 3)]
+        classes: usize,
+        /// torchvision .pth / .safetensors, or a run's weights.bpk
+        #[arg(long)]
+        weights: PathBuf,
+        images: Vec<PathBuf>,
+        /// MobileNetV2 width multiplier of the weights (e.g. 0.35)
+        #[arg(long, default_value_t = 1.0)]
+        width: f64,
+        /// Resize each image to SIZE x SIZE first (otherwise it runs at its own size)
+        #[arg(long)]
+        size: Option<u32>,
+        #[arg(long, value_enum, default_value = "cpu")]
+        device: Device,
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+pub use crate::ml::device::DeviceChoice as Device;
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
@@ -125,11 +216,80 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             dest,
             json,
         } => commands::export(format, &project, &dest, json),
+        Command::Train {
+            project,
+            recipe,
+            epochs,
+            image_size,
+            batch_size,
+            device,
+            weights,
+            resume,
+            json,
+        } => train::train(train::TrainArgs {
+            project,
+            recipe,
+            epochs,
+            image_size,
+            batch_size,
+            device,
+            weights,
+            resume,
+            json,
+        }),
+        Command::Predict {
+            project,
+            run,
+            split,
+            device,
+            json,
+        } => train::predict(&project, &run, split, device, json),
+        Command::Model { command } => match command {
+            ModelCommand::Summary {
+                name,
+                classes,
+                json,
+            } => model::summary(&name, classes, json),
+            ModelCommand::Run {
+                arch,
+                classes,
+                weights,
+                images,
+                width,
+                size,
+                device,
+                json,
+            } => model::run(model::RunArgs {
+                arch,
+                classes,
+                weights,
+                images,
+                width,
+                size,
+                device,
+                json,
+            }),
+        },
         Command::Bench {
             device,
             json,
             images,
             keep,
-        } => bench::run(device, json, images, keep.as_deref()),
+            arch,
+            size,
+            train_batch,
+            no_models,
+            no_project,
+        } => bench::run(bench::BenchArgs {
+            device,
+            json,
+            images,
+            keep,
+            arch,
+            size,
+            train_batch,
+            no_models,
+            no_project,
+        }),
     }
 }

@@ -53,6 +53,14 @@ impl Progress {
         }
     }
 
+    /// A line printed above the bar (or on its own without one).
+    pub fn note(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
     pub fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();

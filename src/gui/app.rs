@@ -51,6 +51,8 @@ pub enum Message {
     ImportDialog(ImportFormat),
     Import(ImportFormat, Option<PathBuf>),
     DismissNotice,
+    /// The device training and inference will use (found on another thread at start).
+    Compute(String),
 }
 
 /// Events of the background job that opens (or first makes) a project.
@@ -73,6 +75,8 @@ pub struct App {
     notice: Option<String>,
     recent: Vec<PathBuf>,
     remember: bool,
+    /// "GPU: <adapter>" or "CPU: <model>", once known.
+    compute: Option<String>,
 }
 
 impl App {
@@ -98,9 +102,10 @@ impl App {
             notice: None,
             recent: recent.projects,
             remember: launch.remember,
+            compute: None,
         };
         let task = app.open(path);
-        (app, task)
+        (app, Task::batch([task, detect_compute()]))
     }
 
     /// Opens `path` in the background (generating the demo first when it is the missing default).
@@ -325,6 +330,10 @@ impl App {
                 self.notice = None;
                 Task::none()
             }
+            Message::Compute(name) => {
+                self.compute = Some(name);
+                Task::none()
+            }
         }
     }
 
@@ -471,8 +480,10 @@ impl App {
             ));
         }
         title = title.push(text(path).size(12).style(super::style::muted));
+        let compute = self.compute.as_deref().unwrap_or("finding the compute device…");
         row![
             title.width(Length::Fill),
+            text(format!("Training on {compute}")).size(12).style(super::style::muted),
             button(text("Open project…").size(13)).on_press(Message::OpenDialog),
             import("Import class folders…", ImportFormat::Folders),
             import("Import Supervisely…", ImportFormat::Supervisely),
@@ -482,6 +493,18 @@ impl App {
         .align_y(Alignment::Center)
         .into()
     }
+}
+
+/// Finds the device training will use (enumerating GPU adapters can take a moment).
+fn detect_compute() -> Task<Message> {
+    let stream = spawn("compute-device", |send| {
+        send(match crate::ml::device::select(crate::ml::device::DeviceChoice::Auto) {
+            Ok(d) if d.gpu => format!("GPU: {}", d.name),
+            Ok(d) => d.name,
+            Err(e) => e,
+        })
+    });
+    Task::run(stream, Message::Compute)
 }
 
 /// Carries out a screen's wish.

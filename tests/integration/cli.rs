@@ -1,7 +1,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn nerve_studio(args: &[&str], cwd: &Path) -> Output {
+pub fn nerve_studio(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nerve-studio"))
         .args(args)
         .current_dir(cwd)
@@ -9,7 +9,7 @@ fn nerve_studio(args: &[&str], cwd: &Path) -> Output {
         .expect("binary runs")
 }
 
-fn ok(out: &Output) -> serde_json::Value {
+pub fn ok(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
         "failed: {}",

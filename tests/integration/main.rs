@@ -6,5 +6,7 @@ mod browse_ui;
 mod cli;
 mod demo;
 mod exchange;
+mod gpu;
+mod ml;
 mod store;
 mod support;

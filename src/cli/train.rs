@@ -1,0 +1,155 @@
+//! `nerve-studio train` and `nerve-studio predict`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+
+use super::progress::Progress;
+use crate::ml::device::{self, DeviceChoice};
+use crate::ml::predict;
+use crate::ml::progress::{StopReason, TrainEvent};
+use crate::ml::recipe;
+use crate::ml::train::{TrainRequest, train as run_training};
+use crate::project::splits::Split;
+
+pub struct TrainArgs {
+    pub project: PathBuf,
+    pub recipe: Option<String>,
+    pub epochs: Option<usize>,
+    pub image_size: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub device: DeviceChoice,
+    pub weights: Option<PathBuf>,
+    pub resume: Option<String>,
+    pub json: bool,
+}
+
+pub fn train(args: TrainArgs) -> Result<()> {
+    let device = device::select(args.device).map_err(|e| anyhow!(e))?;
+    let mut named = match (&args.recipe, &args.resume) {
+        (Some(r), _) => recipe::load(r).map_err(|e| anyhow!(e))?,
+        (None, Some(_)) => recipe::NamedRecipe {
+            name: String::new(),
+            path: PathBuf::new(),
+            recipe: crate::ml::run::RunDir::open(&args.project, args.resume.as_deref().unwrap_or_default())
+                .and_then(|r| r.recipe())
+                .map_err(|e| anyhow!(e))?,
+        },
+        (None, None) => return Err(anyhow!("--recipe NAME|FILE is required (known: {})", recipe::list().join(", "))),
+    };
+    if args.resume.is_some() && (args.epochs.is_some() || args.image_size.is_some() || args.batch_size.is_some()) {
+        return Err(anyhow!("--resume continues the run's own recipe; --epochs, --image-size and --batch-size cannot change it"));
+    }
+    if let Some(n) = args.epochs {
+        named.recipe = named.recipe.with_total_epochs(n);
+    }
+    if let Some(s) = args.image_size {
+        named.recipe.image_size = s;
+    }
+    if let Some(b) = args.batch_size {
+        named.recipe.batch_size = b;
+    }
+    named.recipe.validate().map_err(|e| anyhow!("{}: {e}", named.path.display()))?;
+    eprintln!("device: {}", device.name);
+    let cancel = super::cancel::on_ctrl_c();
+    let mut bar = Progress::new();
+    let mut epochs_note = String::new();
+    let outcome = run_training(
+        TrainRequest { project: args.project.clone(), recipe: named, device, weights: args.weights, resume: args.resume, cancel },
+        &mut |event| match event {
+            TrainEvent::Loading { done, total } => bar.update("preparing images", *done, *total),
+            TrainEvent::Started { run, train_images, val_images, epochs, weights, first_epoch, architecture, .. } => {
+                bar.note(&format!(
+                    "run {run}: {architecture}, {train_images} train / {val_images} val images, epochs {first_epoch}..{epochs}\nweights: {weights}"
+                ));
+            }
+            TrainEvent::Batch { epoch, epochs, stage, batch, batches, loss, images_per_s, eta_s } => {
+                epochs_note = format!("epoch {epoch}/{epochs} stage {stage}");
+                let _ = (loss, images_per_s, eta_s);
+                bar.update(&epochs_note, *batch, *batches);
+            }
+            TrainEvent::Validating { .. } => {}
+            TrainEvent::Epoch { record, metric, best } => bar.note(&format!(
+                "epoch {:>3}  stage {}  lr {:.0e}  loss {:.4} / val {:.4}  {metric} {:.3} / val {:.3}  {:.1} s{}",
+                record.epoch,
+                record.stage,
+                record.learning_rate,
+                record.train_loss,
+                record.val_loss,
+                record.train_metric,
+                record.val_metric,
+                record.seconds,
+                if *best { "  (best, saved)" } else { "" }
+            )),
+            TrainEvent::Finished { .. } => {}
+        },
+    )
+    .map_err(|e| anyhow!(e))?;
+    bar.finish();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "run": outcome.run.id,
+                "path": outcome.run.path,
+                "reason": outcome.reason,
+                "info": outcome.info,
+                "metrics": outcome.metrics,
+                "history": outcome.history,
+            }))?
+        );
+    } else {
+        match outcome.reason {
+            StopReason::Cancelled => eprintln!(
+                "cancelled after epoch {}; continue with: nerve-studio train {} --resume {}",
+                outcome.info.epochs_done,
+                args.project.display(),
+                outcome.run.id
+            ),
+            reason => {
+                eprintln!("{} after {} epochs; best epoch {}", reason.name(), outcome.info.epochs_done, outcome.info.best_epoch);
+                if let Some(m) = &outcome.metrics {
+                    eprintln!("validation: {}", metrics_line(m));
+                }
+                eprintln!("run saved in {}", outcome.run.path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn metrics_line(m: &crate::ml::infer::SplitMetrics) -> String {
+    match (m.accuracy, m.mean_iou) {
+        (Some(a), _) => format!("accuracy {a:.3} over {} images", m.images),
+        (_, Some(iou)) => format!(
+            "mean IoU {iou:.3}, Dice {:.3} at threshold {:.3} (pixel F1 {:.3}) over {} images",
+            m.mean_dice.unwrap_or(0.0),
+            m.threshold.unwrap_or(0.5),
+            m.best_pixel_f1.unwrap_or(0.0),
+            m.images
+        ),
+        _ => String::new(),
+    }
+}
+
+pub fn predict(project: &Path, run: &str, split: Option<String>, device: DeviceChoice, json: bool) -> Result<()> {
+    let split = match split.as_deref() {
+        None | Some("all") => None,
+        Some(s) => Some(Split::from_name(s).ok_or_else(|| anyhow!("--split {s}: expected train, val, test or all"))?),
+    };
+    let device = device::select(device).map_err(|e| anyhow!(e))?;
+    let mut bar = Progress::new();
+    let report = predict::predict(project, run, split, &device, &mut |d, t| bar.update("predicting", d, t))
+        .map_err(|e| anyhow!(e))?;
+    bar.finish();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{} images of split {} predicted by run {} on {}", report.images, report.split, report.run, device.name);
+        println!("written to {}", report.output.display());
+        if let Some(m) = &report.metrics {
+            println!("against the truth of {} labeled images: {}", report.labeled, metrics_line(m));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! The learning engine (burn): devices, architectures, recipes, data, training, inference and
+//! weight import. Knows nothing of iced.
+
+pub mod data;
+pub mod device;
+pub mod infer;
+pub mod loss;
+pub mod models;
+pub mod predict;
+pub mod progress;
+pub mod recipe;
+pub mod run;
+pub mod train;
+pub mod weights;

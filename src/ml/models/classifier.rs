@@ -1,0 +1,167 @@
+//! The lab's classifiers: an ImageNet backbone, then global average pooling -> dropout ->
+//! linear(classes), as the transfer-learning notebooks built them.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+
+use super::densenet::{self, DenseNet};
+use super::layers::{Norm, global_average};
+use super::mobilenet_v2::{MobileNetV2, MobileNetV2Config};
+use super::resnet::{self, ResNet};
+
+#[derive(Module, Debug)]
+pub enum Backbone {
+    MobileNet(MobileNetV2),
+    ResNet(ResNet),
+    DenseNet(DenseNet),
+}
+
+/// Which backbone, with its options.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BackboneKind {
+    MobileNetV2 { width: f64 },
+    ResNet(resnet::Depth),
+    DenseNet(densenet::Depth),
+}
+
+impl BackboneKind {
+    pub fn out_channels(self) -> usize {
+        match self {
+            BackboneKind::MobileNetV2 { width } => MobileNetV2Config::classifier().with_width(width).out_channels(),
+            BackboneKind::ResNet(_) => resnet::OUT_CHANNELS,
+            BackboneKind::DenseNet(d) => d.out_channels(),
+        }
+    }
+
+    fn init(self, device: &Device) -> Backbone {
+        match self {
+            BackboneKind::MobileNetV2 { width } => {
+                Backbone::MobileNet(MobileNetV2Config::classifier().with_width(width).init(Norm::Torch, device))
+            }
+            BackboneKind::ResNet(d) => Backbone::ResNet(ResNet::new(d, false, device)),
+            BackboneKind::DenseNet(d) => Backbone::DenseNet(DenseNet::new(d, device)),
+        }
+    }
+}
+
+impl Backbone {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Backbone::MobileNet(m) => m.forward(x),
+            Backbone::ResNet(r) => r.forward(x),
+            Backbone::DenseNet(d) => d.forward(x),
+        }
+    }
+
+    /// The backbone as an ordered list of freezable units (stem, each block, the last layer),
+    /// for the fine-tune point: units before it stay frozen in the second stage.
+    pub fn units(&self) -> usize {
+        match self {
+            Backbone::MobileNet(m) => 1 + m.blocks.len() + usize::from(m.last.is_some()),
+            Backbone::ResNet(r) => 1 + r.layer1.len() + r.layer2.len() + r.layer3.len() + r.layer4.len(),
+            Backbone::DenseNet(d) => {
+                2 + d.blocks.iter().map(|b| b.layers.len()).sum::<usize>() + d.transitions.len()
+            }
+        }
+    }
+
+    /// Freeze every unit before `from` and unfreeze the rest.
+    pub fn unfreeze_from(self, from: usize) -> Self {
+        let pick = |unit: usize| unit >= from;
+        match self {
+            Backbone::MobileNet(mut m) => {
+                let mut unit = 0;
+                m.stem = toggle(m.stem, pick(unit));
+                m.blocks = m
+                    .blocks
+                    .into_iter()
+                    .map(|b| {
+                        unit += 1;
+                        toggle(b, pick(unit))
+                    })
+                    .collect();
+                m.tail = m.tail.map(|t| toggle(t, pick(unit)));
+                m.last = m.last.map(|l| toggle(l, pick(unit + 1)));
+                Backbone::MobileNet(m)
+            }
+            Backbone::ResNet(mut r) => {
+                let stem = pick(0);
+                r.conv1 = toggle(r.conv1, stem);
+                r.bn1 = toggle(r.bn1, stem);
+                let mut unit = 0;
+                let mut layer = |blocks: Vec<resnet::Bottleneck>| {
+                    blocks
+                        .into_iter()
+                        .map(|b| {
+                            unit += 1;
+                            toggle(b, pick(unit))
+                        })
+                        .collect()
+                };
+                r.layer1 = layer(r.layer1);
+                r.layer2 = layer(r.layer2);
+                r.layer3 = layer(r.layer3);
+                r.layer4 = layer(r.layer4);
+                Backbone::ResNet(r)
+            }
+            Backbone::DenseNet(mut d) => {
+                let stem = pick(0);
+                d.conv0 = toggle(d.conv0, stem);
+                d.norm0 = toggle(d.norm0, stem);
+                let mut unit = 0;
+                let mut transitions = d.transitions.into_iter();
+                let mut kept = Vec::new();
+                d.blocks = d
+                    .blocks
+                    .into_iter()
+                    .map(|mut block| {
+                        block.layers = block
+                            .layers
+                            .into_iter()
+                            .map(|l| {
+                                unit += 1;
+                                toggle(l, pick(unit))
+                            })
+                            .collect();
+                        if let Some(t) = transitions.next() {
+                            unit += 1;
+                            kept.push(toggle(t, pick(unit)));
+                        }
+                        block
+                    })
+                    .collect();
+                d.transitions = kept;
+                d.norm5 = toggle(d.norm5, pick(unit + 1));
+                Backbone::DenseNet(d)
+            }
+        }
+    }
+}
+
+pub fn toggle<M: Module>(module: M, trainable: bool) -> M {
+    if trainable { module.unfreeze() } else { module.freeze() }
+}
+
+#[derive(Module, Debug)]
+pub struct Classifier {
+    pub backbone: Backbone,
+    pub dropout: Dropout,
+    pub head: Linear,
+}
+
+impl Classifier {
+    pub fn new(kind: BackboneKind, classes: usize, dropout: f64, device: &Device) -> Self {
+        Self {
+            backbone: kind.init(device),
+            dropout: DropoutConfig::new(dropout).init(),
+            head: LinearConfig::new(kind.out_channels(), classes).init(device),
+        }
+    }
+
+    /// Class logits `[batch, classes]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let features = global_average(self.backbone.forward(x));
+        self.head.forward(self.dropout.forward(features))
+    }
+}

@@ -1,0 +1,110 @@
+//! Progress events of training, consumed alike by the CLI's progress bar and the window.
+
+use serde::Serialize;
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// All epochs ran.
+    Finished,
+    /// Validation loss stopped improving.
+    EarlyStopped,
+    /// The user cancelled; the last checkpoint is kept and can be resumed.
+    Cancelled,
+}
+
+impl StopReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Finished => "finished",
+            StopReason::EarlyStopped => "early_stopped",
+            StopReason::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One finished epoch, as written to history.csv.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EpochRecord {
+    /// 1-based, counted over both stages.
+    pub epoch: usize,
+    /// 1 (frozen backbone / all) or 2 (fine-tuning).
+    pub stage: u8,
+    pub learning_rate: f64,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    /// Accuracy (classifiers) or mean IoU at 0.5 (segmenters) on the training batches.
+    pub train_metric: f64,
+    pub val_metric: f64,
+    pub seconds: f64,
+}
+
+impl EpochRecord {
+    pub const CSV_HEADER: &'static str =
+        "epoch,stage,learning_rate,train_loss,val_loss,train_metric,val_metric,seconds";
+
+    pub fn csv_row(&self) -> String {
+        format!(
+            "{},{},{},{:.6},{:.6},{:.6},{:.6},{:.3}",
+            self.epoch,
+            self.stage,
+            self.learning_rate,
+            self.train_loss,
+            self.val_loss,
+            self.train_metric,
+            self.val_metric,
+            self.seconds
+        )
+    }
+
+    pub fn parse_csv_row(line: &str) -> Option<EpochRecord> {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 8 {
+            return None;
+        }
+        Some(EpochRecord {
+            epoch: f[0].parse().ok()?,
+            stage: f[1].parse().ok()?,
+            learning_rate: f[2].parse().ok()?,
+            train_loss: f[3].parse().ok()?,
+            val_loss: f[4].parse().ok()?,
+            train_metric: f[5].parse().ok()?,
+            val_metric: f[6].parse().ok()?,
+            seconds: f[7].parse().ok()?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TrainEvent {
+    /// Preparing the inputs (decode, crop, resize; cached for next time).
+    Loading { done: usize, total: usize },
+    Started {
+        run: String,
+        device: String,
+        architecture: String,
+        train_images: usize,
+        val_images: usize,
+        epochs: usize,
+        /// What the weights started from ("ImageNet weights from FILE: N tensors" or "random").
+        weights: String,
+        /// First epoch this invocation runs (greater than 1 when resuming).
+        first_epoch: usize,
+    },
+    Batch {
+        epoch: usize,
+        epochs: usize,
+        stage: u8,
+        batch: usize,
+        batches: usize,
+        loss: f64,
+        images_per_s: f64,
+        /// Seconds left for the whole run at the current speed.
+        eta_s: f64,
+    },
+    Validating { epoch: usize },
+    Epoch { record: EpochRecord, metric: &'static str, best: bool },
+    Finished { run: String, reason: StopReason, best_epoch: usize, val_metric: f64 },
+}

@@ -1,0 +1,165 @@
+//! One training run on disk: `runs/<id>/` with recipe.toml, weights, checkpoint, history.csv,
+//! the data snapshot (stems, splits, classes, mask hashes) and metrics.json.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::data::Item;
+use super::progress::EpochRecord;
+use super::recipe::Recipe;
+use crate::project::atomic::write_atomic;
+use crate::project::splits::Split;
+
+pub const RECIPE: &str = "recipe.toml";
+/// The best weights (lowest validation loss), in burn's record format.
+pub const WEIGHTS: &str = "weights.bpk";
+pub const CHECKPOINT_MODEL: &str = "checkpoint/model.bpk";
+pub const CHECKPOINT_OPTIMIZER: &str = "checkpoint/optimizer.bpk";
+pub const CHECKPOINT_STATE: &str = "checkpoint/state.json";
+pub const HISTORY: &str = "history.csv";
+pub const SNAPSHOT: &str = "snapshot.csv";
+pub const METRICS: &str = "metrics.json";
+pub const INFO: &str = "run.json";
+
+/// Where a run stands (run.json).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunInfo {
+    pub id: String,
+    pub recipe: String,
+    pub architecture: String,
+    pub classes: Vec<String>,
+    pub device: String,
+    pub started_at: String,
+    pub updated_at: String,
+    /// training, finished, early_stopped, cancelled or failed.
+    pub status: String,
+    pub epochs_done: usize,
+    pub epochs_planned: usize,
+    pub best_epoch: usize,
+    /// What the weights started from.
+    pub initial_weights: String,
+    /// Segmenters: the validation threshold maximising pixel F1.
+    pub threshold: Option<f32>,
+}
+
+/// Training state at the end of the last completed epoch (for resume).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CheckpointState {
+    pub epoch: usize,
+    pub best_val_loss: f64,
+    pub best_epoch: usize,
+    pub epochs_without_improvement: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    pub id: String,
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    pub fn create(project: &Path, recipe_name: &str) -> Result<RunDir, String> {
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let base = format!("{stamp}-{recipe_name}");
+        let runs = project.join("runs");
+        for n in 0..100 {
+            let id = if n == 0 { base.clone() } else { format!("{base}-{n}") };
+            let path = runs.join(&id);
+            if path.exists() {
+                continue;
+            }
+            std::fs::create_dir_all(path.join("checkpoint"))
+                .map_err(|e| format!("{}: cannot create the run folder: {e}", path.display()))?;
+            return Ok(RunDir { id, path });
+        }
+        Err(format!("{}: too many runs started this second", runs.display()))
+    }
+
+    /// Finds a run by id (or a path to its folder).
+    pub fn open(project: &Path, run: &str) -> Result<RunDir, String> {
+        let direct = PathBuf::from(run);
+        let path = if direct.join(INFO).is_file() { direct } else { project.join("runs").join(run) };
+        if !path.join(INFO).is_file() {
+            return Err(format!("{}: no such run (runs are listed in {})", path.display(), project.join("runs").display()));
+        }
+        let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(RunDir { id, path })
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
+        let path = self.file(name);
+        write_atomic(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), String> {
+        self.write(name, serde_json::to_string_pretty(value).expect("serialisable").as_bytes())
+    }
+
+    pub fn read_json<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<T, String> {
+        let path = self.file(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn info(&self) -> Result<RunInfo, String> {
+        self.read_json(INFO)
+    }
+
+    pub fn recipe(&self) -> Result<Recipe, String> {
+        let path = self.file(RECIPE);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Recipe::parse(&text, &path)
+    }
+
+    pub fn write_snapshot(&self, items: &[Item]) -> Result<(), String> {
+        let mut text = String::from("stem,split,class,mask_hash\n");
+        for i in items {
+            text.push_str(&format!("{},{},{},{}\n", i.stem, i.split, i.class, i.mask_hash.as_deref().unwrap_or("")));
+        }
+        self.write(SNAPSHOT, text.as_bytes())
+    }
+
+    pub fn read_snapshot(&self) -> Result<Vec<Item>, String> {
+        let path = self.file(SNAPSHOT);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        text.lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .enumerate()
+            .map(|(n, line)| {
+                let f: Vec<&str> = line.split(',').collect();
+                let bad = || format!("{}: line {} is not stem,split,class,mask_hash", path.display(), n + 2);
+                if f.len() != 4 {
+                    return Err(bad());
+                }
+                Ok(Item {
+                    stem: f[0].to_string(),
+                    split: Split::from_name(f[1]).ok_or_else(bad)?,
+                    class: f[2].parse().map_err(|_| bad())?,
+                    mask_hash: (!f[3].is_empty()).then(|| f[3].to_string()),
+                })
+            })
+            .collect()
+    }
+
+    pub fn write_history(&self, history: &[EpochRecord]) -> Result<(), String> {
+        let mut text = String::from(EpochRecord::CSV_HEADER);
+        text.push('\n');
+        for r in history {
+            text.push_str(&r.csv_row());
+            text.push('\n');
+        }
+        self.write(HISTORY, text.as_bytes())
+    }
+
+    pub fn read_history(&self) -> Vec<EpochRecord> {
+        std::fs::read_to_string(self.file(HISTORY))
+            .map(|t| t.lines().skip(1).filter_map(EpochRecord::parse_csv_row).collect())
+            .unwrap_or_default()
+    }
+}

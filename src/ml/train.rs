@@ -1,0 +1,305 @@
+//! The training loop: two-stage transfer learning for classifiers, one stage for segmenters;
+//! Adam; validation, early stopping and a checkpoint every epoch; resume; cancel at any batch.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+
+use super::data::{self, Item, Prepared, Rng};
+use super::device::ComputeDevice;
+use super::infer::{self, SplitMetrics};
+use super::models::{Network, Task};
+use super::progress::{EpochRecord, StopReason, TrainEvent};
+use super::recipe::{NamedRecipe, Recipe};
+use super::run::{self, CheckpointState, RunDir, RunInfo};
+use super::weights;
+use crate::project::label::now_rfc3339;
+use crate::project::splits::Split;
+use crate::project::Project;
+
+/// Everything a training needs.
+pub struct TrainRequest {
+    pub project: PathBuf,
+    /// The recipe (ignored when resuming: the run's own recipe is used).
+    pub recipe: NamedRecipe,
+    pub device: ComputeDevice,
+    /// torchvision weights to start from.
+    pub weights: Option<PathBuf>,
+    /// Continue this run from its last checkpoint.
+    pub resume: Option<String>,
+    /// Set to stop at the next batch; the last checkpoint stays usable.
+    pub cancel: Arc<AtomicBool>,
+}
+
+pub struct TrainOutcome {
+    pub run: RunDir,
+    pub info: RunInfo,
+    pub reason: StopReason,
+    pub history: Vec<EpochRecord>,
+    /// Validation metrics of the best weights (absent when cancelled before any epoch).
+    pub metrics: Option<SplitMetrics>,
+}
+
+/// Random weights, said plainly.
+const FROM_SCRATCH: &str = "random (no pretrained weights given: training from scratch)";
+
+pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Result<TrainOutcome, String> {
+    let project = Project::open_read_only(&request.project).map_err(|e| e.to_string())?;
+    let classes = project.manifest.classes.clone();
+
+    // The run, its recipe and its data snapshot.
+    let (run, recipe, recipe_name, items, resumed) = match &request.resume {
+        Some(id) => {
+            let run = RunDir::open(&request.project, id)?;
+            let state: CheckpointState = run
+                .read_json(run::CHECKPOINT_STATE)
+                .map_err(|_| format!("{}: no completed epoch to resume from", run.path.display()))?;
+            let info = run.info()?;
+            (run.clone(), run.recipe()?, info.recipe.clone(), run.read_snapshot()?, Some((state, info)))
+        }
+        None => {
+            let recipe = request.recipe.recipe.clone();
+            recipe.validate().map_err(|e| format!("{}: {e}", request.recipe.path.display()))?;
+            let plan = data::plan(&project, recipe.task());
+            check_data(&plan.items, recipe.task(), &request.project)?;
+            let run = RunDir::create(&request.project, &request.recipe.name)?;
+            run.write(run::RECIPE, recipe.to_toml().as_bytes())?;
+            run.write_snapshot(&plan.items)?;
+            (run, recipe, request.recipe.name.clone(), plan.items, None)
+        }
+    };
+    let task = recipe.task();
+    let size = recipe.image_size as u32;
+
+    // Load the snapshot's images (decoded, cropped, resized; cached for next time).
+    let train_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Train).collect();
+    let val_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Val).collect();
+    let all: Vec<&Item> = train_items.iter().chain(val_items.iter()).copied().collect();
+    let total = all.len();
+    let mut loaded = data::load(&project, &all, size, &mut |done, _| {
+        on_event(&TrainEvent::Loading { done, total })
+    })?;
+    let val_set: Vec<Prepared> = loaded.split_off(train_items.len());
+    let train_set = loaded;
+
+    // The network, on the training device.
+    let plain = request.device.device.clone();
+    let device = plain.clone().autodiff();
+    let spec = recipe.spec(classes.len());
+    let mut network = spec.build(&device);
+    let initial_weights = match (&resumed, &request.weights) {
+        (Some((_, info)), _) => {
+            network = weights::load(network, &run.file(run::CHECKPOINT_MODEL))?;
+            info.initial_weights.clone()
+        }
+        (None, Some(path)) => weights::import_torchvision(&mut network, recipe.architecture, path)?.summary(),
+        (None, None) => FROM_SCRATCH.to_string(),
+    };
+    let pretrained = initial_weights != FROM_SCRATCH;
+    let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+    if resumed.is_some() {
+        let path = run.file(run::CHECKPOINT_OPTIMIZER);
+        optimizer = optimizer.load(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+
+    let epochs = recipe.total_epochs();
+    let (mut state, mut history) = match &resumed {
+        Some((state, _)) => {
+            let mut history = run.read_history();
+            history.retain(|r| r.epoch <= state.epoch);
+            (state.clone(), history)
+        }
+        None => (CheckpointState { epoch: 0, best_val_loss: f64::INFINITY, best_epoch: 0, epochs_without_improvement: 0 }, Vec::new()),
+    };
+    let mut info = match &resumed {
+        Some((_, info)) => RunInfo { status: "training".into(), updated_at: now_rfc3339(), device: request.device.name.clone(), ..info.clone() },
+        None => RunInfo {
+            id: run.id.clone(),
+            recipe: recipe_name,
+            architecture: recipe.architecture.id().into(),
+            classes: classes.clone(),
+            device: request.device.name.clone(),
+            started_at: now_rfc3339(),
+            updated_at: now_rfc3339(),
+            status: "training".into(),
+            epochs_done: 0,
+            epochs_planned: epochs,
+            best_epoch: 0,
+            initial_weights: initial_weights.clone(),
+            threshold: None,
+        },
+    };
+    run.write_json(run::INFO, &info)?;
+    on_event(&TrainEvent::Started {
+        run: run.id.clone(),
+        device: request.device.name.clone(),
+        architecture: recipe.architecture.id().into(),
+        train_images: train_set.len(),
+        val_images: val_set.len(),
+        epochs,
+        weights: initial_weights,
+        first_epoch: state.epoch + 1,
+    });
+
+    let metric_name = match task {
+        Task::Classify => "accuracy",
+        Task::Segment => "iou",
+    };
+    let batch_size = recipe.batch_size.min(train_set.len()).max(1);
+    let batches = train_set.len().div_ceil(batch_size);
+    let mut reason = StopReason::Finished;
+    let mut stage = 0u8;
+    let started = Instant::now();
+    let mut images_seen = 0usize;
+    'epochs: for epoch in state.epoch + 1..=epochs {
+        let epoch_stage = if epoch <= recipe.epochs { 1 } else { 2 };
+        if epoch_stage != stage {
+            stage = epoch_stage;
+            network = configure(network, &recipe, stage, pretrained);
+        }
+        let lr = if stage == 1 { recipe.learning_rate } else { recipe.learning_rate * 0.1 };
+        let epoch_start = Instant::now();
+        let mut order: Vec<usize> = (0..train_set.len()).collect();
+        let mut rng = Rng::new(recipe.seed ^ (epoch as u64).wrapping_mul(0x2545_f491));
+        rng.shuffle(&mut order);
+        let (mut loss_sum, mut metric_sum) = (0.0, 0.0);
+        for (b, chunk) in order.chunks(batch_size).enumerate() {
+            if request.cancel.load(Ordering::Relaxed) {
+                reason = StopReason::Cancelled;
+                break 'epochs;
+            }
+            let samples: Vec<&Prepared> = chunk.iter().map(|&i| &train_set[i]).collect();
+            let batch = data::batch(&samples, recipe.normalisation, Some(&recipe.augment), &mut rng, &device);
+            let output = network.forward(batch.images.clone());
+            let probs = match &output {
+                super::models::Output::Classes(l) => super::models::Output::Classes(l.clone().detach()),
+                super::models::Output::Masks(l) => super::models::Output::Masks(l.clone().detach()),
+            };
+            let loss = infer::batch_loss(output, &batch, recipe.loss);
+            let grads = GradientsParams::from_grads(loss.backward(), &network);
+            network = optimizer.step(lr, network, grads);
+            let loss_value = infer::to_vec(loss.detach())[0] as f64;
+            let probs = infer::probabilities(probs);
+            let m = infer::metrics(task, &samples, &probs, classes.len(), Some(0.5));
+            loss_sum += loss_value * samples.len() as f64;
+            metric_sum += m.main() * samples.len() as f64;
+            images_seen += samples.len();
+            let speed = images_seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let remaining = (epochs - epoch) * train_set.len() + (train_set.len() - (b * batch_size + samples.len()));
+            on_event(&TrainEvent::Batch {
+                epoch,
+                epochs,
+                stage,
+                batch: b + 1,
+                batches,
+                loss: loss_value,
+                images_per_s: speed,
+                eta_s: remaining as f64 / speed.max(1e-9),
+            });
+        }
+
+        on_event(&TrainEvent::Validating { epoch });
+        let valid = network.valid();
+        let val_refs: Vec<&Prepared> = val_set.iter().collect();
+        let val = infer::run(&valid, &val_refs, batch_size, recipe.normalisation, Some(recipe.loss), &plain);
+        let val_metrics = infer::metrics(task, &val_refs, &val.per_image, classes.len(), Some(0.5));
+        let val_loss = val.loss.unwrap_or(f64::NAN);
+        let n = train_set.len().max(1) as f64;
+        let record = EpochRecord {
+            epoch,
+            stage,
+            learning_rate: lr,
+            train_loss: loss_sum / n,
+            val_loss,
+            train_metric: metric_sum / n,
+            val_metric: val_metrics.main(),
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        };
+        history.push(record.clone());
+        run.write_history(&history)?;
+        let best = val_loss < state.best_val_loss - 1e-9 || state.best_epoch == 0;
+        if best {
+            state.best_val_loss = val_loss;
+            state.best_epoch = epoch;
+            state.epochs_without_improvement = 0;
+            weights::save(&valid, &run.file(run::WEIGHTS))?;
+        } else {
+            state.epochs_without_improvement += 1;
+        }
+        state.epoch = epoch;
+        weights::save(&network, &run.file(run::CHECKPOINT_MODEL))?;
+        let bytes = optimizer.into_bytes().map_err(|e| format!("cannot encode the optimiser state: {e}"))?;
+        run.write(run::CHECKPOINT_OPTIMIZER, &bytes)?;
+        run.write_json(run::CHECKPOINT_STATE, &state)?;
+        info.epochs_done = epoch;
+        info.best_epoch = state.best_epoch;
+        info.updated_at = now_rfc3339();
+        run.write_json(run::INFO, &info)?;
+        on_event(&TrainEvent::Epoch { record, metric: metric_name, best });
+        if recipe.early_stopping_patience > 0 && state.epochs_without_improvement >= recipe.early_stopping_patience {
+            reason = StopReason::EarlyStopped;
+            break;
+        }
+    }
+
+    // The best weights on the validation split: final metrics and the binarisation threshold.
+    let metrics = if state.best_epoch > 0 && reason != StopReason::Cancelled {
+        let best = weights::load(spec.build(&plain), &run.file(run::WEIGHTS))?;
+        let val_refs: Vec<&Prepared> = val_set.iter().collect();
+        let val = infer::run(&best, &val_refs, batch_size, recipe.normalisation, None, &plain);
+        let m = infer::metrics(task, &val_refs, &val.per_image, classes.len(), None);
+        run.write_json(run::METRICS, &serde_json::json!({ "split": "val", "best_epoch": state.best_epoch, "metrics": m }))?;
+        info.threshold = m.threshold;
+        Some(m)
+    } else {
+        None
+    };
+    info.status = reason.name().into();
+    info.updated_at = now_rfc3339();
+    run.write_json(run::INFO, &info)?;
+    on_event(&TrainEvent::Finished {
+        run: run.id.clone(),
+        reason,
+        best_epoch: state.best_epoch,
+        val_metric: metrics.as_ref().map_or(0.0, SplitMetrics::main),
+    });
+    Ok(TrainOutcome { run, info, reason, history, metrics })
+}
+
+/// Trainable parts for a stage: classifiers freeze a pretrained backbone in stage 1 and train it
+/// from the fine-tune point in stage 2; segmenters freeze a pretrained encoder if the recipe says.
+fn configure(network: Network, recipe: &Recipe, stage: u8, pretrained: bool) -> Network {
+    match network {
+        Network::Classifier(mut c) => {
+            let from = match (stage, pretrained) {
+                (_, false) => 0,
+                (1, true) => usize::MAX,
+                (_, true) => recipe.fine_tune_at,
+            };
+            c.backbone = c.backbone.unfreeze_from(from);
+            Network::Classifier(c)
+        }
+        other => other.with_encoder_frozen(pretrained && recipe.freeze_encoder),
+    }
+}
+
+/// The snapshot must have something to learn from and something to validate on.
+fn check_data(items: &[Item], task: Task, project: &std::path::Path) -> Result<(), String> {
+    let count = |s| items.iter().filter(|i| i.split == s).count();
+    let what = match task {
+        Task::Classify => "labeled images",
+        Task::Segment => "labeled images with masks",
+    };
+    if count(Split::Train) == 0 {
+        return Err(format!("{}: no {what} in the train split", project.display()));
+    }
+    if count(Split::Val) == 0 {
+        return Err(format!("{}: no {what} in the val split (validation needs some)", project.display()));
+    }
+    Ok(())
+}
+

@@ -1,0 +1,126 @@
+//! Weights: importing torchvision state dicts (`.pth` / `.safetensors`) the user supplies, and
+//! saving and loading our own (burn's record format, written atomically).
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
+use burn::store::ModuleStore;
+use serde::Serialize;
+
+use super::models::{Arch, Network};
+use crate::project::atomic::write_atomic;
+
+/// What an import loaded and what it could not.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ImportReport {
+    pub file: String,
+    /// Tensors loaded into the network.
+    pub loaded: usize,
+    /// Network tensors the file did not provide (they keep their random start).
+    pub missing: Vec<String>,
+    /// File tensors the network has no place for (e.g. a 1000-class ImageNet head).
+    pub unused: Vec<String>,
+    /// Tensors present in both but of another shape, with the reason.
+    pub mismatched: Vec<String>,
+}
+
+impl ImportReport {
+    pub fn summary(&self) -> String {
+        let mut text = format!("{}: loaded {} tensors", self.file, self.loaded);
+        if !self.mismatched.is_empty() {
+            text.push_str(&format!("; {} of another shape (kept random): {}", self.mismatched.len(), short_list(&self.mismatched)));
+        }
+        if !self.missing.is_empty() {
+            text.push_str(&format!("; {} not in the file (kept random): {}", self.missing.len(), short_list(&self.missing)));
+        }
+        if !self.unused.is_empty() {
+            text.push_str(&format!("; {} in the file not used: {}", self.unused.len(), short_list(&self.unused)));
+        }
+        text
+    }
+}
+
+fn short_list(items: &[String]) -> String {
+    let mut shown: Vec<&str> = items.iter().take(4).map(String::as_str).collect();
+    if items.len() > 4 {
+        shown.push("...");
+    }
+    shown.join(", ")
+}
+
+/// Loads a torchvision-format state dict into `network`, mapping its keys to ours.
+pub fn import_torchvision(network: &mut Network, arch: Arch, path: &Path) -> Result<ImportReport, String> {
+    let name = path.display().to_string();
+    if !path.is_file() {
+        return Err(format!("{name}: no such weights file"));
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let tensors: Vec<_> = match ext.as_str() {
+        "safetensors" => SafetensorsStore::from_file(path)
+            .get_all_tensors()
+            .map_err(|e| format!("{name}: not a readable safetensors file: {e}"))?
+            .values()
+            .cloned()
+            .collect(),
+        "pth" | "pt" | "bin" | "ckpt" => PytorchStore::from_file(path)
+            .get_all_tensors()
+            .map_err(|e| format!("{name}: not a readable PyTorch checkpoint: {e}"))?
+            .values()
+            .cloned()
+            .collect(),
+        _ => return Err(format!("{name}: weights must be a .pth or .safetensors file")),
+    };
+    if tensors.is_empty() {
+        return Err(format!("{name}: the file holds no tensors"));
+    }
+    let mut report = ImportReport { file: name.clone(), ..Default::default() };
+    let mut mapped = Vec::new();
+    for mut t in tensors {
+        if t.name.ends_with("num_batches_tracked") {
+            continue;
+        }
+        match arch.torchvision_key(&t.name) {
+            Some(ours) => {
+                t.name = ours;
+                mapped.push(t);
+            }
+            None => report.unused.push(t.name.clone()),
+        }
+    }
+    if mapped.is_empty() {
+        return Err(format!(
+            "{name}: none of its {} tensors match a torchvision {} (first key: {})",
+            report.unused.len(),
+            arch,
+            report.unused.first().map(String::as_str).unwrap_or("none")
+        ));
+    }
+    let result = network.apply(mapped, None, Some(Box::new(PyTorchToBurnAdapter)), true);
+    report.loaded = result.applied.len();
+    report.missing = result.missing.iter().map(|(path, _)| path.clone()).collect();
+    report.unused.extend(result.unused.iter().cloned());
+    report.mismatched = result.errors.iter().map(|e| e.to_string()).collect();
+    report.missing.sort();
+    report.unused.sort();
+    Ok(report)
+}
+
+/// Writes a network's weights atomically.
+pub fn save(network: &Network, path: &Path) -> Result<(), String> {
+    let bytes = network
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| format!("{}: cannot encode the weights: {e}", path.display()))?;
+    write_atomic(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Loads weights saved by [`save`] into a network of the same architecture.
+pub fn load(network: Network, path: &Path) -> Result<Network, String> {
+    let record = burn::store::ModuleRecord::load(path)
+        .map_err(|e| format!("{}: not a readable weights file: {e}", path.display()))?;
+    network
+        .try_load_record(record)
+        .map_err(|e| format!("{}: does not fit this architecture: {e}", path.display()))
+}
