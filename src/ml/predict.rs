@@ -67,7 +67,7 @@ pub fn predict(
 
     let mut scores = String::from("stem,truth,pred");
     for c in &classes {
-        scores.push_str(&format!(",p_{}", crate::project::manifest::class_key(c)));
+        scores.push_str(&format!(",p_{}", crate::project::manifest::class_key(c).replace(' ', "_")));
     }
     scores.push('\n');
     let (mut truth_samples, mut truth_probs) = (Vec::new(), Vec::new());

@@ -64,6 +64,7 @@ pub fn import_torchvision(network: &mut Network, arch: Arch, path: &Path) -> Res
             .cloned()
             .collect(),
         "pth" | "pt" | "bin" | "ckpt" => PytorchStore::from_file(path)
+            .map_indices_contiguous(false)
             .get_all_tensors()
             .map_err(|e| format!("{name}: not a readable PyTorch checkpoint: {e}"))?
             .values()

@@ -112,9 +112,10 @@ impl Arch {
             Arch::Densenet169 | Arch::Densenet201 => {
                 head(key, &["classifier."]).or_else(|| densenet::torchvision_key(key, "backbone."))
             }
-            Arch::UnetMobilenetV2 | Arch::MuNet | Arch::Deeplabv3plusMobilenetV2 => {
-                mobilenet_v2::torchvision_key(key, "encoder.")
-            }
+            Arch::UnetMobilenetV2 | Arch::Deeplabv3plusMobilenetV2 => mobilenet_v2::torchvision_key(key, "encoder."),
+            // MU-Net ends at block 13's expand layer, which it holds as `tail`.
+            Arch::MuNet => mobilenet_v2::torchvision_key(key, "encoder.")
+                .map(|k| k.replace(&format!("encoder.blocks.{}.expand.", mu_net::BOTTOM_BLOCK), "encoder.tail.")),
             Arch::Deeplabv3plusResnet50 => resnet::torchvision_key(key, "encoder."),
             Arch::DoubleUnet => double_unet::vgg19_key(key, "encoder1."),
         }

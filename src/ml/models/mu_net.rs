@@ -13,11 +13,13 @@ use super::mobilenet_v2::{MobileNetV2, MobileNetV2Config};
 const SKIPS: [usize; 3] = [1, 3, 6];
 const FILTERS: [usize; 4] = [64, 48, 32, 16];
 pub const WIDTH: f64 = 0.35;
+/// The block whose expand ReLU is the bottom of the U.
+pub const BOTTOM_BLOCK: usize = 13;
 
 fn encoder_config() -> MobileNetV2Config {
     MobileNetV2Config {
         width: WIDTH,
-        blocks: 13,
+        blocks: BOTTOM_BLOCK,
         tail_expand: true,
         last_conv: false,
         final_project_bn: true,
