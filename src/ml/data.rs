@@ -62,7 +62,7 @@ impl DataPlan {
 }
 
 /// Which images a model for `task` can learn from: labeled or reviewed, in a split, with a class
-/// (and, for segmenters, a mask file).
+/// (and, for segmenters, of the mask class with a mask file).
 pub fn plan(project: &Project, task: Task) -> DataPlan {
     let classes = project.manifest.classes.clone();
     let mut plan = DataPlan { classes: classes.clone(), ..Default::default() };
@@ -91,6 +91,11 @@ fn include(project: &Project, entry: &ImageEntry, task: Task, classes: &[String]
     let mask_hash = match task {
         Task::Classify => None,
         Task::Segment => {
+            // As the seed lab: segmenters learn from frames of the mask class (nerve); the
+            // classifier decides which frames they run on.
+            if project.manifest.match_class(&classes[class]) != project.manifest.match_class(&project.manifest.mask_class) {
+                return Err("not a nerve image (segmenters learn from nerve images)");
+            }
             if !entry.has_mask {
                 return Err("no mask");
             }

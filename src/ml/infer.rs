@@ -76,6 +76,30 @@ pub fn run(
     Probabilities { per_image, loss: (loss_n > 0).then(|| loss_sum / loss_n as f64) }
 }
 
+/// Accuracy, or mean IoU at 0.5, of a batch's probabilities against the batch's own targets.
+pub fn batch_metric(probs: Vec<Vec<f32>>, batch: &data::Batch) -> f64 {
+    let n = probs.len().max(1) as f64;
+    match &batch.masks {
+        Some(masks) => {
+            let truth = to_vec(masks.clone());
+            let plane = truth.len() / probs.len().max(1);
+            probs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let t = &truth[i * plane..(i + 1) * plane];
+                    Overlap::of(t.iter().map(|&v| v > 0.5), p.iter().map(|&v| v >= 0.5)).iou()
+                })
+                .sum::<f64>()
+                / n
+        }
+        None => {
+            let classes: Vec<i64> = batch.classes.clone().into_data().convert::<i64>().try_into_vec().expect("class indices");
+            probs.iter().zip(classes).filter(|(p, c)| argmax(p) as i64 == *c).count() as f64 / n
+        }
+    }
+}
+
 /// The headline metrics of predictions against their truth.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SplitMetrics {

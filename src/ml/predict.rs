@@ -29,7 +29,8 @@ pub struct PredictReport {
     pub output: PathBuf,
     /// The run's binarisation threshold (segmenters).
     pub threshold: Option<f32>,
-    /// Against the truth of the labeled images among them (absent when none is labeled).
+    /// Against the truth of the labeled images among them (segmenters: the labeled nerve
+    /// images, as they are trained); absent when there are none.
     pub metrics: Option<SplitMetrics>,
     pub labeled: usize,
 }
@@ -72,6 +73,10 @@ pub fn predict(
     scores.push('\n');
     let (mut truth_samples, mut truth_probs) = (Vec::new(), Vec::new());
     let threshold = info.threshold.unwrap_or(0.5);
+    let mask_class = project
+        .manifest
+        .match_class(&project.manifest.mask_class)
+        .and_then(|m| classes.iter().position(|c| c == m));
     let chunk = 32;
     let total = entries.len();
     for (k, group) in entries.chunks(chunk).enumerate() {
@@ -117,7 +122,12 @@ pub fn predict(
                     write_atomic(&path, &encode_gray_png(&map)).map_err(|e| format!("{}: {e}", path.display()))?;
                 }
             }
-            if is_labeled && (task == Task::Classify || sample.mask.is_some()) {
+            // Segmenters are scored on nerve images, as they are trained.
+            let scored = match task {
+                Task::Classify => true,
+                Task::Segment => sample.mask.is_some() && Some(sample.class) == mask_class,
+            };
+            if is_labeled && scored {
                 truth_samples.push(sample.clone());
                 truth_probs.push(p.to_vec());
             }

@@ -183,10 +183,10 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
             let grads = GradientsParams::from_grads(loss.backward(), &network);
             network = optimizer.step(lr, network, grads);
             let loss_value = infer::to_vec(loss.detach())[0] as f64;
-            let probs = infer::probabilities(probs);
-            let m = infer::metrics(task, &samples, &probs, classes.len(), Some(0.5));
+            // Scored against the batch as augmented (a flipped image has a flipped mask).
+            let metric = infer::batch_metric(infer::probabilities(probs), &batch);
             loss_sum += loss_value * samples.len() as f64;
-            metric_sum += m.main() * samples.len() as f64;
+            metric_sum += metric * samples.len() as f64;
             images_seen += samples.len();
             let speed = images_seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
             let remaining = (epochs - epoch) * train_set.len() + (train_set.len() - (b * batch_size + samples.len()));
