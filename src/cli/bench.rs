@@ -3,8 +3,8 @@
 
 use super::Device;
 use super::bench_models;
-use crate::ml::models::Arch;
 use super::progress::Progress;
+use crate::ml::models::Arch;
 use crate::project::demo::{self, DemoOptions};
 use crate::project::thumbnails::{load_or_make, thumbnail_path};
 use crate::project::{Manifest, Project, parallel};
@@ -75,10 +75,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         None => Arch::ALL.to_vec(),
         Some(list) => list
             .split(',')
-            .map(|id| Arch::parse(id.trim()).ok_or_else(|| anyhow::anyhow!("--arch {id}: unknown architecture")))
+            .map(|id| {
+                Arch::parse(id.trim())
+                    .ok_or_else(|| anyhow::anyhow!("--arch {id}: unknown architecture"))
+            })
             .collect::<Result<_>>()?,
     };
-    if args.size % 32 != 0 || args.size == 0 {
+    if !args.size.is_multiple_of(32) || args.size == 0 {
         anyhow::bail!("--size {}: must be a positive multiple of 32", args.size);
     }
     let (project_open, brush) = if args.no_project {
@@ -93,11 +96,22 @@ pub fn run(args: BenchArgs) -> Result<()> {
         for (i, &arch) in archs.iter().enumerate() {
             bar.update("timing models", i, archs.len());
             results.push(bench_models::infer(arch, args.size, 5, &device.device));
-            results.push(bench_models::train(arch, args.size, args.train_batch, 3, &device.device));
+            results.push(bench_models::train(
+                arch,
+                args.size,
+                args.train_batch,
+                3,
+                &device.device,
+            ));
         }
         bar.finish();
     }
-    let report = Report { device: device.name.clone(), results, project_open, brush };
+    let report = Report {
+        device: device.name.clone(),
+        results,
+        project_open,
+        brush,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -153,17 +167,17 @@ fn project_bench(images: usize, keep: Option<&Path>) -> Result<(ProjectOpen, Bru
     let thumbnails_cached_ms = median(3, load_first);
     let brush = brush_bench();
     let project_open = ProjectOpen {
-            images,
-            open_ms,
-            counts_ms,
-            first_screen_thumbnails: first.len(),
-            thumbnails_cold_ms,
-            thumbnails_cached_ms,
-            open_to_first_screen_ms: open_ms + thumbnails_cold_ms,
-            rss_before_mb: rss_before,
-            rss_after_open_mb: rss_after,
-            project_memory_mb: rss_after - rss_before,
-        };
+        images,
+        open_ms,
+        counts_ms,
+        first_screen_thumbnails: first.len(),
+        thumbnails_cold_ms,
+        thumbnails_cached_ms,
+        open_to_first_screen_ms: open_ms + thumbnails_cold_ms,
+        rss_before_mb: rss_before,
+        rss_after_open_mb: rss_after,
+        project_memory_mb: rss_after - rss_before,
+    };
     Ok((project_open, brush))
 }
 

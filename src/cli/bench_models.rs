@@ -8,8 +8,8 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use serde::Serialize;
 
-use crate::ml::infer::{batch_loss, to_vec};
 use crate::ml::data::Batch;
+use crate::ml::infer::{batch_loss, to_vec};
 use crate::ml::models::{Arch, ModelSpec, Output};
 use crate::ml::recipe::Loss;
 
@@ -53,15 +53,38 @@ pub fn infer(arch: Arch, size: usize, repeats: usize, device: &Device) -> ModelR
     result(arch, "infer", 1, size, ms)
 }
 
-pub fn train(arch: Arch, size: usize, batch: usize, repeats: usize, device: &Device) -> ModelResult {
+pub fn train(
+    arch: Arch,
+    size: usize,
+    batch: usize,
+    repeats: usize,
+    device: &Device,
+) -> ModelResult {
     let device = device.clone().autodiff();
     let mut network = ModelSpec::new(arch).build(&device);
     let mut optimizer = AdamConfig::new().init();
-    let images = Tensor::<4>::random([batch, 3, size, size], Distribution::Normal(0.0, 1.0), &device);
-    let masks = Tensor::<4>::random([batch, 1, size, size], Distribution::Bernoulli(0.2), &device);
-    let classes: Tensor<1, Int> =
-        Tensor::from_data(TensorData::new((0..batch as i64).map(|i| i % 3).collect::<Vec<_>>(), [batch]), &device);
-    let data = Batch { images, masks: Some(masks), classes };
+    let images = Tensor::<4>::random(
+        [batch, 3, size, size],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let masks = Tensor::<4>::random(
+        [batch, 1, size, size],
+        Distribution::Bernoulli(0.2),
+        &device,
+    );
+    let classes: Tensor<1, Int> = Tensor::from_data(
+        TensorData::new(
+            (0..batch as i64).map(|i| i % 3).collect::<Vec<_>>(),
+            [batch],
+        ),
+        &device,
+    );
+    let data = Batch {
+        images,
+        masks: Some(masks),
+        classes,
+    };
     let ms = median_ms(repeats, || {
         let loss = batch_loss(network.forward(data.images.clone()), &data, Loss::BceDice);
         let grads = GradientsParams::from_grads(loss.backward(), &network);
@@ -72,5 +95,12 @@ pub fn train(arch: Arch, size: usize, batch: usize, repeats: usize, device: &Dev
 }
 
 fn result(arch: Arch, task: &'static str, batch: usize, size: usize, ms: f64) -> ModelResult {
-    ModelResult { arch: arch.id(), task, batch, size, ms_per_batch: ms, images_per_s: batch as f64 * 1e3 / ms }
+    ModelResult {
+        arch: arch.id(),
+        task,
+        batch,
+        size,
+        ms_per_batch: ms,
+        images_per_s: batch as f64 * 1e3 / ms,
+    }
 }

@@ -19,7 +19,9 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 
 /// The flag set by the first Ctrl+C.
 pub fn on_ctrl_c() -> Arc<AtomicBool> {
-    let flag = FLAG.get_or_init(|| Arc::new(AtomicBool::new(false))).clone();
+    let flag = FLAG
+        .get_or_init(|| Arc::new(AtomicBool::new(false)))
+        .clone();
     let handler: extern "C" fn(libc::c_int) = on_interrupt;
     unsafe {
         libc::signal(libc::SIGINT, handler as libc::sighandler_t);

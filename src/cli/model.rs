@@ -38,14 +38,26 @@ pub fn summary(name: &str, classes: usize, json: bool) -> Result<()> {
     let (mut spec, recipe) = arch_or_recipe(name)?;
     spec.classes = classes;
     let network = spec.build(&device::cpu().device);
-    let s = Summary { architecture: spec.arch.id().into(), task: spec.arch.task(), recipe, classes, counts: network.counts() };
+    let s = Summary {
+        architecture: spec.arch.id().into(),
+        task: spec.arch.task(),
+        recipe,
+        classes,
+        counts: network.counts(),
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
         println!("{} ({:?})", s.architecture, s.task);
         println!("  total parameters          {:>12}", group(s.counts.total));
-        println!("  trainable                 {:>12}", group(s.counts.trainable));
-        println!("  non-trainable (BN stats)  {:>12}", group(s.counts.non_trainable));
+        println!(
+            "  trainable                 {:>12}",
+            group(s.counts.trainable)
+        );
+        println!(
+            "  non-trainable (BN stats)  {:>12}",
+            group(s.counts.non_trainable)
+        );
     }
     Ok(())
 }
@@ -54,7 +66,7 @@ fn group(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -98,7 +110,11 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> Result<()> {
     let arch = Arch::parse(&args.arch).ok_or_else(|| {
         let ids: Vec<&str> = Arch::ALL.iter().map(|a| a.id()).collect();
-        anyhow!("--arch {}: unknown architecture (known: {})", args.arch, ids.join(", "))
+        anyhow!(
+            "--arch {}: unknown architecture (known: {})",
+            args.arch,
+            ids.join(", ")
+        )
     })?;
     if args.images.is_empty() {
         return Err(anyhow!("give at least one IMAGE"));
@@ -112,7 +128,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     if is_ours {
         network = weights::load(network, &args.weights).map_err(|e| anyhow!(e))?;
     } else {
-        let report = weights::import_torchvision(&mut network, arch, &args.weights).map_err(|e| anyhow!(e))?;
+        let report = weights::import_torchvision(&mut network, arch, &args.weights)
+            .map_err(|e| anyhow!(e))?;
         eprintln!("{}", report.summary());
     }
     let mut outputs = Vec::new();
@@ -124,7 +141,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     } else {
         for o in &outputs {
             match (&o.logits, &o.logit_map) {
-                (Some(l), _) => println!("{} ({}x{}): logits {:?}", o.image, o.input[1], o.input[0], l),
+                (Some(l), _) => println!(
+                    "{} ({}x{}): logits {:?}",
+                    o.image, o.input[1], o.input[0], l
+                ),
                 (_, Some(m)) => println!(
                     "{} ({}x{}): logit map {:?} min {:.4} max {:.4} mean {:.4}, {:.1}% nerve",
                     o.image,
@@ -143,19 +163,36 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_one(network: &crate::ml::models::Network, arch: Arch, path: &Path, size: Option<u32>, device: &burn::tensor::Device) -> Result<RawOutput> {
-    let img = crate::project::thumbnails::decode_image(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+fn run_one(
+    network: &crate::ml::models::Network,
+    arch: Arch,
+    path: &Path,
+    size: Option<u32>,
+    device: &burn::tensor::Device,
+) -> Result<RawOutput> {
+    let img = crate::project::thumbnails::decode_image(path)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut rgb = img.to_rgb8();
     if let Some(s) = size {
         rgb = image::imageops::resize(&rgb, s, s, image::imageops::FilterType::Triangle);
     }
     let (w, h) = rgb.dimensions();
     let m = arch.size_multiple() as u32;
-    if arch.task() == crate::ml::models::Task::Segment && (w % m != 0 || h % m != 0) {
-        return Err(anyhow!("{}: {w}x{h} is not a multiple of {m} on both sides; pass --size", path.display()));
+    if arch.task() == crate::ml::models::Task::Segment
+        && (!w.is_multiple_of(m) || !h.is_multiple_of(m))
+    {
+        return Err(anyhow!(
+            "{}: {w}x{h} is not a multiple of {m} on both sides; pass --size",
+            path.display()
+        ));
     }
     let input = image_tensor(&rgb, Normalisation::Imagenet, device);
-    let mut out = RawOutput { image: path.display().to_string(), input: [h as usize, w as usize], logits: None, logit_map: None };
+    let mut out = RawOutput {
+        image: path.display().to_string(),
+        input: [h as usize, w as usize],
+        logits: None,
+        logit_map: None,
+    };
     match network.forward(input) {
         Output::Classes(logits) => out.logits = Some(to_vec(logits)),
         Output::Masks(map) => {

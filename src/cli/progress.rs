@@ -28,13 +28,23 @@ impl Progress {
     }
 
     pub fn update(&mut self, stage: &str, done: usize, total: usize) {
+        self.update_with(stage, "", done, total);
+    }
+
+    /// Like `update`, with a detail that changes without restarting the bar (loss, speed).
+    pub fn update_with(&mut self, stage: &str, detail: &str, done: usize, total: usize) {
+        let message = if detail.is_empty() {
+            stage.to_string()
+        } else {
+            format!("{stage} {detail}")
+        };
         match &self.bar {
             Some(bar) => {
                 if self.stage != stage {
-                    bar.set_message(stage.to_string());
                     bar.set_length(total as u64);
                     bar.reset_eta();
                 }
+                bar.set_message(message);
                 bar.set_position(done as u64);
             }
             None => {
@@ -43,7 +53,7 @@ impl Progress {
                     || done == total
                     || now.duration_since(self.last_line).as_secs_f32() > 2.0
                 {
-                    eprintln!("{stage}: {done}/{total}");
+                    eprintln!("{message}: {done}/{total}");
                     self.last_line = now;
                 }
             }

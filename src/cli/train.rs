@@ -31,14 +31,26 @@ pub fn train(args: TrainArgs) -> Result<()> {
         (None, Some(_)) => recipe::NamedRecipe {
             name: String::new(),
             path: PathBuf::new(),
-            recipe: crate::ml::run::RunDir::open(&args.project, args.resume.as_deref().unwrap_or_default())
-                .and_then(|r| r.recipe())
-                .map_err(|e| anyhow!(e))?,
+            recipe: crate::ml::run::RunDir::open(
+                &args.project,
+                args.resume.as_deref().unwrap_or_default(),
+            )
+            .and_then(|r| r.recipe())
+            .map_err(|e| anyhow!(e))?,
         },
-        (None, None) => return Err(anyhow!("--recipe NAME|FILE is required (known: {})", recipe::list().join(", "))),
+        (None, None) => {
+            return Err(anyhow!(
+                "--recipe NAME|FILE is required (known: {})",
+                recipe::list().join(", ")
+            ));
+        }
     };
-    if args.resume.is_some() && (args.epochs.is_some() || args.image_size.is_some() || args.batch_size.is_some()) {
-        return Err(anyhow!("--resume continues the run's own recipe; --epochs, --image-size and --batch-size cannot change it"));
+    if args.resume.is_some()
+        && (args.epochs.is_some() || args.image_size.is_some() || args.batch_size.is_some())
+    {
+        return Err(anyhow!(
+            "--resume continues the run's own recipe; --epochs, --image-size and --batch-size cannot change it"
+        ));
     }
     if let Some(n) = args.epochs {
         named.recipe = named.recipe.with_total_epochs(n);
@@ -49,7 +61,10 @@ pub fn train(args: TrainArgs) -> Result<()> {
     if let Some(b) = args.batch_size {
         named.recipe.batch_size = b;
     }
-    named.recipe.validate().map_err(|e| anyhow!("{}: {e}", named.path.display()))?;
+    named
+        .recipe
+        .validate()
+        .map_err(|e| anyhow!("{}: {e}", named.path.display()))?;
     eprintln!("device: {}", device.name);
     let cancel = super::cancel::on_ctrl_c();
     let mut bar = Progress::new();
@@ -65,8 +80,8 @@ pub fn train(args: TrainArgs) -> Result<()> {
             }
             TrainEvent::Batch { epoch, epochs, stage, batch, batches, loss, images_per_s, eta_s } => {
                 epochs_note = format!("epoch {epoch}/{epochs} stage {stage}");
-                let _ = (loss, images_per_s, eta_s);
-                bar.update(&epochs_note, *batch, *batches);
+                let detail = format!("loss {loss:.4}, {images_per_s:.1} images/s, run done in {}", duration(*eta_s));
+                bar.update_with(&epochs_note, &detail, *batch, *batches);
             }
             TrainEvent::Validating { .. } => {}
             TrainEvent::Epoch { record, metric, best } => bar.note(&format!(
@@ -107,7 +122,12 @@ pub fn train(args: TrainArgs) -> Result<()> {
                 outcome.run.id
             ),
             reason => {
-                eprintln!("{} after {} epochs; best epoch {}", reason.name(), outcome.info.epochs_done, outcome.info.best_epoch);
+                eprintln!(
+                    "{} after {} epochs; best epoch {}",
+                    reason.name(),
+                    outcome.info.epochs_done,
+                    outcome.info.best_epoch
+                );
                 if let Some(m) = &outcome.metrics {
                     eprintln!("validation: {}", metrics_line(m));
                 }
@@ -118,37 +138,66 @@ pub fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
 fn metrics_line(m: &crate::ml::infer::SplitMetrics) -> String {
     match (m.accuracy, m.mean_iou) {
         (Some(a), _) => format!("accuracy {a:.3} over {} images", m.images),
         (_, Some(iou)) => format!(
-            "mean IoU {iou:.3}, Dice {:.3} at threshold {:.3} (pixel F1 {:.3}) over {} images",
+            "mean IoU {iou:.3}, Dice {:.3} at threshold {:.3}{} over {} images",
             m.mean_dice.unwrap_or(0.0),
             m.threshold.unwrap_or(0.5),
-            m.best_pixel_f1.unwrap_or(0.0),
+            m.best_pixel_f1
+                .map(|f| format!(" (the F1-optimal one: pixel F1 {f:.3})"))
+                .unwrap_or_default(),
             m.images
         ),
         _ => String::new(),
     }
 }
 
-pub fn predict(project: &Path, run: &str, split: Option<String>, device: DeviceChoice, json: bool) -> Result<()> {
+pub fn predict(
+    project: &Path,
+    run: &str,
+    split: Option<String>,
+    device: DeviceChoice,
+    json: bool,
+) -> Result<()> {
     let split = match split.as_deref() {
         None | Some("all") => None,
-        Some(s) => Some(Split::from_name(s).ok_or_else(|| anyhow!("--split {s}: expected train, val, test or all"))?),
+        Some(s) => Some(
+            Split::from_name(s)
+                .ok_or_else(|| anyhow!("--split {s}: expected train, val, test or all"))?,
+        ),
     };
     let device = device::select(device).map_err(|e| anyhow!(e))?;
     let mut bar = Progress::new();
-    let report = predict::predict(project, run, split, &device, &mut |d, t| bar.update("predicting", d, t))
-        .map_err(|e| anyhow!(e))?;
+    let report = predict::predict(project, run, split, &device, &mut |d, t| {
+        bar.update("predicting", d, t)
+    })
+    .map_err(|e| anyhow!(e))?;
     bar.finish();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("{} images of split {} predicted by run {} on {}", report.images, report.split, report.run, device.name);
+        println!(
+            "{} images of split {} predicted by run {} on {}",
+            report.images, report.split, report.run, device.name
+        );
         println!("written to {}", report.output.display());
         if let Some(m) = &report.metrics {
-            println!("against the truth of {} labeled images: {}", report.labeled, metrics_line(m));
+            println!(
+                "against the truth of {} labeled images: {}",
+                report.labeled,
+                metrics_line(m)
+            );
         }
     }
     Ok(())

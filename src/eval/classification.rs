@@ -8,7 +8,9 @@ pub struct Confusion {
 
 impl Confusion {
     pub fn new(classes: usize) -> Self {
-        Self { matrix: vec![vec![0; classes]; classes] }
+        Self {
+            matrix: vec![vec![0; classes]; classes],
+        }
     }
 
     pub fn add(&mut self, truth: usize, predicted: usize) {
@@ -35,7 +37,9 @@ pub fn argmax(scores: &[f32]) -> usize {
     scores
         .iter()
         .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &s)| if s > best.1 { (i, s) } else { best })
+        .fold((0, f32::NEG_INFINITY), |best, (i, &s)| {
+            if s > best.1 { (i, s) } else { best }
+        })
         .0
 }
 

@@ -15,7 +15,10 @@ pub struct Overlap {
 
 impl Overlap {
     /// Compares two masks given as "is nerve" per pixel.
-    pub fn of(truth: impl IntoIterator<Item = bool>, predicted: impl IntoIterator<Item = bool>) -> Self {
+    pub fn of(
+        truth: impl IntoIterator<Item = bool>,
+        predicted: impl IntoIterator<Item = bool>,
+    ) -> Self {
         let mut o = Overlap::default();
         for (t, p) in truth.into_iter().zip(predicted) {
             o.truth += t as u64;
@@ -49,7 +52,10 @@ const BINS: usize = 1000;
 
 impl Default for ThresholdSearch {
     fn default() -> Self {
-        Self { positives: vec![0; BINS + 1], negatives: vec![0; BINS + 1] }
+        Self {
+            positives: vec![0; BINS + 1],
+            negatives: vec![0; BINS + 1],
+        }
     }
 }
 

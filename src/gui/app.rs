@@ -480,10 +480,15 @@ impl App {
             ));
         }
         title = title.push(text(path).size(12).style(super::style::muted));
-        let compute = self.compute.as_deref().unwrap_or("finding the compute device…");
+        let compute = self
+            .compute
+            .as_deref()
+            .unwrap_or("finding the compute device…");
         row![
             title.width(Length::Fill),
-            text(format!("Training on {compute}")).size(12).style(super::style::muted),
+            text(format!("Training on {compute}"))
+                .size(12)
+                .style(super::style::muted),
             button(text("Open project…").size(13)).on_press(Message::OpenDialog),
             import("Import class folders…", ImportFormat::Folders),
             import("Import Supervisely…", ImportFormat::Supervisely),
@@ -498,11 +503,13 @@ impl App {
 /// Finds the device training will use (enumerating GPU adapters can take a moment).
 fn detect_compute() -> Task<Message> {
     let stream = spawn("compute-device", |send| {
-        send(match crate::ml::device::select(crate::ml::device::DeviceChoice::Auto) {
-            Ok(d) if d.gpu => format!("GPU: {}", d.name),
-            Ok(d) => d.name,
-            Err(e) => e,
-        })
+        send(
+            match crate::ml::device::select(crate::ml::device::DeviceChoice::Auto) {
+                Ok(d) if d.gpu => format!("GPU: {}", d.name),
+                Ok(d) => d.name,
+                Err(e) => e,
+            },
+        )
     });
     Task::run(stream, Message::Compute)
 }

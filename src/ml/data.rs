@@ -46,7 +46,9 @@ impl DataPlan {
     pub fn counts(&self) -> BTreeMap<(Split, String), usize> {
         let mut counts = BTreeMap::new();
         for item in &self.items {
-            *counts.entry((item.split, self.classes[item.class].clone())).or_insert(0) += 1;
+            *counts
+                .entry((item.split, self.classes[item.class].clone()))
+                .or_insert(0) += 1;
         }
         counts
     }
@@ -65,7 +67,10 @@ impl DataPlan {
 /// (and, for segmenters, of the mask class with a mask file).
 pub fn plan(project: &Project, task: Task) -> DataPlan {
     let classes = project.manifest.classes.clone();
-    let mut plan = DataPlan { classes: classes.clone(), ..Default::default() };
+    let mut plan = DataPlan {
+        classes: classes.clone(),
+        ..Default::default()
+    };
     for entry in project.images() {
         match include(project, entry, task, &classes) {
             Ok(item) => plan.items.push(item),
@@ -75,7 +80,12 @@ pub fn plan(project: &Project, task: Task) -> DataPlan {
     plan
 }
 
-fn include(project: &Project, entry: &ImageEntry, task: Task, classes: &[String]) -> Result<Item, &'static str> {
+fn include(
+    project: &Project,
+    entry: &ImageEntry,
+    task: Task,
+    classes: &[String],
+) -> Result<Item, &'static str> {
     match entry.label.status {
         Status::Labeled | Status::Reviewed => {}
         Status::Unlabeled => return Err("unlabeled"),
@@ -93,22 +103,32 @@ fn include(project: &Project, entry: &ImageEntry, task: Task, classes: &[String]
         Task::Segment => {
             // As the seed lab: segmenters learn from frames of the mask class (nerve); the
             // classifier decides which frames they run on.
-            if project.manifest.match_class(&classes[class]) != project.manifest.match_class(&project.manifest.mask_class) {
+            if project.manifest.match_class(&classes[class])
+                != project.manifest.match_class(&project.manifest.mask_class)
+            {
                 return Err("not a nerve image (segmenters learn from nerve images)");
             }
             if !entry.has_mask {
                 return Err("no mask");
             }
-            let bytes = std::fs::read(project.mask_path(&entry.stem)).map_err(|_| "mask unreadable")?;
+            let bytes =
+                std::fs::read(project.mask_path(&entry.stem)).map_err(|_| "mask unreadable")?;
             Some(format!("{:016x}", fnv1a(&bytes)))
         }
     };
-    Ok(Item { stem: entry.stem.clone(), split, class, mask_hash })
+    Ok(Item {
+        stem: entry.stem.clone(),
+        split,
+        class,
+        mask_hash,
+    })
 }
 
 /// FNV-1a over a file's bytes: a stable fingerprint of a mask.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// An image (and its mask) cropped and resized to the network's input.
@@ -137,13 +157,16 @@ pub fn load(
 }
 
 fn prepare(project: &Project, dir: &Path, item: &Item, size: u32) -> Result<Prepared, String> {
-    let entry = project.get(&item.stem).ok_or_else(|| format!("{}: no longer in the project", item.stem))?;
+    let entry = project
+        .get(&item.stem)
+        .ok_or_else(|| format!("{}: no longer in the project", item.stem))?;
     let cached = dir.join(format!("{}.png", item.stem));
     let rgb = match image::open(&cached) {
         Ok(img) if img.width() == size && img.height() == size => img.to_rgb8(),
         _ => {
             let path = project.image_path(entry);
-            let img = thumbnails::decode_image(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let img =
+                thumbnails::decode_image(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let rgb = prepare_image(&img, &project.manifest.roi, size);
             // The cache is an optimisation: failing to write it is not an error.
             let mut bytes = Vec::new();
@@ -167,9 +190,12 @@ fn prepare(project: &Project, dir: &Path, item: &Item, size: u32) -> Result<Prep
             Some(GrayImage::from_raw(size, size, small.as_bytes().to_vec()).expect("mask size"))
         }
     };
-    Ok(Prepared { rgb, mask, class: item.class })
+    Ok(Prepared {
+        rgb,
+        mask,
+        class: item.class,
+    })
 }
-
 
 /// A small, seedable random source for shuffling and augmentation (splitmix64).
 #[derive(Clone, Debug)]
@@ -199,7 +225,11 @@ impl Rng {
 }
 
 /// One augmented sample's pixels as floats, channel-major.
-fn augmented(sample: &Prepared, augment: Option<&Augment>, rng: &mut Rng) -> (Vec<u8>, Option<Vec<u8>>) {
+fn augmented(
+    sample: &Prepared,
+    augment: Option<&Augment>,
+    rng: &mut Rng,
+) -> (Vec<u8>, Option<Vec<u8>>) {
     let (w, h) = sample.rgb.dimensions();
     let mut rgb = sample.rgb.clone();
     let mut mask = sample.mask.clone();
@@ -227,7 +257,10 @@ fn augmented(sample: &Prepared, augment: Option<&Augment>, rng: &mut Rng) -> (Ve
 }
 
 /// Rotates about the centre (nearest neighbour, black outside), keeping the size.
-fn rotate<P: image::Pixel<Subpixel = u8>>(img: &image::ImageBuffer<P, Vec<u8>>, angle: f32) -> image::ImageBuffer<P, Vec<u8>> {
+fn rotate<P: image::Pixel<Subpixel = u8>>(
+    img: &image::ImageBuffer<P, Vec<u8>>,
+    angle: f32,
+) -> image::ImageBuffer<P, Vec<u8>> {
     let (w, h) = img.dimensions();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let (s, c) = angle.sin_cos();
@@ -274,7 +307,12 @@ pub fn batch(
     for sample in samples {
         let (rgb, mask) = augmented(sample, augment, rng);
         for (c, (scale, offset)) in coeff.iter().enumerate() {
-            pixels.extend(rgb[c..].iter().step_by(3).map(|&v| v as f32 / 255.0 * scale + offset));
+            pixels.extend(
+                rgb[c..]
+                    .iter()
+                    .step_by(3)
+                    .map(|&v| v as f32 / 255.0 * scale + offset),
+            );
         }
         if let Some(m) = mask {
             masks.extend(m.iter().map(|&v| if v > 127 { 1.0f32 } else { 0.0 }));
@@ -286,11 +324,19 @@ pub fn batch(
     let masks = (masks.len() == n * plane)
         .then(|| Tensor::from_data(TensorData::new(masks, [n, 1, h, w]), device));
     let classes = Tensor::from_data(TensorData::new(classes, [n]), device);
-    Batch { images, masks, classes }
+    Batch {
+        images,
+        masks,
+        classes,
+    }
 }
 
 /// Normalises one RGB image into a `[1, 3, H, W]` tensor (inference).
 pub fn image_tensor(rgb: &RgbImage, normalisation: Normalisation, device: &Device) -> Tensor<4> {
-    let sample = Prepared { rgb: rgb.clone(), mask: None, class: 0 };
+    let sample = Prepared {
+        rgb: rgb.clone(),
+        mask: None,
+        class: 0,
+    };
     batch(&[&sample], normalisation, None, &mut Rng::new(0), device).images
 }

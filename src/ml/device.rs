@@ -36,7 +36,10 @@ pub struct Adapter {
 
 impl Adapter {
     fn is_real_gpu(&self) -> bool {
-        matches!(self.kind, wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu)
+        matches!(
+            self.kind,
+            wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu
+        )
     }
 }
 
@@ -50,7 +53,11 @@ pub fn adapters() -> Vec<Adapter> {
         .into_iter()
         .map(|a| {
             let info = a.get_info();
-            Adapter { name: info.name, kind: info.device_type, backend: info.backend }
+            Adapter {
+                name: info.name,
+                kind: info.device_type,
+                backend: info.backend,
+            }
         })
         .collect()
 }
@@ -73,15 +80,23 @@ pub fn select(choice: DeviceChoice) -> Result<ComputeDevice, String> {
             name: format!("{} (software Vulkan, slower than --device cpu)", a.name),
             gpu: true,
         }),
-        None => Err("no GPU found: wgpu sees no Vulkan, Metal or DX12 adapter on this machine \
+        None => Err(
+            "no GPU found: wgpu sees no Vulkan, Metal or DX12 adapter on this machine \
                      (is a GPU driver installed?); use --device cpu or auto"
-            .into()),
+                .into(),
+        ),
     }
 }
 
 fn best_gpu(found: &[Adapter]) -> Option<ComputeDevice> {
-    for kind in [wgpu::DeviceType::DiscreteGpu, wgpu::DeviceType::IntegratedGpu] {
-        let of_kind: Vec<&Adapter> = found.iter().filter(|a| a.kind == kind && a.is_real_gpu()).collect();
+    for kind in [
+        wgpu::DeviceType::DiscreteGpu,
+        wgpu::DeviceType::IntegratedGpu,
+    ] {
+        let of_kind: Vec<&Adapter> = found
+            .iter()
+            .filter(|a| a.kind == kind && a.is_real_gpu())
+            .collect();
         if let Some(first) = of_kind.first() {
             let device = match kind {
                 wgpu::DeviceType::DiscreteGpu => Device::wgpu(DeviceKind::DiscreteGpu(0)),
@@ -100,7 +115,11 @@ fn best_gpu(found: &[Adapter]) -> Option<ComputeDevice> {
 /// burn's CPU backend on all cores.
 pub fn cpu() -> ComputeDevice {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ComputeDevice { device: Device::flex(), name: format!("CPU: {} ({threads} threads)", cpu_model()), gpu: false }
+    ComputeDevice {
+        device: Device::flex(),
+        name: format!("CPU: {} ({threads} threads)", cpu_model()),
+        gpu: false,
+    }
 }
 
 fn cpu_model() -> String {

@@ -24,20 +24,27 @@ pub fn probabilities(output: Output) -> Vec<Vec<f32>> {
         Output::Classes(logits) => {
             let [n, c] = logits.dims();
             let values = to_vec(softmax(logits, 1));
-            (0..n).map(|i| values[i * c..(i + 1) * c].to_vec()).collect()
+            (0..n)
+                .map(|i| values[i * c..(i + 1) * c].to_vec())
+                .collect()
         }
         Output::Masks(logits) => {
             let [n, k, h, w] = logits.dims();
             let last = logits.slice([0..n, k - 1..k, 0..h, 0..w]);
             let values = to_vec(sigmoid(last));
             let plane = h * w;
-            (0..n).map(|i| values[i * plane..(i + 1) * plane].to_vec()).collect()
+            (0..n)
+                .map(|i| values[i * plane..(i + 1) * plane].to_vec())
+                .collect()
         }
     }
 }
 
 pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec::<f32>().expect("float tensor")
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("float tensor")
 }
 
 /// The loss of one batch's output against its targets.
@@ -65,15 +72,23 @@ pub fn run(
     let mut rng = Rng::new(0);
     for chunk in samples.chunks(batch_size.max(1)) {
         let batch = data::batch(chunk, normalisation, None, &mut rng, device);
-        let has_targets = chunk.iter().all(|s| s.mask.is_some()) || matches!(network, Network::Classifier(_));
+        let has_targets =
+            chunk.iter().all(|s| s.mask.is_some()) || matches!(network, Network::Classifier(_));
         if let (Some(kind), true) = (loss_kind, has_targets) {
-            let value = to_vec(batch_loss(network.forward(batch.images.clone()), &batch, kind))[0] as f64;
+            let value = to_vec(batch_loss(
+                network.forward(batch.images.clone()),
+                &batch,
+                kind,
+            ))[0] as f64;
             loss_sum += value * chunk.len() as f64;
             loss_n += chunk.len();
         }
         per_image.extend(probabilities(network.forward(batch.images)));
     }
-    Probabilities { per_image, loss: (loss_n > 0).then(|| loss_sum / loss_n as f64) }
+    Probabilities {
+        per_image,
+        loss: (loss_n > 0).then(|| loss_sum / loss_n as f64),
+    }
 }
 
 /// Accuracy, or mean IoU at 0.5, of a batch's probabilities against the batch's own targets.
@@ -94,8 +109,19 @@ pub fn batch_metric(probs: Vec<Vec<f32>>, batch: &data::Batch) -> f64 {
                 / n
         }
         None => {
-            let classes: Vec<i64> = batch.classes.clone().into_data().convert::<i64>().try_into_vec().expect("class indices");
-            probs.iter().zip(classes).filter(|(p, c)| argmax(p) as i64 == *c).count() as f64 / n
+            let classes: Vec<i64> = batch
+                .classes
+                .clone()
+                .into_data()
+                .convert::<i64>()
+                .try_into_vec()
+                .expect("class indices");
+            probs
+                .iter()
+                .zip(classes)
+                .filter(|(p, c)| argmax(p) as i64 == *c)
+                .count() as f64
+                / n
         }
     }
 }
@@ -122,8 +148,17 @@ impl SplitMetrics {
 }
 
 /// Classifier accuracy, or segmenter IoU/Dice at `threshold` (`None`: choose the F1-optimal one).
-pub fn metrics(task: Task, samples: &[&Prepared], probs: &[Vec<f32>], classes: usize, threshold: Option<f32>) -> SplitMetrics {
-    let mut m = SplitMetrics { images: samples.len(), ..Default::default() };
+pub fn metrics(
+    task: Task,
+    samples: &[&Prepared],
+    probs: &[Vec<f32>],
+    classes: usize,
+    threshold: Option<f32>,
+) -> SplitMetrics {
+    let mut m = SplitMetrics {
+        images: samples.len(),
+        ..Default::default()
+    };
     match task {
         Task::Classify => {
             let mut confusion = Confusion::new(classes);
@@ -165,7 +200,10 @@ pub fn mean_overlap(samples: &[&Prepared], probs: &[Vec<f32>], threshold: f32) -
     let (mut iou, mut dice) = (0.0, 0.0);
     for (s, p) in samples.iter().zip(probs) {
         let mask = s.mask.as_ref().expect("segmenter samples have masks");
-        let o = Overlap::of(mask.as_raw().iter().map(|&v| v > 127), p.iter().map(|&v| v >= threshold));
+        let o = Overlap::of(
+            mask.as_raw().iter().map(|&v| v > 127),
+            p.iter().map(|&v| v >= threshold),
+        );
         iou += o.iou();
         dice += o.dice();
     }

@@ -10,7 +10,9 @@ use super::recipe::Loss;
 const DICE_SMOOTH: f64 = 1.0;
 
 pub fn classification(logits: Tensor<2>, classes: Tensor<1, Int>) -> Tensor<1> {
-    CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, classes)
+    CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits, classes)
 }
 
 /// Mean binary cross-entropy of logits against {0,1} targets (numerically stable form).

@@ -13,10 +13,10 @@ use super::infer::{self, SplitMetrics};
 use super::models::Task;
 use super::run::{self, RunDir};
 use super::weights;
+use crate::project::Project;
 use crate::project::atomic::write_atomic;
 use crate::project::label::Status;
 use crate::project::splits::Split;
-use crate::project::Project;
 
 /// What a prediction wrote.
 #[derive(Clone, Debug, Serialize)]
@@ -52,7 +52,10 @@ pub fn predict(
     let info = run.info()?;
     let task = recipe.task();
     let classes = info.classes.clone();
-    let network = weights::load(recipe.spec(classes.len()).build(&device.device), &run.file(run::WEIGHTS))?;
+    let network = weights::load(
+        recipe.spec(classes.len()).build(&device.device),
+        &run.file(run::WEIGHTS),
+    )?;
     let size = recipe.image_size as u32;
 
     let entries: Vec<_> = project
@@ -61,14 +64,21 @@ pub fn predict(
         .filter(|e| split.is_none() || e.split == split)
         .collect();
     if entries.is_empty() {
-        return Err(format!("{}: no images in split {}", project_root.display(), split.map_or("all", Split::name)));
+        return Err(format!(
+            "{}: no images in split {}",
+            project_root.display(),
+            split.map_or("all", Split::name)
+        ));
     }
     let out = predictions_dir(project_root, &run.id);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
 
     let mut scores = String::from("stem,truth,pred");
     for c in &classes {
-        scores.push_str(&format!(",p_{}", crate::project::manifest::class_key(c).replace(' ', "_")));
+        scores.push_str(&format!(
+            ",p_{}",
+            crate::project::manifest::class_key(c).replace(' ', "_")
+        ));
     }
     scores.push('\n');
     let (mut truth_samples, mut truth_probs) = (Vec::new(), Vec::new());
@@ -101,13 +111,24 @@ pub fn predict(
         let refs: Vec<&Item> = items.iter().collect();
         let prepared = data::load(&project, &refs, size, &mut |_, _| {})?;
         let sample_refs: Vec<&Prepared> = prepared.iter().collect();
-        let probs = infer::run(&network, &sample_refs, recipe.batch_size, recipe.normalisation, None, &device.device);
+        let probs = infer::run(
+            &network,
+            &sample_refs,
+            recipe.batch_size,
+            recipe.normalisation,
+            None,
+            &device.device,
+        );
         for ((entry, sample), p) in group.iter().zip(&prepared).zip(&probs.per_image) {
             let is_labeled = labeled(entry);
             match task {
                 Task::Classify => {
                     let pred = crate::eval::classification::argmax(p);
-                    let truth = if is_labeled { classes[sample.class].as_str() } else { "" };
+                    let truth = if is_labeled {
+                        classes[sample.class].as_str()
+                    } else {
+                        ""
+                    };
                     scores.push_str(&format!("{},{},{}", entry.stem, truth, classes[pred]));
                     for v in p {
                         scores.push_str(&format!(",{v:.6}"));
@@ -116,10 +137,12 @@ pub fn predict(
                 }
                 Task::Segment => {
                     let full = project.image_path(entry);
-                    let (w, h) = image::image_dimensions(&full).map_err(|e| format!("{}: {e}", full.display()))?;
+                    let (w, h) = image::image_dimensions(&full)
+                        .map_err(|e| format!("{}: {e}", full.display()))?;
                     let map = full_size_map(p, size, w, h, &project.manifest.roi);
                     let path = out.join(format!("{}.png", entry.stem));
-                    write_atomic(&path, &encode_gray_png(&map)).map_err(|e| format!("{}: {e}", path.display()))?;
+                    write_atomic(&path, &encode_gray_png(&map))
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
                 }
             }
             // Segmenters are scored on nerve images, as they are trained.
@@ -139,7 +162,8 @@ pub fn predict(
         write_atomic(&path, scores.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let refs: Vec<&Prepared> = truth_samples.iter().collect();
-    let metrics = (!refs.is_empty()).then(|| infer::metrics(task, &refs, &truth_probs, classes.len(), Some(threshold)));
+    let metrics = (!refs.is_empty())
+        .then(|| infer::metrics(task, &refs, &truth_probs, classes.len(), Some(threshold)));
     Ok(PredictReport {
         run: run.id,
         split: split.map_or("all".into(), |s| s.name().into()),
@@ -152,9 +176,21 @@ pub fn predict(
 }
 
 /// Puts an S x S probability map back where the ROI crop came from, at the image's resolution.
-fn full_size_map(p: &[f32], size: u32, width: u32, height: u32, roi: &crate::project::manifest::Roi) -> GrayImage {
-    let small = GrayImage::from_raw(size, size, p.iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect())
-        .expect("map size");
+fn full_size_map(
+    p: &[f32],
+    size: u32,
+    width: u32,
+    height: u32,
+    roi: &crate::project::manifest::Roi,
+) -> GrayImage {
+    let small = GrayImage::from_raw(
+        size,
+        size,
+        p.iter()
+            .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+            .collect(),
+    )
+    .expect("map size");
     let r = roi.to_pixels(width, height);
     let scaled = imageops::resize(&small, r.width, r.height, FilterType::Triangle);
     let mut full = GrayImage::new(width, height);
@@ -175,4 +211,3 @@ fn encode_gray_png(img: &GrayImage) -> Vec<u8> {
     .expect("in-memory PNG encoding");
     bytes
 }
-

@@ -80,7 +80,10 @@ impl EpochRecord {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TrainEvent {
     /// Preparing the inputs (decode, crop, resize; cached for next time).
-    Loading { done: usize, total: usize },
+    Loading {
+        done: usize,
+        total: usize,
+    },
     Started {
         run: String,
         device: String,
@@ -104,7 +107,18 @@ pub enum TrainEvent {
         /// Seconds left for the whole run at the current speed.
         eta_s: f64,
     },
-    Validating { epoch: usize },
-    Epoch { record: EpochRecord, metric: &'static str, best: bool },
-    Finished { run: String, reason: StopReason, best_epoch: usize, val_metric: f64 },
+    Validating {
+        epoch: usize,
+    },
+    Epoch {
+        record: EpochRecord,
+        metric: &'static str,
+        best: bool,
+    },
+    Finished {
+        run: String,
+        reason: StopReason,
+        best_epoch: usize,
+        val_metric: f64,
+    },
 }

@@ -63,7 +63,11 @@ fn yes() -> bool {
 
 impl Default for Augment {
     fn default() -> Self {
-        Self { horizontal_flip: true, rotation_degrees: 0.0, brightness: 0.0 }
+        Self {
+            horizontal_flip: true,
+            rotation_degrees: 0.0,
+            brightness: 0.0,
+        }
     }
 }
 
@@ -136,7 +140,12 @@ impl Recipe {
     }
 
     pub fn spec(&self, classes: usize) -> ModelSpec {
-        ModelSpec { arch: self.architecture, classes, width: self.width, dropout: self.dropout }
+        ModelSpec {
+            arch: self.architecture,
+            classes,
+            width: self.width,
+            dropout: self.dropout,
+        }
     }
 
     pub fn total_epochs(&self) -> usize {
@@ -151,7 +160,8 @@ impl Recipe {
             self.epochs = total;
             self.fine_tune_epochs = 0;
         } else {
-            let first = (total as f64 * self.epochs as f64 / self.total_epochs() as f64).round() as usize;
+            let first =
+                (total as f64 * self.epochs as f64 / self.total_epochs() as f64).round() as usize;
             self.epochs = first.clamp(1, total - 1);
             self.fine_tune_epochs = total - self.epochs;
         }
@@ -160,14 +170,23 @@ impl Recipe {
 
     pub fn validate(&self) -> Result<(), String> {
         let multiple = self.architecture.size_multiple();
-        if self.image_size == 0 || self.image_size % multiple != 0 {
-            return Err(format!("image_size {} is not a positive multiple of {multiple}", self.image_size));
+        if self.image_size == 0 || !self.image_size.is_multiple_of(multiple) {
+            return Err(format!(
+                "image_size {} is not a positive multiple of {multiple}",
+                self.image_size
+            ));
         }
         if !(1..=4096).contains(&self.batch_size) {
-            return Err(format!("batch_size {} is outside 1..=4096", self.batch_size));
+            return Err(format!(
+                "batch_size {} is outside 1..=4096",
+                self.batch_size
+            ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
-            return Err(format!("learning_rate {} must be between 0 and 1", self.learning_rate));
+            return Err(format!(
+                "learning_rate {} must be between 0 and 1",
+                self.learning_rate
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} must be in [0, 1)", self.dropout));
@@ -191,7 +210,9 @@ impl Recipe {
     pub fn parse(text: &str, path: &Path) -> Result<Recipe, String> {
         let recipe: Recipe =
             toml::from_str(text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
-        recipe.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+        recipe
+            .validate()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(recipe)
     }
 }
@@ -212,20 +233,28 @@ pub fn models_dir() -> PathBuf {
 /// Finds a recipe by name (`models/<name>.toml`) or path.
 pub fn load(name_or_path: &str) -> Result<NamedRecipe, String> {
     let as_path = PathBuf::from(name_or_path);
-    let path = if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1 {
-        as_path
-    } else {
-        models_dir().join(format!("{name_or_path}.toml"))
-    };
+    let path =
+        if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1 {
+            as_path
+        } else {
+            models_dir().join(format!("{name_or_path}.toml"))
+        };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            format!("{}: no such recipe (known: {})", path.display(), list().join(", "))
+            format!(
+                "{}: no such recipe (known: {})",
+                path.display(),
+                list().join(", ")
+            )
         } else {
             format!("{}: {e}", path.display())
         }
     })?;
     let recipe = Recipe::parse(&text, &path)?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(NamedRecipe { name, path, recipe })
 }
 

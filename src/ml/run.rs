@@ -64,7 +64,11 @@ impl RunDir {
         let base = format!("{stamp}-{recipe_name}");
         let runs = project.join("runs");
         for n in 0..100 {
-            let id = if n == 0 { base.clone() } else { format!("{base}-{n}") };
+            let id = if n == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
             let path = runs.join(&id);
             if path.exists() {
                 continue;
@@ -73,17 +77,31 @@ impl RunDir {
                 .map_err(|e| format!("{}: cannot create the run folder: {e}", path.display()))?;
             return Ok(RunDir { id, path });
         }
-        Err(format!("{}: too many runs started this second", runs.display()))
+        Err(format!(
+            "{}: too many runs started this second",
+            runs.display()
+        ))
     }
 
     /// Finds a run by id (or a path to its folder).
     pub fn open(project: &Path, run: &str) -> Result<RunDir, String> {
         let direct = PathBuf::from(run);
-        let path = if direct.join(INFO).is_file() { direct } else { project.join("runs").join(run) };
+        let path = if direct.join(INFO).is_file() {
+            direct
+        } else {
+            project.join("runs").join(run)
+        };
         if !path.join(INFO).is_file() {
-            return Err(format!("{}: no such run (runs are listed in {})", path.display(), project.join("runs").display()));
+            return Err(format!(
+                "{}: no such run (runs are listed in {})",
+                path.display(),
+                project.join("runs").display()
+            ));
         }
-        let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let id = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         Ok(RunDir { id, path })
     }
 
@@ -97,12 +115,18 @@ impl RunDir {
     }
 
     pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), String> {
-        self.write(name, serde_json::to_string_pretty(value).expect("serialisable").as_bytes())
+        self.write(
+            name,
+            serde_json::to_string_pretty(value)
+                .expect("serialisable")
+                .as_bytes(),
+        )
     }
 
     pub fn read_json<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<T, String> {
         let path = self.file(name);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -112,28 +136,42 @@ impl RunDir {
 
     pub fn recipe(&self) -> Result<Recipe, String> {
         let path = self.file(RECIPE);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Recipe::parse(&text, &path)
     }
 
     pub fn write_snapshot(&self, items: &[Item]) -> Result<(), String> {
         let mut text = String::from("stem,split,class,mask_hash\n");
         for i in items {
-            text.push_str(&format!("{},{},{},{}\n", i.stem, i.split, i.class, i.mask_hash.as_deref().unwrap_or("")));
+            text.push_str(&format!(
+                "{},{},{},{}\n",
+                i.stem,
+                i.split,
+                i.class,
+                i.mask_hash.as_deref().unwrap_or("")
+            ));
         }
         self.write(SNAPSHOT, text.as_bytes())
     }
 
     pub fn read_snapshot(&self) -> Result<Vec<Item>, String> {
         let path = self.file(SNAPSHOT);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         text.lines()
             .skip(1)
             .filter(|l| !l.is_empty())
             .enumerate()
             .map(|(n, line)| {
                 let f: Vec<&str> = line.split(',').collect();
-                let bad = || format!("{}: line {} is not stem,split,class,mask_hash", path.display(), n + 2);
+                let bad = || {
+                    format!(
+                        "{}: line {} is not stem,split,class,mask_hash",
+                        path.display(),
+                        n + 2
+                    )
+                };
                 if f.len() != 4 {
                     return Err(bad());
                 }
@@ -159,7 +197,12 @@ impl RunDir {
 
     pub fn read_history(&self) -> Vec<EpochRecord> {
         std::fs::read_to_string(self.file(HISTORY))
-            .map(|t| t.lines().skip(1).filter_map(EpochRecord::parse_csv_row).collect())
+            .map(|t| {
+                t.lines()
+                    .skip(1)
+                    .filter_map(EpochRecord::parse_csv_row)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

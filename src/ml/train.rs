@@ -17,9 +17,9 @@ use super::progress::{EpochRecord, StopReason, TrainEvent};
 use super::recipe::{NamedRecipe, Recipe};
 use super::run::{self, CheckpointState, RunDir, RunInfo};
 use super::weights;
+use crate::project::Project;
 use crate::project::label::now_rfc3339;
 use crate::project::splits::Split;
-use crate::project::Project;
 
 /// Everything a training needs.
 pub struct TrainRequest {
@@ -47,7 +47,10 @@ pub struct TrainOutcome {
 /// Random weights, said plainly.
 const FROM_SCRATCH: &str = "random (no pretrained weights given: training from scratch)";
 
-pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Result<TrainOutcome, String> {
+pub fn train(
+    request: TrainRequest,
+    on_event: &mut dyn FnMut(&TrainEvent),
+) -> Result<TrainOutcome, String> {
     let project = Project::open_read_only(&request.project).map_err(|e| e.to_string())?;
     let classes = project.manifest.classes.clone();
 
@@ -55,15 +58,23 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
     let (run, recipe, recipe_name, items, resumed) = match &request.resume {
         Some(id) => {
             let run = RunDir::open(&request.project, id)?;
-            let state: CheckpointState = run
-                .read_json(run::CHECKPOINT_STATE)
-                .map_err(|_| format!("{}: no completed epoch to resume from", run.path.display()))?;
+            let state: CheckpointState = run.read_json(run::CHECKPOINT_STATE).map_err(|_| {
+                format!("{}: no completed epoch to resume from", run.path.display())
+            })?;
             let info = run.info()?;
-            (run.clone(), run.recipe()?, info.recipe.clone(), run.read_snapshot()?, Some((state, info)))
+            (
+                run.clone(),
+                run.recipe()?,
+                info.recipe.clone(),
+                run.read_snapshot()?,
+                Some((state, info)),
+            )
         }
         None => {
             let recipe = request.recipe.recipe.clone();
-            recipe.validate().map_err(|e| format!("{}: {e}", request.recipe.path.display()))?;
+            recipe
+                .validate()
+                .map_err(|e| format!("{}: {e}", request.recipe.path.display()))?;
             let plan = data::plan(&project, recipe.task());
             check_data(&plan.items, recipe.task(), &request.project)?;
             let run = RunDir::create(&request.project, &request.recipe.name)?;
@@ -78,7 +89,11 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
     // Load the snapshot's images (decoded, cropped, resized; cached for next time).
     let train_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Train).collect();
     let val_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Val).collect();
-    let all: Vec<&Item> = train_items.iter().chain(val_items.iter()).copied().collect();
+    let all: Vec<&Item> = train_items
+        .iter()
+        .chain(val_items.iter())
+        .copied()
+        .collect();
     let total = all.len();
     let mut loaded = data::load(&project, &all, size, &mut |done, _| {
         on_event(&TrainEvent::Loading { done, total })
@@ -96,14 +111,18 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
             network = weights::load(network, &run.file(run::CHECKPOINT_MODEL))?;
             info.initial_weights.clone()
         }
-        (None, Some(path)) => weights::import_torchvision(&mut network, recipe.architecture, path)?.summary(),
+        (None, Some(path)) => {
+            weights::import_torchvision(&mut network, recipe.architecture, path)?.summary()
+        }
         (None, None) => FROM_SCRATCH.to_string(),
     };
     let pretrained = initial_weights != FROM_SCRATCH;
     let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
     if resumed.is_some() {
         let path = run.file(run::CHECKPOINT_OPTIMIZER);
-        optimizer = optimizer.load(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        optimizer = optimizer
+            .load(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
 
     let epochs = recipe.total_epochs();
@@ -113,10 +132,23 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
             history.retain(|r| r.epoch <= state.epoch);
             (state.clone(), history)
         }
-        None => (CheckpointState { epoch: 0, best_val_loss: f64::INFINITY, best_epoch: 0, epochs_without_improvement: 0 }, Vec::new()),
+        None => (
+            CheckpointState {
+                epoch: 0,
+                best_val_loss: f64::INFINITY,
+                best_epoch: 0,
+                epochs_without_improvement: 0,
+            },
+            Vec::new(),
+        ),
     };
     let mut info = match &resumed {
-        Some((_, info)) => RunInfo { status: "training".into(), updated_at: now_rfc3339(), device: request.device.name.clone(), ..info.clone() },
+        Some((_, info)) => RunInfo {
+            status: "training".into(),
+            updated_at: now_rfc3339(),
+            device: request.device.name.clone(),
+            ..info.clone()
+        },
         None => RunInfo {
             id: run.id.clone(),
             recipe: recipe_name,
@@ -161,7 +193,11 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
             stage = epoch_stage;
             network = configure(network, &recipe, stage, pretrained);
         }
-        let lr = if stage == 1 { recipe.learning_rate } else { recipe.learning_rate * 0.1 };
+        let lr = if stage == 1 {
+            recipe.learning_rate
+        } else {
+            recipe.learning_rate * 0.1
+        };
         let epoch_start = Instant::now();
         let mut order: Vec<usize> = (0..train_set.len()).collect();
         let mut rng = Rng::new(recipe.seed ^ (epoch as u64).wrapping_mul(0x2545_f491));
@@ -173,10 +209,18 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
                 break 'epochs;
             }
             let samples: Vec<&Prepared> = chunk.iter().map(|&i| &train_set[i]).collect();
-            let batch = data::batch(&samples, recipe.normalisation, Some(&recipe.augment), &mut rng, &device);
+            let batch = data::batch(
+                &samples,
+                recipe.normalisation,
+                Some(&recipe.augment),
+                &mut rng,
+                &device,
+            );
             let output = network.forward(batch.images.clone());
             let probs = match &output {
-                super::models::Output::Classes(l) => super::models::Output::Classes(l.clone().detach()),
+                super::models::Output::Classes(l) => {
+                    super::models::Output::Classes(l.clone().detach())
+                }
                 super::models::Output::Masks(l) => super::models::Output::Masks(l.clone().detach()),
             };
             let loss = infer::batch_loss(output, &batch, recipe.loss);
@@ -189,7 +233,8 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
             metric_sum += metric * samples.len() as f64;
             images_seen += samples.len();
             let speed = images_seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let remaining = (epochs - epoch) * train_set.len() + (train_set.len() - (b * batch_size + samples.len()));
+            let remaining = (epochs - epoch) * train_set.len()
+                + (train_set.len() - (b * batch_size + samples.len()));
             on_event(&TrainEvent::Batch {
                 epoch,
                 epochs,
@@ -205,7 +250,14 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
         on_event(&TrainEvent::Validating { epoch });
         let valid = network.valid();
         let val_refs: Vec<&Prepared> = val_set.iter().collect();
-        let val = infer::run(&valid, &val_refs, batch_size, recipe.normalisation, Some(recipe.loss), &plain);
+        let val = infer::run(
+            &valid,
+            &val_refs,
+            batch_size,
+            recipe.normalisation,
+            Some(recipe.loss),
+            &plain,
+        );
         let val_metrics = infer::metrics(task, &val_refs, &val.per_image, classes.len(), Some(0.5));
         let val_loss = val.loss.unwrap_or(f64::NAN);
         let n = train_set.len().max(1) as f64;
@@ -232,15 +284,23 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
         }
         state.epoch = epoch;
         weights::save(&network, &run.file(run::CHECKPOINT_MODEL))?;
-        let bytes = optimizer.into_bytes().map_err(|e| format!("cannot encode the optimiser state: {e}"))?;
+        let bytes = optimizer
+            .into_bytes()
+            .map_err(|e| format!("cannot encode the optimiser state: {e}"))?;
         run.write(run::CHECKPOINT_OPTIMIZER, &bytes)?;
         run.write_json(run::CHECKPOINT_STATE, &state)?;
         info.epochs_done = epoch;
         info.best_epoch = state.best_epoch;
         info.updated_at = now_rfc3339();
         run.write_json(run::INFO, &info)?;
-        on_event(&TrainEvent::Epoch { record, metric: metric_name, best });
-        if recipe.early_stopping_patience > 0 && state.epochs_without_improvement >= recipe.early_stopping_patience {
+        on_event(&TrainEvent::Epoch {
+            record,
+            metric: metric_name,
+            best,
+        });
+        if recipe.early_stopping_patience > 0
+            && state.epochs_without_improvement >= recipe.early_stopping_patience
+        {
             reason = StopReason::EarlyStopped;
             break;
         }
@@ -250,9 +310,19 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
     let metrics = if state.best_epoch > 0 && reason != StopReason::Cancelled {
         let best = weights::load(spec.build(&plain), &run.file(run::WEIGHTS))?;
         let val_refs: Vec<&Prepared> = val_set.iter().collect();
-        let val = infer::run(&best, &val_refs, batch_size, recipe.normalisation, None, &plain);
+        let val = infer::run(
+            &best,
+            &val_refs,
+            batch_size,
+            recipe.normalisation,
+            None,
+            &plain,
+        );
         let m = infer::metrics(task, &val_refs, &val.per_image, classes.len(), None);
-        run.write_json(run::METRICS, &serde_json::json!({ "split": "val", "best_epoch": state.best_epoch, "metrics": m }))?;
+        run.write_json(
+            run::METRICS,
+            &serde_json::json!({ "split": "val", "best_epoch": state.best_epoch, "metrics": m }),
+        )?;
         info.threshold = m.threshold;
         Some(m)
     } else {
@@ -267,7 +337,13 @@ pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Re
         best_epoch: state.best_epoch,
         val_metric: metrics.as_ref().map_or(0.0, SplitMetrics::main),
     });
-    Ok(TrainOutcome { run, info, reason, history, metrics })
+    Ok(TrainOutcome {
+        run,
+        info,
+        reason,
+        history,
+        metrics,
+    })
 }
 
 /// Trainable parts for a stage: classifiers freeze a pretrained backbone in stage 1 and train it
@@ -295,11 +371,16 @@ fn check_data(items: &[Item], task: Task, project: &std::path::Path) -> Result<(
         Task::Segment => "labeled images with masks",
     };
     if count(Split::Train) == 0 {
-        return Err(format!("{}: no {what} in the train split", project.display()));
+        return Err(format!(
+            "{}: no {what} in the train split",
+            project.display()
+        ));
     }
     if count(Split::Val) == 0 {
-        return Err(format!("{}: no {what} in the val split (validation needs some)", project.display()));
+        return Err(format!(
+            "{}: no {what} in the val split (validation needs some)",
+            project.display()
+        ));
     }
     Ok(())
 }
-

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use burn::module::Module;
-use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
 use burn::store::ModuleStore;
+use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
 use serde::Serialize;
 
 use super::models::{Arch, Network};
@@ -29,13 +29,25 @@ impl ImportReport {
     pub fn summary(&self) -> String {
         let mut text = format!("{}: loaded {} tensors", self.file, self.loaded);
         if !self.mismatched.is_empty() {
-            text.push_str(&format!("; {} of another shape (kept random): {}", self.mismatched.len(), short_list(&self.mismatched)));
+            text.push_str(&format!(
+                "; {} of another shape (kept random): {}",
+                self.mismatched.len(),
+                short_list(&self.mismatched)
+            ));
         }
         if !self.missing.is_empty() {
-            text.push_str(&format!("; {} not in the file (kept random): {}", self.missing.len(), short_list(&self.missing)));
+            text.push_str(&format!(
+                "; {} not in the file (kept random): {}",
+                self.missing.len(),
+                short_list(&self.missing)
+            ));
         }
         if !self.unused.is_empty() {
-            text.push_str(&format!("; {} in the file not used: {}", self.unused.len(), short_list(&self.unused)));
+            text.push_str(&format!(
+                "; {} in the file not used: {}",
+                self.unused.len(),
+                short_list(&self.unused)
+            ));
         }
         text
     }
@@ -50,12 +62,20 @@ fn short_list(items: &[String]) -> String {
 }
 
 /// Loads a torchvision-format state dict into `network`, mapping its keys to ours.
-pub fn import_torchvision(network: &mut Network, arch: Arch, path: &Path) -> Result<ImportReport, String> {
+pub fn import_torchvision(
+    network: &mut Network,
+    arch: Arch,
+    path: &Path,
+) -> Result<ImportReport, String> {
     let name = path.display().to_string();
     if !path.is_file() {
         return Err(format!("{name}: no such weights file"));
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let tensors: Vec<_> = match ext.as_str() {
         "safetensors" => SafetensorsStore::from_file(path)
             .get_all_tensors()
@@ -70,12 +90,19 @@ pub fn import_torchvision(network: &mut Network, arch: Arch, path: &Path) -> Res
             .values()
             .cloned()
             .collect(),
-        _ => return Err(format!("{name}: weights must be a .pth or .safetensors file")),
+        _ => {
+            return Err(format!(
+                "{name}: weights must be a .pth or .safetensors file"
+            ));
+        }
     };
     if tensors.is_empty() {
         return Err(format!("{name}: the file holds no tensors"));
     }
-    let mut report = ImportReport { file: name.clone(), ..Default::default() };
+    let mut report = ImportReport {
+        file: name.clone(),
+        ..Default::default()
+    };
     let mut mapped = Vec::new();
     for mut t in tensors {
         if t.name.ends_with("num_batches_tracked") {
@@ -99,7 +126,11 @@ pub fn import_torchvision(network: &mut Network, arch: Arch, path: &Path) -> Res
     }
     let result = network.apply(mapped, None, Some(Box::new(PyTorchToBurnAdapter)), true);
     report.loaded = result.applied.len();
-    report.missing = result.missing.iter().map(|(path, _)| path.clone()).collect();
+    report.missing = result
+        .missing
+        .iter()
+        .map(|(path, _)| path.clone())
+        .collect();
     report.unused.extend(result.unused.iter().cloned());
     report.mismatched = result.errors.iter().map(|e| e.to_string()).collect();
     report.missing.sort();

@@ -15,29 +15,54 @@ use crate::cli::{nerve_studio, ok};
 use crate::support::small_demo;
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torchvision").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/torchvision")
+        .join(name)
 }
 
 #[test]
 fn torchvision_weights_give_torchvision_logits() {
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("mobilenet_v2_w035_logits.json")).unwrap()).unwrap();
-    let expected: Vec<f64> = expected["logits"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("mobilenet_v2_w035_logits.json")).unwrap(),
+    )
+    .unwrap();
+    let expected: Vec<f64> = expected["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     for file in ["mobilenet_v2_w035.safetensors", "mobilenet_v2_w035.pth"] {
         let dir = tempfile::tempdir().unwrap();
         let weights = fixture(file);
         let image = fixture("input.png");
         let out = ok(&nerve_studio(
             &[
-                "model", "run", "--arch", "mobilenet_v2", "--width", "0.35", "--weights",
-                weights.to_str().unwrap(), image.to_str().unwrap(), "--json",
+                "model",
+                "run",
+                "--arch",
+                "mobilenet_v2",
+                "--width",
+                "0.35",
+                "--weights",
+                weights.to_str().unwrap(),
+                image.to_str().unwrap(),
+                "--json",
             ],
             dir.path(),
         ));
-        let logits: Vec<f64> = out[0]["logits"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let logits: Vec<f64> = out[0]["logits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(logits.len(), 3);
         for (a, b) in logits.iter().zip(&expected) {
-            assert!((a - b).abs() < 1e-4, "{file}: {logits:?} vs torchvision {expected:?}");
+            assert!(
+                (a - b).abs() < 1e-4,
+                "{file}: {logits:?} vs torchvision {expected:?}"
+            );
         }
     }
 }
@@ -47,13 +72,27 @@ fn the_import_report_says_what_loaded() {
     let mut spec = ModelSpec::new(Arch::MobilenetV2);
     spec.width = 0.35;
     let mut network = spec.build(&device::cpu().device);
-    let report = import_torchvision(&mut network, Arch::MobilenetV2, &fixture("mobilenet_v2_w035.pth")).unwrap();
+    let report = import_torchvision(
+        &mut network,
+        Arch::MobilenetV2,
+        &fixture("mobilenet_v2_w035.pth"),
+    )
+    .unwrap();
     assert_eq!(report.loaded, 314 - 52, "{}", report.summary());
-    assert!(report.missing.is_empty() && report.unused.is_empty() && report.mismatched.is_empty(), "{}", report.summary());
+    assert!(
+        report.missing.is_empty() && report.unused.is_empty() && report.mismatched.is_empty(),
+        "{}",
+        report.summary()
+    );
 
     // Width 1.0 against width-0.35 weights: shapes disagree, and the report says so.
     let mut wide = ModelSpec::new(Arch::MobilenetV2).build(&device::cpu().device);
-    let report = import_torchvision(&mut wide, Arch::MobilenetV2, &fixture("mobilenet_v2_w035.pth")).unwrap();
+    let report = import_torchvision(
+        &mut wide,
+        Arch::MobilenetV2,
+        &fixture("mobilenet_v2_w035.pth"),
+    )
+    .unwrap();
     assert!(!report.mismatched.is_empty());
     assert!(report.summary().contains("of another shape"));
 
@@ -67,14 +106,28 @@ fn zero_safetensors(keys: &serde_json::Map<String, serde_json::Value>, path: &Pa
     let mut header = serde_json::Map::new();
     let mut offset = 0usize;
     for (name, shape) in keys {
-        let shape: Vec<usize> = shape.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-        let bytes = shape.iter().product::<usize>() * if name.ends_with("num_batches_tracked") { 8 } else { 4 };
-        let dtype = if name.ends_with("num_batches_tracked") { "I64" } else { "F32" };
+        let shape: Vec<usize> = shape
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        let bytes = shape.iter().product::<usize>()
+            * if name.ends_with("num_batches_tracked") {
+                8
+            } else {
+                4
+            };
+        let dtype = if name.ends_with("num_batches_tracked") {
+            "I64"
+        } else {
+            "F32"
+        };
         header.insert(name.clone(), serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + bytes]}));
         offset += bytes;
     }
     let mut text = serde_json::to_string(&header).unwrap();
-    while text.len() % 8 != 0 {
+    while !text.len().is_multiple_of(8) {
         text.push(' ');
     }
     let mut file = (text.len() as u64).to_le_bytes().to_vec();
@@ -105,9 +158,10 @@ fn every_architecture_takes_its_torchvision_backbone() {
         } else {
             let path = dir.path().join(format!("{source}.safetensors"));
             if !path.exists() {
-                let keys: serde_json::Value =
-                    serde_json::from_str(&std::fs::read_to_string(fixture(&format!("keys_{source}.json"))).unwrap())
-                        .unwrap();
+                let keys: serde_json::Value = serde_json::from_str(
+                    &std::fs::read_to_string(fixture(&format!("keys_{source}.json"))).unwrap(),
+                )
+                .unwrap();
                 zero_safetensors(keys.as_object().unwrap(), &path);
             }
             path
@@ -119,12 +173,24 @@ fn every_architecture_takes_its_torchvision_backbone() {
             // Everything but the 1000-class ImageNet head loads.
             assert!(report.missing.is_empty(), "{arch}: {}", report.summary());
             assert_eq!(report.mismatched.len(), 2, "{arch}: {}", report.summary());
-            assert!(report.mismatched.iter().all(|m| m.contains("head")), "{arch}: {}", report.summary());
+            assert!(
+                report.mismatched.iter().all(|m| m.contains("head")),
+                "{arch}: {}",
+                report.summary()
+            );
         } else {
             // The encoder loads; only decoder parts are left at their random start.
             assert!(report.mismatched.is_empty(), "{arch}: {}", report.summary());
-            let encoder = if arch == Arch::DoubleUnet { "encoder1." } else { "encoder." };
-            assert!(report.missing.iter().all(|m| !m.contains(encoder)), "{arch}: {}", report.summary());
+            let encoder = if arch == Arch::DoubleUnet {
+                "encoder1."
+            } else {
+                "encoder."
+            };
+            assert!(
+                report.missing.iter().all(|m| !m.contains(encoder)),
+                "{arch}: {}",
+                report.summary()
+            );
         }
     }
 }
@@ -162,13 +228,23 @@ fn training_can_be_cancelled_and_resumed() {
     .unwrap();
     assert_eq!(outcome.reason, StopReason::Cancelled);
     assert_eq!(outcome.info.epochs_done, 1);
-    assert!(events.iter().any(|e| matches!(e, TrainEvent::Started { weights, .. } if weights.contains("from scratch"))));
+    assert!(events.iter().any(
+        |e| matches!(e, TrainEvent::Started { weights, .. } if weights.contains("from scratch"))
+    ));
     assert!(events.iter().any(|e| matches!(e, TrainEvent::Epoch { .. })));
     let run = outcome.run.path.clone();
-    for file in ["recipe.toml", "weights.bpk", "history.csv", "snapshot.csv", "run.json", "checkpoint/state.json"] {
+    for file in [
+        "recipe.toml",
+        "weights.bpk",
+        "history.csv",
+        "snapshot.csv",
+        "run.json",
+        "checkpoint/state.json",
+    ] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
-    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
     assert_eq!(info["status"], "cancelled");
 
     let resumed = train(
@@ -195,7 +271,21 @@ fn a_trained_run_predicts_the_same_after_reloading() {
     let (dir, project) = small_demo(40, 9);
     let p = project.to_str().unwrap();
     let out = ok(&nerve_studio(
-        &["train", p, "--recipe", "mu_net", "--image-size", "64", "--epochs", "2", "--batch-size", "8", "--device", "cpu", "--json"],
+        &[
+            "train",
+            p,
+            "--recipe",
+            "mu_net",
+            "--image-size",
+            "64",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--json",
+        ],
         dir.path(),
     ));
     let run = out["run"].as_str().unwrap().to_string();
@@ -205,13 +295,30 @@ fn a_trained_run_predicts_the_same_after_reloading() {
     assert_eq!(out["info"]["threshold"].as_f64().unwrap(), threshold);
 
     // The saved weights, reloaded by `predict`, give the validation figure training measured.
-    let predicted = ok(&nerve_studio(&["predict", p, "--run", &run, "--split", "val", "--device", "cpu", "--json"], dir.path()));
+    let predicted = ok(&nerve_studio(
+        &[
+            "predict", p, "--run", &run, "--split", "val", "--device", "cpu", "--json",
+        ],
+        dir.path(),
+    ));
     let iou = predicted["metrics"]["mean_iou"].as_f64().unwrap();
-    assert!((iou - val_iou).abs() < 1e-5, "reloaded {iou} vs trained {val_iou}");
+    assert!(
+        (iou - val_iou).abs() < 1e-5,
+        "reloaded {iou} vs trained {val_iou}"
+    );
     let maps = Path::new(predicted["output"].as_str().unwrap());
-    let first = std::fs::read_dir(maps).unwrap().next().unwrap().unwrap().path();
+    let first = std::fs::read_dir(maps)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let map = image::open(&first).unwrap();
-    assert_eq!((map.width(), map.height()), (192, 108), "maps are at image resolution");
+    assert_eq!(
+        (map.width(), map.height()),
+        (192, 108),
+        "maps are at image resolution"
+    );
 
     // Bad input names the problem.
     let bad = nerve_studio(&["predict", p, "--run", "no-such-run"], dir.path());
@@ -224,24 +331,58 @@ fn a_classifier_trains_in_two_stages_and_scores_its_images() {
     let (dir, project) = small_demo(40, 13);
     let p = project.to_str().unwrap();
     let out = ok(&nerve_studio(
-        &["train", p, "--recipe", "mobilenet_v2", "--image-size", "64", "--epochs", "3", "--device", "cpu", "--json"],
+        &[
+            "train",
+            p,
+            "--recipe",
+            "mobilenet_v2",
+            "--image-size",
+            "64",
+            "--epochs",
+            "3",
+            "--device",
+            "cpu",
+            "--json",
+        ],
         dir.path(),
     ));
-    let stages: Vec<u64> = out["history"].as_array().unwrap().iter().map(|r| r["stage"].as_u64().unwrap()).collect();
+    let stages: Vec<u64> = out["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["stage"].as_u64().unwrap())
+        .collect();
     assert_eq!(stages, vec![1, 2, 2]);
-    let lrs: Vec<f64> = out["history"].as_array().unwrap().iter().map(|r| r["learning_rate"].as_f64().unwrap()).collect();
+    let lrs: Vec<f64> = out["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["learning_rate"].as_f64().unwrap())
+        .collect();
     assert!((lrs[1] - lrs[0] / 10.0).abs() < 1e-12);
     let run = out["run"].as_str().unwrap();
-    let predicted = ok(&nerve_studio(&["predict", p, "--run", run, "--json"], dir.path()));
-    let scores = std::fs::read_to_string(Path::new(predicted["output"].as_str().unwrap()).join("scores.csv")).unwrap();
-    assert!(scores.starts_with("stem,truth,pred,p_nerve,p_opening_wound,p_tendon"), "{scores}");
+    let predicted = ok(&nerve_studio(
+        &["predict", p, "--run", run, "--json"],
+        dir.path(),
+    ));
+    let scores = std::fs::read_to_string(
+        Path::new(predicted["output"].as_str().unwrap()).join("scores.csv"),
+    )
+    .unwrap();
+    assert!(
+        scores.starts_with("stem,truth,pred,p_nerve,p_opening_wound,p_tendon"),
+        "{scores}"
+    );
     assert_eq!(scores.lines().count(), 41);
 }
 
 #[test]
 fn model_summary_prints_the_counts() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(&nerve_studio(&["model", "summary", "mu_net", "--json"], dir.path()));
+    let out = ok(&nerve_studio(
+        &["model", "summary", "mu_net", "--json"],
+        dir.path(),
+    ));
     assert_eq!(out["total"], 416_209);
     assert_eq!(out["trainable"], 409_025);
     assert_eq!(out["non_trainable"], 7_184);

@@ -19,7 +19,13 @@ pub struct Aspp {
 impl Aspp {
     /// `pooling_bias`: DoubleU-Net's Keras ASPP has a bias on the image-pooling convolution,
     /// torchvision's DeepLab does not.
-    pub fn new(input: usize, channels: usize, pooling_bias: bool, norm: Norm, device: &Device) -> Self {
+    pub fn new(
+        input: usize,
+        channels: usize,
+        pooling_bias: bool,
+        norm: Norm,
+        device: &Device,
+    ) -> Self {
         let branch = |spec: ConvSpec| ConvBn::new(spec, norm, Act::Relu, device);
         let mut branches = vec![branch(ConvSpec::new(input, channels, 1))];
         for rate in RATES {

@@ -10,6 +10,9 @@ use super::layers::{Norm, global_average};
 use super::mobilenet_v2::{MobileNetV2, MobileNetV2Config};
 use super::resnet::{self, ResNet};
 
+// One network exists at a time and its variants hold tensor handles, not tensors: boxing
+// the larger variants would save nothing worth the indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Backbone {
     MobileNet(MobileNetV2),
@@ -28,7 +31,9 @@ pub enum BackboneKind {
 impl BackboneKind {
     pub fn out_channels(self) -> usize {
         match self {
-            BackboneKind::MobileNetV2 { width } => MobileNetV2Config::classifier().with_width(width).out_channels(),
+            BackboneKind::MobileNetV2 { width } => MobileNetV2Config::classifier()
+                .with_width(width)
+                .out_channels(),
             BackboneKind::ResNet(_) => resnet::OUT_CHANNELS,
             BackboneKind::DenseNet(d) => d.out_channels(),
         }
@@ -36,9 +41,11 @@ impl BackboneKind {
 
     fn init(self, device: &Device) -> Backbone {
         match self {
-            BackboneKind::MobileNetV2 { width } => {
-                Backbone::MobileNet(MobileNetV2Config::classifier().with_width(width).init(Norm::Torch, device))
-            }
+            BackboneKind::MobileNetV2 { width } => Backbone::MobileNet(
+                MobileNetV2Config::classifier()
+                    .with_width(width)
+                    .init(Norm::Torch, device),
+            ),
             BackboneKind::ResNet(d) => Backbone::ResNet(ResNet::new(d, false, device)),
             BackboneKind::DenseNet(d) => Backbone::DenseNet(DenseNet::new(d, device)),
         }
@@ -59,7 +66,9 @@ impl Backbone {
     pub fn units(&self) -> usize {
         match self {
             Backbone::MobileNet(m) => 1 + m.blocks.len() + usize::from(m.last.is_some()),
-            Backbone::ResNet(r) => 1 + r.layer1.len() + r.layer2.len() + r.layer3.len() + r.layer4.len(),
+            Backbone::ResNet(r) => {
+                1 + r.layer1.len() + r.layer2.len() + r.layer3.len() + r.layer4.len()
+            }
             Backbone::DenseNet(d) => {
                 2 + d.blocks.iter().map(|b| b.layers.len()).sum::<usize>() + d.transitions.len()
             }
@@ -140,7 +149,11 @@ impl Backbone {
 }
 
 pub fn toggle<M: Module>(module: M, trainable: bool) -> M {
-    if trainable { module.unfreeze() } else { module.freeze() }
+    if trainable {
+        module.unfreeze()
+    } else {
+        module.freeze()
+    }
 }
 
 #[derive(Module, Debug)]

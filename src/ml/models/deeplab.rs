@@ -17,6 +17,9 @@ const LOW_CHANNELS: usize = 48;
 /// MobileNetV2's stride-4 tap: block 3's expand ReLU (144 channels).
 const MOBILENET_LOW_BLOCK: usize = 3;
 
+// One network exists at a time and its variants hold tensor handles, not tensors: boxing
+// the larger variants would save nothing worth the indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum DeepLabEncoder {
     MobileNet(MobileNetV2),
@@ -55,12 +58,22 @@ impl DeepLabV3Plus {
             output_stride_16: true,
         };
         let encoder = DeepLabEncoder::MobileNet(config.init(Norm::Torch, device));
-        Self::with_encoder(encoder, config.out_channels(), config.expand_channels(MOBILENET_LOW_BLOCK), device)
+        Self::with_encoder(
+            encoder,
+            config.out_channels(),
+            config.expand_channels(MOBILENET_LOW_BLOCK),
+            device,
+        )
     }
 
     pub fn resnet50(device: &Device) -> Self {
         let encoder = DeepLabEncoder::ResNet(ResNet::new(resnet::Depth::D50, true, device));
-        Self::with_encoder(encoder, resnet::OUT_CHANNELS, resnet::LAYER1_CHANNELS, device)
+        Self::with_encoder(
+            encoder,
+            resnet::OUT_CHANNELS,
+            resnet::LAYER1_CHANNELS,
+            device,
+        )
     }
 
     fn with_encoder(encoder: DeepLabEncoder, out: usize, low: usize, device: &Device) -> Self {
@@ -84,7 +97,10 @@ impl DeepLabV3Plus {
         let low = self.low.forward(low);
         let [_, _, lh, lw] = low.dims();
         let x = resize(self.aspp.forward(x), [lh, lw], InterpolateMode::Bilinear);
-        let x = self.fuse.iter().fold(Tensor::cat(vec![x, low], 1), |x, c| c.forward(x));
+        let x = self
+            .fuse
+            .iter()
+            .fold(Tensor::cat(vec![x, low], 1), |x, c| c.forward(x));
         resize(self.head.forward(x), [h, w], InterpolateMode::Bilinear)
     }
 }

@@ -130,7 +130,10 @@ impl DenseNet {
             x = block.layers.iter().fold(x, |x, layer| layer.forward(x));
             if let Some(t) = self.transitions.get(i) {
                 x = t.conv.forward(relu(t.norm.forward(x)));
-                x = AvgPool2dConfig::new([2, 2]).with_strides([2, 2]).init().forward(x);
+                x = AvgPool2dConfig::new([2, 2])
+                    .with_strides([2, 2])
+                    .init()
+                    .forward(x);
             }
         }
         relu(self.norm5.forward(x))

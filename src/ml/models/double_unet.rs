@@ -23,7 +23,10 @@ const ASPP_CHANNELS: usize = 64;
 const SE_RATIO: usize = 8;
 
 fn max_pool(x: Tensor<4>) -> Tensor<4> {
-    MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init().forward(x)
+    MaxPool2dConfig::new([2, 2])
+        .with_strides([2, 2])
+        .init()
+        .forward(x)
 }
 
 fn double(x: Tensor<4>) -> Tensor<4> {
@@ -101,12 +104,18 @@ pub struct SqueezeExcite {
 impl SqueezeExcite {
     fn new(channels: usize, device: &Device) -> Self {
         let linear = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);
-        Self { reduce: linear(channels, channels / SE_RATIO), expand: linear(channels / SE_RATIO, channels) }
+        Self {
+            reduce: linear(channels, channels / SE_RATIO),
+            expand: linear(channels / SE_RATIO, channels),
+        }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [n, c, _, _] = x.dims();
-        let s = sigmoid(self.expand.forward(relu(self.reduce.forward(global_average(x.clone())))));
+        let s = sigmoid(
+            self.expand
+                .forward(relu(self.reduce.forward(global_average(x.clone())))),
+        );
         x * s.reshape([n, c, 1, 1])
     }
 }
@@ -120,8 +129,19 @@ pub struct ConvBlock {
 
 impl ConvBlock {
     fn new(input: usize, output: usize, device: &Device) -> Self {
-        let conv = |i| ConvBn::new(ConvSpec::new(i, output, 3).bias(true), Norm::Keras, Act::Relu, device);
-        Self { first: conv(input), second: conv(output), se: SqueezeExcite::new(output, device) }
+        let conv = |i| {
+            ConvBn::new(
+                ConvSpec::new(i, output, 3).bias(true),
+                Norm::Keras,
+                Act::Relu,
+                device,
+            )
+        };
+        Self {
+            first: conv(input),
+            second: conv(output),
+            se: SqueezeExcite::new(output, device),
+        }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {

@@ -62,7 +62,15 @@ pub struct ConvSpec {
 
 impl ConvSpec {
     pub fn new(input: usize, output: usize, kernel: usize) -> Self {
-        Self { input, output, kernel, stride: 1, dilation: 1, groups: 1, bias: false }
+        Self {
+            input,
+            output,
+            kernel,
+            stride: 1,
+            dilation: 1,
+            groups: 1,
+            bias: false,
+        }
     }
     pub fn stride(mut self, stride: usize) -> Self {
         self.stride = stride;
@@ -104,12 +112,20 @@ pub struct ConvBn {
 
 impl ConvBn {
     pub fn new(spec: ConvSpec, norm: Norm, act: Act, device: &Device) -> Self {
-        Self { conv: spec.conv(device), bn: Some(norm.batch_norm(spec.output, device)), act }
+        Self {
+            conv: spec.conv(device),
+            bn: Some(norm.batch_norm(spec.output, device)),
+            act,
+        }
     }
 
     /// A convolution with no batch norm after it (its activation still applies).
     pub fn plain(spec: ConvSpec, act: Act, device: &Device) -> Self {
-        Self { conv: spec.conv(device), bn: None, act }
+        Self {
+            conv: spec.conv(device),
+            bn: None,
+            act,
+        }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -131,7 +147,10 @@ pub struct UpBlock {
 
 impl UpBlock {
     pub fn new(input: usize, output: usize, norm: Norm, device: &Device) -> Self {
-        Self { deconv: transposed(input, output, false, device), bn: norm.batch_norm(output, device) }
+        Self {
+            deconv: transposed(input, output, false, device),
+            bn: norm.batch_norm(output, device),
+        }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -159,7 +178,9 @@ pub fn resize(x: Tensor<4>, size: [usize; 2], mode: InterpolateMode) -> Tensor<4
     }
     interpolate(
         x,
-        InterpolateOptions::new(mode).with_align_corners(false).with_output_size(size),
+        InterpolateOptions::new(mode)
+            .with_align_corners(false)
+            .with_output_size(size),
     )
 }
 

@@ -78,7 +78,9 @@ impl MobileNetV2Config {
     fn block_outputs(&self) -> Vec<usize> {
         SETTINGS
             .iter()
-            .flat_map(|&(_, c, n, _)| std::iter::repeat_n(make_divisible(c as f64 * self.width, 8), n))
+            .flat_map(|&(_, c, n, _)| {
+                std::iter::repeat_n(make_divisible(c as f64 * self.width, 8), n)
+            })
             .collect()
     }
 
@@ -116,7 +118,12 @@ impl MobileNetV2Config {
 
     pub fn init(&self, norm: Norm, device: &Device) -> MobileNetV2 {
         let stem_channels = make_divisible(32.0 * self.width, 8);
-        let stem = ConvBn::new(ConvSpec::new(3, stem_channels, 3).stride(2), norm, Act::Relu6, device);
+        let stem = ConvBn::new(
+            ConvSpec::new(3, stem_channels, 3).stride(2),
+            norm,
+            Act::Relu6,
+            device,
+        );
         let outputs = self.block_outputs();
         let shapes = self.block_shapes();
         let strides = self.strides();
@@ -125,7 +132,9 @@ impl MobileNetV2Config {
                 let (input, t) = shapes[k];
                 let (stride, dilation) = strides[k];
                 let project_bn = self.final_project_bn || k + 1 < self.blocks || self.tail_expand;
-                InvertedResidual::new(input, outputs[k], t, stride, dilation, project_bn, norm, device)
+                InvertedResidual::new(
+                    input, outputs[k], t, stride, dilation, project_bn, norm, device,
+                )
             })
             .collect();
         let tail = self.tail_expand.then(|| {
@@ -134,9 +143,19 @@ impl MobileNetV2Config {
         });
         let last = self.last_conv.then(|| {
             let input = outputs[self.blocks - 1];
-            ConvBn::new(ConvSpec::new(input, self.out_channels(), 1), norm, Act::Relu6, device)
+            ConvBn::new(
+                ConvSpec::new(input, self.out_channels(), 1),
+                norm,
+                Act::Relu6,
+                device,
+            )
         });
-        MobileNetV2 { stem, blocks, tail, last }
+        MobileNetV2 {
+            stem,
+            blocks,
+            tail,
+            last,
+        }
     }
 }
 
@@ -163,9 +182,12 @@ impl InvertedResidual {
         device: &Device,
     ) -> Self {
         let hidden = input * t;
-        let expand =
-            (t != 1).then(|| ConvBn::new(ConvSpec::new(input, hidden, 1), norm, Act::Relu6, device));
-        let spec = ConvSpec::new(hidden, hidden, 3).stride(stride).dilation(dilation).depthwise();
+        let expand = (t != 1)
+            .then(|| ConvBn::new(ConvSpec::new(input, hidden, 1), norm, Act::Relu6, device));
+        let spec = ConvSpec::new(hidden, hidden, 3)
+            .stride(stride)
+            .dilation(dilation)
+            .depthwise();
         let depthwise = ConvBn::new(spec, norm, Act::Relu6, device);
         let spec = ConvSpec::new(hidden, output, 1);
         let project = if project_bn {
@@ -173,7 +195,12 @@ impl InvertedResidual {
         } else {
             ConvBn::plain(spec, Act::None, device)
         };
-        Self { expand, depthwise, project, residual: stride == 1 && input == output }
+        Self {
+            expand,
+            depthwise,
+            project,
+            residual: stride == 1 && input == output,
+        }
     }
 
     /// The block's output, and its expand ReLU6 output (the Keras skip taps) when it has one.
@@ -213,7 +240,10 @@ impl MobileNetV2 {
         if let Some(last) = &self.last {
             x = last.forward(x);
         }
-        let taps = captured.into_iter().map(|t| t.expect("tapped block has an expand layer")).collect();
+        let taps = captured
+            .into_iter()
+            .map(|t| t.expect("tapped block has an expand layer"))
+            .collect();
         (x, taps)
     }
 
@@ -229,7 +259,10 @@ pub fn torchvision_key(key: &str, prefix: &str) -> Option<String> {
     let index: usize = index.parse().ok()?;
     let conv_bn = |tail: &str| -> Option<String> {
         let (part, leaf) = tail.split_once('.')?;
-        Some(format!("{}.{leaf}", if part == "0" { "conv" } else { "bn" }))
+        Some(format!(
+            "{}.{leaf}",
+            if part == "0" { "conv" } else { "bn" }
+        ))
     };
     let mapped = match index {
         0 => format!("stem.{}", conv_bn(tail)?),

@@ -85,9 +85,11 @@ impl Arch {
 
     pub fn task(self) -> Task {
         match self {
-            Arch::MobilenetV2 | Arch::Resnet50 | Arch::Resnet101 | Arch::Densenet169 | Arch::Densenet201 => {
-                Task::Classify
-            }
+            Arch::MobilenetV2
+            | Arch::Resnet50
+            | Arch::Resnet101
+            | Arch::Densenet169
+            | Arch::Densenet201 => Task::Classify,
             _ => Task::Segment,
         }
     }
@@ -101,7 +103,9 @@ impl Arch {
     /// Classifier heads map to `head`; segmenter encoders take the backbone's keys.
     pub fn torchvision_key(self, key: &str) -> Option<String> {
         let head = |k: &str, prefixes: &[&str]| {
-            prefixes.iter().find_map(|p| k.strip_prefix(p).map(|leaf| format!("head.{leaf}")))
+            prefixes
+                .iter()
+                .find_map(|p| k.strip_prefix(p).map(|leaf| format!("head.{leaf}")))
         };
         match self {
             Arch::MobilenetV2 => head(key, &["classifier.1."])
@@ -112,10 +116,16 @@ impl Arch {
             Arch::Densenet169 | Arch::Densenet201 => {
                 head(key, &["classifier."]).or_else(|| densenet::torchvision_key(key, "backbone."))
             }
-            Arch::UnetMobilenetV2 | Arch::Deeplabv3plusMobilenetV2 => mobilenet_v2::torchvision_key(key, "encoder."),
+            Arch::UnetMobilenetV2 | Arch::Deeplabv3plusMobilenetV2 => {
+                mobilenet_v2::torchvision_key(key, "encoder.")
+            }
             // MU-Net ends at block 13's expand layer, which it holds as `tail`.
-            Arch::MuNet => mobilenet_v2::torchvision_key(key, "encoder.")
-                .map(|k| k.replace(&format!("encoder.blocks.{}.expand.", mu_net::BOTTOM_BLOCK), "encoder.tail.")),
+            Arch::MuNet => mobilenet_v2::torchvision_key(key, "encoder.").map(|k| {
+                k.replace(
+                    &format!("encoder.blocks.{}.expand.", mu_net::BOTTOM_BLOCK),
+                    "encoder.tail.",
+                )
+            }),
             Arch::Deeplabv3plusResnet50 => resnet::torchvision_key(key, "encoder."),
             Arch::DoubleUnet => double_unet::vgg19_key(key, "encoder1."),
         }
@@ -141,11 +151,17 @@ pub struct ModelSpec {
 
 impl ModelSpec {
     pub fn new(arch: Arch) -> Self {
-        Self { arch, classes: 3, width: 1.0, dropout: 0.3 }
+        Self {
+            arch,
+            classes: 3,
+            width: 1.0,
+            dropout: 0.3,
+        }
     }
 
     pub fn build(&self, device: &Device) -> Network {
-        let classifier = |kind| Network::Classifier(Classifier::new(kind, self.classes, self.dropout, device));
+        let classifier =
+            |kind| Network::Classifier(Classifier::new(kind, self.classes, self.dropout, device));
         match self.arch {
             Arch::MobilenetV2 => classifier(BackboneKind::MobileNetV2 { width: self.width }),
             Arch::Resnet50 => classifier(BackboneKind::ResNet(resnet::Depth::D50)),
@@ -162,6 +178,9 @@ impl ModelSpec {
 }
 
 /// Any of the networks.
+// One network exists at a time and its variants hold tensor handles, not tensors: boxing
+// the larger variants would save nothing worth the indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Network {
     Classifier(Classifier),
@@ -237,7 +256,6 @@ pub struct ParamCounts {
     pub trainable: usize,
     pub non_trainable: usize,
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -58,12 +58,17 @@ pub struct MuNet {
 impl MuNet {
     pub fn new(device: &Device) -> Self {
         let config = encoder_config();
-        let mut skip_channels: Vec<usize> = SKIPS.iter().map(|&b| config.expand_channels(b)).collect();
+        let mut skip_channels: Vec<usize> =
+            SKIPS.iter().map(|&b| config.expand_channels(b)).collect();
         skip_channels.insert(0, 3);
         let mut input = config.out_channels();
         let mut decoder = Vec::new();
         for (i, &f) in FILTERS.iter().enumerate() {
-            decoder.push(DoubleConv::new(input + skip_channels[skip_channels.len() - 1 - i], f, device));
+            decoder.push(DoubleConv::new(
+                input + skip_channels[skip_channels.len() - 1 - i],
+                f,
+                device,
+            ));
             input = f;
         }
         Self {

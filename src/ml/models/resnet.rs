@@ -3,13 +3,13 @@
 //! `downsample.0/1` and the `fc` head need renaming on import.
 
 use burn::module::Module;
+use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2dConfig;
 use burn::nn::{BatchNorm, PaddingConfig2d};
-use burn::nn::conv::Conv2d;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::layers::{ConvBn, ConvSpec, Act, Norm};
+use super::layers::{Act, ConvBn, ConvSpec, Norm};
 
 /// Which ResNet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,12 +47,20 @@ impl Bottleneck {
         let norm = Norm::Torch;
         let output = width * 4;
         let downsample = (stride != 1 || input != output).then(|| {
-            ConvBn::new(ConvSpec::new(input, output, 1).stride(stride), norm, Act::None, device)
+            ConvBn::new(
+                ConvSpec::new(input, output, 1).stride(stride),
+                norm,
+                Act::None,
+                device,
+            )
         });
         Self {
             conv1: ConvSpec::new(input, width, 1).conv(device),
             bn1: norm.batch_norm(width, device),
-            conv2: ConvSpec::new(width, width, 3).stride(stride).dilation(dilation).conv(device),
+            conv2: ConvSpec::new(width, width, 3)
+                .stride(stride)
+                .dilation(dilation)
+                .conv(device),
             bn2: norm.batch_norm(width, device),
             conv3: ConvSpec::new(width, output, 1).conv(device),
             bn3: norm.batch_norm(output, device),
@@ -118,7 +126,14 @@ impl ResNet {
             .with_padding(PaddingConfig2d::Explicit(3, 3, 3, 3))
             .with_bias(false)
             .init(device);
-        Self { conv1, bn1: Norm::Torch.batch_norm(64, device), layer1, layer2, layer3, layer4 }
+        Self {
+            conv1,
+            bn1: Norm::Torch.batch_norm(64, device),
+            layer1,
+            layer2,
+            layer3,
+            layer4,
+        }
     }
 
     /// The final feature map and `layer1`'s output.
@@ -146,6 +161,8 @@ pub fn torchvision_key(key: &str, prefix: &str) -> Option<String> {
     if !(key.starts_with("conv1.") || key.starts_with("bn1.") || key.starts_with("layer")) {
         return None;
     }
-    let key = key.replace(".downsample.0.", ".downsample.conv.").replace(".downsample.1.", ".downsample.bn.");
+    let key = key
+        .replace(".downsample.0.", ".downsample.conv.")
+        .replace(".downsample.1.", ".downsample.bn.");
     Some(format!("{prefix}{key}"))
 }

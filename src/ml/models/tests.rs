@@ -11,13 +11,19 @@ fn counts(arch: Arch) -> ParamCounts {
 #[test]
 fn mu_net_has_the_published_416209_parameters() {
     let c = counts(Arch::MuNet);
-    assert_eq!((c.total, c.trainable, c.non_trainable), (416_209, 409_025, 7_184));
+    assert_eq!(
+        (c.total, c.trainable, c.non_trainable),
+        (416_209, 409_025, 7_184)
+    );
 }
 
 #[test]
 fn double_unet_has_the_published_29297570_parameters() {
     let c = counts(Arch::DoubleUnet);
-    assert_eq!((c.total, c.trainable, c.non_trainable), (29_297_570, 29_290_274, 7_296));
+    assert_eq!(
+        (c.total, c.trainable, c.non_trainable),
+        (29_297_570, 29_290_274, 7_296)
+    );
 }
 
 #[test]
@@ -43,7 +49,10 @@ fn classifiers_match_torchvision_with_a_three_class_head() {
 
 #[test]
 fn mobilenet_width_multiplier_matches_torchvision() {
-    let spec = ModelSpec { width: 0.35, ..ModelSpec::new(Arch::MobilenetV2) };
+    let spec = ModelSpec {
+        width: 0.35,
+        ..ModelSpec::new(Arch::MobilenetV2)
+    };
     let c = spec.build(&Device::flex()).counts();
     assert_eq!((c.trainable, c.non_trainable), (399_971, 14_080));
 }
