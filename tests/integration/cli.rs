@@ -102,7 +102,7 @@ fn errors_name_the_file_and_exit_non_zero() {
 fn bench_reports_project_open_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let report = ok(&nerve_studio(
-        &["bench", "--json", "--images", "300"],
+        &["bench", "--json", "--images", "300", "--no-models"],
         dir.path(),
     ));
     assert!(report["device"].is_string());
@@ -111,4 +111,42 @@ fn bench_reports_project_open_as_json() {
     assert_eq!(open["images"], 300);
     assert!(open["open_ms"].as_f64().unwrap() > 0.0);
     assert_eq!(open["first_screen_thumbnails"], 35);
+}
+
+#[test]
+fn bench_reports_model_speed_in_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = ok(&nerve_studio(
+        &[
+            "bench",
+            "--json",
+            "--no-project",
+            "--device",
+            "cpu",
+            "--arch",
+            "mu_net",
+            "--size",
+            "64",
+            "--train-batch",
+            "2",
+        ],
+        dir.path(),
+    ));
+    assert!(report["device"].as_str().unwrap().starts_with("CPU"));
+    let results = report["results"].as_array().unwrap();
+    let tasks: Vec<&str> = results
+        .iter()
+        .map(|r| r["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(tasks, ["infer", "train"]);
+    for r in results {
+        assert_eq!(r["arch"], "mu_net");
+        assert_eq!(r["size"], 64);
+        assert!(r["ms_per_batch"].as_f64().unwrap() > 0.0);
+        let expected = r["batch"].as_f64().unwrap() * 1e3 / r["ms_per_batch"].as_f64().unwrap();
+        assert!((r["images_per_s"].as_f64().unwrap() - expected).abs() < 1e-6);
+    }
+    assert_eq!(results[0]["batch"], 1);
+    assert_eq!(results[1]["batch"], 2);
+    assert!(report.get("project_open").is_none());
 }
