@@ -28,15 +28,13 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let device = device::select(args.device).map_err(|e| anyhow!(e))?;
     let mut named = match (&args.recipe, &args.resume) {
         (Some(r), _) => recipe::load(r).map_err(|e| anyhow!(e))?,
-        (None, Some(_)) => recipe::NamedRecipe {
+        // Resuming uses the run's own recipe.
+        (None, Some(run)) => recipe::NamedRecipe {
             name: String::new(),
             path: PathBuf::new(),
-            recipe: crate::ml::run::RunDir::open(
-                &args.project,
-                args.resume.as_deref().unwrap_or_default(),
-            )
-            .and_then(|r| r.recipe())
-            .map_err(|e| anyhow!(e))?,
+            recipe: crate::ml::run::RunDir::open(&args.project, run)
+                .and_then(|r| r.recipe())
+                .map_err(|e| anyhow!(e))?,
         },
         (None, None) => {
             return Err(anyhow!(

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::models::Task;
 use super::recipe::{Augment, Normalisation};
 use crate::mask::Mask;
+use crate::project::demo::random::Rng;
 use crate::project::label::Status;
 use crate::project::preprocess::{prepare_image, prepare_mask};
 use crate::project::splits::Split;
@@ -197,43 +198,15 @@ fn prepare(project: &Project, dir: &Path, item: &Item, size: u32) -> Result<Prep
     })
 }
 
-/// A small, seedable random source for shuffling and augmentation (splitmix64).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next_u64() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
-    }
-}
-
 /// One augmented sample's pixels as floats, channel-major.
 fn augmented(
     sample: &Prepared,
-    augment: Option<&Augment>,
-    rng: &mut Rng,
+    augment: Option<(&Augment, &mut Rng)>,
 ) -> (Vec<u8>, Option<Vec<u8>>) {
     let (w, h) = sample.rgb.dimensions();
     let mut rgb = sample.rgb.clone();
     let mut mask = sample.mask.clone();
-    if let Some(a) = augment {
+    if let Some((a, rng)) = augment {
         if a.horizontal_flip && rng.unit() < 0.5 {
             image::imageops::flip_horizontal_in_place(&mut rgb);
             if let Some(m) = mask.as_mut() {
@@ -289,12 +262,11 @@ pub struct Batch {
     pub classes: Tensor<1, Int>,
 }
 
-/// Builds a batch; `augment` is applied when given (training only).
+/// Builds a batch; `augment` (with its random source) is applied when given (training only).
 pub fn batch(
     samples: &[&Prepared],
     normalisation: Normalisation,
-    augment: Option<&Augment>,
-    rng: &mut Rng,
+    mut augment: Option<(&Augment, &mut Rng)>,
     device: &Device,
 ) -> Batch {
     let (w, h) = samples[0].rgb.dimensions();
@@ -305,7 +277,7 @@ pub fn batch(
     let mut masks = Vec::new();
     let mut classes = Vec::with_capacity(samples.len());
     for sample in samples {
-        let (rgb, mask) = augmented(sample, augment, rng);
+        let (rgb, mask) = augmented(sample, augment.as_mut().map(|(a, r)| (*a, &mut **r)));
         for (c, (scale, offset)) in coeff.iter().enumerate() {
             pixels.extend(
                 rgb[c..]
@@ -338,5 +310,5 @@ pub fn image_tensor(rgb: &RgbImage, normalisation: Normalisation, device: &Devic
         mask: None,
         class: 0,
     };
-    batch(&[&sample], normalisation, None, &mut Rng::new(0), device).images
+    batch(&[&sample], normalisation, None, device).images
 }

@@ -34,15 +34,6 @@ pub struct Adapter {
     pub backend: wgpu::Backend,
 }
 
-impl Adapter {
-    fn is_real_gpu(&self) -> bool {
-        matches!(
-            self.kind,
-            wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu
-        )
-    }
-}
-
 /// Every adapter wgpu can see (none where no GPU driver is installed).
 pub fn adapters() -> Vec<Adapter> {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
@@ -88,28 +79,24 @@ pub fn select(choice: DeviceChoice) -> Result<ComputeDevice, String> {
     }
 }
 
+/// The first discrete GPU, else the first integrated one (index 0 of its kind for burn).
 fn best_gpu(found: &[Adapter]) -> Option<ComputeDevice> {
-    for kind in [
-        wgpu::DeviceType::DiscreteGpu,
-        wgpu::DeviceType::IntegratedGpu,
-    ] {
-        let of_kind: Vec<&Adapter> = found
-            .iter()
-            .filter(|a| a.kind == kind && a.is_real_gpu())
-            .collect();
-        if let Some(first) = of_kind.first() {
-            let device = match kind {
-                wgpu::DeviceType::DiscreteGpu => Device::wgpu(DeviceKind::DiscreteGpu(0)),
-                _ => Device::wgpu(DeviceKind::IntegratedGpu(0)),
-            };
-            return Some(ComputeDevice {
-                device,
-                name: format!("{} ({:?})", first.name, first.backend),
-                gpu: true,
-            });
-        }
-    }
-    None
+    [
+        (wgpu::DeviceType::DiscreteGpu, DeviceKind::DiscreteGpu(0)),
+        (
+            wgpu::DeviceType::IntegratedGpu,
+            DeviceKind::IntegratedGpu(0),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(kind, burn_kind)| {
+        let first = found.iter().find(|a| a.kind == kind)?;
+        Some(ComputeDevice {
+            device: Device::wgpu(burn_kind),
+            name: format!("{} ({:?})", first.name, first.backend),
+            gpu: true,
+        })
+    })
 }
 
 /// burn's CPU backend on all cores.

@@ -4,7 +4,7 @@ use burn::tensor::activation::{sigmoid, softmax};
 use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
-use super::data::{self, Prepared, Rng};
+use super::data::{self, Prepared};
 use super::loss;
 use super::models::{Network, Output, Task};
 use super::recipe::{Loss, Normalisation};
@@ -69,21 +69,17 @@ pub fn run(
 ) -> Probabilities {
     let mut per_image = Vec::with_capacity(samples.len());
     let (mut loss_sum, mut loss_n) = (0.0, 0usize);
-    let mut rng = Rng::new(0);
     for chunk in samples.chunks(batch_size.max(1)) {
-        let batch = data::batch(chunk, normalisation, None, &mut rng, device);
+        let batch = data::batch(chunk, normalisation, None, device);
         let has_targets =
             chunk.iter().all(|s| s.mask.is_some()) || matches!(network, Network::Classifier(_));
+        let output = network.forward(batch.images.clone());
         if let (Some(kind), true) = (loss_kind, has_targets) {
-            let value = to_vec(batch_loss(
-                network.forward(batch.images.clone()),
-                &batch,
-                kind,
-            ))[0] as f64;
+            let value = to_vec(batch_loss(output.clone(), &batch, kind))[0] as f64;
             loss_sum += value * chunk.len() as f64;
             loss_n += chunk.len();
         }
-        per_image.extend(probabilities(network.forward(batch.images)));
+        per_image.extend(probabilities(output));
     }
     Probabilities {
         per_image,

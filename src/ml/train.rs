@@ -9,7 +9,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 
-use super::data::{self, Item, Prepared, Rng};
+use super::data::{self, Item, Prepared};
 use super::device::ComputeDevice;
 use super::infer::{self, SplitMetrics};
 use super::models::{Network, Task};
@@ -18,6 +18,7 @@ use super::recipe::{NamedRecipe, Recipe};
 use super::run::{self, CheckpointState, RunDir, RunInfo};
 use super::weights;
 use crate::project::Project;
+use crate::project::demo::random::Rng;
 use crate::project::label::now_rfc3339;
 use crate::project::splits::Split;
 
@@ -200,7 +201,7 @@ pub fn train(
         };
         let epoch_start = Instant::now();
         let mut order: Vec<usize> = (0..train_set.len()).collect();
-        let mut rng = Rng::new(recipe.seed ^ (epoch as u64).wrapping_mul(0x2545_f491));
+        let mut rng = Rng::fork(recipe.seed, epoch as u64);
         rng.shuffle(&mut order);
         let (mut loss_sum, mut metric_sum) = (0.0, 0.0);
         for (b, chunk) in order.chunks(batch_size).enumerate() {
@@ -212,17 +213,11 @@ pub fn train(
             let batch = data::batch(
                 &samples,
                 recipe.normalisation,
-                Some(&recipe.augment),
-                &mut rng,
+                Some((&recipe.augment, &mut rng)),
                 &device,
             );
             let output = network.forward(batch.images.clone());
-            let probs = match &output {
-                super::models::Output::Classes(l) => {
-                    super::models::Output::Classes(l.clone().detach())
-                }
-                super::models::Output::Masks(l) => super::models::Output::Masks(l.clone().detach()),
-            };
+            let probs = output.clone().detach();
             let loss = infer::batch_loss(output, &batch, recipe.loss);
             let grads = GradientsParams::from_grads(loss.backward(), &network);
             network = optimizer.step(lr, network, grads);

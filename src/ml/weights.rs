@@ -5,6 +5,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::store::ModuleStore;
+use burn::store::burn_pack::Tensor as PackTensor;
 use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
 use serde::Serialize;
 
@@ -76,20 +77,14 @@ pub fn import_torchvision(
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let tensors: Vec<_> = match ext.as_str() {
-        "safetensors" => SafetensorsStore::from_file(path)
-            .get_all_tensors()
-            .map_err(|e| format!("{name}: not a readable safetensors file: {e}"))?
-            .values()
-            .cloned()
-            .collect(),
-        "pth" | "pt" | "bin" | "ckpt" => PytorchStore::from_file(path)
-            .map_indices_contiguous(false)
-            .get_all_tensors()
-            .map_err(|e| format!("{name}: not a readable PyTorch checkpoint: {e}"))?
-            .values()
-            .cloned()
-            .collect(),
+    let tensors = match ext.as_str() {
+        "safetensors" => all_tensors(SafetensorsStore::from_file(path), &name, "safetensors file")?,
+        // Keep torchvision's indices (`features.18`, `classifier.1`): the key maps rely on them.
+        "pth" | "pt" | "bin" | "ckpt" => all_tensors(
+            PytorchStore::from_file(path).map_indices_contiguous(false),
+            &name,
+            "PyTorch checkpoint",
+        )?,
         _ => {
             return Err(format!(
                 "{name}: weights must be a .pth or .safetensors file"
@@ -136,6 +131,20 @@ pub fn import_torchvision(
     report.missing.sort();
     report.unused.sort();
     Ok(report)
+}
+
+/// Every tensor a weights file holds, or why it cannot be read.
+fn all_tensors<S: ModuleStore>(
+    mut store: S,
+    name: &str,
+    kind: &str,
+) -> Result<Vec<PackTensor>, String> {
+    Ok(store
+        .get_all_tensors()
+        .map_err(|e| format!("{name}: not a readable {kind}: {e}"))?
+        .values()
+        .cloned()
+        .collect())
 }
 
 /// Writes a network's weights atomically.

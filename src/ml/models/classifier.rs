@@ -77,74 +77,64 @@ impl Backbone {
 
     /// Freeze every unit before `from` and unfreeze the rest.
     pub fn unfreeze_from(self, from: usize) -> Self {
-        let pick = |unit: usize| unit >= from;
+        let mut units = Units { next: 0, from };
         match self {
             Backbone::MobileNet(mut m) => {
-                let mut unit = 0;
-                m.stem = toggle(m.stem, pick(unit));
-                m.blocks = m
-                    .blocks
-                    .into_iter()
-                    .map(|b| {
-                        unit += 1;
-                        toggle(b, pick(unit))
-                    })
-                    .collect();
-                m.tail = m.tail.map(|t| toggle(t, pick(unit)));
-                m.last = m.last.map(|l| toggle(l, pick(unit + 1)));
+                m.stem = units.one(m.stem);
+                m.blocks = units.each(m.blocks);
+                // MU-Net's tail belongs to the block it starts.
+                m.tail = m.tail.map(|t| units.same(t));
+                m.last = m.last.map(|l| units.one(l));
                 Backbone::MobileNet(m)
             }
             Backbone::ResNet(mut r) => {
-                let stem = pick(0);
-                r.conv1 = toggle(r.conv1, stem);
-                r.bn1 = toggle(r.bn1, stem);
-                let mut unit = 0;
-                let mut layer = |blocks: Vec<resnet::Bottleneck>| {
-                    blocks
-                        .into_iter()
-                        .map(|b| {
-                            unit += 1;
-                            toggle(b, pick(unit))
-                        })
-                        .collect()
-                };
-                r.layer1 = layer(r.layer1);
-                r.layer2 = layer(r.layer2);
-                r.layer3 = layer(r.layer3);
-                r.layer4 = layer(r.layer4);
+                r.conv1 = units.one(r.conv1);
+                r.bn1 = units.same(r.bn1);
+                r.layer1 = units.each(r.layer1);
+                r.layer2 = units.each(r.layer2);
+                r.layer3 = units.each(r.layer3);
+                r.layer4 = units.each(r.layer4);
                 Backbone::ResNet(r)
             }
             Backbone::DenseNet(mut d) => {
-                let stem = pick(0);
-                d.conv0 = toggle(d.conv0, stem);
-                d.norm0 = toggle(d.norm0, stem);
-                let mut unit = 0;
+                d.conv0 = units.one(d.conv0);
+                d.norm0 = units.same(d.norm0);
                 let mut transitions = d.transitions.into_iter();
                 let mut kept = Vec::new();
-                d.blocks = d
-                    .blocks
-                    .into_iter()
-                    .map(|mut block| {
-                        block.layers = block
-                            .layers
-                            .into_iter()
-                            .map(|l| {
-                                unit += 1;
-                                toggle(l, pick(unit))
-                            })
-                            .collect();
-                        if let Some(t) = transitions.next() {
-                            unit += 1;
-                            kept.push(toggle(t, pick(unit)));
-                        }
-                        block
-                    })
-                    .collect();
+                for block in &mut d.blocks {
+                    block.layers = units.each(std::mem::take(&mut block.layers));
+                    if let Some(t) = transitions.next() {
+                        kept.push(units.one(t));
+                    }
+                }
                 d.transitions = kept;
-                d.norm5 = toggle(d.norm5, pick(unit + 1));
+                d.norm5 = units.one(d.norm5);
                 Backbone::DenseNet(d)
             }
         }
+    }
+}
+
+/// Numbers a backbone's freezable units in order and sets each one trainable from `from` on.
+struct Units {
+    next: usize,
+    from: usize,
+}
+
+impl Units {
+    /// The next unit.
+    fn one<M: Module>(&mut self, module: M) -> M {
+        self.next += 1;
+        self.same(module)
+    }
+
+    /// Part of the unit just numbered.
+    fn same<M: Module>(&self, module: M) -> M {
+        toggle(module, self.next > self.from)
+    }
+
+    fn each<M: Module>(&mut self, modules: Vec<M>) -> Vec<M> {
+        modules.into_iter().map(|m| self.one(m)).collect()
     }
 }
 

@@ -80,11 +80,7 @@ pub struct DenseNet {
 impl DenseNet {
     pub fn new(depth: Depth, device: &Device) -> Self {
         let norm = Norm::Torch;
-        let conv0 = burn::nn::conv::Conv2dConfig::new([3, INITIAL], [7, 7])
-            .with_stride([2, 2])
-            .with_padding(PaddingConfig2d::Explicit(3, 3, 3, 3))
-            .with_bias(false)
-            .init(device);
+        let conv0 = ConvSpec::new(3, INITIAL, 7).stride(2).conv(device);
         let mut channels = INITIAL;
         let mut blocks = Vec::new();
         let mut transitions = Vec::new();

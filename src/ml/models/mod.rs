@@ -191,12 +191,23 @@ pub enum Network {
 }
 
 /// What a network returns for a batch.
+#[derive(Clone)]
 pub enum Output {
     /// Class logits `[batch, classes]`.
     Classes(Tensor<2>),
     /// Nerve logit maps `[batch, k, H, W]`; the last channel is the prediction (DoubleU-Net also
     /// returns its first network's map before it).
     Masks(Tensor<4>),
+}
+
+impl Output {
+    /// The same values, cut from the autodiff graph.
+    pub fn detach(self) -> Output {
+        match self {
+            Output::Classes(l) => Output::Classes(l.detach()),
+            Output::Masks(m) => Output::Masks(m.detach()),
+        }
+    }
 }
 
 impl Network {

@@ -120,12 +120,7 @@ impl ResNet {
         let layer2 = make(1, 128, 2, false);
         let layer3 = make(2, 256, 2, false);
         let layer4 = make(3, 512, 2, output_stride_16);
-        let stem = ConvSpec::new(3, 64, 7).stride(2);
-        let conv1 = burn::nn::conv::Conv2dConfig::new([3, 64], [7, 7])
-            .with_stride([stem.stride, stem.stride])
-            .with_padding(PaddingConfig2d::Explicit(3, 3, 3, 3))
-            .with_bias(false)
-            .init(device);
+        let conv1 = ConvSpec::new(3, 64, 7).stride(2).conv(device);
         Self {
             conv1,
             bn1: Norm::Torch.batch_norm(64, device),

@@ -83,3 +83,29 @@ fn architecture_ids_round_trip() {
         assert!(text.contains(arch.id()), "{text}");
     }
 }
+
+#[test]
+fn the_fine_tune_point_freezes_the_units_before_it() {
+    use super::classifier::Backbone;
+    let device = Device::flex().autodiff();
+    let trainable = |backbone: &Backbone| match backbone {
+        Backbone::MobileNet(m) => (
+            m.stem.conv.weight.is_require_grad(),
+            m.blocks[15].project.conv.weight.is_require_grad(),
+            m.blocks[16].project.conv.weight.is_require_grad(),
+            m.last.as_ref().unwrap().conv.weight.is_require_grad(),
+        ),
+        _ => unreachable!(),
+    };
+    let super::Network::Classifier(c) = ModelSpec::new(Arch::MobilenetV2).build(&device) else {
+        unreachable!()
+    };
+    // The recipe's point: block 16 (unit 17) and the last layer (unit 18) train.
+    let b = c.backbone.unfreeze_from(17);
+    assert_eq!(trainable(&b), (false, false, true, true));
+    assert_eq!(b.units(), 19);
+    let b = b.unfreeze_from(usize::MAX);
+    assert_eq!(trainable(&b), (false, false, false, false));
+    let b = b.unfreeze_from(0);
+    assert_eq!(trainable(&b), (true, true, true, true));
+}

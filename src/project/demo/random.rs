@@ -42,6 +42,14 @@ impl Rng {
         self.unit() < p
     }
 
+    /// Fisher-Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+
     /// Standard normal (Box-Muller).
     pub fn normal(&mut self) -> f32 {
         let u1 = self.unit().max(1e-7);
