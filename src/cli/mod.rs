@@ -5,6 +5,7 @@ mod bench;
 mod bench_models;
 mod cancel;
 mod commands;
+mod eval;
 mod model;
 pub mod progress;
 mod train;
@@ -114,6 +115,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Score a trained run on a split, two folders of masks, or a predictions table, and
+    /// write a report (metrics.json, per_image.csv, report.md with PNG and SVG plots)
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Eval {
+        #[command(subcommand)]
+        command: Option<EvalCommand>,
+        /// The project of the run
+        #[arg(required = true)]
+        project: Option<PathBuf>,
+        #[arg(long, required = true)]
+        run: Option<String>,
+        /// train, val, test or all
+        #[arg(long, default_value = "test")]
+        split: String,
+        #[arg(long, value_enum, default_value = "auto")]
+        device: Device,
+        /// Report folder (default: runs/<run>/eval-<split>/)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect architectures: parameter counts, raw outputs
     Model {
         #[command(subcommand)]
@@ -146,6 +169,44 @@ pub enum Command {
         /// Skip the project measurements
         #[arg(long)]
         no_project: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Any two folders of masks, matched by file stem (0/255 masks or probability PNGs)
+    Masks {
+        #[arg(long)]
+        truth: PathBuf,
+        #[arg(long)]
+        pred: PathBuf,
+        /// Nerve where the prediction's probability (value / 255) is at least this
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Resize predictions of another size to their truth (otherwise reported and left out)
+        #[arg(long)]
+        resize: bool,
+        /// The photos, by stem, to draw the sample sheet on
+        #[arg(long)]
+        images: Option<PathBuf>,
+        /// Report folder (default: <pred>-eval beside the predictions)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A predictions table: columns stem,truth,pred[,p_<class>...]
+    Labels {
+        #[arg(long)]
+        csv: PathBuf,
+        /// The photos, by stem, for the sample sheet
+        #[arg(long)]
+        images: Option<PathBuf>,
+        /// Report folder (default: <csv name>-eval beside the table)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -244,6 +305,52 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             device,
             json,
         } => train::predict(&project, &run, split, device, json),
+        Command::Eval {
+            command,
+            project,
+            run,
+            split,
+            device,
+            out,
+            json,
+        } => match command {
+            Some(EvalCommand::Masks {
+                truth,
+                pred,
+                threshold,
+                resize,
+                images,
+                out,
+                json,
+            }) => eval::masks(eval::MasksArgs {
+                truth,
+                pred,
+                threshold,
+                resize,
+                images,
+                out,
+                json,
+            }),
+            Some(EvalCommand::Labels {
+                csv,
+                images,
+                out,
+                json,
+            }) => eval::labels(eval::LabelsArgs {
+                csv,
+                images,
+                out,
+                json,
+            }),
+            None => eval::run(eval::RunArgs {
+                project: project.expect("clap requires PROJECT"),
+                run: run.expect("clap requires --run"),
+                split: Some(split),
+                device,
+                out,
+                json,
+            }),
+        },
         Command::Model { command } => match command {
             ModelCommand::Summary {
                 name,

@@ -1,4 +1,15 @@
-//! Metrics, written once and used by training, prediction and (later) reports. No iced, no burn.
+//! Metrics, written once and used by training, prediction and reports; the reports themselves
+//! (metrics.json, a per-image CSV, Markdown with PNG and SVG plots). No iced, no burn.
 
 pub mod classification;
+pub mod evaluate;
+pub mod labels;
+pub mod masks;
+pub mod report;
+pub mod roc;
 pub mod segmentation;
+pub mod skeleton;
+pub mod stats;
+
+#[cfg(test)]
+mod fixture_tests;

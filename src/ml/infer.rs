@@ -9,7 +9,7 @@ use super::loss;
 use super::models::{Network, Output, Task};
 use super::recipe::{Loss, Normalisation};
 use crate::eval::classification::{Confusion, argmax};
-use crate::eval::segmentation::{Overlap, ThresholdSearch};
+use crate::eval::segmentation::{Overlap, ScoreHistogram};
 
 /// Per-image outputs: class probabilities, or the nerve probability map (row-major, S x S).
 pub struct Probabilities {
@@ -167,7 +167,7 @@ pub fn metrics(
             let t = match threshold {
                 Some(t) => t,
                 None => {
-                    let mut search = ThresholdSearch::default();
+                    let mut search = ScoreHistogram::default();
                     for (s, p) in samples.iter().zip(probs) {
                         let mask = s.mask.as_ref().expect("segmenter samples have masks");
                         for (&v, &truth) in p.iter().zip(mask.as_raw()) {

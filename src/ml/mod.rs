@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod device;
+pub mod evaluate;
 pub mod infer;
 pub mod loss;
 pub mod models;

@@ -5,6 +5,7 @@ mod app_flow;
 mod browse_ui;
 mod cli;
 mod demo;
+mod eval;
 mod exchange;
 mod gpu;
 mod ml;

@@ -320,6 +320,39 @@ fn a_trained_run_predicts_the_same_after_reloading() {
         "maps are at image resolution"
     );
 
+    // The run's evaluation: the same images, scored at image resolution, with its report.
+    let eval = ok(&nerve_studio(
+        &[
+            "eval", p, "--run", &run, "--split", "val", "--device", "cpu", "--json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(eval["kind"], "segmentation");
+    assert_eq!(eval["images"], predicted["labeled"]);
+    assert_eq!(
+        eval["segmentation"]["threshold"].as_f64().unwrap(),
+        threshold
+    );
+    let mean = eval["segmentation"]["iou"]["mean"].as_f64().unwrap();
+    assert!(
+        (mean - iou).abs() < 0.1,
+        "full-resolution IoU {mean} vs {iou}"
+    );
+    let report = Path::new(eval["report_dir"].as_str().unwrap());
+    assert!(report.ends_with(format!("runs/{run}/eval-val")));
+    for file in [
+        "report.md",
+        "metrics.json",
+        "per_image.csv",
+        "training_curves.png",
+        "training_curves.svg",
+        "pr_curve.png",
+        "iou_histogram.svg",
+        "samples.png",
+    ] {
+        assert!(report.join(file).is_file(), "{file} missing");
+    }
+
     // Bad input names the problem.
     let bad = nerve_studio(&["predict", p, "--run", "no-such-run"], dir.path());
     assert!(!bad.status.success());
@@ -374,6 +407,27 @@ fn a_classifier_trains_in_two_stages_and_scores_its_images() {
         "{scores}"
     );
     assert_eq!(scores.lines().count(), 41);
+
+    // Evaluating the run on every image gives predict's accuracy, with ROC curves and samples.
+    let eval = ok(&nerve_studio(
+        &[
+            "eval", p, "--run", run, "--split", "all", "--device", "cpu", "--json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(eval["kind"], "classification");
+    let accuracy = eval["classification"]["accuracy"].as_f64().unwrap();
+    assert!((accuracy - predicted["metrics"]["accuracy"].as_f64().unwrap()).abs() < 1e-9);
+    assert_eq!(eval["training"]["epochs"].as_array().unwrap().len(), 3);
+    let report = Path::new(eval["report_dir"].as_str().unwrap());
+    for file in [
+        "roc_curves.png",
+        "confusion_matrix.svg",
+        "samples.png",
+        "training_curves.png",
+    ] {
+        assert!(report.join(file).is_file(), "{file} missing");
+    }
 }
 
 #[test]
