@@ -124,6 +124,7 @@ pub enum Command {
         /// The project of the run
         #[arg(required = true)]
         project: Option<PathBuf>,
+        /// The run: its folder name in runs/
         #[arg(long, required = true)]
         run: Option<String>,
         /// train, val, test or all

@@ -210,7 +210,7 @@ fn classification_samples(calls: &[Call], photos: Option<PhotoLookup>) -> Vec<Sa
                 c.p.as_ref()
                     .map_or(String::new(), |_| format!(", p {:.2}", confidence(c)));
             Some(Sample {
-                title: format!("truth {}, called {}", c.truth, c.pred),
+                title: format!("{} → {}", c.truth, c.pred),
                 detail: format!("{}{p}", c.stem),
                 image: photo,
                 correct: c.correct,

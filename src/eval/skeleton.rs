@@ -83,10 +83,10 @@ fn removal_table() -> [u8; 256] {
         if !(2..=6).contains(&b) || a != 1 {
             continue;
         }
-        if !(p(2) && p(4) && p(6)) && !(p(4) && p(6) && p(8)) {
+        if !(p(2) && p(4) && p(6) || p(4) && p(6) && p(8)) {
             *entry |= 1;
         }
-        if !(p(2) && p(4) && p(8)) && !(p(2) && p(6) && p(8)) {
+        if !(p(2) && p(4) && p(8) || p(2) && p(6) && p(8)) {
             *entry |= 2;
         }
     }
@@ -148,7 +148,7 @@ mod tests {
         let bar = rect(w, h, 2, 3, 28, 8);
         let s = skeletonize(&bar, w, h);
         let count = s.iter().filter(|&&v| v).count();
-        assert!(count >= 18 && count <= 26, "skeleton of {count} pixels");
+        assert!((18..=26).contains(&count), "skeleton of {count} pixels");
         assert!(s.iter().zip(&bar).all(|(&s, &b)| !s || b));
         // One pixel thick: no column holds two skeleton pixels in the bar's middle.
         for x in 6..24 {

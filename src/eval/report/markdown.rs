@@ -77,7 +77,7 @@ pub fn render(eval: &Evaluation, figures: &Figures) -> String {
                 "The best- and worst-scored images. Green: truth only; magenta: prediction only; white: both."
             }
             Kind::Classification => {
-                "Right calls (green frame) and wrong calls (orange frame), titled with truth and prediction."
+                "Right calls (green frame) and wrong calls (orange frame), titled truth → prediction."
             }
         };
         let _ = writeln!(out, "{text}\n");

@@ -86,6 +86,9 @@ pub fn render(
     Ok(vec![png_name, svg_name])
 }
 
+/// One line of a chart: its legend label (empty: none), points, colour and whether dashed.
+type Series = (String, Vec<(f64, f64)>, RGBColor, bool);
+
 /// Colours for series, readable on white and distinct for the colour-blind (Okabe-Ito).
 pub const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
@@ -101,9 +104,11 @@ fn line_chart<DB: DrawingBackend>(
     title: &str,
     x: (&str, std::ops::Range<f64>),
     y: (&str, std::ops::Range<f64>),
-    series: &[(String, Vec<(f64, f64)>, RGBColor, bool)],
+    series: &[Series],
     marks: &[(f64, f64)],
+    legend: SeriesLabelPosition,
 ) -> PlotResult {
+    let whole_x = x.0 == "epoch";
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, 22))
         .margin(12)
@@ -111,10 +116,13 @@ fn line_chart<DB: DrawingBackend>(
         .y_label_area_size(56)
         .build_cartesian_2d(x.1, y.1)
         .map_err(err)?;
+    let epoch_label = |v: &f64| format!("{v:.0}");
+    let plain = |v: &f64| format!("{v:.1}");
     chart
         .configure_mesh()
         .x_desc(x.0)
         .y_desc(y.0)
+        .x_label_formatter(if whole_x { &epoch_label } else { &plain })
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .light_line_style(WHITE)
@@ -149,7 +157,7 @@ fn line_chart<DB: DrawingBackend>(
     if series.iter().any(|s| !s.0.is_empty()) {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(legend)
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
             .label_font((FONT, 14))
@@ -190,6 +198,7 @@ pub fn training_curves<DB: DrawingBackend>(area: &Area<DB>, curve: &TrainingCurv
             ("validation".into(), pts(&curve.val_loss), PALETTE[1], false),
         ],
         &[],
+        SeriesLabelPosition::UpperRight,
     )?;
     line_chart(
         &right,
@@ -211,6 +220,7 @@ pub fn training_curves<DB: DrawingBackend>(area: &Area<DB>, curve: &TrainingCurv
             ),
         ],
         &[],
+        SeriesLabelPosition::LowerRight,
     )
 }
 
@@ -263,6 +273,7 @@ pub fn roc<DB: DrawingBackend>(area: &Area<DB>, m: &ClassificationMetrics) -> Pl
         ("true-positive rate (sensitivity)", 0.0..1.0),
         &series,
         &[],
+        SeriesLabelPosition::LowerRight,
     )
 }
 
@@ -373,6 +384,7 @@ pub fn pr_curve<DB: DrawingBackend>(area: &Area<DB>, c: &PrCurve) -> PlotResult 
         ("precision", 0.0..1.02),
         &[("pixels".into(), points, PALETTE[0], false)],
         &[(c.best.recall, c.best.precision)],
+        SeriesLabelPosition::LowerLeft,
     )
 }
 

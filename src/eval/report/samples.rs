@@ -15,14 +15,16 @@ pub struct Sample {
     pub correct: bool,
 }
 
-const TILE: u32 = 240;
+const TILE: u32 = 300;
+/// Tiles are landscape, as the lab's frames are.
+const TILE_H: u32 = 200;
 const BAND: u32 = 46;
 const COLUMNS: u32 = 4;
 
-/// Fits an image into a TILE x TILE box (small masks are enlarged with square pixels).
+/// Fits an image into a TILE x TILE_H box (small masks are enlarged with square pixels).
 pub fn thumbnail(image: &RgbImage) -> RgbImage {
     let (w, h) = image.dimensions();
-    let scale = TILE as f64 / w.max(h).max(1) as f64;
+    let scale = (TILE as f64 / w.max(1) as f64).min(TILE_H as f64 / h.max(1) as f64);
     let filter = if scale > 1.0 {
         imageops::FilterType::Nearest
     } else {
@@ -51,8 +53,8 @@ pub fn mask_overlay(photo: Option<&RgbImage>, truth: &GrayImage, predicted: &[bo
             (false, true) => [230, 60, 200],
             (false, false) => continue,
         };
-        for c in 0..3 {
-            px.0[c] = ((px.0[c] as u16 + tint[c] as u16 * 2) / 3) as u8;
+        for (channel, tint) in px.0.iter_mut().zip(tint) {
+            *channel = ((*channel as u16 + tint as u16 * 2) / 3) as u8;
         }
     }
     out
@@ -65,7 +67,7 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
     }
     super::plots::register_font_once();
     let rows = (samples.len() as u32).div_ceil(COLUMNS);
-    let (w, h) = (COLUMNS * (TILE + 12) + 12, rows * (TILE + BAND + 12) + 12);
+    let (w, h) = (COLUMNS * (TILE + 12) + 12, rows * (TILE_H + BAND + 12) + 12);
     let mut rgb = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
@@ -73,7 +75,7 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
             let (col, row) = (k as u32 % COLUMNS, k as u32 / COLUMNS);
             let (x, y) = (
                 (12 + col * (TILE + 12)) as i32,
-                (12 + row * (TILE + BAND + 12)) as i32,
+                (12 + row * (TILE_H + BAND + 12)) as i32,
             );
             let frame = if s.correct {
                 RGBColor(0, 158, 115)
@@ -83,13 +85,13 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
             root.draw(&Rectangle::new(
                 [
                     (x - 3, y - 3),
-                    (x + TILE as i32 + 3, y + (TILE + BAND) as i32 + 3),
+                    (x + TILE as i32 + 3, y + (TILE_H + BAND) as i32 + 3),
                 ],
                 frame.filled(),
             ))
             .map_err(|e| format!("{e:?}"))?;
             root.draw(&Rectangle::new(
-                [(x, y), (x + TILE as i32, y + (TILE + BAND) as i32)],
+                [(x, y), (x + TILE as i32, y + (TILE_H + BAND) as i32)],
                 WHITE.filled(),
             ))
             .map_err(|e| format!("{e:?}"))?;
@@ -97,7 +99,7 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
             let (tw, th) = thumb.dimensions();
             let origin = (
                 x + (TILE - tw) as i32 / 2,
-                y + BAND as i32 + (TILE - th) as i32 / 2,
+                y + BAND as i32 + (TILE_H - th) as i32 / 2,
             );
             let element = plotters::element::BitMapElement::<(i32, i32)>::with_owned_buffer(
                 origin,
@@ -115,7 +117,7 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
             root.draw(&Text::new(
                 s.detail.clone(),
                 (x + 6, y + 25),
-                ("sans-serif", 14).into_font().color(&RGBColor(60, 60, 60)),
+                ("sans-serif", 15).into_font().color(&RGBColor(60, 60, 60)),
             ))
             .map_err(|e| format!("{e:?}"))?;
         }
