@@ -39,6 +39,8 @@ struct Report {
     project_open: Option<ProjectOpen>,
     #[serde(skip_serializing_if = "Option::is_none")]
     brush: Option<BrushBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eval: Option<super::bench_eval::EvalBench>,
 }
 
 /// The annotation editor's hot path on a 1920x1080 mask.
@@ -84,11 +86,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if !args.size.is_multiple_of(32) || args.size == 0 {
         anyhow::bail!("--size {}: must be a positive multiple of 32", args.size);
     }
-    let (project_open, brush) = if args.no_project {
-        (None, None)
+    let (project_open, brush, eval) = if args.no_project {
+        (None, None, None)
     } else {
         let (p, b) = project_bench(args.images, args.keep.as_deref())?;
-        (Some(p), Some(b))
+        (Some(p), Some(b), Some(super::bench_eval::run()))
     };
     let mut results = Vec::new();
     if !args.no_models {
@@ -111,6 +113,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         results,
         project_open,
         brush,
+        eval,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -128,6 +131,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     if let (Some(p), Some(b)) = (&report.project_open, &report.brush) {
         print_project(p, b);
+    }
+    if let Some(e) = &report.eval {
+        println!("Evaluating a {}x{} prediction:", e.width, e.height);
+        println!(
+            "  score one image (with clDice)          {:8.1} ms (skeleton {:.1} ms)",
+            e.score_image_ms_median, e.skeleton_ms_median
+        );
     }
     Ok(())
 }
@@ -342,7 +352,7 @@ fn brush_bench() -> BrushBench {
     }
 }
 
-fn median(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+pub(super) fn median(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
     let mut v: Vec<f64> = (0..runs).map(|_| f()).collect();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]

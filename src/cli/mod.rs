@@ -2,6 +2,7 @@
 //! the same library headless.
 
 mod bench;
+mod bench_eval;
 mod bench_models;
 mod cancel;
 mod commands;
