@@ -64,39 +64,57 @@ fn beside(path: &Path) -> PathBuf {
     parent.join(format!("{name}-eval"))
 }
 
-fn photos(images: &Option<PathBuf>) -> Option<impl Fn(&str) -> Option<PathBuf> + '_> {
-    images
-        .as_ref()
-        .map(|dir| move |stem: &str| photo_in(dir, stem))
-}
-
-pub fn masks(args: MasksArgs) -> Result<()> {
+/// Runs `evaluate` with the report options of a folder or table evaluation: its source (the
+/// command and its inputs), the sample photos of `--images`, and `--out` or `default_out`.
+fn with_output(
+    command: &str,
+    inputs: &[(&str, &Path)],
+    images: &Option<PathBuf>,
+    out: Option<PathBuf>,
+    default_out: PathBuf,
+    evaluate: impl FnOnce(Output) -> Result<Evaluation, String>,
+) -> Result<Evaluation> {
     let mut source = BTreeMap::new();
-    source.insert("command".into(), "eval masks".into());
-    source.insert("truth".into(), args.truth.display().to_string());
-    source.insert("pred".into(), args.pred.display().to_string());
-    if let Some(dir) = &args.images {
-        source.insert("images".into(), dir.display().to_string());
+    source.insert("command".into(), command.into());
+    for (name, path) in inputs
+        .iter()
+        .chain(images.as_deref().map(|d| ("images", d)).as_ref())
+    {
+        source.insert(name.to_string(), path.display().to_string());
     }
-    let lookup = photos(&args.images);
+    let lookup = images
+        .as_ref()
+        .map(|dir| move |stem: &str| photo_in(dir, stem));
     let output = Output {
-        dir: args.out.clone().unwrap_or_else(|| beside(&args.pred)),
+        dir: out.unwrap_or(default_out),
         source,
         photos: lookup
             .as_ref()
             .map(|f| f as &dyn Fn(&str) -> Option<PathBuf>),
         training: None,
     };
+    evaluate(output).map_err(|e| anyhow!(e))
+}
+
+pub fn masks(args: MasksArgs) -> Result<()> {
     let mut bar = Progress::new();
-    let eval = evaluate::masks(
-        &args.truth,
-        &args.pred,
-        args.threshold,
-        args.resize,
-        output,
-        &mut |d, t| bar.update("scoring masks", d, t),
-    )
-    .map_err(|e| anyhow!(e))?;
+    let eval = with_output(
+        "eval masks",
+        &[("truth", &args.truth), ("pred", &args.pred)],
+        &args.images,
+        args.out.clone(),
+        beside(&args.pred),
+        |output| {
+            evaluate::masks(
+                &args.truth,
+                &args.pred,
+                args.threshold,
+                args.resize,
+                output,
+                &mut |d, t| bar.update("scoring masks", d, t),
+            )
+        },
+    )?;
     bar.finish();
     print(&eval, args.json)
 }
@@ -109,22 +127,14 @@ pub struct LabelsArgs {
 }
 
 pub fn labels(args: LabelsArgs) -> Result<()> {
-    let mut source = BTreeMap::new();
-    source.insert("command".into(), "eval labels".into());
-    source.insert("csv".into(), args.csv.display().to_string());
-    if let Some(dir) = &args.images {
-        source.insert("images".into(), dir.display().to_string());
-    }
-    let lookup = photos(&args.images);
-    let output = Output {
-        dir: args.out.clone().unwrap_or_else(|| beside(&args.csv)),
-        source,
-        photos: lookup
-            .as_ref()
-            .map(|f| f as &dyn Fn(&str) -> Option<PathBuf>),
-        training: None,
-    };
-    let eval = evaluate::labels(&args.csv, output).map_err(|e| anyhow!(e))?;
+    let eval = with_output(
+        "eval labels",
+        &[("csv", &args.csv)],
+        &args.images,
+        args.out.clone(),
+        beside(&args.csv),
+        |output| evaluate::labels(&args.csv, output),
+    )?;
     print(&eval, args.json)
 }
 
