@@ -121,19 +121,25 @@ pub fn masks(args: MasksArgs) -> Result<()> {
 
 pub struct LabelsArgs {
     pub csv: PathBuf,
+    pub softmax: bool,
     pub images: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub json: bool,
 }
 
 pub fn labels(args: LabelsArgs) -> Result<()> {
+    let command = if args.softmax {
+        "eval labels --softmax"
+    } else {
+        "eval labels"
+    };
     let eval = with_output(
-        "eval labels",
+        command,
         &[("csv", &args.csv)],
         &args.images,
         args.out.clone(),
         beside(&args.csv),
-        |output| evaluate::labels(&args.csv, output),
+        |output| evaluate::labels(&args.csv, args.softmax, output),
     )?;
     print(&eval, args.json)
 }

@@ -201,6 +201,10 @@ pub enum EvalCommand {
     Labels {
         #[arg(long)]
         csv: PathBuf,
+        /// Pass the p_ columns through a softmax before the ROC curves, as the lab's notebook
+        /// did to its probabilities (to reproduce its AUCs)
+        #[arg(long)]
+        softmax: bool,
         /// The photos, by stem, for the sample sheet
         #[arg(long)]
         images: Option<PathBuf>,
@@ -335,11 +339,13 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             }),
             Some(EvalCommand::Labels {
                 csv,
+                softmax,
                 images,
                 out,
                 json,
             }) => eval::labels(eval::LabelsArgs {
                 csv,
+                softmax,
                 images,
                 out,
                 json,

@@ -6,6 +6,7 @@ use anyhow::{Result, anyhow};
 
 use super::progress::Progress;
 use crate::ml::device::{self, DeviceChoice};
+use crate::ml::evaluate::evaluate_run;
 use crate::ml::predict;
 use crate::ml::progress::{StopReason, TrainEvent};
 use crate::ml::recipe;
@@ -68,7 +69,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let mut bar = Progress::new();
     let mut epochs_note = String::new();
     let outcome = run_training(
-        TrainRequest { project: args.project.clone(), recipe: named, device, weights: args.weights, resume: args.resume, cancel },
+        TrainRequest { project: args.project.clone(), recipe: named, device: device.clone(), weights: args.weights, resume: args.resume, cancel },
         &mut |event| match event {
             TrainEvent::Loading { done, total } => bar.update("preparing images", *done, *total),
             TrainEvent::Started { run, train_images, val_images, epochs, weights, first_epoch, architecture, .. } => {
@@ -98,6 +99,26 @@ pub fn train(args: TrainArgs) -> Result<()> {
         },
     )
     .map_err(|e| anyhow!(e))?;
+    // A finished run gets its report on the validation split (runs/<id>/eval-val/). A report
+    // that cannot be written is a warning: the run itself is saved.
+    let report = if outcome.reason == StopReason::Cancelled || outcome.metrics.is_none() {
+        None
+    } else {
+        match evaluate_run(
+            &args.project,
+            &outcome.run.id,
+            Some(Split::Val),
+            &device,
+            None,
+            &mut |stage, d, t| bar.update(&format!("report: {stage}"), d, t),
+        ) {
+            Ok(eval) => eval.report_dir.map(|d| d.join("report.md")),
+            Err(e) => {
+                eprintln!("warning: the validation report was not written: {e}");
+                None
+            }
+        }
+    };
     bar.finish();
     if args.json {
         println!(
@@ -109,6 +130,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
                 "info": outcome.info,
                 "metrics": outcome.metrics,
                 "history": outcome.history,
+                "report": report,
             }))?
         );
     } else {
@@ -130,6 +152,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
                     eprintln!("validation: {}", metrics_line(m));
                 }
                 eprintln!("run saved in {}", outcome.run.path.display());
+                if let Some(r) = &report {
+                    eprintln!("validation report: {}", r.display());
+                }
             }
         }
     }
@@ -168,13 +193,7 @@ pub fn predict(
     device: DeviceChoice,
     json: bool,
 ) -> Result<()> {
-    let split = match split.as_deref() {
-        None | Some("all") => None,
-        Some(s) => Some(
-            Split::from_name(s)
-                .ok_or_else(|| anyhow!("--split {s}: expected train, val, test or all"))?,
-        ),
-    };
+    let split = crate::ml::evaluate::parse_split(split.as_deref(), None).map_err(|e| anyhow!(e))?;
     let device = device::select(device).map_err(|e| anyhow!(e))?;
     let mut bar = Progress::new();
     let report = predict::predict(project, run, split, &device, &mut |d, t| {

@@ -84,9 +84,19 @@ pub fn masks(
     segmentation_report(scored, threshold, output)
 }
 
-/// `nerve-studio eval labels`.
-pub fn labels(csv: &Path, output: Output) -> Result<Evaluation, String> {
-    let table = labels::read_csv(csv)?;
+/// `nerve-studio eval labels`; `softmax` passes the scores through a softmax first, as the
+/// lab's notebook did.
+pub fn labels(csv: &Path, softmax: bool, output: Output) -> Result<Evaluation, String> {
+    let mut table = labels::read_csv(csv)?;
+    if softmax {
+        if table.scores().is_none() {
+            return Err(format!(
+                "{}: --softmax needs the p_<class> columns",
+                csv.display()
+            ));
+        }
+        table.softmax_scores();
+    }
     classification_report(table, output)
 }
 

@@ -29,6 +29,19 @@ impl LabelTable {
     pub fn scores(&self) -> Option<Vec<Vec<f64>>> {
         self.rows.iter().map(|r| r.scores.clone()).collect()
     }
+
+    /// Passes every row's scores through a softmax. The lab's notebook applied
+    /// `tf.nn.softmax` to outputs that already were probabilities before its ROC curves
+    /// (seed-models.md §6.3); this reproduces its AUCs.
+    pub fn softmax_scores(&mut self) {
+        for row in &mut self.rows {
+            if let Some(s) = &mut row.scores {
+                let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = s.iter().map(|v| (v - max).exp()).sum();
+                s.iter_mut().for_each(|v| *v = (*v - max).exp() / sum);
+            }
+        }
+    }
 }
 
 fn key(name: &str) -> String {

@@ -248,6 +248,38 @@ fn eval_labels_gives_scikit_learns_values_and_a_report() {
         ],
     );
 
+    // --softmax reproduces the lab's notebook, which took a softmax of the probabilities.
+    let double = ok(&nerve_studio(
+        &[
+            "eval",
+            "labels",
+            "--csv",
+            "old_model.csv",
+            "--softmax",
+            "--out",
+            "double",
+            "--json",
+        ],
+        dir.path(),
+    ));
+    let want_double = &want["double_softmax"];
+    close(
+        &double["classification"]["micro_auc"],
+        &want_double["micro_auc"],
+        "double-softmax micro AUC",
+    );
+    for k in 0..3 {
+        close(
+            &double["classification"]["per_class"][k]["auc"],
+            &want_double["per_class_auc"][k],
+            "double-softmax AUC",
+        );
+    }
+    assert_eq!(
+        double["classification"]["accuracy"], m["accuracy"],
+        "calls are unchanged"
+    );
+
     // A bad row names the file and the line.
     std::fs::write(&csv, "stem,truth,pred\na,nerve,tendon\nb,nerve\n").unwrap();
     let bad = nerve_studio(&["eval", "labels", "--csv", "old_model.csv"], dir.path());

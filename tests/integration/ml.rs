@@ -293,6 +293,13 @@ fn a_trained_run_predicts_the_same_after_reloading() {
     let threshold = out["metrics"]["threshold"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&val_iou));
     assert_eq!(out["info"]["threshold"].as_f64().unwrap(), threshold);
+    // A finished run comes with its validation report.
+    let val_report = Path::new(
+        out["report"]
+            .as_str()
+            .expect("train --json names the report"),
+    );
+    assert!(val_report.ends_with("eval-val/report.md") && val_report.is_file());
 
     // The saved weights, reloaded by `predict`, give the validation figure training measured.
     let predicted = ok(&nerve_studio(
