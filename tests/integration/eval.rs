@@ -104,7 +104,7 @@ fn eval_masks_gives_scikit_learns_values_and_a_report() {
     let rows = json["per_image"].as_array().unwrap();
     let empty = rows.iter().find(|r| r["stem"] == "empty_both").unwrap();
     assert_eq!(empty["iou"], 1.0, "both empty scores 1");
-    assert_eq!(json["files"].as_array().unwrap().len(), 8);
+    assert_eq!(json["files"].as_array().unwrap().len(), 9);
     assert_report(
         &out,
         &[
@@ -115,8 +115,11 @@ fn eval_masks_gives_scikit_learns_values_and_a_report() {
             "samples.png",
             "per_image.csv",
             "metrics.json",
+            "report.html",
         ],
     );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<img src=\"pr_curve.png\"") && html.contains("<table>"));
     let csv = std::fs::read_to_string(out.join("per_image.csv")).unwrap();
     assert_eq!(csv.lines().count(), 10);
     let saved: Value =

@@ -41,7 +41,7 @@ pub fn render(eval: &Evaluation, figures: &Figures) -> String {
         env!("CARGO_PKG_VERSION"),
         chrono::Local::now().format("%Y-%m-%d %H:%M")
     );
-    out.push_str("| | |\n|---|---|\n");
+    out.push_str("| evaluated | |\n|---|---|\n");
     for (k, v) in &eval.source {
         let _ = writeln!(out, "| {k} | `{v}` |");
     }

@@ -1,6 +1,7 @@
-//! An evaluation's outputs: metrics.json (every number), per_image.csv, and report.md with its
-//! PNG and SVG plots and a sheet of sample images.
+//! An evaluation's outputs: metrics.json (every number), per_image.csv, and report.md (and the
+//! same as report.html, for a double-click) with its PNG and SVG plots and a sheet of samples.
 
+pub mod html;
 pub mod markdown;
 pub mod plots;
 pub mod samples;
@@ -131,13 +132,21 @@ pub fn write(eval: &mut Evaluation, dir: &Path, samples: &[Sample]) -> Result<()
         per_image_csv(eval).as_bytes(),
     )?);
     files.push("report.md".into());
+    files.push("report.html".into());
     files.push("metrics.json".into());
     eval.report_dir = Some(dir.to_path_buf());
     eval.files = files;
+    let md = markdown::render(eval, &figures);
+    write_file(dir, "report.md", md.as_bytes())?;
+    let title = md
+        .lines()
+        .next()
+        .unwrap_or("Evaluation")
+        .trim_start_matches("# ");
     write_file(
         dir,
-        "report.md",
-        markdown::render(eval, &figures).as_bytes(),
+        "report.html",
+        html::from_markdown(title, &md).as_bytes(),
     )?;
     let json = serde_json::to_string_pretty(eval).map_err(|e| e.to_string())?;
     write_file(dir, "metrics.json", json.as_bytes())?;
