@@ -9,6 +9,7 @@ mod commands;
 mod eval;
 mod model;
 pub mod progress;
+mod runs;
 mod train;
 
 use crate::project::exchange::{ExportFormat, ImportFormat};
@@ -139,6 +140,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The model registry: list runs (with staleness and evaluations), compare, activate, delete
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
     /// Inspect architectures: parameter counts, raw outputs
     Model {
         #[command(subcommand)]
@@ -213,6 +219,34 @@ pub enum EvalCommand {
         out: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Every run, newest first: status, data, staleness, evaluations
+    List {
+        project: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The metrics of two runs' evaluations on a common split, with intervals and deltas
+    Compare {
+        project: PathBuf,
+        a: String,
+        b: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a finished run the active classifier or segmenter
+    Activate { project: PathBuf, run: String },
+    /// Delete a run and its cached predictions
+    Delete {
+        project: PathBuf,
+        run: String,
+        /// Also a run still marked as training
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -358,6 +392,21 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 out,
                 json,
             }),
+        },
+        Command::Runs { command } => match command {
+            RunsCommand::List { project, json } => runs::list(&project, json),
+            RunsCommand::Compare {
+                project,
+                a,
+                b,
+                json,
+            } => runs::compare(&project, &a, &b, json),
+            RunsCommand::Activate { project, run } => runs::activate(&project, &run),
+            RunsCommand::Delete {
+                project,
+                run,
+                force,
+            } => runs::delete(&project, &run, force),
         },
         Command::Model { command } => match command {
             ModelCommand::Summary {

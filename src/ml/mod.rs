@@ -10,6 +10,7 @@ pub mod models;
 pub mod predict;
 pub mod progress;
 pub mod recipe;
+pub mod registry;
 pub mod run;
 pub mod train;
 pub mod weights;

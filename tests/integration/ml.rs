@@ -360,6 +360,48 @@ fn a_trained_run_predicts_the_same_after_reloading() {
         assert!(report.join(file).is_file(), "{file} missing");
     }
 
+    // The registry lists the run with its evaluation, and notices a mask edited since.
+    let listed = ok(&nerve_studio(&["runs", "list", p, "--json"], dir.path()));
+    let row = &listed["runs"][0];
+    assert_eq!(row["id"], run.as_str());
+    assert_eq!(row["stale"]["masks_changed"], 0);
+    assert_eq!(row["evaluations"][0]["split"], "val");
+    assert_eq!(row["evaluations"][0]["metrics"][0]["name"], "IoU");
+    let snapshot =
+        std::fs::read_to_string(project.join("runs").join(&run).join("snapshot.csv")).unwrap();
+    let stem = snapshot.lines().nth(1).unwrap().split(',').next().unwrap();
+    let mask_path = project.join("masks").join(format!("{stem}.png"));
+    let mut mask = image::open(&mask_path).unwrap().to_luma8();
+    for x in 0..20 {
+        let v = mask.get_pixel(x, 0).0[0];
+        mask.put_pixel(x, 0, image::Luma([255 - v]));
+    }
+    mask.save(&mask_path).unwrap();
+    let listed = ok(&nerve_studio(&["runs", "list", p, "--json"], dir.path()));
+    assert_eq!(listed["runs"][0]["stale"]["masks_changed"], 1);
+    let same = ok(&nerve_studio(
+        &["runs", "compare", p, &run, &run, "--json"],
+        dir.path(),
+    ));
+    assert_eq!(same["split"], "val");
+    assert!(
+        same["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["delta"] == 0.0)
+    );
+    ok(&nerve_studio(&["runs", "activate", p, &run], dir.path()));
+    let listed = ok(&nerve_studio(&["runs", "list", p, "--json"], dir.path()));
+    assert_eq!(listed["runs"][0]["active"], true);
+    ok(&nerve_studio(&["runs", "delete", p, &run], dir.path()));
+    assert!(!project.join("runs").join(&run).exists());
+    let active = std::fs::read_to_string(project.join("runs/active.json")).unwrap();
+    assert!(
+        !active.contains(&run),
+        "a deleted run is no longer active: {active}"
+    );
+
     // Bad input names the problem.
     let bad = nerve_studio(&["predict", p, "--run", "no-such-run"], dir.path());
     assert!(!bad.status.success());
