@@ -114,6 +114,13 @@ pub enum Command {
         split: Option<String>,
         #[arg(long, value_enum, default_value = "auto")]
         device: Device,
+        /// Draw masks on the unlabeled images without one, marked as predicted (segmenters)
+        #[arg(long, conflicts_with = "split")]
+        pre_annotate: bool,
+        /// With --pre-annotate: only frames this classifier run calls nerve (default: the
+        /// active classifier, if any)
+        #[arg(long, requires = "pre_annotate")]
+        classifier: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -343,8 +350,16 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             run,
             split,
             device,
+            pre_annotate,
+            classifier,
             json,
-        } => train::predict(&project, &run, split, device, json),
+        } => {
+            if pre_annotate {
+                train::pre_annotate(&project, &run, classifier, device, json)
+            } else {
+                train::predict(&project, &run, split, device, json)
+            }
+        }
         Command::Eval {
             command,
             project,

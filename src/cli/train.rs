@@ -161,6 +161,47 @@ pub fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+pub fn pre_annotate(
+    project: &Path,
+    run: &str,
+    classifier: Option<String>,
+    device: DeviceChoice,
+    json: bool,
+) -> Result<()> {
+    let device = device::select(device).map_err(|e| anyhow!(e))?;
+    // The classifier named, else the active one.
+    let classifier = classifier.or_else(|| crate::ml::registry::read_active(project).classifier);
+    let mut bar = Progress::new();
+    let report = crate::ml::preannotate::pre_annotate(
+        project,
+        run,
+        classifier.as_deref(),
+        &device,
+        &mut |d, t| bar.update("pre-annotating", d, t),
+    )
+    .map_err(|e| anyhow!(e))?;
+    bar.finish();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        if let Some(c) = &report.classifier {
+            println!(
+                "classifier {c} called {} unlabeled frames something other than nerve; they get no mask",
+                report.not_called_nerve
+            );
+        }
+        println!(
+            "run {} drew masks on {} of {} unlabeled images ({} showed no nerve; {} unlabeled images already had a mask and were kept)",
+            report.run,
+            report.filled,
+            report.predicted,
+            report.no_nerve_found,
+            report.kept_existing_masks
+        );
+    }
+    Ok(())
+}
+
 fn duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
     match s {

@@ -51,6 +51,34 @@ fn key(name: &str) -> String {
         .replace(['_', '-'], " ")
 }
 
+/// The (stem, predicted class) pairs of a predictions table, with or without truth.
+pub fn read_predictions(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(key)
+        .collect();
+    let (Some(stem), Some(pred)) = (
+        header.iter().position(|h| h == "stem"),
+        header.iter().position(|h| h == "pred"),
+    ) else {
+        return Err(format!(
+            "{}: the header needs stem and pred columns",
+            path.display()
+        ));
+    };
+    Ok(lines
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            Some((f.get(stem)?.to_string(), f.get(pred)?.to_string()))
+        })
+        .collect())
+}
+
 /// Reads and checks the table; any bad row is an error naming the file, line and column.
 pub fn read_csv(path: &Path) -> Result<LabelTable, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;

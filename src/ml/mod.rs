@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod infer;
 pub mod loss;
 pub mod models;
+pub mod preannotate;
 pub mod predict;
 pub mod progress;
 pub mod recipe;

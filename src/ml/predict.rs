@@ -13,10 +13,10 @@ use super::infer::{self, SplitMetrics};
 use super::models::Task;
 use super::run::{self, RunDir};
 use super::weights;
-use crate::project::Project;
 use crate::project::atomic::write_atomic;
 use crate::project::label::Status;
 use crate::project::splits::Split;
+use crate::project::{ImageEntry, Project};
 
 /// What a prediction wrote.
 #[derive(Clone, Debug, Serialize)]
@@ -46,6 +46,19 @@ pub fn predict(
     device: &ComputeDevice,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PredictReport, String> {
+    let which = |e: &ImageEntry| split.is_none() || e.split == split;
+    let name = split.map_or("all", Split::name);
+    predict_where(project_root, run_id, (name, &which), device, progress)
+}
+
+/// Predicts the images `which.1` accepts (`which.0` names them in messages and the report).
+pub fn predict_where(
+    project_root: &Path,
+    run_id: &str,
+    which: (&str, &dyn Fn(&ImageEntry) -> bool),
+    device: &ComputeDevice,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<PredictReport, String> {
     let project = Project::open_read_only(project_root).map_err(|e| e.to_string())?;
     let run = RunDir::open(project_root, run_id)?;
     let recipe = run.recipe()?;
@@ -58,16 +71,12 @@ pub fn predict(
     )?;
     let size = recipe.image_size as u32;
 
-    let entries: Vec<_> = project
-        .images()
-        .iter()
-        .filter(|e| split.is_none() || e.split == split)
-        .collect();
+    let entries: Vec<_> = project.images().iter().filter(|e| (which.1)(e)).collect();
     if entries.is_empty() {
         return Err(format!(
-            "{}: no images in split {}",
+            "{}: no images to predict (selection: {})",
             project_root.display(),
-            split.map_or("all", Split::name)
+            which.0
         ));
     }
     let out = predictions_dir(project_root, &run.id);
@@ -166,7 +175,7 @@ pub fn predict(
         .then(|| infer::metrics(task, &refs, &truth_probs, classes.len(), Some(threshold)));
     Ok(PredictReport {
         run: run.id,
-        split: split.map_or("all".into(), |s| s.name().into()),
+        split: which.0.to_string(),
         images: total,
         output: out,
         threshold: (task == Task::Segment).then_some(threshold),

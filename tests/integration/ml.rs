@@ -360,6 +360,63 @@ fn a_trained_run_predicts_the_same_after_reloading() {
         assert!(report.join(file).is_file(), "{file} missing");
     }
 
+    // Pre-annotation draws on the unlabeled images without a mask, marked as predicted, and
+    // never touches a mask that exists.
+    let unlabeled: Vec<String> = std::fs::read_dir(project.join("labels"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("\"unlabeled\"")
+        })
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(!unlabeled.is_empty(), "the demo has unlabeled images");
+    let filled = ok(&nerve_studio(
+        &[
+            "predict",
+            p,
+            "--run",
+            &run,
+            "--pre-annotate",
+            "--device",
+            "cpu",
+            "--json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(
+        filled["predicted"].as_u64().unwrap() as usize,
+        unlabeled.len()
+    );
+    let n = filled["filled"].as_u64().unwrap();
+    assert_eq!(
+        n + filled["no_nerve_found"].as_u64().unwrap(),
+        unlabeled.len() as u64
+    );
+    for stem in &unlabeled {
+        let has_mask = project.join("masks").join(format!("{stem}.png")).is_file();
+        let label =
+            std::fs::read_to_string(project.join("labels").join(format!("{stem}.json"))).unwrap();
+        assert_eq!(has_mask, label.contains("\"predicted\""), "{stem}: {label}");
+    }
+    let again = ok(&nerve_studio(
+        &[
+            "predict",
+            p,
+            "--run",
+            &run,
+            "--pre-annotate",
+            "--device",
+            "cpu",
+            "--json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(again["filled"], 0);
+    assert_eq!(again["kept_existing_masks"].as_u64().unwrap(), n);
+
     // The registry lists the run with its evaluation, and notices a mask edited since.
     let listed = ok(&nerve_studio(&["runs", "list", p, "--json"], dir.path()));
     let row = &listed["runs"][0];
