@@ -82,7 +82,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
                 let detail = format!("loss {loss:.4}, {images_per_s:.1} images/s, run done in {}", duration(*eta_s));
                 bar.update_with(&epochs_note, &detail, *batch, *batches);
             }
-            TrainEvent::Validating { .. } => {}
+            TrainEvent::Validating { .. } | TrainEvent::Samples { .. } => {}
             TrainEvent::Epoch { record, metric, best } => bar.note(&format!(
                 "epoch {:>3}  stage {}  lr {:.0e}  loss {:.4} / val {:.4}  {metric} {:.3} / val {:.3}  {:.1} s{}",
                 record.epoch,

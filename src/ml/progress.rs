@@ -24,6 +24,22 @@ impl StopReason {
     }
 }
 
+/// The prediction on one fixed validation image at the end of an epoch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EpochSample {
+    pub stem: String,
+    /// The truth class index and the predicted one (classifiers: argmax; segmenters: the truth).
+    pub truth_class: usize,
+    pub predicted_class: usize,
+    /// Class probabilities (classifiers), or empty.
+    pub probabilities: Vec<f32>,
+    /// Side of the square maps below (the network's input size).
+    pub size: u32,
+    /// Segmenters: nerve probability × 255 and the truth mask (0/255), row-major; else empty.
+    pub probability_map: Vec<u8>,
+    pub truth_mask: Vec<u8>,
+}
+
 /// One finished epoch, as written to history.csv.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EpochRecord {
@@ -114,6 +130,12 @@ pub enum TrainEvent {
         record: EpochRecord,
         metric: &'static str,
         best: bool,
+    },
+    /// After every epoch: the predictions on the same few validation images, so a window can
+    /// show the model improving beside the truth.
+    Samples {
+        epoch: usize,
+        samples: Vec<EpochSample>,
     },
     Finished {
         run: String,

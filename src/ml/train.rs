@@ -13,7 +13,7 @@ use super::data::{self, Item, Prepared};
 use super::device::ComputeDevice;
 use super::infer::{self, SplitMetrics};
 use super::models::{Network, Task};
-use super::progress::{EpochRecord, StopReason, TrainEvent};
+use super::progress::{EpochRecord, EpochSample, StopReason, TrainEvent};
 use super::recipe::{NamedRecipe, Recipe};
 use super::run::{self, CheckpointState, RunDir, RunInfo};
 use super::weights;
@@ -293,6 +293,10 @@ pub fn train(
             metric: metric_name,
             best,
         });
+        on_event(&TrainEvent::Samples {
+            epoch,
+            samples: epoch_samples(&val_items, &val_set, &val.per_image, task, size),
+        });
         if recipe.early_stopping_patience > 0
             && state.epochs_without_improvement >= recipe.early_stopping_patience
         {
@@ -378,4 +382,50 @@ fn check_data(items: &[Item], task: Task, project: &std::path::Path) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// How many fixed validation images are shown after every epoch.
+pub const EPOCH_SAMPLES: usize = 4;
+
+/// The predictions on the first few validation images (the same ones every epoch).
+fn epoch_samples(
+    items: &[&Item],
+    prepared: &[Prepared],
+    probabilities: &[Vec<f32>],
+    task: Task,
+    size: u32,
+) -> Vec<EpochSample> {
+    items
+        .iter()
+        .zip(prepared)
+        .zip(probabilities)
+        .take(EPOCH_SAMPLES)
+        .map(|((item, sample), p)| match task {
+            Task::Classify => EpochSample {
+                stem: item.stem.clone(),
+                truth_class: sample.class,
+                predicted_class: crate::eval::classification::argmax(p),
+                probabilities: p.clone(),
+                size,
+                probability_map: vec![],
+                truth_mask: vec![],
+            },
+            Task::Segment => EpochSample {
+                stem: item.stem.clone(),
+                truth_class: sample.class,
+                predicted_class: sample.class,
+                probabilities: vec![],
+                size,
+                probability_map: p
+                    .iter()
+                    .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+                    .collect(),
+                truth_mask: sample
+                    .mask
+                    .as_ref()
+                    .map(|m| m.as_raw().clone())
+                    .unwrap_or_default(),
+            },
+        })
+        .collect()
 }

@@ -232,6 +232,23 @@ fn training_can_be_cancelled_and_resumed() {
         |e| matches!(e, TrainEvent::Started { weights, .. } if weights.contains("from scratch"))
     ));
     assert!(events.iter().any(|e| matches!(e, TrainEvent::Epoch { .. })));
+    // Every epoch shows the same few validation images' predictions beside their truth.
+    let samples: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            TrainEvent::Samples { epoch, samples } => Some((*epoch, samples.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(samples.len(), 1, "one finished epoch before the cancel");
+    let (epoch, shown) = &samples[0];
+    assert_eq!(*epoch, 1);
+    assert!(!shown.is_empty() && shown.len() <= 4);
+    for s in shown {
+        assert_eq!(s.size, 64);
+        assert_eq!(s.probability_map.len(), 64 * 64);
+        assert_eq!(s.truth_mask.len(), 64 * 64);
+    }
     let run = outcome.run.path.clone();
     for file in [
         "recipe.toml",
