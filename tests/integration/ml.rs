@@ -357,11 +357,14 @@ fn a_trained_run_predicts_the_same_after_reloading() {
         eval["segmentation"]["threshold"].as_f64().unwrap(),
         threshold
     );
+    // Scored at image resolution, a weak model's IoU can differ much from the one measured at
+    // the network's input size, so only consistency is checked here; the metrics themselves are
+    // checked against scikit-learn in eval's tests.
     let mean = eval["segmentation"]["iou"]["mean"].as_f64().unwrap();
-    assert!(
-        (mean - iou).abs() < 0.1,
-        "full-resolution IoU {mean} vs {iou}"
-    );
+    let rows = eval["per_image"].as_array().unwrap();
+    let recomputed =
+        rows.iter().map(|r| r["iou"].as_f64().unwrap()).sum::<f64>() / rows.len() as f64;
+    assert!((0.0..=1.0).contains(&mean) && (mean - recomputed).abs() < 1e-12);
     let report = Path::new(eval["report_dir"].as_str().unwrap());
     assert!(report.ends_with(format!("runs/{run}/eval-val")));
     for file in [
@@ -390,19 +393,22 @@ fn a_trained_run_predicts_the_same_after_reloading() {
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     assert!(!unlabeled.is_empty(), "the demo has unlabeled images");
-    let filled = ok(&nerve_studio(
-        &[
-            "predict",
-            p,
-            "--run",
-            &run,
-            "--pre-annotate",
-            "--device",
-            "cpu",
-            "--json",
-        ],
-        dir.path(),
-    ));
+    let pre_annotate = || {
+        ok(&nerve_studio(
+            &[
+                "predict",
+                p,
+                "--run",
+                &run,
+                "--pre-annotate",
+                "--device",
+                "cpu",
+                "--json",
+            ],
+            dir.path(),
+        ))
+    };
+    let filled = pre_annotate();
     assert_eq!(
         filled["predicted"].as_u64().unwrap() as usize,
         unlabeled.len()
@@ -418,19 +424,7 @@ fn a_trained_run_predicts_the_same_after_reloading() {
             std::fs::read_to_string(project.join("labels").join(format!("{stem}.json"))).unwrap();
         assert_eq!(has_mask, label.contains("\"predicted\""), "{stem}: {label}");
     }
-    let again = ok(&nerve_studio(
-        &[
-            "predict",
-            p,
-            "--run",
-            &run,
-            "--pre-annotate",
-            "--device",
-            "cpu",
-            "--json",
-        ],
-        dir.path(),
-    ));
+    let again = pre_annotate();
     assert_eq!(again["filled"], 0);
     assert_eq!(again["kept_existing_masks"].as_u64().unwrap(), n);
 
