@@ -10,20 +10,18 @@ use crate::eval::evaluate::{self, Output, photo_in};
 use crate::eval::report::Evaluation;
 use crate::ml::device::{self, DeviceChoice};
 use crate::ml::evaluate as run_eval;
-use crate::project::splits::Split;
 
 pub struct RunArgs {
     pub project: PathBuf,
     pub run: String,
-    pub split: Option<String>,
+    pub split: String,
     pub device: DeviceChoice,
     pub out: Option<PathBuf>,
     pub json: bool,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
-    let split =
-        run_eval::parse_split(args.split.as_deref(), Some(Split::Test)).map_err(|e| anyhow!(e))?;
+    let split = run_eval::parse_split(Some(&args.split), None).map_err(|e| anyhow!(e))?;
     let device = device::select(args.device).map_err(|e| anyhow!(e))?;
     if !args.json {
         eprintln!("device: {}", device.name);

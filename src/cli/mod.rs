@@ -402,7 +402,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             None => eval::run(eval::RunArgs {
                 project: project.expect("clap requires PROJECT"),
                 run: run.expect("clap requires --run"),
-                split: Some(split),
+                split,
                 device,
                 out,
                 json,

@@ -62,7 +62,7 @@ pub fn pre_annotate(
             .count(),
         ..Default::default()
     };
-    let targets: Vec<String> = project
+    let mut targets: Vec<String> = project
         .images()
         .iter()
         .filter(|e| wanted(e))
@@ -71,7 +71,6 @@ pub fn pre_annotate(
     if targets.is_empty() {
         return Ok(report);
     }
-    let mut targets = targets;
     if let Some(classifier) = classifier {
         let c = RunDir::open(project_root, classifier)?;
         if c.recipe()?.task() != Task::Classify {
@@ -126,11 +125,6 @@ pub fn pre_annotate(
         if called.iter().all(|&v| v == 0) {
             report.no_nerve_found += 1;
             continue;
-        }
-        // The project may have changed while predicting (another window labeled it): skip then.
-        match project.get(&stem) {
-            Some(e) if wanted(e) => {}
-            _ => continue,
         }
         let mask = Mask::from_nonzero(map.width(), map.height(), &called);
         project.save_mask(&stem, &mask).map_err(|e| e.to_string())?;

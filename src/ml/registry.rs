@@ -168,11 +168,10 @@ fn headline_from_json(split: &str, v: &serde_json::Value) -> Option<Headline> {
 }
 
 /// How the project's current data differs from the run's snapshot.
-fn staleness(project: &Project, run: &RunDir, task: Task, classes: &[String]) -> Staleness {
+fn staleness(now: &data::DataPlan, run: &RunDir, classes: &[String]) -> Staleness {
     let Ok(snapshot) = run.read_snapshot() else {
         return Staleness::default();
     };
-    let now = data::plan(project, task);
     // The snapshot's class indices are the run's; compare by name.
     let now_items: HashMap<&str, &data::Item> =
         now.items.iter().map(|i| (i.stem.as_str(), i)).collect();
@@ -214,6 +213,7 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
         .collect();
     ids.sort();
     ids.reverse();
+    let mut plans: HashMap<&'static str, data::DataPlan> = HashMap::new();
     for id in ids {
         let run = RunDir::open(project_root, &id)?;
         let (Ok(info), Ok(recipe)) = (run.info(), run.recipe()) else {
@@ -221,7 +221,11 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
         };
         let task = recipe.task();
         let snapshot_images = run.read_snapshot().map_or(0, |s| s.len());
-        let stale = staleness(&project, &run, task, &info.classes);
+        // The current data, planned (and its masks hashed) once per task, not once per run.
+        let now = plans
+            .entry(task_name(task))
+            .or_insert_with(|| data::plan(&project, task));
+        let stale = staleness(now, &run, &info.classes);
         let validation = std::fs::read_to_string(run.file(run::METRICS))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
