@@ -41,6 +41,8 @@ struct Report {
     brush: Option<BrushBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     eval: Option<super::bench_eval::EvalBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ui_latency: Option<super::bench_ui::UiLatency>,
 }
 
 /// The annotation editor's hot path on a 1920x1080 mask.
@@ -86,11 +88,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if !args.size.is_multiple_of(32) || args.size == 0 {
         anyhow::bail!("--size {}: must be a positive multiple of 32", args.size);
     }
-    let (project_open, brush, eval) = if args.no_project {
-        (None, None, None)
+    let (project_open, brush, eval, ui_latency) = if args.no_project {
+        (None, None, None, None)
     } else {
         let (p, b) = project_bench(args.images, args.keep.as_deref())?;
-        (Some(p), Some(b), Some(super::bench_eval::run()))
+        let ui = super::bench_ui::run(&device).map_err(|e| anyhow::anyhow!(e))?;
+        (Some(p), Some(b), Some(super::bench_eval::run()), Some(ui))
     };
     let mut results = Vec::new();
     if !args.no_models {
@@ -114,6 +117,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         project_open,
         brush,
         eval,
+        ui_latency,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -138,6 +142,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "  score one image (with clDice)          {:8.1} ms (skeleton {:.1} ms)",
             e.score_image_ms_median, e.skeleton_ms_median
         );
+    }
+    if let Some(u) = &report.ui_latency {
+        println!(
+            "Handling a brush stroke's pointer event ({} image, {} events), median / p95 / max:",
+            u.image, u.events
+        );
+        println!(
+            "  idle                                   {:.2} / {:.2} / {:.2} ms",
+            u.idle_ms_median, u.idle_ms_p95, u.idle_ms_max
+        );
+        println!(
+            "  while training ({:.1} images/s)         {:.2} / {:.2} / {:.2} ms",
+            u.training_images_per_s, u.training_ms_median, u.training_ms_p95, u.training_ms_max
+        );
+        println!("  training: {}", u.training);
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_eval;
 mod bench_models;
+mod bench_ui;
 mod cancel;
 mod commands;
 mod eval;

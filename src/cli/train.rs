@@ -6,11 +6,11 @@ use anyhow::{Result, anyhow};
 
 use super::progress::Progress;
 use crate::ml::device::{self, DeviceChoice};
-use crate::ml::evaluate::evaluate_run;
+use crate::ml::job::{train_guarded, write_reports};
 use crate::ml::predict;
-use crate::ml::progress::{StopReason, TrainEvent};
+use crate::ml::progress::{StopReason, TrainEvent, duration};
 use crate::ml::recipe;
-use crate::ml::train::{TrainRequest, train as run_training};
+use crate::ml::train::TrainRequest;
 use crate::project::splits::Split;
 
 pub struct TrainArgs {
@@ -68,7 +68,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let cancel = super::cancel::on_ctrl_c();
     let mut bar = Progress::new();
     let mut epochs_note = String::new();
-    let outcome = run_training(
+    let outcome = train_guarded(
         TrainRequest { project: args.project.clone(), recipe: named, device: device.clone(), weights: args.weights, resume: args.resume, cancel },
         &mut |event| match event {
             TrainEvent::Loading { done, total } => bar.update("preparing images", *done, *total),
@@ -101,24 +101,19 @@ pub fn train(args: TrainArgs) -> Result<()> {
     .map_err(|e| anyhow!(e))?;
     // A finished run gets its report on the validation split (runs/<id>/eval-val/). A report
     // that cannot be written is a warning: the run itself is saved.
-    let report = if outcome.reason == StopReason::Cancelled || outcome.metrics.is_none() {
-        None
-    } else {
-        match evaluate_run(
-            &args.project,
-            &outcome.run.id,
-            Some(Split::Val),
-            &device,
-            None,
-            &mut |stage, d, t| bar.update(&format!("report: {stage}"), d, t),
-        ) {
-            Ok(eval) => eval.report_dir.map(|d| d.join("report.md")),
-            Err(e) => {
-                eprintln!("warning: the validation report was not written: {e}");
-                None
-            }
-        }
-    };
+    let report = write_reports(
+        &args.project,
+        &outcome,
+        &[Split::Val],
+        &device,
+        &mut |stage, d, t| bar.update(stage, d, t),
+    )
+    .into_iter()
+    .find_map(|(_, report)| {
+        report
+            .map_err(|e| eprintln!("warning: the validation report was not written: {e}"))
+            .ok()
+    });
     bar.finish();
     if args.json {
         println!(
@@ -200,15 +195,6 @@ pub fn pre_annotate(
         );
     }
     Ok(())
-}
-
-fn duration(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min {:02} s", s / 60, s % 60),
-        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
-    }
 }
 
 fn metrics_line(m: &crate::ml::infer::SplitMetrics) -> String {

@@ -6,14 +6,19 @@ use super::background::{Handover, spawn};
 use super::recent::Recent;
 use super::screens::annotate::{self, Annotate, LoadedImage, SaveJob, SaveOutcome};
 use super::screens::browse::{self, Browse};
+use super::screens::models::{self, Models};
+use super::screens::train::{self, Train};
 use super::screens::welcome;
 use super::thumbnails::{Loaded, Request, ThumbnailLoader};
+use super::training::{self, Phase, Session};
 use crate::project::demo::{self, DemoOptions};
 use crate::project::exchange::{self, ImportFormat};
 use crate::project::{Access, Project};
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Length, Subscription, Task, Theme};
 use std::path::{Path, PathBuf};
+
+mod jobs;
 
 /// Where the default project lives when nothing was opened before.
 pub const DEMO_PROJECT: &str = "projects/demo";
@@ -38,9 +43,41 @@ pub enum State {
     },
 }
 
+/// The screens the toolbar's tabs switch between (Annotate opens over Images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Images,
+    Train,
+    Models,
+}
+
+/// The answers to "a training is running" when the window is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseChoice {
+    /// Stop the training (its last epoch is kept) and close.
+    StopTraining,
+    /// Close, and let a background process continue the training.
+    KeepTraining,
+    /// Do not close.
+    Stay,
+}
+
+/// Closing with a training running: the question, then the wait for the training to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    Asking(iced::window::Id),
+    Stopping(iced::window::Id),
+    HandingOver(iced::window::Id),
+}
+
 #[derive(Debug, Clone)]
 pub enum Message {
     Job(u64, JobEvent),
+    Show(Screen),
+    Train(train::Message),
+    Models(models::Message),
+    Training(u64, training::Update),
+    Close(CloseChoice),
     Browse(browse::Message),
     Annotate(annotate::Message),
     /// The window's close button: save what is unsaved, then close.
@@ -77,6 +114,13 @@ pub struct App {
     remember: bool,
     /// "GPU: <adapter>" or "CPU: <model>", once known.
     compute: Option<String>,
+    pub screen: Screen,
+    pub train: Train,
+    pub models: Models,
+    /// The training of this window (running, paused or ended), whatever screen is shown.
+    pub training: Option<Session>,
+    jobs: u64,
+    pub closing: Option<Closing>,
 }
 
 impl App {
@@ -103,6 +147,12 @@ impl App {
             recent: recent.projects,
             remember: launch.remember,
             compute: None,
+            screen: Screen::Images,
+            train: Train::new(),
+            models: Models::default(),
+            training: None,
+            jobs: 0,
+            closing: None,
         };
         let task = app.open(path);
         (app, Task::batch([task, detect_compute()]))
@@ -267,19 +317,43 @@ impl App {
                 Task::batch(tasks)
             }
             Message::CloseRequested(id) => {
-                if let State::Ready {
-                    project,
-                    annotate: Some(screen),
-                    ..
-                } = &mut self.state
-                {
-                    // The window closes now: write what is unsaved on this thread, it is quick.
-                    for job in screen.flush() {
-                        let _ = write_save(&job, project);
-                    }
+                if self.training.as_ref().is_some_and(|t| t.phase.is_active()) {
+                    self.closing = Some(Closing::Asking(id));
+                    return Task::none();
                 }
-                iced::window::close(id)
+                self.close_now(id)
             }
+            Message::Close(choice) => {
+                let Some(Closing::Asking(id)) = self.closing else {
+                    return Task::none();
+                };
+                let Some(session) = self.training.as_mut().filter(|t| t.phase.is_active()) else {
+                    self.closing = None;
+                    return self.close_now(id);
+                };
+                self.closing = match choice {
+                    CloseChoice::Stay => None,
+                    CloseChoice::StopTraining => {
+                        session.cancel();
+                        Some(Closing::Stopping(id))
+                    }
+                    CloseChoice::KeepTraining => {
+                        session.pause();
+                        Some(Closing::HandingOver(id))
+                    }
+                };
+                Task::none()
+            }
+            Message::Show(screen) => self.show_screen(screen),
+            Message::Train(m) => {
+                let action = self.train.update(m);
+                self.train_action(action)
+            }
+            Message::Models(m) => {
+                let action = self.models.update(m);
+                self.models_action(action)
+            }
+            Message::Training(id, update) => self.training_update(id, update),
             Message::Thumbnail(_, loaded) => {
                 if let State::Ready { browse, .. } = &mut self.state {
                     browse.thumbnail_loaded(loaded.stem, loaded.pixels);
@@ -425,6 +499,16 @@ impl App {
                     Message::Open(Some(p))
                 })
             }
+            State::Ready { project, .. } if self.screen == Screen::Train => {
+                self.train.view(self.training.as_ref()).map(Message::Train)
+            }
+            State::Ready { project, .. } if self.screen == Screen::Models => self
+                .models
+                .view(
+                    self.training.as_ref().is_some_and(|t| t.phase.is_active()),
+                    project.is_read_only(),
+                )
+                .map(Message::Models),
             State::Ready {
                 project,
                 browse,
@@ -436,6 +520,9 @@ impl App {
             } => browse.view(project).map(Message::Browse),
         };
         let mut page = column![self.toolbar()].spacing(8).padding(8);
+        if let Some(closing) = self.closing {
+            page = page.push(close_question(closing));
+        }
         if let Some(n) = &self.notice {
             page = page.push(
                 container(
@@ -484,12 +571,46 @@ impl App {
             .compute
             .as_deref()
             .unwrap_or("finding the compute device…");
+        let tab = |label: &'static str, screen: Screen| {
+            button(text(label).size(14))
+                .style(if self.screen == screen {
+                    button::primary
+                } else {
+                    button::text
+                })
+                .on_press_maybe(ready.then_some(Message::Show(screen)))
+        };
+        let training_active = self.training.as_ref().is_some_and(|t| t.phase.is_active());
+        let status: Element<'_, Message> = match self.training.as_ref() {
+            Some(t) if training_active || t.phase == Phase::Paused => {
+                let what = match (t.phase == Phase::Paused, t.batch) {
+                    (true, _) => "Training paused".to_string(),
+                    (false, Some(b)) => format!(
+                        "Training: epoch {}/{} · {:.0} %",
+                        b.epoch,
+                        b.epochs,
+                        b.fraction() * 100.0
+                    ),
+                    (false, None) => "Training: preparing".to_string(),
+                };
+                button(text(what).size(12))
+                    .style(button::secondary)
+                    .on_press(Message::Show(Screen::Train))
+                    .into()
+            }
+            _ => text(format!("Training on {compute}"))
+                .size(12)
+                .style(super::style::muted)
+                .into(),
+        };
         row![
             title.width(Length::Fill),
-            text(format!("Training on {compute}"))
-                .size(12)
-                .style(super::style::muted),
-            button(text("Open project…").size(13)).on_press(Message::OpenDialog),
+            tab("Images", Screen::Images),
+            tab("Train", Screen::Train),
+            tab("Models", Screen::Models),
+            status,
+            button(text("Open project…").size(13))
+                .on_press_maybe((!training_active).then_some(Message::OpenDialog)),
             import("Import class folders…", ImportFormat::Folders),
             import("Import Supervisely…", ImportFormat::Supervisely),
             import("Import VOC…", ImportFormat::Voc),
@@ -498,6 +619,41 @@ impl App {
         .align_y(Alignment::Center)
         .into()
     }
+}
+
+/// "A training is running": stop it, keep it going in the background, or stay.
+fn close_question(closing: Closing) -> Element<'static, Message> {
+    let body: Element<'static, Message> = match closing {
+        Closing::Asking(_) => row![
+            text("A training is running. Close the window and…")
+                .size(14)
+                .width(Length::Fill),
+            button(text("Keep training in the background").size(13))
+                .on_press(Message::Close(CloseChoice::KeepTraining)),
+            button(text("Stop the training").size(13))
+                .style(button::danger)
+                .on_press(Message::Close(CloseChoice::StopTraining)),
+            button(text("Don't close").size(13))
+                .style(button::secondary)
+                .on_press(Message::Close(CloseChoice::Stay)),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center)
+        .into(),
+        Closing::Stopping(_) => text("Stopping the training after this batch, then closing…")
+            .size(14)
+            .into(),
+        Closing::HandingOver(_) => text(
+            "Handing the training over to a background process after this batch, then closing…",
+        )
+        .size(14)
+        .into(),
+    };
+    container(body)
+        .padding([8, 10])
+        .width(Length::Fill)
+        .style(container::warning)
+        .into()
 }
 
 /// Finds the device training will use (enumerating GPU adapters can take a moment).

@@ -2,15 +2,19 @@
 
 mod app;
 pub mod background;
+pub mod handover;
 pub mod keys;
 pub mod recent;
 pub mod screens;
 pub mod style;
 pub mod thumbnails;
+pub mod training;
 pub mod viewport;
 pub mod widgets;
 
-pub use app::{App, JobEvent, Message, State, load_image, write_save};
+pub use app::{
+    App, CloseChoice, Closing, JobEvent, Message, Screen, State, load_image, write_save,
+};
 use std::path::PathBuf;
 
 /// What the window opens on.

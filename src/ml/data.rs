@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use super::models::Task;
 use super::recipe::{Augment, Normalisation};
-use crate::mask::Mask;
 use crate::project::demo::random::Rng;
 use crate::project::label::Status;
 use crate::project::preprocess::{prepare_image, prepare_mask};
@@ -138,6 +137,8 @@ pub struct Prepared {
     pub rgb: RgbImage,
     pub mask: Option<GrayImage>,
     pub class: usize,
+    /// Hash of the mask file these pixels came from.
+    pub mask_hash: Option<String>,
 }
 
 /// Where the resized inputs are cached: `cache/inputs/<size>/`.
@@ -146,18 +147,34 @@ fn cache_dir(project: &Project, size: u32) -> PathBuf {
 }
 
 /// Loads every item on all cores, from the cache when it is there.
+///
+/// A mask is cached by the hash of its file, so a run resumed after its masks were edited still
+/// trains on the masks of its snapshot. `strict`: a mask whose file changed since its item's hash
+/// was taken (and whose snapshot pixels are not cached) is an error; otherwise the current file is
+/// used and its hash returned in `Prepared::mask_hash`.
 pub fn load(
     project: &Project,
     items: &[&Item],
     size: u32,
+    strict: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<Prepared>, String> {
     let dir = cache_dir(project, size);
     let _ = std::fs::create_dir_all(&dir);
-    parallel::try_map(items, |item| prepare(project, &dir, item, size), progress)
+    parallel::try_map(
+        items,
+        |item| prepare(project, &dir, item, size, strict),
+        progress,
+    )
 }
 
-fn prepare(project: &Project, dir: &Path, item: &Item, size: u32) -> Result<Prepared, String> {
+fn prepare(
+    project: &Project,
+    dir: &Path,
+    item: &Item,
+    size: u32,
+    strict: bool,
+) -> Result<Prepared, String> {
     let entry = project
         .get(&item.stem)
         .ok_or_else(|| format!("{}: no longer in the project", item.stem))?;
@@ -169,33 +186,75 @@ fn prepare(project: &Project, dir: &Path, item: &Item, size: u32) -> Result<Prep
             let img =
                 thumbnails::decode_image(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let rgb = prepare_image(&img, &project.manifest.roi, size);
-            // The cache is an optimisation: failing to write it is not an error.
-            let mut bytes = Vec::new();
-            if image::codecs::png::PngEncoder::new(&mut bytes)
-                .write_image(rgb.as_raw(), size, size, image::ExtendedColorType::Rgb8)
-                .is_ok()
-            {
-                let _ = crate::project::atomic::write_atomic(&cached, &bytes);
-            }
+            cache_png(&cached, rgb.as_raw(), size, image::ExtendedColorType::Rgb8);
             rgb
         }
     };
-    let mask = match &item.mask_hash {
-        None => None,
-        Some(_) => {
-            let mask = project
-                .load_mask(&item.stem)
-                .map_err(|e| e.to_string())?
-                .unwrap_or_else(|| Mask::empty(1, 1));
-            let small = prepare_mask(&mask, &project.manifest.roi, size);
-            Some(GrayImage::from_raw(size, size, small.as_bytes().to_vec()).expect("mask size"))
+    let (mask, mask_hash) = match &item.mask_hash {
+        None => (None, None),
+        Some(expected) => {
+            let (mask, hash) = prepare_mask_file(project, dir, &item.stem, expected, size, strict)?;
+            (Some(mask), Some(hash))
         }
     };
     Ok(Prepared {
         rgb,
         mask,
         class: item.class,
+        mask_hash,
     })
+}
+
+/// The mask of `stem` at the input size: the cached pixels of the file with hash `expected`, else
+/// the file as it is now (see `load` for `strict`). An empty `expected` means "whatever is there".
+fn prepare_mask_file(
+    project: &Project,
+    dir: &Path,
+    stem: &str,
+    expected: &str,
+    size: u32,
+    strict: bool,
+) -> Result<(GrayImage, String), String> {
+    let cached = |hash: &str| dir.join(format!("{stem}.mask-{hash}.png"));
+    if !expected.is_empty()
+        && let Ok(img) = image::open(cached(expected))
+        && img.width() == size
+        && img.height() == size
+    {
+        return Ok((img.to_luma8(), expected.to_string()));
+    }
+    let path = project.mask_path(stem);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let hash = format!("{:016x}", fnv1a(&bytes));
+    if strict && hash != expected {
+        return Err(format!(
+            "{}: the mask changed after this run's data snapshot was taken; start a new run to \
+             train on the new mask",
+            path.display()
+        ));
+    }
+    let (mask, _) = crate::mask::decode_mask_png(&bytes)
+        .map_err(|e| format!("{}: not a readable PNG mask: {e}", path.display()))?;
+    let small = prepare_mask(&mask, &project.manifest.roi, size);
+    let img = GrayImage::from_raw(size, size, small.as_bytes().to_vec()).expect("mask size");
+    cache_png(
+        &cached(&hash),
+        img.as_raw(),
+        size,
+        image::ExtendedColorType::L8,
+    );
+    Ok((img, hash))
+}
+
+/// Writes a prepared input to the cache; the cache is an optimisation, so failing is no error.
+fn cache_png(path: &Path, pixels: &[u8], size: u32, color: image::ExtendedColorType) {
+    let mut bytes = Vec::new();
+    if image::codecs::png::PngEncoder::new(&mut bytes)
+        .write_image(pixels, size, size, color)
+        .is_ok()
+    {
+        let _ = crate::project::atomic::write_atomic(path, &bytes);
+    }
 }
 
 /// One augmented sample's pixels as floats, channel-major.
@@ -309,6 +368,7 @@ pub fn image_tensor(rgb: &RgbImage, normalisation: Normalisation, device: &Devic
         rgb: rgb.clone(),
         mask: None,
         class: 0,
+        mask_hash: None,
     };
     batch(&[&sample], normalisation, None, device).images
 }

@@ -5,6 +5,7 @@ pub mod data;
 pub mod device;
 pub mod evaluate;
 pub mod infer;
+pub mod job;
 pub mod loss;
 pub mod models;
 pub mod preannotate;

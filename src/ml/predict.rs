@@ -118,7 +118,7 @@ pub fn predict_where(
             })
             .collect();
         let refs: Vec<&Item> = items.iter().collect();
-        let prepared = data::load(&project, &refs, size, &mut |_, _| {})?;
+        let prepared = data::load(&project, &refs, size, false, &mut |_, _| {})?;
         let sample_refs: Vec<&Prepared> = prepared.iter().collect();
         let probs = infer::run(
             &network,

@@ -35,6 +35,9 @@ pub struct EpochSample {
     pub probabilities: Vec<f32>,
     /// Side of the square maps below (the network's input size).
     pub size: u32,
+    /// The network's input: RGB, row-major (not in `--json` output).
+    #[serde(skip)]
+    pub image: Vec<u8>,
     /// Segmenters: nerve probability × 255 and the truth mask (0/255), row-major; else empty.
     pub probability_map: Vec<u8>,
     pub truth_mask: Vec<u8>,
@@ -143,4 +146,14 @@ pub enum TrainEvent {
         best_epoch: usize,
         val_metric: f64,
     },
+}
+
+/// A time left, as people say it: "45 s", "3 min 05 s", "2 h 10 min".
+pub fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
 }

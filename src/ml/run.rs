@@ -41,6 +41,9 @@ pub struct RunInfo {
     pub initial_weights: String,
     /// Segmenters: the validation threshold maximising pixel F1.
     pub threshold: Option<f32>,
+    /// Why a failed run failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Training state at the end of the last completed epoch (for resume).

@@ -96,9 +96,25 @@ pub fn train(
         .copied()
         .collect();
     let total = all.len();
-    let mut loaded = data::load(&project, &all, size, &mut |done, _| {
+    // A resumed run must see its snapshot's masks; a new one records the masks it really read
+    // (the technician may be saving masks while the images load).
+    let mut loaded = data::load(&project, &all, size, resumed.is_some(), &mut |done, _| {
         on_event(&TrainEvent::Loading { done, total })
     })?;
+    if resumed.is_none() {
+        let mut items = items.clone();
+        let by_stem: std::collections::HashMap<&str, &Prepared> = all
+            .iter()
+            .map(|i| i.stem.as_str())
+            .zip(loaded.iter())
+            .collect();
+        for item in &mut items {
+            if let Some(p) = by_stem.get(item.stem.as_str()) {
+                item.mask_hash = p.mask_hash.clone();
+            }
+        }
+        run.write_snapshot(&items)?;
+    }
     let val_set: Vec<Prepared> = loaded.split_off(train_items.len());
     let train_set = loaded;
 
@@ -148,6 +164,7 @@ pub fn train(
             status: "training".into(),
             updated_at: now_rfc3339(),
             device: request.device.name.clone(),
+            error: None,
             ..info.clone()
         },
         None => RunInfo {
@@ -164,6 +181,7 @@ pub fn train(
             best_epoch: 0,
             initial_weights: initial_weights.clone(),
             threshold: None,
+            error: None,
         },
     };
     run.write_json(run::INFO, &info)?;
@@ -407,6 +425,7 @@ fn epoch_samples(
                 predicted_class: crate::eval::classification::argmax(p),
                 probabilities: p.clone(),
                 size,
+                image: sample.rgb.as_raw().clone(),
                 probability_map: vec![],
                 truth_mask: vec![],
             },
@@ -416,6 +435,7 @@ fn epoch_samples(
                 predicted_class: sample.class,
                 probabilities: vec![],
                 size,
+                image: sample.rgb.as_raw().clone(),
                 probability_map: p
                     .iter()
                     .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)

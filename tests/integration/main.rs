@@ -11,3 +11,4 @@ mod gpu;
 mod ml;
 mod store;
 mod support;
+mod train_ui;

@@ -1,3 +1,5 @@
 pub mod annotate;
 pub mod browse;
+pub mod models;
+pub mod train;
 pub mod welcome;

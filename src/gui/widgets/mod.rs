@@ -1,2 +1,3 @@
+pub mod curves;
 pub mod mask_canvas;
 pub mod mask_shader;

@@ -1,0 +1,149 @@
+//! How long the window takes to handle a brush stroke's pointer events, idle and while a training
+//! runs on another thread (as it does from the Train screen): the Annotate screen's `update` for
+//! each event plus building its view, on this (the "UI") thread.
+
+use crate::gui::screens::annotate::{Action, Annotate, Message};
+use crate::gui::screens::browse::Browse;
+use crate::ml::device::ComputeDevice;
+use crate::ml::job::train_guarded;
+use crate::ml::progress::TrainEvent;
+use crate::ml::recipe;
+use crate::ml::train::TrainRequest;
+use crate::project::Project;
+use crate::project::demo::{self, DemoOptions};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[derive(serde::Serialize)]
+pub struct UiLatency {
+    /// Pointer events per measurement (strokes of this many points).
+    pub events: usize,
+    pub image: String,
+    pub idle_ms_median: f64,
+    pub idle_ms_p95: f64,
+    pub idle_ms_max: f64,
+    pub training_ms_median: f64,
+    pub training_ms_p95: f64,
+    pub training_ms_max: f64,
+    /// What trained meanwhile, and how fast.
+    pub training: String,
+    pub training_images_per_s: f64,
+}
+
+pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = dir.path().join("demo");
+    demo::generate(
+        &root,
+        &DemoOptions {
+            images: 60,
+            width: 1920,
+            height: 1080,
+            ..DemoOptions::default()
+        },
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+    let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+    let (browse, _, _) = Browse::new(&project, None);
+    let stem = project
+        .images()
+        .iter()
+        .find(|e| e.label.class.as_deref() == Some("tendon"))
+        .ok_or("the demo has no tendon frame")?
+        .stem
+        .clone();
+    let (mut screen, actions) = Annotate::new(&project, browse.order(&project), stem.clone());
+    for action in actions {
+        if let Action::Load(s) = action {
+            let e = project.get(&s).ok_or("image vanished")?;
+            let mask = e.has_mask.then(|| project.mask_path(&s));
+            let loaded = crate::gui::load_image(&s, &project.image_path(e), mask.as_deref());
+            drop(screen.update(loaded, &mut project));
+        }
+    }
+    drop(screen.update(
+        Message::CanvasSize(iced::Size::new(1100.0, 700.0)),
+        &mut project,
+    ));
+    let (w, h) = screen.mask().map(|m| (m.width(), m.height())).ok_or("not loaded")?;
+    let image = format!("{w}x{h}");
+
+    let idle = strokes(&mut screen, &mut project, &browse, (w, h), 5);
+
+    // A segmenter trains on another thread, as from the Train screen.
+    let mut named = recipe::load("unet_mobilenet_v2")?;
+    named.recipe.image_size = 96;
+    named.recipe = named.recipe.with_total_epochs(50);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let request = TrainRequest {
+        project: root.clone(),
+        recipe: named,
+        device: device.clone(),
+        weights: None,
+        resume: None,
+        cancel: cancel.clone(),
+    };
+    let trainer = std::thread::spawn(move || {
+        train_guarded(request, &mut |e| {
+            if let TrainEvent::Batch { images_per_s, .. } = e {
+                let _ = tx.send(*images_per_s);
+            }
+        })
+    });
+    // Measure once batches are flowing (data loaded, network built).
+    rx.recv_timeout(Duration::from_secs(600))
+        .map_err(|_| "the training did not start")?;
+    let busy = strokes(&mut screen, &mut project, &browse, (w, h), 5);
+    let speed = rx.try_iter().last().unwrap_or(0.0);
+    cancel.store(true, Ordering::Relaxed);
+    let _ = trainer.join();
+
+    let stat = |v: &[f64], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    Ok(UiLatency {
+        events: idle.len(),
+        image,
+        idle_ms_median: stat(&idle, 0.5),
+        idle_ms_p95: stat(&idle, 0.95),
+        idle_ms_max: stat(&idle, 1.0),
+        training_ms_median: stat(&busy, 0.5),
+        training_ms_p95: stat(&busy, 0.95),
+        training_ms_max: stat(&busy, 1.0),
+        training: format!("unet_mobilenet_v2, 96 px, on {}", device.name),
+        training_images_per_s: speed,
+    })
+}
+
+/// `count` brush strokes of 60 pointer events; each event's handling time in ms, sorted.
+fn strokes(
+    screen: &mut Annotate,
+    project: &mut Project,
+    browse: &Browse,
+    (w, h): (u32, u32),
+    count: usize,
+) -> Vec<f64> {
+    let mut times = Vec::new();
+    for k in 0..count {
+        let y = h as f32 * (0.2 + 0.15 * k as f32);
+        let point = |i: usize| {
+            let t = i as f32 / 59.0;
+            iced::Point::new(w as f32 * (0.1 + 0.8 * t), y + 40.0 * (t * 6.0).sin())
+        };
+        let mut handle = |m: Message, screen: &mut Annotate, project: &mut Project| {
+            let t = Instant::now();
+            drop(screen.update(m, project));
+            drop(std::hint::black_box(screen.view(project, browse)));
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        };
+        handle(Message::StrokeStart(point(0)), screen, project);
+        for i in 1..60 {
+            handle(Message::StrokeTo(point(i)), screen, project);
+        }
+        handle(Message::StrokeEnd, screen, project);
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}

@@ -1,0 +1,451 @@
+//! Train: pick what to train (classifier, segmenter or both in turn), adjust the main settings
+//! within sensible limits, see the data each model will use and what is left out and why, then
+//! Start; the live view (view.rs) follows the training, which runs in the background.
+
+mod view;
+
+use crate::ml::data::{self, DataPlan};
+use crate::ml::device::DeviceChoice;
+use crate::ml::job::Step;
+use crate::ml::models::Task;
+use crate::ml::recipe::{self, NamedRecipe};
+use crate::project::Project;
+use crate::project::splits::Split;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    Classifier,
+    Segmenter,
+    Both,
+}
+
+impl What {
+    pub fn tasks(self) -> &'static [Task] {
+        match self {
+            What::Classifier => &[Task::Classify],
+            What::Segmenter => &[Task::Segment],
+            // The classifier first: the segmenter runs on the frames it calls nerve.
+            What::Both => &[Task::Classify, Task::Segment],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Epochs,
+    ImageSize,
+    BatchSize,
+    LearningRate,
+}
+
+/// Learning rates offered (a ladder of 1 and 3 per decade).
+pub const LEARNING_RATES: [f64; 7] = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
+pub const EPOCHS: (usize, usize) = (1, 500);
+pub const IMAGE_SIZE: (usize, usize) = (32, 1024);
+pub const BATCH_SIZE: (usize, usize) = (1, 256);
+
+/// One model's recipe and the settings the user changed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub task: Task,
+    /// The recipes of this task in `models/`.
+    pub recipes: Vec<NamedRecipe>,
+    pub chosen: usize,
+    pub epochs: usize,
+    pub image_size: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+}
+
+impl Settings {
+    fn new(task: Task, all: &[NamedRecipe], preferred: &str) -> Option<Settings> {
+        let recipes: Vec<NamedRecipe> = all
+            .iter()
+            .filter(|r| r.recipe.task() == task)
+            .cloned()
+            .collect();
+        let chosen = recipes
+            .iter()
+            .position(|r| r.name == preferred)
+            .unwrap_or(0);
+        let mut s = Settings {
+            task,
+            recipes,
+            chosen,
+            epochs: 0,
+            image_size: 0,
+            batch_size: 0,
+            learning_rate: 0.0,
+        };
+        s.choose(chosen)?;
+        Some(s)
+    }
+
+    /// Takes the chosen recipe's own settings.
+    fn choose(&mut self, index: usize) -> Option<()> {
+        let r = &self.recipes.get(index)?.recipe;
+        self.chosen = index;
+        self.epochs = r.total_epochs();
+        self.image_size = r.image_size;
+        self.batch_size = r.batch_size;
+        self.learning_rate = r.learning_rate;
+        Some(())
+    }
+
+    pub fn recipe(&self) -> &NamedRecipe {
+        &self.recipes[self.chosen]
+    }
+
+    fn adjust(&mut self, field: Field, up: bool) {
+        let step = |v: usize, small: usize, big: usize, at: usize| {
+            if (up && v >= at) || (!up && v > at) {
+                big
+            } else {
+                small
+            }
+        };
+        match field {
+            Field::Epochs => {
+                let s = step(self.epochs, 1, 5, 10);
+                self.epochs = bump(self.epochs, s, up, EPOCHS);
+            }
+            Field::ImageSize => {
+                let m = self.recipe().recipe.architecture.size_multiple();
+                self.image_size = bump(self.image_size, m, up, (m.max(IMAGE_SIZE.0), IMAGE_SIZE.1));
+                self.image_size -= self.image_size % m;
+            }
+            Field::BatchSize => {
+                self.batch_size = if up {
+                    (self.batch_size * 2).min(BATCH_SIZE.1)
+                } else {
+                    (self.batch_size / 2).max(BATCH_SIZE.0)
+                };
+            }
+            Field::LearningRate => {
+                let at = LEARNING_RATES
+                    .iter()
+                    .position(|&r| r >= self.learning_rate * 0.999)
+                    .unwrap_or(LEARNING_RATES.len() - 1);
+                let next = if up {
+                    (at + 1).min(LEARNING_RATES.len() - 1)
+                } else {
+                    at.saturating_sub(1)
+                };
+                self.learning_rate = LEARNING_RATES[next];
+            }
+        }
+    }
+
+    /// The recipe as the user set it.
+    pub fn named_recipe(&self) -> NamedRecipe {
+        let mut named = self.recipe().clone();
+        named.recipe = named.recipe.with_total_epochs(self.epochs);
+        named.recipe.image_size = self.image_size;
+        named.recipe.batch_size = self.batch_size;
+        named.recipe.learning_rate = self.learning_rate;
+        named
+    }
+}
+
+fn bump(v: usize, step: usize, up: bool, (lo, hi): (usize, usize)) -> usize {
+    if up {
+        (v + step).min(hi)
+    } else {
+        v.saturating_sub(step).max(lo)
+    }
+}
+
+/// What a task's model would learn from, as counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataSummary {
+    pub classes: Vec<String>,
+    /// Images per (split, class).
+    pub counts: BTreeMap<(Split, String), usize>,
+    /// Images left out per reason.
+    pub excluded: BTreeMap<String, usize>,
+    /// Labeled test images (scored in the report after training).
+    pub test: usize,
+}
+
+impl DataSummary {
+    pub fn of(plan: &DataPlan) -> DataSummary {
+        DataSummary {
+            classes: plan.classes.clone(),
+            counts: plan.counts(),
+            excluded: plan.excluded_by_reason(),
+            test: plan.of_split(Split::Test).len(),
+        }
+    }
+
+    pub fn in_split(&self, split: Split) -> usize {
+        self.counts
+            .iter()
+            .filter(|((s, _), _)| *s == split)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Why a training could not start with this data, if it could not.
+    pub fn problem(&self, task: Task) -> Option<String> {
+        let what = match task {
+            Task::Classify => "labeled images",
+            Task::Segment => "labeled nerve images with a mask",
+        };
+        if self.in_split(Split::Train) == 0 {
+            Some(format!("no {what} in the train split"))
+        } else if self.in_split(Split::Val) == 0 {
+            Some(format!(
+                "no {what} in the val split (validation needs some)"
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// The data of both tasks, planned off the UI thread (segmenters hash every mask).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plans {
+    pub classify: DataSummary,
+    pub segment: DataSummary,
+}
+
+impl Plans {
+    pub fn of(&self, task: Task) -> &DataSummary {
+        match task {
+            Task::Classify => &self.classify,
+            Task::Segment => &self.segment,
+        }
+    }
+
+    /// Plans the project's data as it is on disk now.
+    pub fn make(project: &std::path::Path) -> Result<Plans, String> {
+        let project = Project::open_read_only(project).map_err(|e| e.to_string())?;
+        Ok(Plans {
+            classify: DataSummary::of(&data::plan(&project, Task::Classify)),
+            segment: DataSummary::of(&data::plan(&project, Task::Segment)),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    What(What),
+    Recipe(Task, String),
+    Adjust(Task, Field, bool),
+    Device(DeviceChoice),
+    Planned(Result<Plans, String>),
+    RefreshData,
+    Start,
+    Pause,
+    Resume,
+    Cancel,
+    /// Open the Models screen.
+    ShowModels,
+}
+
+/// What the app must do for the screen.
+#[derive(Debug, Clone)]
+pub enum Action {
+    None,
+    /// Plan the data in the background (answer with `Message::Planned`).
+    Plan,
+    Start {
+        steps: Vec<Step>,
+        device: DeviceChoice,
+        reports: Vec<Split>,
+    },
+    Pause,
+    Resume,
+    Cancel,
+    ShowModels,
+}
+
+pub struct Train {
+    pub what: What,
+    pub classifier: Option<Settings>,
+    pub segmenter: Option<Settings>,
+    pub device: DeviceChoice,
+    pub plans: Option<Result<Plans, String>>,
+    pub planning: bool,
+    /// Where the recipes were looked for (said when there are none).
+    recipes_dir: PathBuf,
+}
+
+impl Default for Train {
+    fn default() -> Self {
+        Train::new()
+    }
+}
+
+impl Train {
+    pub fn new() -> Train {
+        let all: Vec<NamedRecipe> = recipe::list()
+            .iter()
+            .filter_map(|name| recipe::load(name).ok())
+            .collect();
+        let classifier = Settings::new(Task::Classify, &all, "mobilenet_v2");
+        let segmenter = Settings::new(Task::Segment, &all, "unet_mobilenet_v2");
+        Train {
+            what: if segmenter.is_some() {
+                What::Segmenter
+            } else {
+                What::Classifier
+            },
+            classifier,
+            segmenter,
+            device: DeviceChoice::Auto,
+            plans: None,
+            planning: false,
+            recipes_dir: recipe::models_dir(),
+        }
+    }
+
+    pub fn settings(&self, task: Task) -> Option<&Settings> {
+        match task {
+            Task::Classify => self.classifier.as_ref(),
+            Task::Segment => self.segmenter.as_ref(),
+        }
+    }
+
+    fn settings_mut(&mut self, task: Task) -> Option<&mut Settings> {
+        match task {
+            Task::Classify => self.classifier.as_mut(),
+            Task::Segment => self.segmenter.as_mut(),
+        }
+    }
+
+    /// The screen is shown: plan the data afresh (labels may have changed meanwhile).
+    pub fn shown(&mut self) -> Action {
+        self.planning = true;
+        Action::Plan
+    }
+
+    /// Why Start is not possible now, if it is not (the session's state is checked by the app).
+    pub fn start_problem(&self) -> Option<String> {
+        for &task in self.what.tasks() {
+            if self.settings(task).is_none() {
+                return Some(format!(
+                    "no {} recipe found in {}",
+                    task_name(task),
+                    self.recipes_dir.display()
+                ));
+            }
+            match &self.plans {
+                None => return Some("counting the data…".into()),
+                Some(Err(e)) => return Some(e.clone()),
+                Some(Ok(p)) => {
+                    if let Some(problem) = p.of(task).problem(task) {
+                        return Some(format!("{}: {problem}", task_name(task)));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::What(w) => self.what = w,
+            Message::Recipe(task, name) => {
+                if let Some(s) = self.settings_mut(task)
+                    && let Some(i) = s.recipes.iter().position(|r| r.name == name)
+                {
+                    s.choose(i);
+                }
+            }
+            Message::Adjust(task, field, up) => {
+                if let Some(s) = self.settings_mut(task) {
+                    s.adjust(field, up);
+                }
+            }
+            Message::Device(d) => self.device = d,
+            Message::Planned(plans) => {
+                self.planning = false;
+                self.plans = Some(plans);
+            }
+            Message::RefreshData => return self.shown(),
+            Message::Start => {
+                if self.start_problem().is_some() {
+                    return Action::None;
+                }
+                let steps = self
+                    .what
+                    .tasks()
+                    .iter()
+                    .filter_map(|&t| self.settings(t))
+                    .map(|s| Step::New(s.named_recipe()))
+                    .collect();
+                // Every finished run is reported on validation, and on test where it has images.
+                let has_test = self
+                    .what
+                    .tasks()
+                    .iter()
+                    .all(|&t| matches!(&self.plans, Some(Ok(p)) if p.of(t).test > 0));
+                let mut reports = vec![Split::Val];
+                if has_test {
+                    reports.push(Split::Test);
+                }
+                return Action::Start {
+                    steps,
+                    device: self.device,
+                    reports,
+                };
+            }
+            Message::Pause => return Action::Pause,
+            Message::Resume => return Action::Resume,
+            Message::Cancel => return Action::Cancel,
+            Message::ShowModels => return Action::ShowModels,
+        }
+        Action::None
+    }
+}
+
+pub fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Classify => "classifier",
+        Task::Segment => "segmenter",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_stay_within_their_limits() {
+        let all: Vec<NamedRecipe> = recipe::list()
+            .iter()
+            .filter_map(|n| recipe::load(n).ok())
+            .collect();
+        let mut s = Settings::new(Task::Segment, &all, "unet_mobilenet_v2").unwrap();
+        for _ in 0..200 {
+            s.adjust(Field::Epochs, false);
+            s.adjust(Field::ImageSize, false);
+            s.adjust(Field::BatchSize, false);
+            s.adjust(Field::LearningRate, false);
+        }
+        assert_eq!(
+            (s.epochs, s.image_size, s.batch_size, s.learning_rate),
+            (1, 32, 1, 1e-5)
+        );
+        for _ in 0..200 {
+            s.adjust(Field::Epochs, true);
+            s.adjust(Field::ImageSize, true);
+            s.adjust(Field::BatchSize, true);
+            s.adjust(Field::LearningRate, true);
+        }
+        assert_eq!(
+            (s.epochs, s.image_size, s.batch_size, s.learning_rate),
+            (500, 1024, 256, 1e-2)
+        );
+        s.adjust(Field::Epochs, false);
+        assert_eq!(s.epochs, 495);
+        let named = s.named_recipe();
+        named.recipe.validate().unwrap();
+        assert_eq!(named.recipe.total_epochs(), 495);
+        assert_eq!(named.recipe.image_size, 1024);
+    }
+}

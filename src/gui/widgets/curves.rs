@@ -1,0 +1,226 @@
+//! A small line chart drawn in the window (iced canvas): one value per epoch for each series,
+//! with axes, a few ticks and a legend. Used for the live training curves.
+
+use iced::alignment;
+use iced::widget::canvas::{self, Frame, Geometry, Path, Stroke, Text};
+use iced::{Color, Element, Length, Pixels, Point, Rectangle, Renderer, Size, Theme, mouse};
+
+/// One line of a chart: (epoch, value) points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub color: Color,
+    pub points: Vec<(f64, f64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub title: String,
+    pub series: Vec<Series>,
+    /// The x axis runs from 1 to this (the planned epochs), so the chart fills as training goes.
+    pub epochs: usize,
+    /// A fixed y range (metrics in 0..1); otherwise from the data.
+    pub y_range: Option<(f64, f64)>,
+}
+
+/// Colours of training and validation lines, told apart by colour-blind readers (blue/orange).
+pub const TRAIN: Color = Color::from_rgb(0.35, 0.62, 0.92);
+pub const VALIDATION: Color = Color::from_rgb(0.96, 0.60, 0.20);
+
+const LEFT: f32 = 44.0;
+const RIGHT: f32 = 10.0;
+const TOP: f32 = 26.0;
+const BOTTOM: f32 = 24.0;
+
+pub fn view<'a, M: 'a>(chart: Chart, height: f32) -> Element<'a, M> {
+    canvas::Canvas::new(chart)
+        .width(Length::Fill)
+        .height(Length::Fixed(height))
+        .into()
+}
+
+impl Chart {
+    fn y_bounds(&self) -> (f64, f64) {
+        if let Some(r) = self.y_range {
+            return r;
+        }
+        let values = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .filter(|v| v.is_finite());
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        if !lo.is_finite() {
+            return (0.0, 1.0);
+        }
+        let pad = ((hi - lo) * 0.08).max(1e-3);
+        ((lo - pad).max(0.0), hi + pad)
+    }
+}
+
+impl<M> canvas::Program<M> for Chart {
+    type State = ();
+
+    fn draw(
+        &self,
+        _state: &(),
+        renderer: &Renderer,
+        theme: &Theme,
+        bounds: Rectangle,
+        _cursor: mouse::Cursor,
+    ) -> Vec<Geometry> {
+        let palette = theme.extended_palette();
+        let ink = palette.background.base.text;
+        let faint = ink.scale_alpha(0.15);
+        let mut frame = Frame::new(renderer, bounds.size());
+        let plot = Rectangle::new(
+            Point::new(LEFT, TOP),
+            Size::new(
+                (bounds.width - LEFT - RIGHT).max(10.0),
+                (bounds.height - TOP - BOTTOM).max(10.0),
+            ),
+        );
+        let label = |frame: &mut Frame, content: String, at: Point, align: Align, color| {
+            frame.fill_text(Text {
+                content,
+                position: at,
+                color,
+                size: Pixels(11.0),
+                align_x: align.0.into(),
+                align_y: align.1,
+                ..Text::default()
+            });
+        };
+        label(
+            &mut frame,
+            self.title.clone(),
+            Point::new(LEFT, 4.0),
+            (alignment::Horizontal::Left, alignment::Vertical::Top),
+            ink,
+        );
+        // Legend, right-aligned on the title line.
+        let mut x = bounds.width - RIGHT;
+        for s in self.series.iter().rev() {
+            label(
+                &mut frame,
+                s.name.clone(),
+                Point::new(x, 4.0),
+                (alignment::Horizontal::Right, alignment::Vertical::Top),
+                ink,
+            );
+            x -= s.name.len() as f32 * 6.2 + 6.0;
+            frame.fill_rectangle(Point::new(x - 12.0, 9.0), Size::new(12.0, 3.0), s.color);
+            x -= 22.0;
+        }
+
+        let (y0, y1) = self.y_bounds();
+        let x_max = self.epochs.max(2) as f64;
+        let to_screen = |(e, v): (f64, f64)| {
+            Point::new(
+                plot.x + ((e - 1.0) / (x_max - 1.0)) as f32 * plot.width,
+                plot.y + plot.height - ((v - y0) / (y1 - y0)) as f32 * plot.height,
+            )
+        };
+        // Horizontal grid and y ticks.
+        for k in 0..=4 {
+            let v = y0 + (y1 - y0) * k as f64 / 4.0;
+            let p = to_screen((1.0, v));
+            frame.stroke(
+                &Path::line(
+                    Point::new(plot.x, p.y),
+                    Point::new(plot.x + plot.width, p.y),
+                ),
+                Stroke::default().with_width(1.0).with_color(faint),
+            );
+            label(
+                &mut frame,
+                tick(v, y1 - y0),
+                Point::new(plot.x - 4.0, p.y),
+                (alignment::Horizontal::Right, alignment::Vertical::Center),
+                ink.scale_alpha(0.7),
+            );
+        }
+        // Epoch ticks: about five, whole numbers.
+        let step = (self.epochs as f64 / 5.0).ceil().max(1.0) as usize;
+        for e in (1..=self.epochs.max(1)).filter(|e| (e - 1) % step == 0 || *e == self.epochs) {
+            let p = to_screen((e as f64, y0));
+            label(
+                &mut frame,
+                e.to_string(),
+                Point::new(p.x, plot.y + plot.height + 4.0),
+                (alignment::Horizontal::Center, alignment::Vertical::Top),
+                ink.scale_alpha(0.7),
+            );
+        }
+        frame.stroke(
+            &Path::rectangle(plot.position(), plot.size()),
+            Stroke::default()
+                .with_width(1.0)
+                .with_color(ink.scale_alpha(0.4)),
+        );
+        for s in &self.series {
+            let points: Vec<Point> = s
+                .points
+                .iter()
+                .filter(|p| p.1.is_finite())
+                .map(|&p| to_screen(p))
+                .collect();
+            if points.len() > 1 {
+                let line = Path::new(|b| {
+                    b.move_to(points[0]);
+                    for p in &points[1..] {
+                        b.line_to(*p);
+                    }
+                });
+                frame.stroke(&line, Stroke::default().with_width(2.0).with_color(s.color));
+            }
+            for p in &points {
+                frame.fill(&Path::circle(*p, 2.5), s.color);
+            }
+        }
+        vec![frame.into_geometry()]
+    }
+}
+
+type Align = (alignment::Horizontal, alignment::Vertical);
+
+/// A tick label with as many decimals as the range needs.
+fn tick(v: f64, range: f64) -> String {
+    if range >= 5.0 {
+        format!("{v:.0}")
+    } else if range >= 0.5 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_pad_the_data_and_never_go_below_zero() {
+        let chart = Chart {
+            title: "loss".into(),
+            series: vec![Series {
+                name: "train".into(),
+                color: TRAIN,
+                points: vec![(1.0, 0.9), (2.0, 0.5), (3.0, f64::NAN)],
+            }],
+            epochs: 10,
+            y_range: None,
+        };
+        let (lo, hi) = chart.y_bounds();
+        assert!(lo < 0.5 && lo >= 0.0 && hi > 0.9, "{lo} {hi}");
+        let empty = Chart {
+            series: vec![],
+            ..chart
+        };
+        assert_eq!(empty.y_bounds(), (0.0, 1.0));
+        assert_eq!(tick(0.25, 0.3), "0.25");
+        assert_eq!(tick(12.0, 40.0), "12");
+    }
+}

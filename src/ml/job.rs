@@ -1,0 +1,227 @@
+//! Training as the window and the command line run it: guarded (an error or a panic in training
+//! marks the run failed and comes back as an error, never unwinding into the caller), followed
+//! by the run's reports, and chained (a classifier, then a segmenter).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::device::ComputeDevice;
+use super::evaluate::evaluate_run;
+use super::progress::{StopReason, TrainEvent};
+use super::recipe::NamedRecipe;
+use super::run::{self, RunDir};
+use super::train::{TrainOutcome, TrainRequest, train};
+use crate::project::label::now_rfc3339;
+use crate::project::splits::Split;
+
+/// Trains; an error or a panic after the run started marks it `failed` in run.json, with why.
+pub fn train_guarded(
+    request: TrainRequest,
+    on_event: &mut dyn FnMut(&TrainEvent),
+) -> Result<TrainOutcome, String> {
+    let project = request.project.clone();
+    let mut started: Option<String> = None;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        train(request, &mut |event| {
+            if let TrainEvent::Started { run, .. } = event {
+                started = Some(run.clone());
+            }
+            on_event(event)
+        })
+    }))
+    .unwrap_or_else(|panic| Err(internal_error(panic.as_ref())));
+    if let (Err(error), Some(run)) = (&result, &started) {
+        mark_failed(&project, run, error);
+    }
+    result
+}
+
+/// "training stopped on an internal error: <the panic's message>".
+fn internal_error(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    format!("training stopped on an internal error: {what}")
+}
+
+/// Records in run.json that the run failed and why (best effort: the error is reported anyway).
+fn mark_failed(project: &Path, run: &str, error: &str) {
+    let Ok(dir) = RunDir::open(project, run) else {
+        return;
+    };
+    if let Ok(mut info) = dir.info() {
+        info.status = "failed".into();
+        info.error = Some(error.to_string());
+        info.updated_at = now_rfc3339();
+        let _ = dir.write_json(run::INFO, &info);
+    }
+}
+
+/// The reports a finished run gets, one per split under `runs/<id>/eval-<split>/`: the path of
+/// each report.md, or why it could not be written (the run itself is saved either way). A
+/// cancelled run, or one without a completed epoch, gets none.
+pub fn write_reports(
+    project: &Path,
+    outcome: &TrainOutcome,
+    splits: &[Split],
+    device: &ComputeDevice,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Vec<(Split, Result<PathBuf, String>)> {
+    if outcome.reason == StopReason::Cancelled || outcome.metrics.is_none() {
+        return Vec::new();
+    }
+    splits
+        .iter()
+        .map(|&split| {
+            let name = split.name();
+            let report = catch_unwind(AssertUnwindSafe(|| {
+                evaluate_run(
+                    project,
+                    &outcome.run.id,
+                    Some(split),
+                    device,
+                    None,
+                    &mut |stage, d, t| progress(&format!("{name} report: {stage}"), d, t),
+                )
+            }))
+            .unwrap_or_else(|panic| Err(internal_error(panic.as_ref())))
+            .and_then(|eval| {
+                eval.report_dir
+                    .map(|d| d.join("report.md"))
+                    .ok_or_else(|| "nothing to report".to_string())
+            });
+            (split, report)
+        })
+        .collect()
+}
+
+/// One training of a job.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// A new run of this recipe (with the user's settings applied).
+    New(NamedRecipe),
+    /// Continue this run from its last checkpoint.
+    Resume(String),
+}
+
+/// Trainings run one after the other on one device, each followed by its reports.
+pub struct JobRequest {
+    pub project: PathBuf,
+    pub steps: Vec<Step>,
+    pub device: ComputeDevice,
+    /// The splits each finished run is reported on.
+    pub reports: Vec<Split>,
+    /// Stops the current training at its next batch (its last checkpoint is kept).
+    pub cancel: Arc<AtomicBool>,
+}
+
+#[derive(Clone, Debug)]
+pub enum JobEvent {
+    Step {
+        index: usize,
+        steps: usize,
+        name: String,
+    },
+    Train(TrainEvent),
+    /// Writing a finished run's reports.
+    Report {
+        stage: String,
+        done: usize,
+        total: usize,
+    },
+    /// A training ended (finished, stopped early or cancelled) and its reports were written.
+    StepDone {
+        run: String,
+        reason: StopReason,
+        reports: Vec<(Split, Result<PathBuf, String>)>,
+    },
+    /// A training failed; the job stops.
+    Failed {
+        error: String,
+    },
+    /// The job is over: `remaining` are the steps not done (a cancelled run first, as a resume).
+    Ended {
+        remaining: Vec<Step>,
+    },
+}
+
+/// Runs the steps in order until one is cancelled or fails.
+pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
+    let steps = request.steps.len();
+    let mut queue = request.steps.into_iter().enumerate();
+    while let Some((index, step)) = queue.next() {
+        let (recipe, resume, name) = match step {
+            Step::New(recipe) => {
+                let name = recipe.name.clone();
+                (recipe, None, name)
+            }
+            Step::Resume(run) => match resumed_recipe(&request.project, &run) {
+                Ok(recipe) => (recipe, Some(run.clone()), format!("{run} (resumed)")),
+                Err(error) => {
+                    on_event(JobEvent::Failed { error });
+                    break;
+                }
+            },
+        };
+        on_event(JobEvent::Step { index, steps, name });
+        let outcome = train_guarded(
+            TrainRequest {
+                project: request.project.clone(),
+                recipe,
+                device: request.device.clone(),
+                weights: None,
+                resume,
+                cancel: request.cancel.clone(),
+            },
+            &mut |e| on_event(JobEvent::Train(e.clone())),
+        );
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(error) => {
+                on_event(JobEvent::Failed { error });
+                break;
+            }
+        };
+        let reports = write_reports(
+            &request.project,
+            &outcome,
+            &request.reports,
+            &request.device,
+            &mut |stage, done, total| {
+                on_event(JobEvent::Report {
+                    stage: stage.to_string(),
+                    done,
+                    total,
+                })
+            },
+        );
+        on_event(JobEvent::StepDone {
+            run: outcome.run.id.clone(),
+            reason: outcome.reason,
+            reports,
+        });
+        if outcome.reason == StopReason::Cancelled {
+            let mut remaining = vec![Step::Resume(outcome.run.id)];
+            remaining.extend(queue.map(|(_, s)| s));
+            on_event(JobEvent::Ended { remaining });
+            return;
+        }
+    }
+    on_event(JobEvent::Ended {
+        remaining: Vec::new(),
+    });
+}
+
+/// A resumed run trains with its own recipe.
+fn resumed_recipe(project: &Path, run: &str) -> Result<NamedRecipe, String> {
+    let dir = RunDir::open(project, run)?;
+    Ok(NamedRecipe {
+        name: dir.info()?.recipe,
+        path: dir.file(run::RECIPE),
+        recipe: dir.recipe()?,
+    })
+}

@@ -1,0 +1,284 @@
+//! The Train and Models screens driven as a person would, through iced_test, with the training
+//! really running on its thread: start a tiny training, see progress arrive, cancel, find the
+//! run in Models; start again and paint a mask in Annotate while it trains.
+
+use crate::support::small_demo;
+use iced::futures::executor::block_on;
+use iced::futures::stream::BoxStream;
+use iced::futures::{StreamExt, future};
+use iced::mouse::{self, Button};
+use iced::{Event, Point};
+use iced_test::selector::Candidate;
+use iced_test::simulator;
+use nerve_studio::gui::screens::annotate;
+use nerve_studio::gui::screens::train::{Field, Message as TrainMessage, What};
+use nerve_studio::gui::training::Phase;
+use nerve_studio::gui::{App, Launch, Message, Screen, State};
+use nerve_studio::mask::read_mask;
+use nerve_studio::ml::models::Task as MlTask;
+use nerve_studio::project::{Project, Split};
+use std::time::{Duration, Instant};
+
+/// The messages a task produces, one at a time, as its background thread sends them.
+fn messages(task: iced::Task<Message>) -> BoxStream<'static, Message> {
+    match iced_runtime::task::into_stream(task) {
+        Some(stream) => stream
+            .filter_map(|action| {
+                future::ready(match action {
+                    iced_runtime::Action::Output(m) => Some(m),
+                    _ => None,
+                })
+            })
+            .boxed(),
+        None => iced::futures::stream::empty().boxed(),
+    }
+}
+
+/// Runs a finite task to its end and feeds what it produces to the app; what those messages
+/// start (thumbnail loading, which never ends) is left unrun.
+fn settle(app: &mut App, task: iced::Task<Message>) {
+    let produced: Vec<Message> = block_on(messages(task).collect());
+    for m in produced {
+        drop(app.update(m));
+    }
+}
+
+/// Clicks the text `label` in the window; returns the task its message started.
+fn click(app: &mut App, label: &str) -> iced::Task<Message> {
+    let produced: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.click(label)
+            .unwrap_or_else(|e| panic!("no {label:?} to click: {e:?}"));
+        ui.into_messages().collect()
+    };
+    assert!(!produced.is_empty(), "clicking {label:?} did nothing");
+    iced::Task::batch(produced.into_iter().map(|m| app.update(m)))
+}
+
+/// Whether some text in the window contains `wanted`.
+fn shows(app: &App, wanted: &str) -> bool {
+    let mut ui = simulator(app.view());
+    let wanted = wanted.to_string();
+    ui.find(move |c: Candidate<'_>| match c {
+        Candidate::Text { content, .. } if content.contains(&wanted) => Some(()),
+        _ => None,
+    })
+    .is_ok()
+}
+
+/// Feeds training messages until `until` holds (or the training's stream ends).
+fn train_until(
+    app: &mut App,
+    stream: &mut BoxStream<'static, Message>,
+    until: impl Fn(&App) -> bool,
+) {
+    while !until(app) {
+        let Some(m) = block_on(stream.next()) else {
+            return;
+        };
+        drop(app.update(m));
+    }
+}
+
+fn phase(app: &App) -> Phase {
+    app.training.as_ref().expect("a training").phase.clone()
+}
+
+fn moved(p: Point) -> Event {
+    Event::Mouse(mouse::Event::CursorMoved { position: p })
+}
+
+#[test]
+fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
+    let (_d, root) = small_demo(40, 21);
+    let (mut app, task) = App::new(Launch {
+        project: Some(root.clone()),
+        image: None,
+        remember: false,
+        annotate: false,
+    });
+    settle(&mut app, task);
+    assert!(matches!(app.state, State::Ready { .. }));
+
+    // The Train screen counts the data in the background.
+    let task = click(&mut app, "Train");
+    assert_eq!(app.screen, Screen::Train);
+    settle(&mut app, task);
+    let Some(Ok(plans)) = &app.train.plans else {
+        panic!("no data plan: {:?}", app.train.plans);
+    };
+    let seg = plans.of(MlTask::Segment);
+    assert!(seg.in_split(Split::Train) > 0 && seg.in_split(Split::Val) > 0);
+    assert!(seg.excluded.contains_key("no mask") || seg.excluded.contains_key("unlabeled"));
+    assert!(
+        shows(&app, "Left out:"),
+        "the excluded images are explained"
+    );
+
+    // A tiny segmenter: MU-Net, 3 epochs at 32 px.
+    for m in [
+        TrainMessage::What(What::Segmenter),
+        TrainMessage::Recipe(MlTask::Segment, "mu_net".into()),
+    ] {
+        drop(app.update(Message::Train(m)));
+    }
+    while app.train.segmenter.as_ref().unwrap().epochs > 3 {
+        drop(app.update(Message::Train(TrainMessage::Adjust(
+            MlTask::Segment,
+            Field::Epochs,
+            false,
+        ))));
+    }
+    for _ in 0..40 {
+        drop(app.update(Message::Train(TrainMessage::Adjust(
+            MlTask::Segment,
+            Field::ImageSize,
+            false,
+        ))));
+    }
+    assert_eq!(app.train.segmenter.as_ref().unwrap().image_size, 32);
+
+    // Start: progress events arrive while the window keeps handling messages.
+    let mut stream = messages(click(&mut app, "Start training"));
+    assert_eq!(phase(&app), Phase::Running);
+    train_until(&mut app, &mut stream, |a| {
+        a.training.as_ref().unwrap().batch.is_some()
+    });
+    let batch = app.training.as_ref().unwrap().batch.unwrap();
+    assert_eq!((batch.epoch, batch.epochs), (1, 3));
+    assert!(shows(&app, "Pause"));
+    let first_run = app
+        .training
+        .as_ref()
+        .unwrap()
+        .run
+        .clone()
+        .expect("the run's id");
+
+    // Cancel: the training stops at its next batch; the run stays, with its checkpoint.
+    drop(click(&mut app, "Cancel"));
+    assert_eq!(phase(&app), Phase::Cancelling);
+    train_until(&mut app, &mut stream, |_| false);
+    assert_eq!(phase(&app), Phase::Cancelled);
+
+    // Models lists it, cancelled, with Resume offered.
+    let task = click(&mut app, "Models");
+    settle(&mut app, task);
+    let run = app
+        .models
+        .runs()
+        .iter()
+        .find(|r| r.id == first_run)
+        .expect("the cancelled run is listed");
+    assert_eq!(run.info.status, "cancelled");
+    assert!(shows(&app, &first_run));
+
+    // Start again, then go to Images and paint a mask the run trains on, while it trains.
+    let task = click(&mut app, "Train");
+    settle(&mut app, task);
+    let mut stream = messages(click(&mut app, "Start training"));
+    train_until(&mut app, &mut stream, |a| {
+        a.training.as_ref().unwrap().batch.is_some()
+    });
+    let second_run = app.training.as_ref().unwrap().run.clone().unwrap();
+    assert_ne!(second_run, first_run);
+    let snapshot =
+        std::fs::read_to_string(root.join("runs").join(&second_run).join("snapshot.csv")).unwrap();
+    let stem = snapshot
+        .lines()
+        .skip(1)
+        .find(|l| l.contains(",train,"))
+        .and_then(|l| l.split(',').next())
+        .unwrap()
+        .to_string();
+    let before = std::fs::read(root.join("masks").join(format!("{stem}.png"))).unwrap();
+
+    drop(click(&mut app, "Images"));
+    assert_eq!(app.screen, Screen::Images);
+    let task = app.update(Message::Browse(
+        nerve_studio::gui::screens::browse::Message::Annotate(stem.clone()),
+    ));
+    settle(&mut app, task);
+    let (p1, p2) = (Point::new(380.0, 420.0), Point::new(560.0, 440.0));
+    // The canvas learns its size (and fits the image) from the first pointer movement.
+    let produced: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.point_at(p1);
+        ui.simulate([moved(p1)]);
+        ui.into_messages().collect()
+    };
+    for m in produced {
+        drop(app.update(m));
+    }
+    let painted_at = Instant::now();
+    let produced: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.point_at(p1);
+        ui.simulate([
+            moved(p1),
+            Event::Mouse(mouse::Event::ButtonPressed(Button::Left)),
+        ]);
+        ui.point_at(p2);
+        ui.simulate([moved(p2)]);
+        ui.simulate([Event::Mouse(mouse::Event::ButtonReleased(Button::Left))]);
+        ui.into_messages().collect()
+    };
+    assert!(
+        produced
+            .iter()
+            .any(|m| matches!(m, Message::Annotate(annotate::Message::StrokeTo(_)))),
+        "the brush drag reached the editor: {produced:?}"
+    );
+    for m in produced {
+        drop(app.update(m));
+    }
+    let task = app.update(Message::Annotate(annotate::Message::Tick(
+        Instant::now() + Duration::from_secs(2),
+    )));
+    settle(&mut app, task);
+    let after = std::fs::read(root.join("masks").join(format!("{stem}.png"))).unwrap();
+    assert_ne!(before, after, "the painted mask was saved while training");
+    eprintln!(
+        "paint and save while training: {:.0} ms",
+        painted_at.elapsed().as_secs_f64() * 1000.0
+    );
+    assert!(
+        app.training.as_ref().unwrap().phase.is_active(),
+        "the training goes on"
+    );
+
+    // The training ends on its own, on the snapshot taken at its start.
+    train_until(&mut app, &mut stream, |_| false);
+    assert_eq!(
+        phase(&app),
+        Phase::Finished,
+        "{:?}",
+        app.training.as_ref().unwrap().log
+    );
+    let session = app.training.as_ref().unwrap();
+    assert_eq!(session.history.len(), 3);
+    assert!(!session.samples.is_empty(), "sample predictions arrived");
+    assert!(
+        session.log.iter().any(|l| l.starts_with("val report:")),
+        "{:?}",
+        session.log
+    );
+    let snapshot_after =
+        std::fs::read_to_string(root.join("runs").join(&second_run).join("snapshot.csv")).unwrap();
+    assert_eq!(snapshot, snapshot_after);
+
+    // Models: the new run is there and knows that a mask changed since it was trained.
+    let task = click(&mut app, "Models");
+    settle(&mut app, task);
+    let run = app
+        .models
+        .runs()
+        .iter()
+        .find(|r| r.id == second_run)
+        .unwrap();
+    assert_eq!(run.info.status, "finished");
+    assert_eq!(run.stale.masks_changed, 1);
+    assert!(shows(&app, "stale: 1 mask changed"));
+    assert!(read_mask(&root.join("masks").join(format!("{stem}.png"))).is_ok());
+    drop(Project::open_read_only(&root).unwrap());
+}
