@@ -14,6 +14,11 @@ fn main() {
             project: Some(project),
             image,
             annotate: screen == nerve_studio::cli::Screen::Annotate,
+            screen: match screen {
+                nerve_studio::cli::Screen::Train => gui::Screen::Train,
+                nerve_studio::cli::Screen::Models => gui::Screen::Models,
+                _ => gui::Screen::Images,
+            },
             ..Default::default()
         }),
         Some(command) => run(command),

@@ -68,7 +68,10 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
         Message::CanvasSize(iced::Size::new(1100.0, 700.0)),
         &mut project,
     ));
-    let (w, h) = screen.mask().map(|m| (m.width(), m.height())).ok_or("not loaded")?;
+    let (w, h) = screen
+        .mask()
+        .map(|m| (m.width(), m.height()))
+        .ok_or("not loaded")?;
     let image = format!("{w}x{h}");
 
     let idle = strokes(&mut screen, &mut project, &browse, (w, h), 5);

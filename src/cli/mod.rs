@@ -32,6 +32,8 @@ pub struct Cli {
 pub enum Screen {
     Browse,
     Annotate,
+    Train,
+    Models,
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,7 +254,7 @@ pub enum RunsCommand {
     Delete {
         project: PathBuf,
         run: String,
-        /// Also a run still marked as training
+        /// Also a run that is training now
         #[arg(long)]
         force: bool,
     },

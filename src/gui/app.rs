@@ -147,7 +147,7 @@ impl App {
             recent: recent.projects,
             remember: launch.remember,
             compute: None,
-            screen: Screen::Images,
+            screen: launch.screen,
             train: Train::new(),
             models: Models::default(),
             training: None,
@@ -453,6 +453,9 @@ impl App {
             Message::Thumbnail(generation, l)
         }));
         tasks.push(scroll.map(Message::Browse));
+        if self.screen != Screen::Images {
+            tasks.push(self.show_screen(self.screen));
+        }
         Task::batch(tasks)
     }
 

@@ -28,6 +28,8 @@ pub struct Launch {
     pub annotate: bool,
     /// Read and record the recent projects in the user's settings (off in tests).
     pub remember: bool,
+    /// The screen shown once the project is open.
+    pub screen: Screen,
 }
 
 impl Default for Launch {
@@ -37,6 +39,7 @@ impl Default for Launch {
             image: None,
             annotate: false,
             remember: true,
+            screen: Screen::Images,
         }
     }
 }

@@ -236,7 +236,11 @@ impl Session {
                             StopReason::EarlyStopped => "stopped early (no more improvement)",
                             _ => "finished",
                         },
-                        self.metric,
+                        if self.metric == "iou" {
+                            "IoU"
+                        } else {
+                            self.metric
+                        },
                         b.val_metric
                     ),
                     (_, None) => format!("Run {run} finished."),

@@ -216,7 +216,7 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
     let mut plans: HashMap<&'static str, data::DataPlan> = HashMap::new();
     for id in ids {
         let run = RunDir::open(project_root, &id)?;
-        let (Ok(info), Ok(recipe)) = (run.info(), run.recipe()) else {
+        let (Ok(info), Ok(recipe)) = (run.live_info(), run.recipe()) else {
             continue;
         };
         let task = recipe.task();
@@ -270,13 +270,12 @@ pub fn activate(project_root: &Path, run_id: &str) -> Result<&'static str, Strin
 }
 
 /// Deletes a run's folder and its cached predictions; an active run stops being active. A run
-/// still marked as training is kept unless `force` (it may be running in another window).
+/// that a process is training now is kept unless `force`.
 pub fn delete(project_root: &Path, run_id: &str, force: bool) -> Result<PathBuf, String> {
     let run = RunDir::open(project_root, run_id)?;
-    let info = run.info()?;
-    if info.status == "training" && !force {
+    if run.is_training() && !force {
         return Err(format!(
-            "run {} is marked as training (it may be running elsewhere, or was interrupted); use --force to delete it",
+            "run {} is training now (in this or another window, or a headless train); stop it first, or use --force",
             run.id
         ));
     }

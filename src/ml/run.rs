@@ -133,6 +133,35 @@ impl RunDir {
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
+    /// run.json as it stands, except that a run marked training whose trainer is gone (killed,
+    /// crashed, the machine restarted) says `interrupted`: nothing holds its training lock.
+    pub fn live_info(&self) -> Result<RunInfo, String> {
+        let mut info = self.info()?;
+        if info.status == "training" && !self.is_training() {
+            info.status = "interrupted".into();
+        }
+        Ok(info)
+    }
+
+    /// Whether a process is training this run now (it holds the run's lock).
+    pub fn is_training(&self) -> bool {
+        crate::project::lock::current_holder(&self.path).is_some()
+    }
+
+    /// Takes the run's training lock for as long as the value lives (the OS drops it when the
+    /// process dies); refused while another process trains the run.
+    pub fn lock_for_training(&self) -> Result<crate::project::lock::ProjectLock, String> {
+        use crate::project::lock::{LockAttempt, ProjectLock};
+        match ProjectLock::try_acquire(&self.path) {
+            Ok(LockAttempt::Acquired(lock)) => Ok(lock),
+            Ok(LockAttempt::HeldBy(owner)) => Err(format!(
+                "run {} is being trained by {owner}; wait for it or stop it there",
+                self.id
+            )),
+            Err(e) => Err(format!("{}: cannot lock the run: {e}", self.path.display())),
+        }
+    }
+
     pub fn info(&self) -> Result<RunInfo, String> {
         self.read_json(INFO)
     }
@@ -207,5 +236,34 @@ impl RunDir {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_marked_training_without_its_trainer_is_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::create(dir.path(), "mu_net").unwrap();
+        let info = serde_json::json!({
+            "id": run.id, "recipe": "mu_net", "architecture": "mu_net", "classes": [],
+            "device": "cpu", "started_at": "", "updated_at": "", "status": "training",
+            "epochs_done": 1, "epochs_planned": 3, "best_epoch": 1, "initial_weights": "random",
+            "threshold": null
+        });
+        run.write_json(INFO, &info).unwrap();
+        assert_eq!(run.live_info().unwrap().status, "interrupted");
+        let lock = run.lock_for_training().unwrap();
+        assert!(run.is_training());
+        assert_eq!(run.live_info().unwrap().status, "training");
+        assert!(
+            run.lock_for_training()
+                .unwrap_err()
+                .contains("is being trained by")
+        );
+        drop(lock);
+        assert_eq!(run.live_info().unwrap().status, "interrupted");
     }
 }

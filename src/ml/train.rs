@@ -84,6 +84,8 @@ pub fn train(
             (run, recipe, request.recipe.name.clone(), plan.items, None)
         }
     };
+    // Held until training returns: tells the registry the run is live, refuses a second trainer.
+    let _lock = run.lock_for_training()?;
     let task = recipe.task();
     let size = recipe.image_size as u32;
 

@@ -4,7 +4,7 @@
 use crate::support::{small_demo, tree};
 use iced::futures::StreamExt;
 use iced::futures::executor::block_on;
-use nerve_studio::gui::{App, Launch, Message, State};
+use nerve_studio::gui::{App, Launch, Message, Screen, State};
 use nerve_studio::project::exchange::ImportFormat;
 
 /// Runs a background job's task to its end and returns the messages it produced.
@@ -47,6 +47,7 @@ fn open_then_import_folders_then_a_bad_import_changes_nothing() {
         image: None,
         remember: false,
         annotate: false,
+        screen: Screen::Images,
     });
     assert!(
         matches!(app.state, State::Busy { .. }),
@@ -97,6 +98,7 @@ fn a_missing_project_shows_why() {
         image: None,
         remember: false,
         annotate: false,
+        screen: Screen::Images,
     });
     feed(&mut app, run(task));
     match &app.state {

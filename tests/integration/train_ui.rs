@@ -13,7 +13,7 @@ use iced_test::simulator;
 use nerve_studio::gui::screens::annotate;
 use nerve_studio::gui::screens::train::{Field, Message as TrainMessage, What};
 use nerve_studio::gui::training::Phase;
-use nerve_studio::gui::{App, Launch, Message, Screen, State};
+use nerve_studio::gui::{App, Closing, Launch, Message, Screen, State};
 use nerve_studio::mask::read_mask;
 use nerve_studio::ml::models::Task as MlTask;
 use nerve_studio::project::{Project, Split};
@@ -96,6 +96,7 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
         image: None,
         remember: false,
         annotate: false,
+        screen: Screen::Images,
     });
     settle(&mut app, task);
     assert!(matches!(app.state, State::Ready { .. }));
@@ -115,18 +116,20 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
         "the excluded images are explained"
     );
 
-    // A tiny segmenter: MU-Net, 3 epochs at 32 px.
+    // A small segmenter: MU-Net at 32 px, for up to 30 epochs (long enough that a Pause or
+    // Cancel pressed after the first batch comes before the end, even on a slow machine).
     for m in [
         TrainMessage::What(What::Segmenter),
         TrainMessage::Recipe(MlTask::Segment, "mu_net".into()),
     ] {
         drop(app.update(Message::Train(m)));
     }
-    while app.train.segmenter.as_ref().unwrap().epochs > 3 {
+    while app.train.segmenter.as_ref().unwrap().epochs != 30 {
+        let up = app.train.segmenter.as_ref().unwrap().epochs < 30;
         drop(app.update(Message::Train(TrainMessage::Adjust(
             MlTask::Segment,
             Field::Epochs,
-            false,
+            up,
         ))));
     }
     for _ in 0..40 {
@@ -145,7 +148,7 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
         a.training.as_ref().unwrap().batch.is_some()
     });
     let batch = app.training.as_ref().unwrap().batch.unwrap();
-    assert_eq!((batch.epoch, batch.epochs), (1, 3));
+    assert_eq!((batch.epoch, batch.epochs), (1, 30));
     assert!(shows(&app, "Pause"));
     let first_run = app
         .training
@@ -247,6 +250,15 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
         "the training goes on"
     );
 
+    // Pause: it stops at its next batch; Resume continues the same run from its last epoch.
+    drop(click(&mut app, "Train"));
+    drop(click(&mut app, "Pause"));
+    train_until(&mut app, &mut stream, |_| false);
+    assert_eq!(phase(&app), Phase::Paused);
+    assert!(shows(&app, "Paused"));
+    let mut stream = messages(click(&mut app, "Resume"));
+    assert_eq!(phase(&app), Phase::Running);
+
     // The training ends on its own, on the snapshot taken at its start.
     train_until(&mut app, &mut stream, |_| false);
     assert_eq!(
@@ -256,7 +268,13 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
         app.training.as_ref().unwrap().log
     );
     let session = app.training.as_ref().unwrap();
-    assert_eq!(session.history.len(), 3);
+    let epochs: Vec<usize> = session.history.iter().map(|r| r.epoch).collect();
+    assert!(epochs.len() >= 2, "{epochs:?}");
+    assert_eq!(
+        epochs,
+        (1..=epochs.len()).collect::<Vec<_>>(),
+        "resumed where it paused"
+    );
     assert!(!session.samples.is_empty(), "sample predictions arrived");
     assert!(
         session.log.iter().any(|l| l.starts_with("val report:")),
@@ -276,9 +294,32 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
         .iter()
         .find(|r| r.id == second_run)
         .unwrap();
-    assert_eq!(run.info.status, "finished");
+    assert!(matches!(
+        run.info.status.as_str(),
+        "finished" | "early_stopped"
+    ));
+    assert_eq!(run.info.epochs_done, epochs.len());
     assert_eq!(run.stale.masks_changed, 1);
     assert!(shows(&app, "stale: 1 mask changed"));
     assert!(read_mask(&root.join("masks").join(format!("{stem}.png"))).is_ok());
     drop(Project::open_read_only(&root).unwrap());
+
+    // Closing the window while a training runs asks first; "stop" cancels it, then closes.
+    let task = click(&mut app, "Train");
+    settle(&mut app, task);
+    let mut stream = messages(click(&mut app, "Start training"));
+    train_until(&mut app, &mut stream, |a| {
+        a.training.as_ref().unwrap().batch.is_some()
+    });
+    let window = iced::window::Id::unique();
+    drop(app.update(Message::CloseRequested(window)));
+    assert_eq!(app.closing, Some(Closing::Asking(window)));
+    assert!(shows(&app, "A training is running"));
+    drop(click(&mut app, "Don't close"));
+    assert_eq!(app.closing, None);
+    drop(app.update(Message::CloseRequested(window)));
+    drop(click(&mut app, "Stop the training"));
+    assert_eq!(app.closing, Some(Closing::Stopping(window)));
+    train_until(&mut app, &mut stream, |_| false);
+    assert_eq!(phase(&app), Phase::Cancelled);
 }

@@ -189,7 +189,7 @@ impl Models {
         };
         let status_colour = match i.status.as_str() {
             "finished" | "early_stopped" => GOOD,
-            "failed" => BAD,
+            "failed" | "interrupted" => BAD,
             _ => WARN,
         };
         let mut title = row![
@@ -215,7 +215,7 @@ impl Models {
                     .on_press_maybe((!read_only).then(|| Message::Activate(r.id.clone()))),
             );
         }
-        if i.status == "cancelled" {
+        if matches!(i.status.as_str(), "cancelled" | "interrupted") {
             title = title.push(
                 button(text("Resume training").size(12))
                     .style(button::secondary)

@@ -55,8 +55,12 @@ impl Chart {
         if !lo.is_finite() {
             return (0.0, 1.0);
         }
-        let pad = ((hi - lo) * 0.08).max(1e-3);
-        ((lo - pad).max(0.0), hi + pad)
+        // Whole ticks: the bounds are multiples of a round step.
+        let step = nice_step((hi - lo).max(1e-3));
+        (
+            ((lo / step).floor() * step).max(0.0),
+            ((hi / step).ceil() * step).max(step),
+        )
     }
 }
 
@@ -124,8 +128,10 @@ impl<M> canvas::Program<M> for Chart {
             )
         };
         // Horizontal grid and y ticks.
-        for k in 0..=4 {
-            let v = y0 + (y1 - y0) * k as f64 / 4.0;
+        let step = nice_step(y1 - y0);
+        let ticks = ((y1 - y0) / step).round() as usize;
+        for k in 0..=ticks {
+            let v = y0 + step * k as f64;
             let p = to_screen((1.0, v));
             frame.stroke(
                 &Path::line(
@@ -186,14 +192,31 @@ impl<M> canvas::Program<M> for Chart {
 
 type Align = (alignment::Horizontal, alignment::Vertical);
 
-/// A tick label with as many decimals as the range needs.
+/// A round step (1, 2, 2.5 or 5 times a power of ten) giving about four intervals.
+fn nice_step(range: f64) -> f64 {
+    let raw = range / 4.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= raw * 0.999)
+        .unwrap_or(10.0 * magnitude)
+}
+
+/// A tick label with as many decimals as the range needs, trailing zeros dropped.
 fn tick(v: f64, range: f64) -> String {
-    if range >= 5.0 {
-        format!("{v:.0}")
-    } else if range >= 0.5 {
-        format!("{v:.1}")
+    let decimals = if range >= 20.0 {
+        0
+    } else if range >= 0.05 {
+        2
     } else {
-        format!("{v:.2}")
+        4
+    };
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 
@@ -202,7 +225,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bounds_pad_the_data_and_never_go_below_zero() {
+    fn bounds_are_round_and_never_below_zero() {
         let chart = Chart {
             title: "loss".into(),
             series: vec![Series {
@@ -214,13 +237,19 @@ mod tests {
             y_range: None,
         };
         let (lo, hi) = chart.y_bounds();
-        assert!(lo < 0.5 && lo >= 0.0 && hi > 0.9, "{lo} {hi}");
+        assert_eq!((lo, hi), (0.5, 0.9));
+        assert_eq!(nice_step(0.88), 0.25);
+        assert_eq!(nice_step(1.0), 0.25);
+        assert_eq!(nice_step(40.0), 10.0);
         let empty = Chart {
             series: vec![],
             ..chart
         };
         assert_eq!(empty.y_bounds(), (0.0, 1.0));
-        assert_eq!(tick(0.25, 0.3), "0.25");
+        assert_eq!(tick(0.25, 1.0), "0.25");
+        assert_eq!(tick(0.5, 1.0), "0.5");
+        assert_eq!(tick(1.0, 1.0), "1");
+        assert_eq!(tick(0.0, 0.8), "0");
         assert_eq!(tick(12.0, 40.0), "12");
     }
 }

@@ -464,7 +464,7 @@ fn samples(s: &Session) -> Element<'_, Message> {
     }
     let mut strip = row![].spacing(14);
     for sample in &s.samples {
-        let side = 120.0;
+        let side = 100.0;
         let mut pics = row![
             column![
                 text("truth").size(11).style(muted),
@@ -500,7 +500,7 @@ fn samples(s: &Session) -> Element<'_, Message> {
         ))
         .size(13),
         scrollable(strip).direction(scrollable::Direction::Horizontal(
-            scrollable::Scrollbar::default()
+            scrollable::Scrollbar::default().spacing(6)
         ))
     ]
     .spacing(6)
