@@ -46,7 +46,7 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
         &mut |_, _| {},
     )
     .map_err(|e| e.to_string())?;
-    let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+    let project = Project::open(&root).map_err(|e| e.to_string())?;
     let (browse, _, _) = Browse::new(&project, None);
     let stem = project
         .images()
@@ -61,12 +61,12 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
             let e = project.get(&s).ok_or("image vanished")?;
             let mask = e.has_mask.then(|| project.mask_path(&s));
             let loaded = crate::gui::load_image(&s, &project.image_path(e), mask.as_deref());
-            drop(screen.update(loaded, &mut project));
+            drop(screen.update(loaded, &project));
         }
     }
     drop(screen.update(
         Message::CanvasSize(iced::Size::new(1100.0, 700.0)),
-        &mut project,
+        &project,
     ));
     let (w, h) = screen
         .mask()
@@ -74,7 +74,13 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
         .ok_or("not loaded")?;
     let image = format!("{w}x{h}");
 
-    let idle = strokes(&mut screen, &mut project, &browse, (w, h), 5);
+    let idle = strokes(
+        &mut screen,
+        &project,
+        &browse,
+        (w, h),
+        Duration::from_secs(3),
+    );
 
     // A segmenter trains on another thread, as from the Train screen.
     let mut named = recipe::load("unet_mobilenet_v2")?;
@@ -98,16 +104,23 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
         })
     });
     // Measure once batches are flowing (data loaded, network built).
-    rx.recv_timeout(Duration::from_secs(600))
+    let first = rx
+        .recv_timeout(Duration::from_secs(600))
         .map_err(|_| "the training did not start")?;
-    let busy = strokes(&mut screen, &mut project, &browse, (w, h), 5);
-    let speed = rx.try_iter().last().unwrap_or(0.0);
+    let busy = strokes(
+        &mut screen,
+        &project,
+        &browse,
+        (w, h),
+        Duration::from_secs(6),
+    );
+    let speed = rx.try_iter().last().unwrap_or(first);
     cancel.store(true, Ordering::Relaxed);
     let _ = trainer.join();
 
     let stat = |v: &[f64], q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
     Ok(UiLatency {
-        events: idle.len(),
+        events: busy.len(),
         image,
         idle_ms_median: stat(&idle, 0.5),
         idle_ms_p95: stat(&idle, 0.95),
@@ -120,22 +133,27 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
     })
 }
 
-/// `count` brush strokes of 60 pointer events; each event's handling time in ms, sorted.
+/// Brush strokes of 60 pointer events, for `lasting` (at least 5 strokes); each event's handling
+/// time in ms, sorted.
 fn strokes(
     screen: &mut Annotate,
-    project: &mut Project,
+    project: &Project,
     browse: &Browse,
     (w, h): (u32, u32),
-    count: usize,
+    lasting: Duration,
 ) -> Vec<f64> {
     let mut times = Vec::new();
-    for k in 0..count {
-        let y = h as f32 * (0.2 + 0.15 * k as f32);
+    let start = Instant::now();
+    for k in 0.. {
+        if k >= 5 && start.elapsed() >= lasting {
+            break;
+        }
+        let y = h as f32 * (0.2 + 0.15 * (k % 5) as f32);
         let point = |i: usize| {
             let t = i as f32 / 59.0;
             iced::Point::new(w as f32 * (0.1 + 0.8 * t), y + 40.0 * (t * 6.0).sin())
         };
-        let mut handle = |m: Message, screen: &mut Annotate, project: &mut Project| {
+        let mut handle = |m: Message, screen: &mut Annotate, project: &Project| {
             let t = Instant::now();
             drop(screen.update(m, project));
             drop(std::hint::black_box(screen.view(project, browse)));

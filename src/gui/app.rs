@@ -502,7 +502,7 @@ impl App {
                     Message::Open(Some(p))
                 })
             }
-            State::Ready { project, .. } if self.screen == Screen::Train => {
+            State::Ready { .. } if self.screen == Screen::Train => {
                 self.train.view(self.training.as_ref()).map(Message::Train)
             }
             State::Ready { project, .. } if self.screen == Screen::Models => self

@@ -22,9 +22,18 @@ pub fn train_guarded(
     on_event: &mut dyn FnMut(&TrainEvent),
 ) -> Result<TrainOutcome, String> {
     let project = request.project.clone();
+    guard(&project, |events| train(request, events), on_event)
+}
+
+/// Runs a training `f`, turning its panic into an error and marking its run failed on either.
+fn guard<T>(
+    project: &Path,
+    f: impl FnOnce(&mut dyn FnMut(&TrainEvent)) -> Result<T, String>,
+    on_event: &mut dyn FnMut(&TrainEvent),
+) -> Result<T, String> {
     let mut started: Option<String> = None;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        train(request, &mut |event| {
+        f(&mut |event| {
             if let TrainEvent::Started { run, .. } = event {
                 started = Some(run.clone());
             }
@@ -33,7 +42,7 @@ pub fn train_guarded(
     }))
     .unwrap_or_else(|panic| Err(internal_error(panic.as_ref())));
     if let (Err(error), Some(run)) = (&result, &started) {
-        mark_failed(&project, run, error);
+        mark_failed(project, run, error);
     }
     result
 }
@@ -224,4 +233,52 @@ fn resumed_recipe(project: &Path, run: &str) -> Result<NamedRecipe, String> {
         path: dir.file(run::RECIPE),
         recipe: dir.recipe()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_training_is_an_error_and_marks_the_run_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::create(dir.path(), "mu_net").unwrap();
+        let info = serde_json::json!({
+            "id": run.id, "recipe": "mu_net", "architecture": "mu_net", "classes": [],
+            "device": "cpu", "started_at": "", "updated_at": "", "status": "training",
+            "epochs_done": 0, "epochs_planned": 3, "best_epoch": 0, "initial_weights": "random",
+            "threshold": null
+        });
+        run.write_json(run::INFO, &info).unwrap();
+        let mut seen = 0;
+        let result: Result<(), String> = guard(
+            dir.path(),
+            |events| {
+                events(&TrainEvent::Started {
+                    run: run.id.clone(),
+                    device: "cpu".into(),
+                    architecture: "mu_net".into(),
+                    train_images: 1,
+                    val_images: 1,
+                    epochs: 3,
+                    weights: String::new(),
+                    first_epoch: 1,
+                });
+                panic!("a tensor of the wrong shape");
+            },
+            &mut |_| seen += 1,
+        );
+        let error = result.unwrap_err();
+        assert_eq!(
+            error,
+            "training stopped on an internal error: a tensor of the wrong shape"
+        );
+        assert_eq!(seen, 1);
+        let info = run.info().unwrap();
+        assert_eq!(info.status, "failed");
+        assert_eq!(info.error.as_deref(), Some(error.as_str()));
+        // An error before the run started touches no run.
+        let early: Result<(), String> = guard(dir.path(), |_| Err("no data".into()), &mut |_| {});
+        assert_eq!(early.unwrap_err(), "no data");
+    }
 }

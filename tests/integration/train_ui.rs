@@ -302,7 +302,55 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     assert_eq!(run.stale.masks_changed, 1);
     assert!(shows(&app, "stale: 1 mask changed"));
     assert!(read_mask(&root.join("masks").join(format!("{stem}.png"))).is_ok());
-    drop(Project::open_read_only(&root).unwrap());
+
+    // Make it the active segmenter, then pre-annotate the unlabeled images with it.
+    let task = click(&mut app, "Make active segmenter");
+    settle(&mut app, task);
+    // (Activating asks for the list again; `settle` leaves follow-ups unrun, so ask here.)
+    let task = app.update(Message::Models(
+        nerve_studio::gui::screens::models::Message::Refresh,
+    ));
+    settle(&mut app, task);
+    let run = app
+        .models
+        .runs()
+        .iter()
+        .find(|r| r.id == second_run)
+        .unwrap();
+    assert!(run.active);
+    let unlabeled: Vec<String> = {
+        let p = Project::open_read_only(&root).unwrap();
+        p.images()
+            .iter()
+            .filter(|e| e.label.status == nerve_studio::project::Status::Unlabeled && !e.has_mask)
+            .map(|e| e.stem.clone())
+            .collect()
+    };
+    assert!(!unlabeled.is_empty());
+    let task = click(&mut app, "Predict masks for unlabeled images");
+    assert!(
+        matches!(app.state, State::Busy { .. }),
+        "it runs in the background"
+    );
+    settle(&mut app, task);
+    assert!(matches!(app.state, State::Ready { .. }));
+    let notice = app.notice().unwrap_or_default().to_string();
+    assert!(
+        notice.contains(&format!("of {} unlabeled images", unlabeled.len())),
+        "{notice}"
+    );
+    let p = Project::open_read_only(&root).unwrap();
+    for stem in &unlabeled {
+        let e = p.get(stem).unwrap();
+        assert_eq!(e.label.status, nerve_studio::project::Status::Unlabeled);
+        if e.has_mask {
+            assert_eq!(
+                e.label.mask,
+                Some(nerve_studio::project::MaskProvenance::Predicted)
+            );
+        }
+    }
+    drop(p);
 
     // Closing the window while a training runs asks first; "stop" cancels it, then closes.
     let task = click(&mut app, "Train");
