@@ -98,8 +98,8 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
     };
     let trainer = std::thread::spawn(move || {
         train_guarded(request, &mut |e| {
-            if let TrainEvent::Batch { images_per_s, .. } = e {
-                let _ = tx.send(*images_per_s);
+            if let TrainEvent::Batch(b) = e {
+                let _ = tx.send(b.images_per_s);
             }
         })
     });

@@ -8,7 +8,7 @@ use super::progress::Progress;
 use crate::ml::device::{self, DeviceChoice};
 use crate::ml::job::{train_guarded, write_reports};
 use crate::ml::predict;
-use crate::ml::progress::{StopReason, TrainEvent, duration};
+use crate::ml::progress::{BatchProgress, StopReason, TrainEvent, duration};
 use crate::ml::recipe;
 use crate::ml::train::TrainRequest;
 use crate::project::splits::Split;
@@ -77,7 +77,8 @@ pub fn train(args: TrainArgs) -> Result<()> {
                     "run {run}: {architecture}, {train_images} train / {val_images} val images, epochs {first_epoch}..{epochs}\nweights: {weights}"
                 ));
             }
-            TrainEvent::Batch { epoch, epochs, stage, batch, batches, loss, images_per_s, eta_s } => {
+            TrainEvent::Batch(b) => {
+                let BatchProgress { epoch, epochs, stage, batch, batches, loss, images_per_s, eta_s } = b;
                 epochs_note = format!("epoch {epoch}/{epochs} stage {stage}");
                 let detail = format!("loss {loss:.4}, {images_per_s:.1} images/s, run done in {}", duration(*eta_s));
                 bar.update_with(&epochs_note, &detail, *batch, *batches);

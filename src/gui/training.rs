@@ -5,7 +5,7 @@
 use super::background::spawn;
 use crate::ml::device::{self, DeviceChoice};
 use crate::ml::job::{JobEvent, JobRequest, Step, run_job};
-use crate::ml::progress::{EpochRecord, EpochSample, StopReason, TrainEvent};
+use crate::ml::progress::{BatchProgress, EpochRecord, EpochSample, StopReason, TrainEvent};
 use crate::project::splits::Split;
 use iced::Task;
 use iced::widget::image::Handle;
@@ -50,26 +50,6 @@ pub enum Phase {
 impl Phase {
     pub fn is_active(&self) -> bool {
         matches!(self, Phase::Running | Phase::Pausing | Phase::Cancelling)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BatchProgress {
-    pub epoch: usize,
-    pub epochs: usize,
-    pub stage: u8,
-    pub batch: usize,
-    pub batches: usize,
-    pub loss: f64,
-    pub images_per_s: f64,
-    pub eta_s: f64,
-}
-
-impl BatchProgress {
-    /// The fraction of the run done.
-    pub fn fraction(&self) -> f32 {
-        ((self.epoch - 1) as f32 + self.batch as f32 / self.batches.max(1) as f32)
-            / self.epochs.max(1) as f32
     }
 }
 
@@ -290,27 +270,9 @@ impl Session {
                 self.architecture = architecture;
                 self.images = (train_images, val_images);
             }
-            TrainEvent::Batch {
-                epoch,
-                epochs,
-                stage,
-                batch,
-                batches,
-                loss,
-                images_per_s,
-                eta_s,
-            } => {
+            TrainEvent::Batch(b) => {
                 self.validating = false;
-                self.batch = Some(BatchProgress {
-                    epoch,
-                    epochs,
-                    stage,
-                    batch,
-                    batches,
-                    loss,
-                    images_per_s,
-                    eta_s,
-                });
+                self.batch = Some(b);
             }
             TrainEvent::Validating { .. } => self.validating = true,
             TrainEvent::Epoch { record, metric, .. } => {

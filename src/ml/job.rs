@@ -242,14 +242,7 @@ mod tests {
     #[test]
     fn a_panic_in_training_is_an_error_and_marks_the_run_failed() {
         let dir = tempfile::tempdir().unwrap();
-        let run = RunDir::create(dir.path(), "mu_net").unwrap();
-        let info = serde_json::json!({
-            "id": run.id, "recipe": "mu_net", "architecture": "mu_net", "classes": [],
-            "device": "cpu", "started_at": "", "updated_at": "", "status": "training",
-            "epochs_done": 0, "epochs_planned": 3, "best_epoch": 0, "initial_weights": "random",
-            "threshold": null
-        });
-        run.write_json(run::INFO, &info).unwrap();
+        let run = run::run_marked_training(dir.path());
         let mut seen = 0;
         let result: Result<(), String> = guard(
             dir.path(),

@@ -95,6 +95,28 @@ impl EpochRecord {
     }
 }
 
+/// Where a training stands after a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct BatchProgress {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub stage: u8,
+    pub batch: usize,
+    pub batches: usize,
+    pub loss: f64,
+    pub images_per_s: f64,
+    /// Seconds left for the whole run at the current speed.
+    pub eta_s: f64,
+}
+
+impl BatchProgress {
+    /// The fraction of the run done.
+    pub fn fraction(&self) -> f32 {
+        ((self.epoch - 1) as f32 + self.batch as f32 / self.batches.max(1) as f32)
+            / self.epochs.max(1) as f32
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TrainEvent {
@@ -115,17 +137,7 @@ pub enum TrainEvent {
         /// First epoch this invocation runs (greater than 1 when resuming).
         first_epoch: usize,
     },
-    Batch {
-        epoch: usize,
-        epochs: usize,
-        stage: u8,
-        batch: usize,
-        batches: usize,
-        loss: f64,
-        images_per_s: f64,
-        /// Seconds left for the whole run at the current speed.
-        eta_s: f64,
-    },
+    Batch(BatchProgress),
     Validating {
         epoch: usize,
     },

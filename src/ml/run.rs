@@ -239,6 +239,20 @@ impl RunDir {
     }
 }
 
+/// A run folder marked as training (as a killed trainer leaves it), for tests.
+#[cfg(test)]
+pub(crate) fn run_marked_training(project: &Path) -> RunDir {
+    let run = RunDir::create(project, "mu_net").unwrap();
+    let info = serde_json::json!({
+        "id": run.id, "recipe": "mu_net", "architecture": "mu_net", "classes": [],
+        "device": "cpu", "started_at": "", "updated_at": "", "status": "training",
+        "epochs_done": 1, "epochs_planned": 3, "best_epoch": 1, "initial_weights": "random",
+        "threshold": null
+    });
+    run.write_json(INFO, &info).unwrap();
+    run
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,14 +260,7 @@ mod tests {
     #[test]
     fn a_run_marked_training_without_its_trainer_is_interrupted() {
         let dir = tempfile::tempdir().unwrap();
-        let run = RunDir::create(dir.path(), "mu_net").unwrap();
-        let info = serde_json::json!({
-            "id": run.id, "recipe": "mu_net", "architecture": "mu_net", "classes": [],
-            "device": "cpu", "started_at": "", "updated_at": "", "status": "training",
-            "epochs_done": 1, "epochs_planned": 3, "best_epoch": 1, "initial_weights": "random",
-            "threshold": null
-        });
-        run.write_json(INFO, &info).unwrap();
+        let run = run_marked_training(dir.path());
         assert_eq!(run.live_info().unwrap().status, "interrupted");
         let lock = run.lock_for_training().unwrap();
         assert!(run.is_training());

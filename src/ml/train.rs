@@ -13,7 +13,7 @@ use super::data::{self, Item, Prepared};
 use super::device::ComputeDevice;
 use super::infer::{self, SplitMetrics};
 use super::models::{Network, Task};
-use super::progress::{EpochRecord, EpochSample, StopReason, TrainEvent};
+use super::progress::{BatchProgress, EpochRecord, EpochSample, StopReason, TrainEvent};
 use super::recipe::{NamedRecipe, Recipe};
 use super::run::{self, CheckpointState, RunDir, RunInfo};
 use super::weights;
@@ -250,7 +250,7 @@ pub fn train(
             let speed = images_seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
             let remaining = (epochs - epoch) * train_set.len()
                 + (train_set.len() - (b * batch_size + samples.len()));
-            on_event(&TrainEvent::Batch {
+            on_event(&TrainEvent::Batch(BatchProgress {
                 epoch,
                 epochs,
                 stage,
@@ -259,7 +259,7 @@ pub fn train(
                 loss: loss_value,
                 images_per_s: speed,
                 eta_s: remaining as f64 / speed.max(1e-9),
-            });
+            }));
         }
 
         on_event(&TrainEvent::Validating { epoch });

@@ -219,7 +219,9 @@ fn training_can_be_cancelled_and_resumed() {
             cancel: cancel.clone(),
         },
         &mut |e| {
-            if let TrainEvent::Batch { epoch: 2, .. } = e {
+            if let TrainEvent::Batch(b) = e
+                && b.epoch == 2
+            {
                 flag.store(true, Ordering::SeqCst);
             }
             events.push(e.clone());

@@ -16,6 +16,7 @@ use nerve_studio::gui::training::Phase;
 use nerve_studio::gui::{App, Closing, Launch, Message, Screen, State};
 use nerve_studio::mask::read_mask;
 use nerve_studio::ml::models::Task as MlTask;
+use nerve_studio::ml::registry::RunSummary;
 use nerve_studio::project::{Project, Split};
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,18 @@ fn train_until(
         };
         drop(app.update(m));
     }
+}
+
+/// Opens the Models screen and returns the run's row.
+fn in_models(app: &mut App, run: &str) -> RunSummary {
+    let task = click(app, "Models");
+    settle(app, task);
+    app.models
+        .runs()
+        .iter()
+        .find(|r| r.id == run)
+        .unwrap_or_else(|| panic!("run {run} is not listed"))
+        .clone()
 }
 
 fn phase(app: &App) -> Phase {
@@ -165,14 +178,7 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     assert_eq!(phase(&app), Phase::Cancelled);
 
     // Models lists it, cancelled, with Resume offered.
-    let task = click(&mut app, "Models");
-    settle(&mut app, task);
-    let run = app
-        .models
-        .runs()
-        .iter()
-        .find(|r| r.id == first_run)
-        .expect("the cancelled run is listed");
+    let run = in_models(&mut app, &first_run);
     assert_eq!(run.info.status, "cancelled");
     assert!(shows(&app, &first_run));
 
@@ -286,14 +292,7 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     assert_eq!(snapshot, snapshot_after);
 
     // Models: the new run is there and knows that a mask changed since it was trained.
-    let task = click(&mut app, "Models");
-    settle(&mut app, task);
-    let run = app
-        .models
-        .runs()
-        .iter()
-        .find(|r| r.id == second_run)
-        .unwrap();
+    let run = in_models(&mut app, &second_run);
     assert!(matches!(
         run.info.status.as_str(),
         "finished" | "early_stopped"
