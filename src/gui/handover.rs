@@ -32,7 +32,10 @@ pub fn commands(
         ];
         match step {
             Step::Resume(run) => cmd.extend(["--resume".into(), run.clone()]),
-            Step::New(named) => {
+            Step::New(named, weights) => {
+                if let Some(w) = weights {
+                    cmd.extend(["--weights".into(), w.display().to_string()]);
+                }
                 let dir = project.join("cache").join("handover");
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 let path = dir.join(format!("{}.toml", named.name));
@@ -96,7 +99,10 @@ mod tests {
     fn resume_then_a_queued_recipe_become_two_commands() {
         let dir = tempfile::tempdir().unwrap();
         let recipe = crate::ml::recipe::load("unet_mobilenet_v2").unwrap();
-        let steps = [Step::Resume("r1".into()), Step::New(recipe)];
+        let steps = [
+            Step::Resume("r1".into()),
+            Step::New(recipe, Some("/w/mnv2.pth".into())),
+        ];
         let c = commands(dir.path(), &steps, DeviceChoice::Cpu).unwrap();
         assert_eq!(c.len(), 2);
         assert_eq!(
@@ -110,8 +116,9 @@ mod tests {
                 "r1"
             ]
         );
-        assert!(c[1][6].ends_with("cache/handover/unet_mobilenet_v2.toml"));
-        assert!(std::path::Path::new(&c[1][6]).is_file());
+        assert_eq!(&c[1][5..7], ["--weights", "/w/mnv2.pth"]);
+        assert!(c[1][8].ends_with("cache/handover/unet_mobilenet_v2.toml"));
+        assert!(std::path::Path::new(&c[1][8]).is_file());
         assert_eq!(quote("it's"), "'it'\\''s'");
     }
 }

@@ -111,8 +111,9 @@ pub fn write_reports(
 /// One training of a job.
 #[derive(Clone, Debug)]
 pub enum Step {
-    /// A new run of this recipe (with the user's settings applied).
-    New(NamedRecipe),
+    /// A new run of this recipe (with the user's settings applied), from these torchvision
+    /// weights or from scratch.
+    New(NamedRecipe, Option<PathBuf>),
     /// Continue this run from its last checkpoint.
     Resume(String),
 }
@@ -163,13 +164,13 @@ pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
     let steps = request.steps.len();
     let mut queue = request.steps.into_iter().enumerate();
     while let Some((index, step)) = queue.next() {
-        let (recipe, resume, name) = match step {
-            Step::New(recipe) => {
+        let (recipe, weights, resume, name) = match step {
+            Step::New(recipe, weights) => {
                 let name = recipe.name.clone();
-                (recipe, None, name)
+                (recipe, weights, None, name)
             }
             Step::Resume(run) => match resumed_recipe(&request.project, &run) {
-                Ok(recipe) => (recipe, Some(run.clone()), format!("{run} (resumed)")),
+                Ok(recipe) => (recipe, None, Some(run.clone()), format!("{run} (resumed)")),
                 Err(error) => {
                     on_event(JobEvent::Failed { error });
                     break;
@@ -182,7 +183,7 @@ pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
                 project: request.project.clone(),
                 recipe,
                 device: request.device.clone(),
-                weights: None,
+                weights,
                 resume,
                 cancel: request.cancel.clone(),
             },

@@ -57,6 +57,8 @@ pub struct Settings {
     pub image_size: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    /// torchvision weights to start from (`None`: random weights).
+    pub weights: Option<PathBuf>,
 }
 
 impl Settings {
@@ -78,6 +80,7 @@ impl Settings {
             image_size: 0,
             batch_size: 0,
             learning_rate: 0.0,
+            weights: None,
         };
         s.choose(chosen)?;
         Some(s)
@@ -236,6 +239,10 @@ pub enum Message {
     Recipe(Task, String),
     Adjust(Task, Field, bool),
     Device(DeviceChoice),
+    /// Choose a torchvision weights file (.pth or .safetensors) to start from.
+    PickWeights(Task),
+    Weights(Task, Option<PathBuf>),
+    ClearWeights(Task),
     Planned(Result<Plans, String>),
     RefreshData,
     Start,
@@ -261,6 +268,8 @@ pub enum Action {
     Resume,
     Cancel,
     ShowModels,
+    /// Show the file dialog; answer with `Message::Weights`.
+    PickWeights(Task),
 }
 
 pub struct Train {
@@ -362,6 +371,18 @@ impl Train {
                 }
             }
             Message::Device(d) => self.device = d,
+            Message::PickWeights(task) => return Action::PickWeights(task),
+            Message::Weights(task, Some(path)) => {
+                if let Some(s) = self.settings_mut(task) {
+                    s.weights = Some(path);
+                }
+            }
+            Message::Weights(_, None) => {}
+            Message::ClearWeights(task) => {
+                if let Some(s) = self.settings_mut(task) {
+                    s.weights = None;
+                }
+            }
             Message::Planned(plans) => {
                 self.planning = false;
                 self.plans = Some(plans);
@@ -376,7 +397,7 @@ impl Train {
                     .tasks()
                     .iter()
                     .filter_map(|&t| self.settings(t))
-                    .map(|s| Step::New(s.named_recipe()))
+                    .map(|s| Step::New(s.named_recipe(), s.weights.clone()))
                     .collect();
                 // Every finished run is reported on validation, and on test where it has images.
                 let has_test = self
@@ -415,6 +436,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn start_carries_the_chosen_weights_and_refuses_without_data() {
+        let mut train = Train::new();
+        train.update(Message::What(What::Segmenter));
+        assert!(
+            matches!(train.update(Message::Start), Action::None),
+            "no data counted yet"
+        );
+        train.update(Message::Weights(Task::Segment, Some("/w/mnv2.pth".into())));
+        let mut plans = Plans::default();
+        for split in [Split::Train, Split::Val] {
+            plans.segment.counts.insert((split, "nerve".into()), 3);
+        }
+        train.update(Message::Planned(Ok(plans)));
+        let Action::Start { steps, reports, .. } = train.update(Message::Start) else {
+            panic!("Start refused: {:?}", train.start_problem());
+        };
+        assert!(matches!(&steps[..], [Step::New(_, Some(w))] if w.ends_with("mnv2.pth")));
+        assert_eq!(reports, vec![Split::Val], "no test images, no test report");
+        train.update(Message::ClearWeights(Task::Segment));
+        assert!(train.segmenter.as_ref().unwrap().weights.is_none());
+    }
+
+    #[test]
     fn settings_stay_within_their_limits() {
         let all: Vec<NamedRecipe> = recipe::list()
             .iter()
@@ -443,6 +487,11 @@ mod tests {
         );
         s.adjust(Field::Epochs, false);
         assert_eq!(s.epochs, 495);
+        s.weights = Some("/w/mobilenet_v2.pth".into());
+        assert!(matches!(
+            Step::New(s.named_recipe(), s.weights.clone()),
+            Step::New(_, Some(w)) if w.ends_with("mobilenet_v2.pth")
+        ));
         let named = s.named_recipe();
         named.recipe.validate().unwrap();
         assert_eq!(named.recipe.total_epochs(), 495);

@@ -236,9 +236,8 @@ fn settings_card(s: &Settings, busy: bool) -> Element<'_, Message> {
                 Field::LearningRate,
                 "1e-5–1e-2".into()
             ),
-            text(format!("{stages}; starts from random weights"))
-                .size(11)
-                .style(muted),
+            weights_row(s, busy),
+            text(stages).size(11).style(muted),
         ]
         .spacing(6),
     )
@@ -246,6 +245,35 @@ fn settings_card(s: &Settings, busy: bool) -> Element<'_, Message> {
     .width(Length::Fill)
     .style(panel)
     .into()
+}
+
+/// Where the weights start: random, or a torchvision file the user chose.
+fn weights_row(s: &Settings, busy: bool) -> Element<'_, Message> {
+    let task = s.task;
+    let chosen = s
+        .weights
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    let mut r = row![
+        text("Start from").size(13).width(90),
+        text(chosen.clone().unwrap_or_else(|| "random weights".into()))
+            .size(13)
+            .width(Length::Fill),
+        button(text("Weights file…").size(12))
+            .style(button::secondary)
+            .on_press_maybe((!busy).then_some(Message::PickWeights(task))),
+    ]
+    .spacing(6)
+    .align_y(Alignment::Center);
+    if chosen.is_some() {
+        r = r.push(
+            button(text("×").size(12))
+                .style(button::secondary)
+                .on_press_maybe((!busy).then_some(Message::ClearWeights(task))),
+        );
+    }
+    r.into()
 }
 
 fn data_table(task: Task, d: &DataSummary) -> Element<'_, Message> {
