@@ -30,13 +30,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let mut named = match (&args.recipe, &args.resume) {
         (Some(r), _) => recipe::load(r).map_err(|e| anyhow!(e))?,
         // Resuming uses the run's own recipe.
-        (None, Some(run)) => recipe::NamedRecipe {
-            name: String::new(),
-            path: PathBuf::new(),
-            recipe: crate::ml::run::RunDir::open(&args.project, run)
-                .and_then(|r| r.recipe())
-                .map_err(|e| anyhow!(e))?,
-        },
+        (None, Some(run)) => crate::ml::run::RunDir::open(&args.project, run)
+            .and_then(|r| r.named_recipe())
+            .map_err(|e| anyhow!(e))?,
         (None, None) => {
             return Err(anyhow!(
                 "--recipe NAME|FILE is required (known: {})",

@@ -3,6 +3,7 @@
 //! a screen, so it goes on while the technician browses and annotates.
 
 use super::background::spawn;
+use crate::eval::segmentation::Overlap;
 use crate::ml::device::{self, DeviceChoice};
 use crate::ml::job::{JobEvent, JobRequest, Step, run_job};
 use crate::ml::progress::{BatchProgress, EpochRecord, EpochSample, StopReason, TrainEvent};
@@ -330,16 +331,7 @@ fn sample_view(s: &EpochSample, classes: &[String]) -> SampleView {
     }
     let truth = |i: usize| s.truth_mask.get(i).is_some_and(|&v| v > 127);
     let called = |i: usize| s.probability_map.get(i).is_some_and(|&v| v >= 128);
-    let (mut inter, mut union) = (0usize, 0usize);
-    for i in 0..n {
-        inter += usize::from(truth(i) && called(i));
-        union += usize::from(truth(i) || called(i));
-    }
-    let iou = if union == 0 {
-        1.0
-    } else {
-        inter as f64 / union as f64
-    };
+    let iou = Overlap::of((0..n).map(truth), (0..n).map(called)).iou();
     SampleView {
         stem: s.stem.clone(),
         truth: rgba(Some(&truth)),

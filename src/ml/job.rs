@@ -32,29 +32,30 @@ fn guard<T>(
     on_event: &mut dyn FnMut(&TrainEvent),
 ) -> Result<T, String> {
     let mut started: Option<String> = None;
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    let result = caught(|| {
         f(&mut |event| {
             if let TrainEvent::Started { run, .. } = event {
                 started = Some(run.clone());
             }
             on_event(event)
         })
-    }))
-    .unwrap_or_else(|panic| Err(internal_error(panic.as_ref())));
+    });
     if let (Err(error), Some(run)) = (&result, &started) {
         mark_failed(project, run, error);
     }
     result
 }
 
-/// "training stopped on an internal error: <the panic's message>".
-fn internal_error(panic: &(dyn std::any::Any + Send)) -> String {
-    let what = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown panic");
-    format!("training stopped on an internal error: {what}")
+/// Runs `f`; a panic in it becomes the error "training stopped on an internal error: <message>".
+fn caught<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        Err(format!("training stopped on an internal error: {what}"))
+    })
 }
 
 /// Records in run.json that the run failed and why (best effort: the error is reported anyway).
@@ -87,7 +88,7 @@ pub fn write_reports(
         .iter()
         .map(|&split| {
             let name = split.name();
-            let report = catch_unwind(AssertUnwindSafe(|| {
+            let report = caught(|| {
                 evaluate_run(
                     project,
                     &outcome.run.id,
@@ -96,8 +97,7 @@ pub fn write_reports(
                     None,
                     &mut |stage, d, t| progress(&format!("{name} report: {stage}"), d, t),
                 )
-            }))
-            .unwrap_or_else(|panic| Err(internal_error(panic.as_ref())))
+            })
             .and_then(|eval| {
                 eval.report_dir
                     .map(|d| d.join("report.md"))
@@ -169,13 +169,15 @@ pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
                 let name = recipe.name.clone();
                 (recipe, weights, None, name)
             }
-            Step::Resume(run) => match resumed_recipe(&request.project, &run) {
-                Ok(recipe) => (recipe, None, Some(run.clone()), format!("{run} (resumed)")),
-                Err(error) => {
-                    on_event(JobEvent::Failed { error });
-                    break;
+            Step::Resume(run) => {
+                match RunDir::open(&request.project, &run).and_then(|r| r.named_recipe()) {
+                    Ok(recipe) => (recipe, None, Some(run.clone()), format!("{run} (resumed)")),
+                    Err(error) => {
+                        on_event(JobEvent::Failed { error });
+                        break;
+                    }
                 }
-            },
+            }
         };
         on_event(JobEvent::Step { index, steps, name });
         let outcome = train_guarded(
@@ -224,16 +226,6 @@ pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
     on_event(JobEvent::Ended {
         remaining: Vec::new(),
     });
-}
-
-/// A resumed run trains with its own recipe.
-fn resumed_recipe(project: &Path, run: &str) -> Result<NamedRecipe, String> {
-    let dir = RunDir::open(project, run)?;
-    Ok(NamedRecipe {
-        name: dir.info()?.recipe,
-        path: dir.file(run::RECIPE),
-        recipe: dir.recipe()?,
-    })
 }
 
 #[cfg(test)]

@@ -166,6 +166,15 @@ impl RunDir {
         self.read_json(INFO)
     }
 
+    /// The run's own recipe, named as it was trained (what a resume trains with).
+    pub fn named_recipe(&self) -> Result<super::recipe::NamedRecipe, String> {
+        Ok(super::recipe::NamedRecipe {
+            name: self.info()?.recipe,
+            path: self.file(RECIPE),
+            recipe: self.recipe()?,
+        })
+    }
+
     pub fn recipe(&self) -> Result<Recipe, String> {
         let path = self.file(RECIPE);
         let text =

@@ -80,7 +80,6 @@ pub fn train(
             check_data(&plan.items, recipe.task(), &request.project)?;
             let run = RunDir::create(&request.project, &request.recipe.name)?;
             run.write(run::RECIPE, recipe.to_toml().as_bytes())?;
-            run.write_snapshot(&plan.items)?;
             (run, recipe, request.recipe.name.clone(), plan.items, None)
         }
     };
