@@ -181,31 +181,15 @@ impl App {
                     return send(JobEvent::Failed(path, e.to_string()));
                 }
             }
-            send(match Project::open(&path) {
-                Ok(p) => JobEvent::Opened(Handover::new(p)),
-                Err(e) => JobEvent::Failed(path, e.to_string()),
-            });
+            send(reopen(path));
         });
         Task::run(stream, move |e| Message::Job(generation, e))
     }
 
     fn import(&mut self, format: ImportFormat, src: PathBuf) -> Task<Message> {
-        let State::Ready { project, .. } = std::mem::replace(
-            &mut self.state,
-            State::Busy {
-                title: "Importing".into(),
-                detail: src.display().to_string(),
-                progress: None,
-            },
-        ) else {
-            return Task::none();
-        };
-        let dest = project.root().to_path_buf();
-        // The import takes the project's lock itself: release ours first.
-        drop(project);
-        self.generation += 1;
-        let generation = self.generation;
-        let stream = spawn("import", move |send| {
+        let detail = src.display().to_string();
+        // The import takes the project's lock itself.
+        self.with_project_released("import", "Importing", detail, move |dest, send| {
             let mut report = |stage: &str, done, total| {
                 send(JobEvent::Progress(
                     format!("Importing: {stage}"),
@@ -213,7 +197,7 @@ impl App {
                     total,
                 ))
             };
-            let notice = match exchange::import(format, &src, &dest, &mut report) {
+            match exchange::import(format, &src, dest, &mut report) {
                 Ok(r) => format!(
                     "Imported {} images ({} with masks) from {}",
                     r.images,
@@ -221,12 +205,46 @@ impl App {
                     src.display()
                 ),
                 Err(e) => format!("Nothing was imported: {e}"),
-            };
-            send(JobEvent::Notice(notice));
-            send(match Project::open(&dest) {
-                Ok(p) => JobEvent::Opened(Handover::new(p)),
-                Err(e) => JobEvent::Failed(dest, e.to_string()),
-            });
+            }
+        })
+    }
+
+    /// Runs `job` on its own thread while the window lets go of the project (for jobs that take
+    /// the project's lock to write): unsaved edits are written first, the window shows `title`
+    /// and the job's progress, then the notice the job returns, and reopens the project.
+    fn with_project_released(
+        &mut self,
+        name: &str,
+        title: &str,
+        detail: String,
+        job: impl FnOnce(&Path, &dyn Fn(JobEvent)) -> String + Send + 'static,
+    ) -> Task<Message> {
+        if !matches!(self.state, State::Ready { .. }) {
+            return Task::none();
+        }
+        let busy = State::Busy {
+            title: title.into(),
+            detail,
+            progress: None,
+        };
+        let State::Ready {
+            project, annotate, ..
+        } = std::mem::replace(&mut self.state, busy)
+        else {
+            return Task::none();
+        };
+        if let Some(mut screen) = annotate {
+            for job in screen.flush() {
+                let _ = write_save(&job, &project);
+            }
+        }
+        let root = project.root().to_path_buf();
+        drop(project);
+        self.generation += 1;
+        let generation = self.generation;
+        let stream = spawn(name, move |send| {
+            send(JobEvent::Notice(job(&root, send)));
+            send(reopen(root));
         });
         Task::run(stream, move |e| Message::Job(generation, e))
     }
@@ -317,7 +335,7 @@ impl App {
                 Task::batch(tasks)
             }
             Message::CloseRequested(id) => {
-                if self.training.as_ref().is_some_and(|t| t.phase.is_active()) {
+                if self.training_active() {
                     self.closing = Some(Closing::Asking(id));
                     return Task::none();
                 }
@@ -459,6 +477,11 @@ impl App {
         Task::batch(tasks)
     }
 
+    /// Whether this window's training is running (or stopping).
+    pub fn training_active(&self) -> bool {
+        self.training.as_ref().is_some_and(|t| t.phase.is_active())
+    }
+
     /// The message shown above the screen (an import's outcome, read-only, problems found).
     pub fn notice(&self) -> Option<&str> {
         self.notice.as_deref()
@@ -507,10 +530,7 @@ impl App {
             }
             State::Ready { project, .. } if self.screen == Screen::Models => self
                 .models
-                .view(
-                    self.training.as_ref().is_some_and(|t| t.phase.is_active()),
-                    project.is_read_only(),
-                )
+                .view(self.training_active(), project.is_read_only())
                 .map(Message::Models),
             State::Ready {
                 project,
@@ -583,7 +603,7 @@ impl App {
                 })
                 .on_press_maybe(ready.then_some(Message::Show(screen)))
         };
-        let training_active = self.training.as_ref().is_some_and(|t| t.phase.is_active());
+        let training_active = self.training_active();
         let status: Element<'_, Message> = match self.training.as_ref() {
             Some(t) if training_active || t.phase == Phase::Paused => {
                 let what = match (t.phase == Phase::Paused, t.batch) {
@@ -657,6 +677,14 @@ fn close_question(closing: Closing) -> Element<'static, Message> {
         .width(Length::Fill)
         .style(container::warning)
         .into()
+}
+
+/// Opens the project at `root` (on a job's thread) and hands it to the window.
+fn reopen(root: PathBuf) -> JobEvent {
+    match Project::open(&root) {
+        Ok(p) => JobEvent::Opened(Handover::new(p)),
+        Err(e) => JobEvent::Failed(root, e.to_string()),
+    }
 }
 
 /// Finds the device training will use (enumerating GPU adapters can take a moment).

@@ -4,6 +4,7 @@
 use crate::support::{small_demo, tree};
 use iced::futures::StreamExt;
 use iced::futures::executor::block_on;
+use nerve_studio::gui::screens::{annotate, browse};
 use nerve_studio::gui::{App, Launch, Message, Screen, State};
 use nerve_studio::project::exchange::ImportFormat;
 
@@ -105,4 +106,49 @@ fn a_missing_project_shows_why() {
         State::Failed { error, .. } => assert!(error.contains("no project.toml"), "{error}"),
         _ => panic!("expected the failure screen"),
     }
+}
+
+#[test]
+fn an_import_saves_the_open_images_unsaved_edit_first() {
+    let (dir, root) = small_demo(8, 33);
+    let (mut app, task) = App::new(Launch {
+        project: Some(root.clone()),
+        image: None,
+        remember: false,
+        annotate: false,
+        screen: Screen::Images,
+    });
+    feed(&mut app, run(task));
+    let stem = match &app.state {
+        State::Ready { project, .. } => project
+            .images()
+            .iter()
+            .find(|e| e.label.class.as_deref() == Some("tendon"))
+            .unwrap()
+            .stem
+            .clone(),
+        _ => panic!("not open"),
+    };
+    let task = app.update(Message::Browse(browse::Message::Annotate(stem.clone())));
+    feed(&mut app, run(task));
+    // The class key 2 (opening wound): an edit that autosave has not written yet.
+    drop(app.update(Message::Annotate(annotate::Message::Command(
+        nerve_studio::gui::keys::Command::Class(1),
+    ))));
+    let label = |root: &std::path::Path| {
+        let text = std::fs::read(root.join("labels").join(format!("{stem}.json"))).unwrap();
+        serde_json::from_slice::<nerve_studio::project::ImageLabel>(&text).unwrap()
+    };
+    assert_eq!(
+        label(&root).class.as_deref(),
+        Some("tendon"),
+        "not saved yet"
+    );
+
+    // An import (of nothing usable) releases and reopens the project: the edit is written first.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let task = app.update(Message::Import(ImportFormat::Folders, Some(empty)));
+    feed(&mut app, run(task));
+    assert_eq!(label(&root).class.as_deref(), Some("opening wound"));
 }

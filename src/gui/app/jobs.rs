@@ -2,7 +2,7 @@
 //! background work, pre-annotation, and closing the window while a training runs.
 
 use super::{App, Closing, JobEvent, Message, Screen, State};
-use crate::gui::background::{Handover, spawn};
+use crate::gui::background::spawn;
 use crate::gui::handover;
 use crate::gui::screens::models;
 use crate::gui::screens::train::{self, Plans};
@@ -10,7 +10,6 @@ use crate::gui::training::{self, Phase, Session};
 use crate::ml::device::DeviceChoice;
 use crate::ml::job::{JobEvent as TrainingJob, Step};
 use crate::ml::registry;
-use crate::project::Project;
 use crate::project::splits::Split;
 use iced::Task;
 use std::path::PathBuf;
@@ -108,7 +107,7 @@ impl App {
         device: DeviceChoice,
         reports: Vec<Split>,
     ) -> Task<Message> {
-        if self.training.as_ref().is_some_and(|s| s.phase.is_active()) || steps.is_empty() {
+        if self.training_active() || steps.is_empty() {
             return Task::none();
         }
         let classes = match &self.state {
@@ -237,34 +236,13 @@ impl App {
             .iter()
             .find(|r| r.active && r.task == "classify")
             .map(|r| r.id.clone());
-        let State::Ready {
-            project, annotate, ..
-        } = std::mem::replace(
-            &mut self.state,
-            State::Busy {
-                title: "Predicting masks".into(),
-                detail: format!("with run {run}"),
-                progress: None,
-            },
-        )
-        else {
-            return Task::none();
-        };
-        if let Some(mut screen) = annotate {
-            for job in screen.flush() {
-                let _ = super::write_save(&job, &project);
-            }
-        }
-        let root = project.root().to_path_buf();
-        drop(project);
         let device = self.train.device;
-        self.generation += 1;
-        let generation = self.generation;
-        self.select = None;
-        let stream = spawn("pre-annotate", move |send| {
+        self.screen = Screen::Images;
+        let detail = format!("with run {run}");
+        self.with_project_released("pre-annotate", "Predicting masks", detail, move |root, send| {
             let notice = crate::ml::device::select(device).and_then(|device| {
                 crate::ml::preannotate::pre_annotate(
-                    &root,
+                    root,
                     &run,
                     classifier.as_deref(),
                     &device,
@@ -273,7 +251,7 @@ impl App {
                     },
                 )
             });
-            send(JobEvent::Notice(match notice {
+            match notice {
                 Ok(r) => format!(
                     "Run {} drew masks on {} of {} unlabeled images ({} showed no nerve{}); they \
                      are marked predicted: filter Browse by status Unlabeled to correct them.",
@@ -290,13 +268,7 @@ impl App {
                         .unwrap_or_default()
                 ),
                 Err(e) => format!("No masks were predicted: {e}"),
-            }));
-            send(match Project::open(&root) {
-                Ok(p) => JobEvent::Opened(Handover::new(p)),
-                Err(e) => JobEvent::Failed(root, e.to_string()),
-            });
-        });
-        self.screen = Screen::Images;
-        Task::run(stream, move |e| Message::Job(generation, e))
+            }
+        })
     }
 }
