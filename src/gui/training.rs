@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Debug, Clone)]
 pub enum Update {
     Device(String),
+    /// The epochs a resumed run had already trained.
+    History(Vec<EpochRecord>),
     Job(JobEvent),
     Samples(usize, Vec<SampleView>),
 }
@@ -93,12 +95,6 @@ impl Session {
         classes: Vec<String>,
     ) -> (Session, Task<(u64, Update)>) {
         let cancel = Arc::new(AtomicBool::new(false));
-        let history = match steps.first() {
-            Some(Step::Resume(run)) => crate::ml::run::RunDir::open(&project, run)
-                .map(|r| r.read_history())
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
         let session = Session {
             id,
             cancel: cancel.clone(),
@@ -114,7 +110,7 @@ impl Session {
             batch: None,
             validating: false,
             report: None,
-            history,
+            history: Vec::new(),
             metric: "",
             samples: Vec::new(),
             sample_epoch: 0,
@@ -131,6 +127,13 @@ impl Session {
                 }
             };
             send(Update::Device(device.name.clone()));
+            // A resumed run's curves start with its earlier epochs.
+            if let Some(Step::Resume(run)) = steps.first() {
+                let earlier = crate::ml::run::RunDir::open(&project, run)
+                    .map(|r| r.read_history())
+                    .unwrap_or_default();
+                send(Update::History(earlier));
+            }
             let request = JobRequest {
                 project,
                 steps,
@@ -171,6 +174,7 @@ impl Session {
     pub fn update(&mut self, update: Update) {
         match update {
             Update::Device(name) => self.device = Some(name),
+            Update::History(earlier) => self.history = earlier,
             Update::Samples(epoch, samples) => {
                 self.sample_epoch = epoch;
                 self.samples = samples;

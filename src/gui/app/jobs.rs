@@ -227,15 +227,10 @@ impl App {
     /// Pre-annotation writes labels and masks: like an import, the window lets go of the
     /// project (saving what is unsaved first), the job takes it, and the window reopens it.
     fn pre_annotate(&mut self) -> Task<Message> {
-        let Some(run) = self.models.active_segmenter().map(|r| r.id.clone()) else {
+        let Some(run) = self.models.active("segment").map(|r| r.id.clone()) else {
             return Task::none();
         };
-        let classifier = self
-            .models
-            .runs()
-            .iter()
-            .find(|r| r.active && r.task == "classify")
-            .map(|r| r.id.clone());
+        let classifier = self.models.active("classify").map(|r| r.id.clone());
         let device = self.train.device;
         self.screen = Screen::Images;
         let detail = format!("with run {run}");

@@ -59,8 +59,9 @@ impl Models {
         }
     }
 
-    pub fn active_segmenter(&self) -> Option<&RunSummary> {
-        self.runs().iter().find(|r| r.active && r.task == "segment")
+    /// The active run of a task ("classify" or "segment").
+    pub fn active(&self, task: &str) -> Option<&RunSummary> {
+        self.runs().iter().find(|r| r.active && r.task == task)
     }
 
     pub fn update(&mut self, message: Message) -> Action {
@@ -151,7 +152,7 @@ impl Models {
     }
 
     fn pre_annotation(&self, read_only: bool) -> Element<'_, Message> {
-        let active = self.active_segmenter();
+        let active = self.active("segment");
         let line = match active {
             Some(r) => format!(
                 "Predict masks for the unlabeled images with the active segmenter ({}). Masks \
