@@ -242,7 +242,6 @@ impl Session {
                 self.phase = Phase::Failed(error);
             }
             JobEvent::Ended { remaining } => {
-                self.batch = None;
                 self.loading = None;
                 self.phase = match std::mem::replace(&mut self.phase, Phase::Finished) {
                     Phase::Failed(e) => Phase::Failed(e),

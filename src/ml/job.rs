@@ -171,7 +171,10 @@ pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
             }
             Step::Resume(run) => {
                 match RunDir::open(&request.project, &run).and_then(|r| r.named_recipe()) {
-                    Ok(recipe) => (recipe, None, Some(run.clone()), format!("{run} (resumed)")),
+                    Ok(recipe) => {
+                        let name = format!("{} (resumed)", recipe.name);
+                        (recipe, None, Some(run.clone()), name)
+                    }
                     Err(error) => {
                         on_event(JobEvent::Failed { error });
                         break;

@@ -403,7 +403,23 @@ fn controls(phase: &Phase) -> Element<'_, Message> {
 }
 
 fn progress(s: &Session) -> Element<'_, Message> {
-    let (fraction, line) = if let Some((stage, done, total)) = &s.report {
+    let stopped = match s.phase {
+        Phase::Paused => Some("Paused"),
+        Phase::Cancelled => Some("Stopped"),
+        _ => None,
+    };
+    let (fraction, line) = if let (Some(how), Some(b)) = (stopped, s.batch) {
+        let done = s.history.last().map_or(0, |r| r.epoch);
+        (
+            done as f32 / b.epochs.max(1) as f32,
+            format!(
+                "{how} after epoch {done} of {}; the checkpoint of that epoch is kept",
+                b.epochs
+            ),
+        )
+    } else if s.phase == Phase::Finished {
+        (1.0, "Done".into())
+    } else if let Some((stage, done, total)) = &s.report {
         (
             *done as f32 / (*total).max(1) as f32,
             format!("Writing the {stage}: {done} of {total}"),
@@ -431,8 +447,6 @@ fn progress(s: &Session) -> Element<'_, Message> {
                 crate::ml::progress::duration(b.eta_s)
             ),
         )
-    } else if s.phase == Phase::Finished {
-        (1.0, "Done".into())
     } else {
         (0.0, "Starting…".into())
     };
