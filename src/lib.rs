@@ -9,3 +9,4 @@ pub mod gui;
 pub mod mask;
 pub mod ml;
 pub mod project;
+pub mod review;

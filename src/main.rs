@@ -17,6 +17,7 @@ fn main() {
             screen: match screen {
                 nerve_studio::cli::Screen::Train => gui::Screen::Train,
                 nerve_studio::cli::Screen::Models => gui::Screen::Models,
+                nerve_studio::cli::Screen::Review => gui::Screen::Review,
                 _ => gui::Screen::Images,
             },
             ..Default::default()

@@ -34,6 +34,7 @@ pub enum Screen {
     Annotate,
     Train,
     Models,
+    Review,
 }
 
 #[derive(Debug, Subcommand)]

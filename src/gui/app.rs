@@ -7,6 +7,7 @@ use super::recent::Recent;
 use super::screens::annotate::{self, Annotate, LoadedImage, SaveJob, SaveOutcome};
 use super::screens::browse::{self, Browse};
 use super::screens::models::{self, Models};
+use super::screens::review::{self, Review};
 use super::screens::train::{self, Train};
 use super::screens::welcome;
 use super::thumbnails::{Loaded, Request, ThumbnailLoader};
@@ -19,6 +20,7 @@ use iced::{Alignment, Element, Length, Subscription, Task, Theme};
 use std::path::{Path, PathBuf};
 
 mod jobs;
+mod reviewing;
 
 /// Where the default project lives when nothing was opened before.
 pub const DEMO_PROJECT: &str = "projects/demo";
@@ -49,6 +51,7 @@ pub enum Screen {
     Images,
     Train,
     Models,
+    Review,
 }
 
 /// The answers to "a training is running" when the window is closed.
@@ -76,6 +79,7 @@ pub enum Message {
     Show(Screen),
     Train(train::Message),
     Models(models::Message),
+    Review(review::Message),
     Training(u64, training::Update),
     Close(CloseChoice),
     Browse(browse::Message),
@@ -90,6 +94,8 @@ pub enum Message {
     DismissNotice,
     /// The device training and inference will use (found on another thread at start).
     Compute(String),
+    /// Another screen wrote an image's label (and perhaps its mask) on a background thread.
+    Saved(String, crate::project::ImageLabel, bool),
 }
 
 /// Events of the background job that opens (or first makes) a project.
@@ -117,6 +123,7 @@ pub struct App {
     pub screen: Screen,
     pub train: Train,
     pub models: Models,
+    pub review: Review,
     /// The training of this window (running, paused or ended), whatever screen is shown.
     pub training: Option<Session>,
     jobs: u64,
@@ -150,6 +157,7 @@ impl App {
             screen: launch.screen,
             train: Train::new(),
             models: Models::default(),
+            review: Review::default(),
             training: None,
             jobs: 0,
             closing: None,
@@ -371,6 +379,10 @@ impl App {
                 let action = self.models.update(m);
                 self.models_action(action)
             }
+            Message::Review(m) => {
+                let action = self.review.update(m);
+                self.review_action(action)
+            }
             Message::Training(id, update) => self.training_update(id, update),
             Message::Thumbnail(_, loaded) => {
                 if let State::Ready { browse, .. } = &mut self.state {
@@ -424,6 +436,16 @@ impl App {
             }
             Message::Compute(name) => {
                 self.compute = Some(name);
+                Task::none()
+            }
+            Message::Saved(stem, label, has_mask) => {
+                if let State::Ready {
+                    project, browse, ..
+                } = &mut self.state
+                {
+                    project.record_saved(&stem, label, has_mask);
+                    browse.refresh(project);
+                }
                 Task::none()
             }
         }
@@ -532,6 +554,10 @@ impl App {
                 .models
                 .view(self.training_active(), project.is_read_only())
                 .map(Message::Models),
+            State::Ready { project, .. } if self.screen == Screen::Review => self
+                .review
+                .view(project.is_read_only())
+                .map(Message::Review),
             State::Ready {
                 project,
                 browse,
@@ -631,6 +657,7 @@ impl App {
             tab("Images", Screen::Images),
             tab("Train", Screen::Train),
             tab("Models", Screen::Models),
+            tab("Review", Screen::Review),
             status,
             button(text("Open project…").size(13))
                 .on_press_maybe((!training_active).then_some(Message::OpenDialog)),

@@ -14,7 +14,7 @@ use crate::project::atomic::write_atomic;
 type Area<'a, DB> = DrawingArea<DB, Shift>;
 pub type PlotResult = Result<(), String>;
 
-const FONT: &str = "sans-serif";
+pub const FONT: &str = "sans-serif";
 
 /// Registers the embedded font for bitmap text (the SVG names the family and lets the viewer
 /// draw it).

@@ -24,7 +24,7 @@ pub fn background<T: Send + 'static>(
 }
 
 impl App {
-    fn root(&self) -> Option<PathBuf> {
+    pub(super) fn root(&self) -> Option<PathBuf> {
         match &self.state {
             State::Ready { project, .. } => Some(project.root().to_path_buf()),
             _ => None,
@@ -42,6 +42,10 @@ impl App {
             Screen::Models => {
                 let action = self.models.shown();
                 self.models_action(action)
+            }
+            Screen::Review => {
+                let action = self.review.shown();
+                self.review_action(action)
             }
         }
     }

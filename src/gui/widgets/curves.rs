@@ -21,6 +21,8 @@ pub struct Chart {
     pub epochs: usize,
     /// A fixed y range (metrics in 0..1); otherwise from the data.
     pub y_range: Option<(f64, f64)>,
+    /// A continuous x axis over this range (ROC: 0..1) instead of epochs 1..=`epochs`.
+    pub x_range: Option<(f64, f64)>,
 }
 
 /// Colours of training and validation lines, told apart by colour-blind readers (blue/orange).
@@ -120,10 +122,12 @@ impl<M> canvas::Program<M> for Chart {
         }
 
         let (y0, y1) = self.y_bounds();
-        let x_max = self.epochs.max(2) as f64;
+        let (x_min, x_max) = self
+            .x_range
+            .unwrap_or((1.0, self.epochs.max(2) as f64));
         let to_screen = |(e, v): (f64, f64)| {
             Point::new(
-                plot.x + ((e - 1.0) / (x_max - 1.0)) as f32 * plot.width,
+                plot.x + ((e - x_min) / (x_max - x_min)) as f32 * plot.width,
                 plot.y + plot.height - ((v - y0) / (y1 - y0)) as f32 * plot.height,
             )
         };
@@ -148,13 +152,29 @@ impl<M> canvas::Program<M> for Chart {
                 ink.scale_alpha(0.7),
             );
         }
-        // Epoch ticks: about five, whole numbers.
-        let step = (self.epochs as f64 / 5.0).ceil().max(1.0) as usize;
-        for e in (1..=self.epochs.max(1)).filter(|e| (e - 1) % step == 0 || *e == self.epochs) {
-            let p = to_screen((e as f64, y0));
+        // x ticks: about five epochs (whole numbers), or round steps of a continuous range.
+        let xs: Vec<(f64, String)> = match self.x_range {
+            Some((lo, hi)) => {
+                let step = nice_step(hi - lo);
+                let n = ((hi - lo) / step).round() as usize;
+                (0..=n)
+                    .map(|k| lo + step * k as f64)
+                    .map(|v| (v, tick(v, hi - lo)))
+                    .collect()
+            }
+            None => {
+                let step = (self.epochs as f64 / 5.0).ceil().max(1.0) as usize;
+                (1..=self.epochs.max(1))
+                    .filter(|e| (e - 1) % step == 0 || *e == self.epochs)
+                    .map(|e| (e as f64, e.to_string()))
+                    .collect()
+            }
+        };
+        for (x, name) in xs {
+            let p = to_screen((x, y0));
             label(
                 &mut frame,
-                e.to_string(),
+                name,
                 Point::new(p.x, plot.y + plot.height + 4.0),
                 (alignment::Horizontal::Center, alignment::Vertical::Top),
                 ink.scale_alpha(0.7),
@@ -235,6 +255,7 @@ mod tests {
             }],
             epochs: 10,
             y_range: None,
+            x_range: None,
         };
         let (lo, hi) = chart.y_bounds();
         assert_eq!((lo, hi), (0.5, 0.9));

@@ -482,6 +482,7 @@ fn charts(s: &Session) -> Element<'_, Message> {
         ],
         epochs,
         y_range: None,
+        x_range: None,
     };
     let main = Chart {
         title: metric.to_string(),
@@ -491,6 +492,7 @@ fn charts(s: &Session) -> Element<'_, Message> {
         ],
         epochs,
         y_range: Some((0.0, 1.0)),
+        x_range: None,
     };
     row![curves::view(loss, 200.0), curves::view(main, 200.0)]
         .spacing(12)

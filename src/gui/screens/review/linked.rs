@@ -1,0 +1,318 @@
+//! The linked real-time view: an experiment's frames, classified then segmented when called
+//! nerve, shown as fast as the models produce them, with the class, the milliseconds per frame
+//! and the IoU; exported as a GIF and PNG frames.
+
+use crate::gui::background::Handover;
+use crate::gui::style::muted;
+use crate::review::Models;
+use crate::review::linked::Export;
+use iced::widget::image::Handle;
+use iced::widget::{
+    Column, button, column, container, image, pick_list, progress_bar, row, slider, text,
+};
+use iced::{Alignment, ContentFit, Element, Length};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Frames kept for scrubbing after playback (about 2 MB each).
+pub const KEPT_FRAMES: usize = 600;
+
+/// A processed frame as shown.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub stem: String,
+    pub index: usize,
+    pub call: Option<(String, f32)>,
+    pub iou: Option<f64>,
+    pub ms: f64,
+    pub picture: Handle,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Pick(String),
+    Play,
+    Stop,
+    Frame(Handover<Shown>, usize),
+    Done(Result<usize, String>),
+    Seek(usize),
+    ExportDialog,
+    Export(Option<PathBuf>),
+    ExportProgress(usize, usize),
+    Exported(Result<Export, String>),
+}
+
+#[derive(Debug)]
+pub enum Action {
+    None,
+    Experiments,
+    Play {
+        models: Models,
+        experiment: String,
+        stop: Arc<AtomicBool>,
+    },
+    ExportDialog,
+    Export {
+        models: Models,
+        experiment: String,
+        to: PathBuf,
+    },
+}
+
+#[derive(Default)]
+pub struct Linked {
+    pub models: Models,
+    pub experiments: Vec<(String, usize)>,
+    pub experiment: Option<String>,
+    pub frames: Vec<Shown>,
+    pub total: usize,
+    pub shown: usize,
+    stop: Option<Arc<AtomicBool>>,
+    pub error: Option<String>,
+    pub exporting: Option<(usize, usize)>,
+    pub exported: Option<Result<Export, String>>,
+}
+
+impl Linked {
+    pub fn choose(&mut self, models: &Models) {
+        self.models = models.clone();
+    }
+
+    pub fn shown(&mut self) -> Action {
+        Action::Experiments
+    }
+
+    pub fn set_experiments(&mut self, list: Vec<(String, usize)>) {
+        if self
+            .experiment
+            .as_ref()
+            .is_none_or(|e| !list.iter().any(|(n, _)| n == e))
+        {
+            self.experiment = list.first().map(|(n, _)| n.clone());
+        }
+        self.experiments = list;
+    }
+
+    pub fn playing(&self) -> bool {
+        self.stop.is_some()
+    }
+
+    /// Mean milliseconds per frame and frames per second of what was played.
+    pub fn speed(&self) -> Option<(f64, f64)> {
+        if self.frames.is_empty() {
+            return None;
+        }
+        let ms = self.frames.iter().map(|f| f.ms).sum::<f64>() / self.frames.len() as f64;
+        Some((ms, 1000.0 / ms.max(1e-9)))
+    }
+
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::Pick(e) => {
+                self.halt();
+                self.experiment = Some(e);
+                self.frames.clear();
+            }
+            Message::Play => {
+                let Some(experiment) = self.experiment.clone() else {
+                    return Action::None;
+                };
+                if self.models.segmenter.is_none() {
+                    self.error = Some("Choose a segmenter run above.".into());
+                    return Action::None;
+                }
+                self.halt();
+                let stop = Arc::new(AtomicBool::new(false));
+                self.stop = Some(stop.clone());
+                self.frames.clear();
+                self.error = None;
+                self.total = 0;
+                return Action::Play {
+                    models: self.models.clone(),
+                    experiment,
+                    stop,
+                };
+            }
+            Message::Stop => self.halt(),
+            Message::Frame(h, total) => {
+                if let Some(f) = h.take() {
+                    self.total = total;
+                    if self.frames.len() >= KEPT_FRAMES {
+                        self.frames.remove(0);
+                    }
+                    self.frames.push(f);
+                    self.shown = self.frames.len() - 1;
+                }
+            }
+            Message::Done(r) => {
+                self.stop = None;
+                if let Err(e) = r {
+                    self.error = Some(e);
+                }
+            }
+            Message::Seek(i) => self.shown = i.min(self.frames.len().saturating_sub(1)),
+            Message::ExportDialog => return Action::ExportDialog,
+            Message::Export(Some(to)) => {
+                if let Some(experiment) = self.experiment.clone() {
+                    self.exporting = Some((0, 0));
+                    self.exported = None;
+                    return Action::Export {
+                        models: self.models.clone(),
+                        experiment,
+                        to,
+                    };
+                }
+            }
+            Message::Export(None) => {}
+            Message::ExportProgress(d, t) => self.exporting = Some((d, t)),
+            Message::Exported(r) => {
+                self.exporting = None;
+                self.exported = Some(r);
+            }
+        }
+        Action::None
+    }
+
+    fn halt(&mut self) {
+        if let Some(s) = self.stop.take() {
+            s.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        let mut controls = row![
+            text("Experiment").size(13),
+            pick_list(
+                self.experiments
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .collect::<Vec<_>>(),
+                self.experiment.clone(),
+                Message::Pick
+            )
+            .text_size(13),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center);
+        if let Some((_, n)) = self
+            .experiments
+            .iter()
+            .find(|(e, _)| Some(e) == self.experiment.as_ref())
+        {
+            controls = controls.push(text(format!("{n} frames")).size(12).style(muted));
+        }
+        controls = controls.push(if self.playing() {
+            button(text("Stop").size(13)).on_press(Message::Stop)
+        } else {
+            button(text("Play").size(13)).on_press_maybe(
+                (self.experiment.is_some() && self.models.segmenter.is_some())
+                    .then_some(Message::Play),
+            )
+        });
+        controls = controls.push(
+            button(text("Export GIF and PNG frames…").size(13))
+                .style(button::secondary)
+                .on_press_maybe(
+                    (self.exporting.is_none()
+                        && self.experiment.is_some()
+                        && self.models.segmenter.is_some())
+                    .then_some(Message::ExportDialog),
+                ),
+        );
+        let models = format!(
+            "Classifier {} → segmenter {} (only on frames called nerve)",
+            self.models.classifier.as_deref().unwrap_or("none"),
+            self.models.segmenter.as_deref().unwrap_or("none")
+        );
+        let mut col = Column::new()
+            .spacing(8)
+            .push(controls)
+            .push(text(models).size(12).style(muted));
+        if let Some((ms, fps)) = self.speed() {
+            col = col.push(
+                text(format!(
+                    "{} of {} frames · {ms:.0} ms/frame · {fps:.1} frames/s{}",
+                    self.frames.len(),
+                    self.total,
+                    if self.playing() { " · playing" } else { "" }
+                ))
+                .size(14),
+            );
+        }
+        if let Some(e) = &self.error {
+            col = col.push(text(e).size(13).style(text::danger));
+        }
+        if let Some((d, t)) = self.exporting {
+            col = col.push(
+                row![
+                    text(format!("Exporting frame {d} of {t}")).size(13),
+                    progress_bar(0.0..=t.max(1) as f32, d as f32).girth(8)
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center),
+            );
+        }
+        match &self.exported {
+            Some(Ok(x)) => {
+                col = col.push(
+                    text(format!(
+                        "Exported {} frames ({:.0} ms/frame, {:.1} frames/s): {} and {}",
+                        x.frames,
+                        x.mean_ms,
+                        x.frames_per_s,
+                        x.video.display(),
+                        x.frames_dir.display()
+                    ))
+                    .size(13),
+                )
+            }
+            Some(Err(e)) => col = col.push(text(e).size(13).style(text::danger)),
+            None => {}
+        }
+        if let Some(f) = self.frames.get(self.shown) {
+            let detail = format!(
+                "Frame {} · {} · {}{}",
+                f.index + 1,
+                f.stem,
+                f.call
+                    .as_ref()
+                    .map(|(c, p)| format!("{c} ({p:.2})"))
+                    .unwrap_or_else(|| "segmenter only".into()),
+                f.iou.map(|i| format!(" · IoU {i:.2}")).unwrap_or_default()
+            );
+            col = col
+                .push(text(detail).size(13))
+                .push(
+                    container(
+                        image(f.picture.clone())
+                            .content_fit(ContentFit::Contain)
+                            .width(Length::Fill)
+                            .height(Length::Fill),
+                    )
+                    .width(Length::Fill)
+                    .height(Length::Fill),
+                )
+                .push(slider(
+                    0.0..=(self.frames.len().saturating_sub(1)) as f32,
+                    self.shown as f32,
+                    |v| Message::Seek(v.round() as usize),
+                ));
+        } else if !self.playing() {
+            col = col.push(
+                column![
+                    text("Press Play to run the models over the experiment's frames in order.")
+                        .size(14),
+                    text(
+                        "Each frame shows the green nerve mask, the class, the time it took and \
+                         the IoU where the frame has a ground-truth mask."
+                    )
+                    .size(12)
+                    .style(muted)
+                ]
+                .spacing(4),
+            );
+        }
+        col.into()
+    }
+}

@@ -1,0 +1,524 @@
+//! Review: the predictions of a run beside the ground truth. A queue of images, worst first,
+//! with truth | prediction | difference side by side (one zoom and pan for the three); accept a
+//! prediction as truth, flag, or send to Annotate. Summary views (confusion matrix whose cells
+//! open their images, ROC, metrics with confidence intervals, IoU histogram), image-by-image
+//! comparison of two runs, and the lab's linked real-time view.
+
+pub mod linked;
+mod summary;
+mod view;
+
+use crate::gui::background::Handover;
+use crate::gui::viewport::Viewport;
+use crate::ml::registry::RunSummary;
+use crate::review::decisions::{Accepted, Decision, Verdict, record};
+use crate::review::{Filter, Models, Order, Review as Table, Row};
+use iced::widget::image::Handle;
+use iced::{Point, Size, Vector};
+
+/// The parts of the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Images,
+    Summary,
+    Compare,
+    Linked,
+}
+
+/// The three pictures of the image shown.
+#[derive(Debug, Clone)]
+pub struct Panes {
+    pub stem: String,
+    pub size: (u32, u32),
+    /// Truth, prediction, difference.
+    pub images: [Handle; 3],
+}
+
+/// Another segmenter's IoU on the same images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delta {
+    pub stem: String,
+    pub ours: f64,
+    pub theirs: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Listed(Result<Vec<RunSummary>, String>),
+    PickSegmenter(Choice),
+    PickClassifier(Choice),
+    Progress(String, usize, usize),
+    Built(Handover<Result<(Table, Vec<Decision>), String>>),
+    Tab(Tab),
+    Sort(Order),
+    FilterClass(Choice),
+    FilterSplit(Choice),
+    FilterStatus(Choice),
+    ClearCell,
+    Cell(usize, usize),
+    Select(usize),
+    Next,
+    Previous,
+    PanesReady(Handover<Panes>),
+    PanesFailed(String, String),
+    CanvasSize(Size),
+    Zoom(Point, f32),
+    Pan(Vector),
+    Fit,
+    Accept,
+    Accepted(Handover<Result<(Accepted, Row), String>>),
+    Edit,
+    Flag,
+    Comment(String),
+    ConfirmFlag,
+    CancelFlag,
+    Flagged(Result<(String, crate::project::ImageLabel), String>),
+    LogWritten(Result<(), String>),
+    WriteReport,
+    ReportWritten(Result<std::path::PathBuf, String>),
+    CompareWith(Choice),
+    Compared(Handover<Result<Table, String>>),
+    Open(String),
+    Linked(linked::Message),
+}
+
+/// An entry of a pick list: a value with the words shown for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: Option<String>,
+    pub label: String,
+}
+
+impl std::fmt::Display for Choice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+/// What the screen asks of the app.
+#[derive(Debug)]
+pub enum Action {
+    None,
+    List,
+    Build(Models),
+    Panes(String),
+    Accept(String),
+    Flag(String, String),
+    Edit(String),
+    WriteLog(String, Vec<Decision>, u64),
+    Report(Box<Table>, Vec<Decision>),
+    Compare(String),
+    Linked(linked::Action),
+    Many(Vec<Action>),
+}
+
+#[derive(Default)]
+pub struct Review {
+    pub runs: Vec<RunSummary>,
+    pub models: Models,
+    pub table: Option<Table>,
+    pub loading: Option<(String, usize, usize)>,
+    pub error: Option<String>,
+    pub tab: Tab,
+    pub order: Order,
+    pub filter: Filter,
+    /// Indices into the table's rows, in queue order.
+    pub queue: Vec<usize>,
+    /// Position in the queue of the image shown.
+    pub position: usize,
+    pub panes: Option<Panes>,
+    pub panes_error: Option<String>,
+    pub viewport: Viewport,
+    pub canvas: Option<Size>,
+    fitted: bool,
+    pub decisions: Vec<Decision>,
+    log_generation: u64,
+    /// The comment being typed for a flag.
+    pub flagging: Option<String>,
+    /// What the last action did, to show.
+    pub outcome: Option<Result<String, String>>,
+    pub busy: bool,
+    pub compare_with: Option<String>,
+    pub comparison: Option<Result<Vec<Delta>, String>>,
+    pub linked: linked::Linked,
+}
+
+impl Review {
+    /// The screen is shown: list the runs (then build the review of the chosen ones).
+    pub fn shown(&mut self) -> Action {
+        Action::List
+    }
+
+    pub fn current(&self) -> Option<&Row> {
+        let table = self.table.as_ref()?;
+        self.queue.get(self.position).map(|&i| &table.rows[i])
+    }
+
+    fn runs_of(&self, task: &str) -> Vec<Choice> {
+        let mut out = vec![Choice {
+            value: None,
+            label: "none".into(),
+        }];
+        out.extend(
+            self.runs
+                .iter()
+                .filter(|r| r.task == task && r.info.epochs_done > 0)
+                .map(|r| Choice {
+                    value: Some(r.id.clone()),
+                    label: format!(
+                        "{}{}",
+                        r.id,
+                        if r.active { " (active)" } else { "" }
+                    ),
+                }),
+        );
+        out
+    }
+
+    fn requeue(&mut self) -> Action {
+        let Some(table) = &self.table else {
+            return Action::None;
+        };
+        self.queue = table.queue(self.order, &self.filter);
+        self.position = 0;
+        self.show_current()
+    }
+
+    fn show_current(&mut self) -> Action {
+        self.flagging = None;
+        match self.current() {
+            Some(row) => {
+                let stem = row.stem.clone();
+                if self.panes.as_ref().is_some_and(|p| p.stem == stem) {
+                    return Action::None;
+                }
+                self.panes_error = None;
+                Action::Panes(stem)
+            }
+            None => {
+                self.panes = None;
+                Action::None
+            }
+        }
+    }
+
+    fn build(&mut self) -> Action {
+        self.table = None;
+        self.panes = None;
+        self.queue.clear();
+        self.comparison = None;
+        self.compare_with = None;
+        if self.models.primary().is_none() {
+            self.error = Some("There is no trained model to review yet: train one first.".into());
+            return Action::None;
+        }
+        self.error = None;
+        self.loading = Some(("Preparing the review".into(), 0, 0));
+        Action::Build(self.models.clone())
+    }
+
+    fn decide(&mut self, stem: &str, verdict: Verdict, comment: String) -> Action {
+        let (Some(table), Some(run)) = (&self.table, self.models.primary()) else {
+            return Action::None;
+        };
+        record(
+            &mut self.decisions,
+            Decision::new(table, stem, verdict, comment),
+        );
+        self.log_generation += 1;
+        Action::WriteLog(run.to_string(), self.decisions.clone(), self.log_generation)
+    }
+
+    pub fn update(&mut self, message: Message) -> Action {
+        match message {
+            Message::Listed(Ok(runs)) => {
+                self.runs = runs;
+                let usable = |r: &&RunSummary| r.info.epochs_done > 0;
+                let pick = |task: &str, current: &Option<String>| {
+                    let runs: Vec<&RunSummary> =
+                        self.runs.iter().filter(|r| r.task == task).filter(usable).collect();
+                    current
+                        .clone()
+                        .filter(|c| runs.iter().any(|r| &r.id == c))
+                        .or_else(|| runs.iter().find(|r| r.active).map(|r| r.id.clone()))
+                        .or_else(|| runs.first().map(|r| r.id.clone()))
+                };
+                let models = Models {
+                    segmenter: pick("segment", &self.models.segmenter),
+                    classifier: pick("classify", &self.models.classifier),
+                };
+                self.linked.choose(&models);
+                if self.table.is_none() || models != self.models {
+                    self.models = models;
+                    return self.build();
+                }
+            }
+            Message::Listed(Err(e)) => self.error = Some(e),
+            Message::PickSegmenter(c) => {
+                self.models.segmenter = c.value;
+                self.linked.choose(&self.models);
+                return self.build();
+            }
+            Message::PickClassifier(c) => {
+                self.models.classifier = c.value;
+                self.linked.choose(&self.models);
+                return self.build();
+            }
+            Message::Progress(what, done, total) => {
+                if self.loading.is_some() {
+                    self.loading = Some((what, done, total));
+                }
+            }
+            Message::Built(h) => {
+                let Some(result) = h.take() else {
+                    return Action::None;
+                };
+                self.loading = None;
+                match result {
+                    Ok((table, decisions)) if table.models == self.models => {
+                        self.decisions = decisions;
+                        self.table = Some(table);
+                        return self.requeue();
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            Message::Tab(t) => {
+                self.tab = t;
+                if t == Tab::Linked {
+                    return Action::Linked(self.linked.shown());
+                }
+            }
+            Message::Sort(o) => {
+                self.order = o;
+                return self.requeue();
+            }
+            Message::FilterClass(c) => {
+                self.filter.class = c.value.and_then(|v| v.parse().ok());
+                return self.requeue();
+            }
+            Message::FilterSplit(c) => {
+                self.filter.split = c
+                    .value
+                    .and_then(|v| crate::project::Split::from_name(&v));
+                return self.requeue();
+            }
+            Message::FilterStatus(c) => {
+                self.filter.status = c.value.and_then(|v| {
+                    crate::project::Status::ALL
+                        .into_iter()
+                        .find(|s| s.name() == v)
+                });
+                return self.requeue();
+            }
+            Message::ClearCell => {
+                self.filter.cell = None;
+                return self.requeue();
+            }
+            Message::Cell(t, c) => {
+                self.filter = Filter {
+                    cell: Some((t, c)),
+                    ..Filter::default()
+                };
+                self.order = Order::ClassifierDoubt;
+                self.tab = Tab::Images;
+                return self.requeue();
+            }
+            Message::Select(p) => {
+                self.position = p.min(self.queue.len().saturating_sub(1));
+                return self.show_current();
+            }
+            Message::Next => {
+                if self.position + 1 < self.queue.len() {
+                    self.position += 1;
+                }
+                return self.show_current();
+            }
+            Message::Previous => {
+                self.position = self.position.saturating_sub(1);
+                return self.show_current();
+            }
+            Message::Open(stem) => {
+                if let Some(table) = &self.table {
+                    self.filter = Filter::default();
+                    self.queue = table.queue(self.order, &self.filter);
+                    self.position = self
+                        .queue
+                        .iter()
+                        .position(|&i| table.rows[i].stem == stem)
+                        .unwrap_or(0);
+                    self.tab = Tab::Images;
+                    return self.show_current();
+                }
+            }
+            Message::PanesReady(h) => {
+                if let Some(p) = h.take()
+                    && self.current().is_some_and(|r| r.stem == p.stem)
+                {
+                    if !self.fitted || self.panes.as_ref().map(|q| q.size) != Some(p.size) {
+                        self.fit(p.size);
+                    }
+                    self.panes = Some(p);
+                }
+            }
+            Message::PanesFailed(stem, e) => {
+                if self.current().is_some_and(|r| r.stem == stem) {
+                    self.panes_error = Some(e);
+                }
+            }
+            Message::CanvasSize(s) => {
+                let first = self.canvas.is_none();
+                self.canvas = Some(s);
+                if let (true, Some(p)) = (first || !self.fitted, &self.panes) {
+                    let size = p.size;
+                    self.fit(size);
+                }
+            }
+            Message::Zoom(at, factor) => self.viewport.zoom_at(at, factor),
+            Message::Pan(by) => self.viewport.pan(by),
+            Message::Fit => {
+                if let Some(size) = self.panes.as_ref().map(|p| p.size) {
+                    self.fit(size);
+                }
+            }
+            Message::Accept => {
+                if let Some(stem) = self.current().map(|r| r.stem.clone())
+                    && !self.busy
+                {
+                    self.busy = true;
+                    return Action::Accept(stem);
+                }
+            }
+            Message::Accepted(h) => {
+                let Some(result) = h.take() else {
+                    return Action::None;
+                };
+                self.busy = false;
+                match result {
+                    Ok((accepted, row)) => {
+                        let stem = accepted.stem.clone();
+                        let log = self.decide(&stem, Verdict::Accepted, String::new());
+                        if let Some(r) = self
+                            .table
+                            .as_mut()
+                            .and_then(|t| t.row_mut(&stem))
+                        {
+                            *r = row;
+                        }
+                        self.outcome = Some(Ok(format!(
+                            "{stem}: the prediction is now its truth (mask provenance: predicted{}).",
+                            accepted
+                                .kept
+                                .map(|k| format!("; the old mask is kept in {}", k.display()))
+                                .unwrap_or_default()
+                        )));
+                        self.panes = None;
+                        let panes = self.show_current();
+                        return Action::Many(vec![log, panes]);
+                    }
+                    Err(e) => self.outcome = Some(Err(format!("Nothing was accepted: {e}"))),
+                }
+            }
+            Message::Edit => {
+                if let Some(stem) = self.current().map(|r| r.stem.clone()) {
+                    let log = self.decide(&stem, Verdict::Edited, String::new());
+                    return Action::Many(vec![log, Action::Edit(stem)]);
+                }
+            }
+            Message::Flag => {
+                if self.current().is_some() {
+                    self.flagging = Some(String::new());
+                }
+            }
+            Message::Comment(c) => {
+                if self.flagging.is_some() {
+                    self.flagging = Some(c);
+                }
+            }
+            Message::CancelFlag => self.flagging = None,
+            Message::ConfirmFlag => {
+                if let (Some(comment), Some(stem)) =
+                    (self.flagging.take(), self.current().map(|r| r.stem.clone()))
+                {
+                    self.busy = true;
+                    return Action::Flag(stem, comment);
+                }
+            }
+            Message::Flagged(result) => {
+                self.busy = false;
+                match result {
+                    Ok((stem, label)) => {
+                        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
+                            r.status = label.status;
+                        }
+                        self.outcome = Some(Ok(format!("{stem} is flagged: {}", label.comment)));
+                        return self.decide(&stem, Verdict::Flagged, label.comment);
+                    }
+                    Err(e) => self.outcome = Some(Err(format!("Nothing was flagged: {e}"))),
+                }
+            }
+            Message::LogWritten(Err(e)) => {
+                self.outcome = Some(Err(format!("The decisions could not be recorded: {e}")))
+            }
+            Message::LogWritten(Ok(())) => {}
+            Message::WriteReport => {
+                if let Some(t) = &self.table {
+                    return Action::Report(Box::new(t.clone()), self.decisions.clone());
+                }
+            }
+            Message::ReportWritten(r) => {
+                self.outcome = Some(
+                    r.map(|p| format!("Review report written: {}", p.display()))
+                        .map_err(|e| format!("The report could not be written: {e}")),
+                );
+            }
+            Message::CompareWith(c) => {
+                self.compare_with = c.value.clone();
+                self.comparison = None;
+                if let Some(id) = c.value {
+                    return Action::Compare(id);
+                }
+            }
+            Message::Compared(h) => {
+                if let Some(result) = h.take() {
+                    self.comparison = Some(result.map(|other| self.deltas(&other)));
+                }
+            }
+            Message::Linked(m) => return Action::Linked(self.linked.update(m)),
+        }
+        Action::None
+    }
+
+    fn fit(&mut self, size: (u32, u32)) {
+        if let Some(canvas) = self.canvas {
+            self.viewport = Viewport::fit(Size::new(size.0 as f32, size.1 as f32), canvas);
+            self.fitted = true;
+        }
+    }
+
+    /// Image by image: our IoU against the other run's, on the images both scored.
+    fn deltas(&self, other: &Table) -> Vec<Delta> {
+        let Some(table) = &self.table else {
+            return Vec::new();
+        };
+        let mut out: Vec<Delta> = table
+            .rows
+            .iter()
+            .filter_map(|r| {
+                Some(Delta {
+                    stem: r.stem.clone(),
+                    ours: r.iou()?,
+                    theirs: other.row(&r.stem)?.iou()?,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (a.ours - a.theirs)
+                .total_cmp(&(b.ours - b.theirs))
+                .then_with(|| a.stem.cmp(&b.stem))
+        });
+        out
+    }
+}

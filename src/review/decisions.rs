@@ -1,0 +1,234 @@
+//! The reviewer's decisions: accept a prediction as the truth (the mask it replaces is kept in
+//! the run's review folder), flag an image with a comment, or send it to be edited; each is
+//! recorded in `runs/<run>/review/decisions.json` for the review report.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::table::{Review, score_row};
+use crate::mask::Mask;
+use crate::project::atomic::write_atomic;
+use crate::project::label::{ImageLabel, MaskProvenance, Status, current_user, now_rfc3339};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The prediction became the truth.
+    Accepted,
+    /// Marked for a second look, with a comment.
+    Flagged,
+    /// Sent to the Annotate screen to be corrected.
+    Edited,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Flagged => "flagged",
+            Verdict::Edited => "edited",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub stem: String,
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
+    pub reviewer: String,
+    pub at: String,
+    /// The image's IoU and the classifier's call when the decision was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iou: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl Decision {
+    pub fn new(review: &Review, stem: &str, verdict: Verdict, comment: String) -> Decision {
+        let row = review.row(stem);
+        Decision {
+            stem: stem.to_string(),
+            verdict,
+            comment,
+            reviewer: current_user(),
+            at: now_rfc3339(),
+            iou: row.and_then(|r| r.iou()),
+            call: row
+                .and_then(|r| r.call())
+                .map(|(c, p)| format!("{} ({p:.2})", review.class_name(c))),
+            label: row
+                .and_then(|r| r.truth)
+                .map(|t| review.class_name(t).to_string()),
+        }
+    }
+}
+
+/// The review folder of a run.
+pub fn review_dir(root: &Path, run: &str) -> PathBuf {
+    root.join("runs").join(run).join("review")
+}
+
+pub fn log_path(root: &Path, run: &str) -> PathBuf {
+    review_dir(root, run).join("decisions.json")
+}
+
+/// The decisions recorded so far (none when there is no log yet).
+pub fn read_log(root: &Path, run: &str) -> Result<Vec<Decision>, String> {
+    let path = log_path(root, run);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// Writes the whole log atomically. `generation` orders the writes of one window: a write
+/// older than one already made is skipped, so a slow thread never puts back an older log.
+pub fn write_log(
+    root: &Path,
+    run: &str,
+    decisions: &[Decision],
+    generation: u64,
+) -> Result<(), String> {
+    static LAST: Mutex<u64> = Mutex::new(0);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if generation < *last {
+        return Ok(());
+    }
+    *last = generation;
+    let path = log_path(root, run);
+    let text = serde_json::to_string_pretty(decisions).expect("decisions serialise");
+    write_atomic(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Adds `decision`, replacing an earlier one on the same image.
+pub fn record(log: &mut Vec<Decision>, decision: Decision) {
+    log.retain(|d| d.stem != decision.stem);
+    log.push(decision);
+}
+
+/// What accepting wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accepted {
+    pub stem: String,
+    pub label: ImageLabel,
+    pub has_mask: bool,
+    /// Where the mask it replaced was kept.
+    pub kept: Option<PathBuf>,
+}
+
+/// The files an acceptance touches.
+#[derive(Clone, Debug)]
+pub struct AcceptPaths {
+    pub mask: PathBuf,
+    pub label: PathBuf,
+    /// The segmenter's probability map, when there is a segmenter.
+    pub prediction: Option<PathBuf>,
+    /// Where a replaced mask is kept.
+    pub keep_dir: PathBuf,
+}
+
+/// Makes the models' prediction the truth of one image: the classifier's call becomes its
+/// class; on a nerve image, the segmenter's mask becomes its mask (provenance "predicted"; a
+/// mask it replaces is copied to `keep_dir` first). The status becomes reviewed. Nothing is
+/// written unless every file was read.
+pub fn accept(
+    review: &Review,
+    stem: &str,
+    label: &ImageLabel,
+    paths: &AcceptPaths,
+) -> Result<Accepted, String> {
+    let row = review
+        .row(stem)
+        .ok_or_else(|| format!("{stem}: not in this review"))?;
+    let class = row
+        .call()
+        .map(|(c, _)| c)
+        .or(row.truth)
+        .or(review.nerve.filter(|_| paths.prediction.is_some()));
+    let mut label = label.clone();
+    if let Some(c) = class {
+        label.class = Some(review.class_name(c).to_string());
+    }
+    let mut kept = None;
+    let mut has_mask = paths.mask.exists();
+    if let (Some(map_path), true) = (&paths.prediction, class.is_some() && class == review.nerve) {
+        let map = super::table::read_gray(map_path)?;
+        let cut = review.threshold;
+        let called: Vec<u8> = map
+            .iter()
+            .map(|&v| u8::from(v as f64 / 255.0 >= cut))
+            .collect();
+        let mask = Mask::from_nonzero(map.width(), map.height(), &called);
+        if has_mask {
+            let to = paths.keep_dir.join(format!("{stem}.png"));
+            let bytes =
+                std::fs::read(&paths.mask).map_err(|e| format!("{}: {e}", paths.mask.display()))?;
+            write_atomic(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+            kept = Some(to);
+        }
+        crate::mask::write_mask(&paths.mask, &mask).map_err(|e| e.to_string())?;
+        label.mask = Some(MaskProvenance::Predicted);
+        has_mask = true;
+    }
+    label.status = Status::Reviewed;
+    label.touch(&current_user());
+    crate::project::write_label(&paths.label, &label).map_err(|e| e.to_string())?;
+    Ok(Accepted {
+        stem: stem.to_string(),
+        label,
+        has_mask,
+        kept,
+    })
+}
+
+/// Updates the review's row after an acceptance: the label and truth, and, when the mask is now
+/// the prediction, its scores against itself.
+pub fn apply_accepted(review: &mut Review, accepted: &Accepted) -> Result<(), String> {
+    let class = accepted
+        .label
+        .class
+        .as_deref()
+        .and_then(|c| review.classes.iter().position(|k| k == c));
+    let nerve = review.nerve;
+    let threshold = review.threshold;
+    let map = match review.prediction_path(&accepted.stem) {
+        Some(p) if class.is_some() && class == nerve => Some(super::table::read_gray(&p)?),
+        _ => None,
+    };
+    let Some(row) = review.row_mut(&accepted.stem) else {
+        return Ok(());
+    };
+    row.truth = class;
+    row.status = accepted.label.status;
+    row.has_mask = accepted.has_mask;
+    if let Some(map) = map {
+        let truth = image::GrayImage::from_fn(map.width(), map.height(), |x, y| {
+            image::Luma([if map.get_pixel(x, y).0[0] as f64 / 255.0 >= threshold {
+                255
+            } else {
+                0
+            }])
+        });
+        score_row(row, &map, Some(&truth), threshold)?;
+    }
+    Ok(())
+}
+
+/// Flags an image: status flagged, the comment kept in its label.
+pub fn flag(label: &ImageLabel, comment: &str) -> ImageLabel {
+    let mut label = label.clone();
+    label.status = Status::Flagged;
+    if !comment.trim().is_empty() {
+        label.comment = comment.trim().to_string();
+    }
+    label.touch(&current_user());
+    label
+}

@@ -1,0 +1,413 @@
+//! The lab's "linked" real-time tool: an experiment's frames in chronological order, each
+//! classified, and segmented only when called nerve; the frame is drawn with the green mask, the
+//! class, the time it took and the IoU where truth exists. Exported as PNG frames and an
+//! animated GIF (the `gif` encoder of the image crate) that plays at the speed measured.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, GrayImage, RgbImage};
+use plotters::prelude::*;
+use serde::Serialize;
+
+use crate::eval::report::plots::{FONT, register_font_once};
+use crate::eval::segmentation::Overlap;
+use crate::ml::data::image_tensor;
+use crate::ml::device::ComputeDevice;
+use crate::ml::infer::probabilities;
+use crate::ml::models::{Network, Task};
+use crate::ml::recipe::Normalisation;
+use crate::ml::run::{self, RunDir};
+use crate::ml::weights;
+use crate::project::label::Status;
+use crate::project::manifest::Roi;
+use crate::project::preprocess::{prepare_image, prepare_mask};
+use crate::project::{ImageEntry, Project};
+
+/// Frames are drawn at most this wide (the original stays untouched).
+pub const DISPLAY_WIDTH: u32 = 960;
+
+/// A network with the input it expects.
+struct Loaded {
+    network: Network,
+    size: u32,
+    normalisation: Normalisation,
+}
+
+impl Loaded {
+    fn open(root: &Path, id: &str, task: Task, device: &ComputeDevice) -> Result<Loaded, String> {
+        let run = RunDir::open(root, id)?;
+        let recipe = run.recipe()?;
+        if recipe.task() != task {
+            return Err(format!("run {}: not a {}", run.id, task_name(task)));
+        }
+        let classes = run.info()?.classes.len();
+        let network = weights::load(
+            recipe.spec(classes).build(&device.device),
+            &run.file(run::WEIGHTS),
+        )?;
+        Ok(Loaded {
+            network,
+            size: recipe.image_size as u32,
+            normalisation: recipe.normalisation,
+        })
+    }
+
+    fn probabilities(&self, img: &DynamicImage, roi: &Roi, device: &ComputeDevice) -> Vec<f32> {
+        let rgb = prepare_image(img, roi, self.size);
+        let x = image_tensor(&rgb, self.normalisation, &device.device);
+        probabilities(self.network.forward(x)).remove(0)
+    }
+}
+
+fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Classify => "classifier",
+        Task::Segment => "segmenter",
+    }
+}
+
+/// The classifier (optional) and the segmenter, loaded once for a whole sequence.
+pub struct Linked {
+    classifier: Option<Loaded>,
+    segmenter: Loaded,
+    classes: Vec<String>,
+    nerve: Option<usize>,
+    threshold: f32,
+    roi: Roi,
+    device: ComputeDevice,
+}
+
+/// One processed frame.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub stem: String,
+    /// 0-based position in the sequence.
+    pub index: usize,
+    /// The classifier's call and its probability.
+    pub call: Option<(String, f32)>,
+    /// Whether the segmenter ran (the frame was called nerve).
+    pub segmented: bool,
+    /// Share of the frame's region of interest predicted nerve.
+    pub nerve_share: f64,
+    /// IoU against the truth, as the lab's tool reported it: on frames called nerve, against
+    /// the mask of a nerve image, 0 when the image is labeled something else.
+    pub iou: Option<f64>,
+    /// Time from reading the file to the finished picture.
+    pub ms: f64,
+    /// The annotated picture.
+    pub picture: RgbImage,
+}
+
+impl Linked {
+    pub fn load(
+        root: &Path,
+        classifier: Option<&str>,
+        segmenter: &str,
+        device: ComputeDevice,
+    ) -> Result<Linked, String> {
+        let project = Project::open_read_only(root).map_err(|e| e.to_string())?;
+        let classes = RunDir::open(root, segmenter)?.info()?.classes;
+        let nerve = project
+            .manifest
+            .match_class(&project.manifest.mask_class)
+            .and_then(|m| classes.iter().position(|c| c == m));
+        let threshold = RunDir::open(root, segmenter)?
+            .info()?
+            .threshold
+            .unwrap_or(0.5);
+        Ok(Linked {
+            classifier: classifier
+                .map(|c| Loaded::open(root, c, Task::Classify, &device))
+                .transpose()?,
+            segmenter: Loaded::open(root, segmenter, Task::Segment, &device)?,
+            classes,
+            nerve,
+            threshold,
+            roi: project.manifest.roi,
+            device,
+        })
+    }
+
+    /// Classifies, segments when called nerve, scores and draws one frame.
+    pub fn frame(&self, project: &Project, entry: &ImageEntry, index: usize) -> Result<Frame, String> {
+        let start = Instant::now();
+        let path = project.image_path(entry);
+        let img = crate::project::thumbnails::decode_image(&path)?;
+        let call = self.classifier.as_ref().map(|c| {
+            let p = c.probabilities(&img, &self.roi, &self.device);
+            let k = crate::eval::classification::argmax(&p);
+            (k, p[k])
+        });
+        let called_nerve = match call {
+            Some((k, _)) => Some(k) == self.nerve,
+            None => true,
+        };
+        let size = self.segmenter.size;
+        let map = called_nerve.then(|| self.segmenter.probabilities(&img, &self.roi, &self.device));
+        let called: Option<Vec<bool>> = map
+            .as_ref()
+            .map(|m| m.iter().map(|&v| v >= self.threshold).collect());
+        let nerve_share = called.as_ref().map_or(0.0, |c| {
+            c.iter().filter(|&&v| v).count() as f64 / c.len().max(1) as f64
+        });
+        let labeled = matches!(entry.label.status, Status::Labeled | Status::Reviewed);
+        let truth_class = entry
+            .label
+            .class
+            .as_deref()
+            .and_then(|c| project.manifest.match_class(c))
+            .and_then(|c| self.classes.iter().position(|k| k == c))
+            .filter(|_| labeled);
+        let iou = match (&called, truth_class) {
+            (Some(c), Some(t)) if Some(t) == self.nerve && entry.has_mask => {
+                let mask = crate::mask::read_mask(&project.mask_path(&entry.stem))
+                    .map_err(|e| e.to_string())?;
+                let truth = prepare_mask(&mask, &self.roi, size);
+                Some(
+                    Overlap::of(truth.as_bytes().iter().map(|&v| v > 0), c.iter().copied())
+                        .iou(),
+                )
+            }
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        let mut picture = self.draw(&img, called.as_deref(), size);
+        let call_named = call.map(|(k, p)| (self.classes[k].clone(), p));
+        let ms_so_far = start.elapsed().as_secs_f64() * 1000.0;
+        caption(&mut picture, &caption_lines(&call_named, ms_so_far, iou));
+        Ok(Frame {
+            stem: entry.stem.clone(),
+            index,
+            call: call_named,
+            segmented: called.is_some(),
+            nerve_share,
+            iou,
+            ms: start.elapsed().as_secs_f64() * 1000.0,
+            picture,
+        })
+    }
+
+    /// The frame at display size with the predicted nerve in green over its region of interest.
+    fn draw(&self, img: &DynamicImage, called: Option<&[bool]>, size: u32) -> RgbImage {
+        let (w, h) = (img.width(), img.height());
+        let scale = (DISPLAY_WIDTH as f32 / w as f32).min(1.0);
+        let (dw, dh) = (
+            ((w as f32 * scale).round() as u32).max(1),
+            ((h as f32 * scale).round() as u32).max(1),
+        );
+        let mut picture = img.resize_exact(dw, dh, FilterType::Triangle).to_rgb8();
+        if let Some(called) = called {
+            let small = GrayImage::from_raw(
+                size,
+                size,
+                called.iter().map(|&c| if c { 255 } else { 0 }).collect(),
+            )
+            .expect("map size");
+            let r = self.roi.to_pixels(dw, dh);
+            let mask = imageops::resize(&small, r.width, r.height, FilterType::Triangle);
+            for (x, y, p) in mask.enumerate_pixels() {
+                if p.0[0] >= 128 {
+                    let px = picture.get_pixel_mut(r.x + x, r.y + y);
+                    let g = super::overlay::MASK;
+                    for c in 0..3 {
+                        px.0[c] = (px.0[c] as f32 * 0.55 + g[c] as f32 * 0.45) as u8;
+                    }
+                }
+            }
+        }
+        picture
+    }
+}
+
+/// The caption of a frame: the class, the time and the IoU, as the lab's tool wrote them.
+pub fn caption_lines(call: &Option<(String, f32)>, ms: f64, iou: Option<f64>) -> Vec<String> {
+    let mut lines = vec![match call {
+        Some((c, p)) => format!("{c} ({p:.2})"),
+        None => "segmenter only".into(),
+    }];
+    lines.push(format!("{ms:.0} ms"));
+    if let Some(i) = iou {
+        lines.push(format!("IoU {i:.2}"));
+    }
+    lines
+}
+
+/// Writes `lines` in a dark box at the top left of `picture`.
+pub fn caption(picture: &mut RgbImage, lines: &[String]) {
+    register_font_once();
+    let (w, h) = picture.dimensions();
+    let size = (h / 22).clamp(12, 28);
+    let pad = size / 2;
+    let box_w = (size * 9).min(w);
+    let box_h = (pad * 2 + size * lines.len() as u32 + 4).min(h);
+    for y in 0..box_h {
+        for x in 0..box_w {
+            let p = picture.get_pixel_mut(x, y);
+            p.0 = p.0.map(|v| v / 4);
+        }
+    }
+    let buffer: &mut [u8] = picture;
+    let area = BitMapBackend::with_buffer(buffer, (w, h)).into_drawing_area();
+    for (i, line) in lines.iter().enumerate() {
+        let style = TextStyle::from((FONT, size as f64).into_font()).color(&WHITE);
+        let _ = area.draw(&Text::new(
+            line.clone(),
+            (pad as i32, (pad + i as u32 * size) as i32),
+            style,
+        ));
+    }
+    let _ = area.present();
+}
+
+/// The experiments of a project with their frame counts, in name order.
+pub fn experiments(project: &Project) -> Vec<(String, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for e in project.images() {
+        *counts.entry(e.experiment().to_string()).or_insert(0) += 1;
+    }
+    counts.into_iter().collect()
+}
+
+/// An experiment's frames in chronological order (frame number, then name).
+pub fn sequence<'p>(project: &'p Project, experiment: &str) -> Vec<&'p ImageEntry> {
+    let mut frames: Vec<&ImageEntry> = project
+        .images()
+        .iter()
+        .filter(|e| e.experiment() == experiment)
+        .collect();
+    frames.sort_by(|a, b| {
+        (a.label.frame, &a.stem)
+            .cmp(&(b.label.frame, &b.stem))
+    });
+    frames
+}
+
+/// Runs the linked models over an experiment, handing each frame to `on_frame` as it is done;
+/// stops early when `stop` is set. Returns the number of frames processed.
+pub fn play(
+    root: &Path,
+    linked: &Linked,
+    experiment: &str,
+    stop: &AtomicBool,
+    on_frame: &mut dyn FnMut(Frame, usize),
+) -> Result<usize, String> {
+    let project = Project::open_read_only(root).map_err(|e| e.to_string())?;
+    let frames = sequence(&project, experiment);
+    if frames.is_empty() {
+        return Err(format!("{}: no frames in experiment {experiment}", root.display()));
+    }
+    let total = frames.len();
+    for (i, entry) in frames.into_iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(i);
+        }
+        on_frame(linked.frame(&project, entry, i)?, total);
+    }
+    Ok(total)
+}
+
+/// What an export wrote and measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Export {
+    pub experiment: String,
+    pub frames: usize,
+    pub segmented: usize,
+    pub frames_dir: PathBuf,
+    pub video: PathBuf,
+    pub mean_ms: f64,
+    pub frames_per_s: f64,
+    pub mean_iou: Option<f64>,
+}
+
+/// Writes the annotated sequence to `out`: `frames/NNNN_<stem>.png` and `<experiment>.gif`,
+/// whose frames last as long as each took to compute.
+pub fn export(
+    root: &Path,
+    linked: &Linked,
+    experiment: &str,
+    out: &Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Export, String> {
+    let frames_dir = out.join("frames");
+    std::fs::create_dir_all(&frames_dir).map_err(|e| format!("{}: {e}", frames_dir.display()))?;
+    let safe: String = experiment
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
+    let video = out.join(format!("{safe}.gif"));
+    let mut gif_bytes = Vec::new();
+    let (mut ms, mut ious, mut segmented) = (Vec::new(), Vec::new(), 0);
+    let mut failure = None;
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut gif_bytes, 20);
+        let _ = encoder.set_repeat(image::codecs::gif::Repeat::Infinite);
+        let stop = AtomicBool::new(false);
+        play(root, linked, experiment, &stop, &mut |f, total| {
+            if failure.is_some() {
+                return;
+            }
+            let path = frames_dir.join(format!("{:04}_{}.png", f.index + 1, f.stem));
+            let mut png = Vec::new();
+            let written = f
+                .picture
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .map_err(|e| e.to_string())
+                .and_then(|_| {
+                    crate::project::atomic::write_atomic(&path, &png)
+                        .map_err(|e| format!("{}: {e}", path.display()))
+                });
+            let rgba = DynamicImage::ImageRgb8(f.picture.clone()).to_rgba8();
+            let delay = image::Delay::from_numer_denom_ms(f.ms.max(10.0).round() as u32, 1);
+            let encoded = encoder
+                .encode_frame(image::Frame::from_parts(rgba, 0, 0, delay))
+                .map_err(|e| format!("{}: {e}", video.display()));
+            if let Err(e) = written.and(encoded) {
+                failure = Some(e);
+            }
+            ms.push(f.ms);
+            ious.extend(f.iou);
+            segmented += usize::from(f.segmented);
+            progress(f.index + 1, total);
+        })?;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    crate::project::atomic::write_atomic(&video, &gif_bytes)
+        .map_err(|e| format!("{}: {e}", video.display()))?;
+    let mean_ms = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+    Ok(Export {
+        experiment: experiment.to_string(),
+        frames: ms.len(),
+        segmented,
+        frames_dir,
+        video,
+        mean_ms,
+        frames_per_s: if mean_ms > 0.0 { 1000.0 / mean_ms } else { 0.0 },
+        mean_iou: (!ious.is_empty()).then(|| ious.iter().sum::<f64>() / ious.len() as f64),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captions_say_class_time_and_iou() {
+        let lines = caption_lines(&Some(("nerve".into(), 0.93)), 41.4, Some(0.8123));
+        assert_eq!(lines, ["nerve (0.93)", "41 ms", "IoU 0.81"]);
+        assert_eq!(caption_lines(&None, 9.0, None), ["segmenter only", "9 ms"]);
+        let mut p = RgbImage::from_pixel(320, 180, image::Rgb([200, 200, 200]));
+        caption(&mut p, &lines);
+        // The box is dark and the text in it is light.
+        assert_eq!(p.get_pixel(1, 1).0, [50, 50, 50]);
+        let bright = (0..80)
+            .flat_map(|x| (0..40).map(move |y| (x, y)))
+            .filter(|&(x, y)| p.get_pixel(x, y).0[0] > 150)
+            .count();
+        assert!(bright > 20, "no text drawn ({bright} light pixels)");
+    }
+}

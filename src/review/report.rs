@@ -1,0 +1,199 @@
+//! The review report, for the record: `runs/<run>/review/report.md` (and `report.html`) with
+//! the metrics and their confidence intervals, the plots, the worst images and every decision
+//! the reviewers made.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::decisions::{Decision, review_dir};
+use super::table::{Filter, Order, Review};
+use crate::eval::report::{html, plots};
+use crate::eval::stats::Summary;
+use crate::project::atomic::write_atomic;
+
+fn ci(s: &Summary) -> String {
+    match s.ci95 {
+        Some([lo, hi]) => format!("{:.3} [{lo:.3}–{hi:.3}]", s.mean),
+        None => format!("{:.3}", s.mean),
+    }
+}
+
+/// Writes the report of `review` with `decisions`; returns the Markdown file's path.
+pub fn write(review: &Review, decisions: &[Decision]) -> Result<PathBuf, String> {
+    let run = review
+        .models
+        .primary()
+        .ok_or("a review needs a run")?
+        .to_string();
+    let dir = review_dir(&review.root, &run);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let md = markdown(review, decisions, &dir)?;
+    let path = dir.join("report.md");
+    write_atomic(&path, md.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let page = html::from_markdown(&format!("Review of run {run}"), &md);
+    let html_path = dir.join("report.html");
+    write_atomic(&html_path, page.as_bytes())
+        .map_err(|e| format!("{}: {e}", html_path.display()))?;
+    Ok(path)
+}
+
+fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<String, String> {
+    let mut md = String::new();
+    let names = [
+        review.models.segmenter.as_ref().map(|s| format!("segmenter `{s}`")),
+        review.models.classifier.as_ref().map(|c| format!("classifier `{c}`")),
+    ];
+    let names: Vec<String> = names.into_iter().flatten().collect();
+    let _ = writeln!(md, "# Review of {}\n", names.join(" and "));
+    let mut reviewers: Vec<&str> = decisions.iter().map(|d| d.reviewer.as_str()).collect();
+    reviewers.sort_unstable();
+    reviewers.dedup();
+    let _ = writeln!(
+        md,
+        "Project `{}`, {} images; written {}{}.\n",
+        review.root.display(),
+        review.rows.len(),
+        crate::project::label::now_rfc3339(),
+        if reviewers.is_empty() {
+            String::new()
+        } else {
+            format!(" from the decisions of {}", reviewers.join(", "))
+        }
+    );
+
+    let all = Filter::default();
+    if let Some(seg) = review.segmentation(&all) {
+        let _ = writeln!(md, "## Segmentation\n");
+        let _ = writeln!(
+            md,
+            "Labeled nerve images with a mask, at threshold {:.2}; mean [95 % CI].\n",
+            review.threshold
+        );
+        let _ = writeln!(md, "| split | images | IoU | Dice | clDice | median IoU |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|");
+        let splits = [None, Some(crate::project::Split::Test)];
+        for split in splits {
+            let f = Filter {
+                split,
+                ..Default::default()
+            };
+            if let Some(s) = review.segmentation(&f) {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {:.3} |",
+                    split.map_or("all", |s| s.name()),
+                    s.images,
+                    ci(&s.iou),
+                    ci(&s.dice),
+                    ci(&s.cl_dice),
+                    s.iou.median
+                );
+            }
+        }
+        let iou: Vec<f64> = review.rows.iter().filter_map(|r| r.iou()).collect();
+        let mean = seg.iou.mean;
+        plots::render(
+            dir,
+            "iou_histogram",
+            (640, 420),
+            |a| plots::iou_histogram(a, &iou, mean),
+            |a| plots::iou_histogram(a, &iou, mean),
+        )?;
+        let _ = writeln!(md, "\n![IoU histogram](iou_histogram.png)\n");
+        let _ = writeln!(md, "Worst images by IoU:\n");
+        let _ = writeln!(md, "| image | split | IoU | Dice | clDice |");
+        let _ = writeln!(md, "|---|---|---|---|---|");
+        for i in review.queue(Order::WorstIou, &all).into_iter().take(10) {
+            let r = &review.rows[i];
+            if let Some(s) = &r.scores {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.3} | {:.3} | {:.3} |",
+                    r.stem,
+                    r.split.map_or("-", |s| s.name()),
+                    s.iou,
+                    s.dice,
+                    s.cl_dice
+                );
+            }
+        }
+        md.push('\n');
+    }
+
+    if let Some(cls) = review.classification(&all) {
+        let _ = writeln!(md, "## Classification\n");
+        let _ = writeln!(
+            md,
+            "{} labeled images; accuracy {:.3}, MCC {:.3}, macro AUC {}.\n",
+            cls.images,
+            cls.accuracy,
+            cls.mcc,
+            cls.macro_auc.map_or("-".into(), |a| format!("{a:.3}"))
+        );
+        let _ = writeln!(md, "| class | images | sensitivity | specificity | F1 | AUC |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|");
+        for c in &cls.per_class {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.3} | {:.3} | {:.3} | {} |",
+                c.class,
+                c.support,
+                c.rates.sensitivity,
+                c.rates.specificity,
+                c.rates.f1_positive,
+                c.auc.map_or("-".into(), |a| format!("{a:.3}"))
+            );
+        }
+        let m = cls.clone();
+        plots::render(
+            dir,
+            "confusion",
+            (560, 480),
+            |a| plots::confusion(a, &m),
+            |a| plots::confusion(a, &m),
+        )?;
+        let _ = writeln!(md, "\n![Confusion matrix](confusion.png)\n");
+        if cls.roc.is_some() {
+            plots::render(
+                dir,
+                "roc",
+                (560, 480),
+                |a| plots::roc(a, &m),
+                |a| plots::roc(a, &m),
+            )?;
+            let _ = writeln!(md, "![ROC curves](roc.png)\n");
+        }
+    }
+
+    let _ = writeln!(md, "## Decisions\n");
+    if decisions.is_empty() {
+        let _ = writeln!(md, "No image was accepted, flagged or sent for editing.\n");
+    } else {
+        let count = |v| decisions.iter().filter(|d| d.verdict == v).count();
+        use super::decisions::Verdict::*;
+        let _ = writeln!(
+            md,
+            "{} accepted as truth, {} flagged, {} sent for editing.\n",
+            count(Accepted),
+            count(Flagged),
+            count(Edited)
+        );
+        let _ = writeln!(md, "| image | decision | label | call | IoU | comment | by | when |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        for d in decisions {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                d.stem,
+                d.verdict.name(),
+                d.label.as_deref().unwrap_or("-"),
+                d.call.as_deref().unwrap_or("-"),
+                d.iou.map_or("-".into(), |i| format!("{i:.3}")),
+                d.comment.replace('|', "/"),
+                d.reviewer,
+                d.at
+            );
+        }
+    }
+    Ok(md)
+}
