@@ -15,8 +15,10 @@ use crate::project::label::{ImageLabel, MaskProvenance, Status, current_user, no
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// The prediction became the truth.
-    Accepted,
+    /// The segmenter's mask became the truth.
+    AcceptedMask,
+    /// The classifier's call became the image's class.
+    AcceptedClass,
     /// Marked for a second look, with a comment.
     Flagged,
     /// Sent to the Annotate screen to be corrected.
@@ -26,7 +28,8 @@ pub enum Verdict {
 impl Verdict {
     pub fn name(self) -> &'static str {
         match self {
-            Verdict::Accepted => "accepted",
+            Verdict::AcceptedMask => "accepted mask",
+            Verdict::AcceptedClass => "accepted class",
             Verdict::Flagged => "flagged",
             Verdict::Edited => "edited",
         }
@@ -122,6 +125,7 @@ pub struct Accepted {
     pub has_mask: bool,
     /// Where the mask it replaced was kept.
     pub kept: Option<PathBuf>,
+    pub take: Take,
 }
 
 /// The files an acceptance touches.
@@ -135,48 +139,75 @@ pub struct AcceptPaths {
     pub keep_dir: PathBuf,
 }
 
-/// Makes the models' prediction the truth of one image: the classifier's call becomes its
-/// class; on a nerve image, the segmenter's mask becomes its mask (provenance "predicted"; a
-/// mask it replaces is copied to `keep_dir` first). The status becomes reviewed. Nothing is
-/// written unless every file was read.
+/// Which prediction becomes the truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// The segmenter's mask (provenance "predicted"); an unlabeled image becomes nerve.
+    Mask,
+    /// The classifier's call becomes the class; the mask is left as it is.
+    Class,
+}
+
+impl Take {
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Take::Mask => Verdict::AcceptedMask,
+            Take::Class => Verdict::AcceptedClass,
+        }
+    }
+}
+
+/// Makes one of the models' predictions the truth of an image (see `Take`); the status becomes
+/// reviewed. A mask it replaces is copied to `keep_dir` first. Nothing is written unless every
+/// file was read.
 pub fn accept(
     review: &Review,
     stem: &str,
     label: &ImageLabel,
     paths: &AcceptPaths,
+    take: Take,
 ) -> Result<Accepted, String> {
     let row = review
         .row(stem)
         .ok_or_else(|| format!("{stem}: not in this review"))?;
-    let class = row
-        .call()
-        .map(|(c, _)| c)
-        .or(row.truth)
-        .or(review.nerve.filter(|_| paths.prediction.is_some()));
     let mut label = label.clone();
-    if let Some(c) = class {
-        label.class = Some(review.class_name(c).to_string());
-    }
     let mut kept = None;
     let mut has_mask = paths.mask.exists();
-    if let (Some(map_path), true) = (&paths.prediction, class.is_some() && class == review.nerve) {
-        let map = super::table::read_gray(map_path)?;
-        let cut = review.threshold;
-        let called: Vec<u8> = map
-            .iter()
-            .map(|&v| u8::from(v as f64 / 255.0 >= cut))
-            .collect();
-        let mask = Mask::from_nonzero(map.width(), map.height(), &called);
-        if has_mask {
-            let to = paths.keep_dir.join(format!("{stem}.png"));
-            let bytes =
-                std::fs::read(&paths.mask).map_err(|e| format!("{}: {e}", paths.mask.display()))?;
-            write_atomic(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
-            kept = Some(to);
+    match take {
+        Take::Class => {
+            let (call, _) = row
+                .call()
+                .ok_or_else(|| format!("{stem}: no classifier call to accept"))?;
+            label.class = Some(review.class_name(call).to_string());
         }
-        crate::mask::write_mask(&paths.mask, &mask).map_err(|e| e.to_string())?;
-        label.mask = Some(MaskProvenance::Predicted);
-        has_mask = true;
+        Take::Mask => {
+            let map_path = paths
+                .prediction
+                .as_ref()
+                .ok_or_else(|| format!("{stem}: no segmenter prediction to accept"))?;
+            let map = super::table::read_gray(map_path)?;
+            let cut = review.threshold;
+            let called: Vec<u8> = map
+                .iter()
+                .map(|&v| u8::from(v as f64 / 255.0 >= cut))
+                .collect();
+            let mask = Mask::from_nonzero(map.width(), map.height(), &called);
+            if has_mask {
+                let to = paths.keep_dir.join(format!("{stem}.png"));
+                let bytes = std::fs::read(&paths.mask)
+                    .map_err(|e| format!("{}: {e}", paths.mask.display()))?;
+                write_atomic(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+                kept = Some(to);
+            }
+            crate::mask::write_mask(&paths.mask, &mask).map_err(|e| e.to_string())?;
+            label.mask = Some(MaskProvenance::Predicted);
+            has_mask = true;
+            if label.class.is_none()
+                && let Some(n) = review.nerve
+            {
+                label.class = Some(review.class_name(n).to_string());
+            }
+        }
     }
     label.status = Status::Reviewed;
     label.touch(&current_user());
@@ -186,6 +217,7 @@ pub fn accept(
         label,
         has_mask,
         kept,
+        take,
     })
 }
 
@@ -200,7 +232,9 @@ pub fn apply_accepted(review: &mut Review, accepted: &Accepted) -> Result<(), St
     let nerve = review.nerve;
     let threshold = review.threshold;
     let map = match review.prediction_path(&accepted.stem) {
-        Some(p) if class.is_some() && class == nerve => Some(super::table::read_gray(&p)?),
+        Some(p) if accepted.take == Take::Mask && class == nerve => {
+            Some(super::table::read_gray(&p)?)
+        }
         _ => None,
     };
     let Some(row) = review.row_mut(&accepted.stem) else {

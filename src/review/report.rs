@@ -173,8 +173,9 @@ fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<Strin
         use super::decisions::Verdict::*;
         let _ = writeln!(
             md,
-            "{} accepted as truth, {} flagged, {} sent for editing.\n",
-            count(Accepted),
+            "{} masks and {} classes accepted as truth, {} flagged, {} sent for editing.\n",
+            count(AcceptedMask),
+            count(AcceptedClass),
             count(Flagged),
             count(Edited)
         );

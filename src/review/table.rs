@@ -478,7 +478,7 @@ mod tests {
             .map(|i| r.rows[i].stem.as_str())
             .collect();
         assert_eq!(order, ["b", "a", "c"]);
-        assert_eq!(r.rows[1].iou(), Some(0.5));
+        assert!((r.rows[1].iou().unwrap() - 0.5).abs() < 1e-9);
         assert_eq!(r.rows[0].predicted_share, Some(0.5));
     }
 

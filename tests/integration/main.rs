@@ -9,6 +9,7 @@ mod eval;
 mod exchange;
 mod gpu;
 mod ml;
+mod review_ui;
 mod store;
 mod support;
 mod train_ui;

@@ -114,7 +114,7 @@ impl App {
                 });
                 Task::run(stream, to)
             }
-            review::Action::Accept(stem) => {
+            review::Action::Accept(stem, take) => {
                 let (State::Ready { project, .. }, Some(t)) = (&self.state, &self.review.table)
                 else {
                     return Task::none();
@@ -131,7 +131,7 @@ impl App {
                 };
                 let mut table = t.clone();
                 let stream = spawn("review-accept", move |send| {
-                    let result = decisions::accept(&table, &stem, &label, &paths).and_then(|a| {
+                    let result = decisions::accept(&table, &stem, &label, &paths, take).and_then(|a| {
                         send(Message::Saved(a.stem.clone(), a.label.clone(), a.has_mask));
                         decisions::apply_accepted(&mut table, &a)?;
                         let row = table.row(&a.stem).cloned().ok_or("the row is gone")?;

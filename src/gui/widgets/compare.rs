@@ -3,6 +3,7 @@
 //! keys into messages (the others would repeat them).
 
 use crate::gui::screens::review::{Message, Review};
+use crate::review::decisions::Take;
 use iced::advanced::image::{FilterMethod, Image};
 use iced::keyboard::{self, Key, key::Named};
 use iced::mouse::{self, Button, ScrollDelta};
@@ -22,8 +23,9 @@ pub struct PaneState {
 }
 
 /// The review's key bindings: (key, what it does), as the help line lists them.
-pub const KEYS: [(&str, &str); 6] = [
-    ("A", "accept the prediction as truth"),
+pub const KEYS: [(&str, &str); 7] = [
+    ("A", "accept the mask"),
+    ("C", "accept the class"),
     ("E", "edit in Annotate"),
     ("F", "flag with a comment"),
     ("N / →", "next"),
@@ -33,7 +35,8 @@ pub const KEYS: [(&str, &str); 6] = [
 
 fn key_message(key: &Key) -> Option<Message> {
     match key.as_ref() {
-        Key::Character("a") => Some(Message::Accept),
+        Key::Character("a") => Some(Message::Accept(Take::Mask)),
+        Key::Character("c") => Some(Message::Accept(Take::Class)),
         Key::Character("e") => Some(Message::Edit),
         Key::Character("f") => Some(Message::Flag),
         Key::Character("n") | Key::Named(Named::ArrowRight) => Some(Message::Next),
@@ -151,7 +154,7 @@ mod tests {
     fn review_keys_map_to_their_messages() {
         assert!(matches!(
             key_message(&Key::Character("a".into())),
-            Some(Message::Accept)
+            Some(Message::Accept(Take::Mask))
         ));
         assert!(matches!(
             key_message(&Key::Named(Named::ArrowRight)),

@@ -11,7 +11,7 @@ mod view;
 use crate::gui::background::Handover;
 use crate::gui::viewport::Viewport;
 use crate::ml::registry::RunSummary;
-use crate::review::decisions::{Accepted, Decision, Verdict, record};
+use crate::review::decisions::{Accepted, Decision, Take, Verdict, record};
 use crate::review::{Filter, Models, Order, Review as Table, Row};
 use iced::widget::image::Handle;
 use iced::{Point, Size, Vector};
@@ -66,7 +66,7 @@ pub enum Message {
     Zoom(Point, f32),
     Pan(Vector),
     Fit,
-    Accept,
+    Accept(Take),
     Accepted(Handover<Result<(Accepted, Row), String>>),
     Edit,
     Flag,
@@ -103,7 +103,7 @@ pub enum Action {
     List,
     Build(Models),
     Panes(String),
-    Accept(String),
+    Accept(String, Take),
     Flag(String, String),
     Edit(String),
     WriteLog(String, Vec<Decision>, u64),
@@ -383,12 +383,14 @@ impl Review {
                     self.fit(size);
                 }
             }
-            Message::Accept => {
-                if let Some(stem) = self.current().map(|r| r.stem.clone())
+            Message::Accept(take) => {
+                if let Some(row) = self.current()
                     && !self.busy
+                    && self.can_accept(row, take)
                 {
+                    let stem = row.stem.clone();
                     self.busy = true;
-                    return Action::Accept(stem);
+                    return Action::Accept(stem, take);
                 }
             }
             Message::Accepted(h) => {
@@ -399,7 +401,7 @@ impl Review {
                 match result {
                     Ok((accepted, row)) => {
                         let stem = accepted.stem.clone();
-                        let log = self.decide(&stem, Verdict::Accepted, String::new());
+                        let log = self.decide(&stem, accepted.take.verdict(), String::new());
                         if let Some(r) = self
                             .table
                             .as_mut()
@@ -407,13 +409,20 @@ impl Review {
                         {
                             *r = row;
                         }
-                        self.outcome = Some(Ok(format!(
-                            "{stem}: the prediction is now its truth (mask provenance: predicted{}).",
-                            accepted
-                                .kept
-                                .map(|k| format!("; the old mask is kept in {}", k.display()))
-                                .unwrap_or_default()
-                        )));
+                        self.outcome = Some(Ok(match accepted.take {
+                            Take::Mask => format!(
+                                "{stem}: the predicted mask is now its truth (provenance: \
+                                 predicted){}.",
+                                accepted
+                                    .kept
+                                    .map(|k| format!("; the old mask is kept in {}", k.display()))
+                                    .unwrap_or_default()
+                            ),
+                            Take::Class => format!(
+                                "{stem}: its class is now {}.",
+                                accepted.label.class.as_deref().unwrap_or("?")
+                            ),
+                        }));
                         self.panes = None;
                         let panes = self.show_current();
                         return Action::Many(vec![log, panes]);
@@ -489,6 +498,17 @@ impl Review {
             Message::Linked(m) => return Action::Linked(self.linked.update(m)),
         }
         Action::None
+    }
+
+    /// Whether `take` has something to accept on `row`.
+    pub fn can_accept(&self, row: &Row, take: Take) -> bool {
+        match take {
+            Take::Mask => self
+                .table
+                .as_ref()
+                .is_some_and(|t| t.models.segmenter.is_some()),
+            Take::Class => row.call().is_some(),
+        }
     }
 
     fn fit(&mut self, size: (u32, u32)) {

@@ -5,6 +5,7 @@ use super::{Choice, Message, Review, Tab};
 use crate::gui::style::{chip, muted, panel};
 use crate::gui::widgets::compare::{KEYS, Pane};
 use crate::review::overlay::{FALSE_NEGATIVE, FALSE_POSITIVE, TRUE_POSITIVE};
+use crate::review::decisions::Take;
 use crate::review::{Order, Row};
 use iced::widget::{
     Column, button, canvas, column, container, pick_list, progress_bar, row, scrollable, text,
@@ -42,17 +43,20 @@ impl Review {
             pick_list(cls.clone(), chosen(&cls, &self.models.classifier), Message::PickClassifier)
                 .text_size(13),
             iced::widget::space::horizontal(),
-            tab("Images", Tab::Images),
-            tab("Summary", Tab::Summary),
-            tab("Compare runs", Tab::Compare),
-            tab("Linked view", Tab::Linked),
             button(text("Write review report").size(13))
                 .style(button::secondary)
                 .on_press_maybe(self.table.as_ref().map(|_| Message::WriteReport)),
         ]
         .spacing(10)
         .align_y(Alignment::Center);
-        let mut page = Column::new().spacing(8).push(header);
+        let tabs = row![
+            tab("Images", Tab::Images),
+            tab("Summary", Tab::Summary),
+            tab("Compare runs", Tab::Compare),
+            tab("Linked view", Tab::Linked),
+        ]
+        .spacing(6);
+        let mut page = Column::new().spacing(8).push(header).push(tabs);
         match &self.outcome {
             Some(Ok(o)) => page = page.push(text(o).size(13)),
             Some(Err(e)) => page = page.push(text(e).size(13).style(text::danger)),
@@ -319,8 +323,21 @@ impl Review {
                 .join(" · ");
             col = col.push(
                 row![
-                    button(text("Accept prediction as truth (A)").size(13))
-                        .on_press_maybe(can_write.then_some(Message::Accept)),
+                    button(text("Accept mask (A)").size(13)).on_press_maybe(
+                        (can_write && self.can_accept(r, Take::Mask))
+                            .then_some(Message::Accept(Take::Mask))
+                    ),
+                    button(
+                        text(match r.call() {
+                            Some((c, _)) => format!("Accept class: {} (C)", table.class_name(c)),
+                            None => "Accept class (C)".into(),
+                        })
+                        .size(13)
+                    )
+                    .on_press_maybe(
+                        (can_write && self.can_accept(r, Take::Class))
+                            .then_some(Message::Accept(Take::Class))
+                    ),
                     button(text("Edit in Annotate (E)").size(13))
                         .style(button::secondary)
                         .on_press_maybe((!read_only).then_some(Message::Edit)),
