@@ -43,6 +43,8 @@ struct Report {
     eval: Option<super::bench_eval::EvalBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ui_latency: Option<super::bench_ui::UiLatency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linked: Option<super::bench_linked::LinkedBench>,
 }
 
 /// The annotation editor's hot path on a 1920x1080 mask.
@@ -88,12 +90,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if !args.size.is_multiple_of(32) || args.size == 0 {
         anyhow::bail!("--size {}: must be a positive multiple of 32", args.size);
     }
-    let (project_open, brush, eval, ui_latency) = if args.no_project {
-        (None, None, None, None)
+    let (project_open, brush, eval, ui_latency, linked) = if args.no_project {
+        (None, None, None, None, None)
     } else {
         let (p, b) = project_bench(args.images, args.keep.as_deref())?;
         let ui = super::bench_ui::run(&device).map_err(|e| anyhow::anyhow!(e))?;
-        (Some(p), Some(b), Some(super::bench_eval::run()), Some(ui))
+        let linked = super::bench_linked::run(&device).map_err(|e| anyhow::anyhow!(e))?;
+        (
+            Some(p),
+            Some(b),
+            Some(super::bench_eval::run()),
+            Some(ui),
+            Some(linked),
+        )
     };
     let mut results = Vec::new();
     if !args.no_models {
@@ -118,6 +127,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         brush,
         eval,
         ui_latency,
+        linked,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -157,6 +167,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
             u.training_images_per_s, u.training_ms_median, u.training_ms_p95, u.training_ms_max
         );
         println!("  training: {}", u.training);
+    }
+    if let Some(l) = &report.linked {
+        println!(
+            "Linked real-time view ({} then {}, {} frames of {}):",
+            l.classifier, l.segmenter, l.frames, l.frame
+        );
+        println!(
+            "  per frame median / mean / max          {:.1} / {:.1} / {:.1} ms ({:.1} frames/s; \
+             first frame {:.0} ms; the seed's tool: {:.0} ms)",
+            l.ms_median, l.ms_mean, l.ms_max, l.frames_per_s, l.first_ms, l.seed_ms
+        );
     }
     Ok(())
 }

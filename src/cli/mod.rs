@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_eval;
+mod bench_linked;
 mod bench_models;
 mod bench_ui;
 mod cancel;

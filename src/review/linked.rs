@@ -78,6 +78,8 @@ pub struct Linked {
     threshold: f32,
     roi: Roi,
     device: ComputeDevice,
+    /// Segment every frame whatever the call (for timing the worst case).
+    pub segment_all: bool,
 }
 
 /// One processed frame.
@@ -128,7 +130,38 @@ impl Linked {
             threshold,
             roi: project.manifest.roi,
             device,
+            segment_all: false,
         })
+    }
+
+    /// Networks of these recipes with their initial (untrained) weights: as fast as trained
+    /// ones, for timing the pipeline without a training first.
+    pub fn untrained(
+        project: &Project,
+        classifier: Option<&crate::ml::recipe::Recipe>,
+        segmenter: &crate::ml::recipe::Recipe,
+        device: ComputeDevice,
+    ) -> Linked {
+        let classes = project.manifest.classes.clone();
+        let nerve = project
+            .manifest
+            .match_class(&project.manifest.mask_class)
+            .and_then(|m| classes.iter().position(|c| c == m));
+        let build = |r: &crate::ml::recipe::Recipe| Loaded {
+            network: r.spec(classes.len()).build(&device.device),
+            size: r.image_size as u32,
+            normalisation: r.normalisation,
+        };
+        Linked {
+            classifier: classifier.map(build),
+            segmenter: build(segmenter),
+            classes: classes.clone(),
+            nerve,
+            threshold: 0.5,
+            roi: project.manifest.roi,
+            device: device.clone(),
+            segment_all: true,
+        }
     }
 
     /// Classifies, segments when called nerve, scores and draws one frame.
@@ -142,7 +175,7 @@ impl Linked {
             (k, p[k])
         });
         let called_nerve = match call {
-            Some((k, _)) => Some(k) == self.nerve,
+            Some((k, _)) => Some(k) == self.nerve || self.segment_all,
             None => true,
         };
         let size = self.segmenter.size;
@@ -318,6 +351,9 @@ pub struct Export {
     pub frames_dir: PathBuf,
     pub video: PathBuf,
     pub mean_ms: f64,
+    /// The median (the first frame also warms the models up).
+    pub median_ms: f64,
+    /// 1000 / median.
     pub frames_per_s: f64,
     pub mean_iou: Option<f64>,
 }
@@ -379,6 +415,7 @@ pub fn export(
     crate::project::atomic::write_atomic(&video, &gif_bytes)
         .map_err(|e| format!("{}: {e}", video.display()))?;
     let mean_ms = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+    let median_ms = crate::eval::stats::Summary::of(&ms).median;
     Ok(Export {
         experiment: experiment.to_string(),
         frames: ms.len(),
@@ -386,7 +423,12 @@ pub fn export(
         frames_dir,
         video,
         mean_ms,
-        frames_per_s: if mean_ms > 0.0 { 1000.0 / mean_ms } else { 0.0 },
+        median_ms,
+        frames_per_s: if median_ms > 0.0 {
+            1000.0 / median_ms
+        } else {
+            0.0
+        },
         mean_iou: (!ious.is_empty()).then(|| ious.iter().sum::<f64>() / ious.len() as f64),
     })
 }

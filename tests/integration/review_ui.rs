@@ -209,8 +209,19 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     assert!(log.contains("\"accepted_mask\"") && log.contains("\"flagged\""), "{log}");
     assert!(log.contains("nerve edge unclear"));
 
-    // C accepts the classifier's call as the class of the next image; its mask stays.
-    let task = click(&mut app, "Next");
+    // C accepts the classifier's call as the class of an image it disagrees with (or an
+    // unlabeled one); its mask stays.
+    let t = app.review.table.as_ref().unwrap();
+    let pos = app
+        .review
+        .queue
+        .iter()
+        .position(|&i| {
+            let r = &t.rows[i];
+            r.call().is_some_and(|c| Some(c.0) != r.truth) && r.stem != stem && r.stem != flagged
+        })
+        .expect("an image whose class the classifier would change");
+    let task = app.update(Message::Review(review::Message::Select(pos)));
     settle_deep(&mut app, task);
     let row = app.review.current().unwrap().clone();
     let (call, _) = row.call().expect("a classifier call");

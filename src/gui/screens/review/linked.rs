@@ -98,13 +98,15 @@ impl Linked {
         self.stop.is_some()
     }
 
-    /// Mean milliseconds per frame and frames per second of what was played.
+    /// Median milliseconds per frame and the frames per second it makes, of what was played
+    /// (the median: the first frame also warms the models up).
     pub fn speed(&self) -> Option<(f64, f64)> {
         if self.frames.is_empty() {
             return None;
         }
-        let ms = self.frames.iter().map(|f| f.ms).sum::<f64>() / self.frames.len() as f64;
-        Some((ms, 1000.0 / ms.max(1e-9)))
+        let ms: Vec<f64> = self.frames.iter().map(|f| f.ms).collect();
+        let median = crate::eval::stats::Summary::of(&ms).median;
+        Some((median, 1000.0 / median.max(1e-9)))
     }
 
     pub fn update(&mut self, message: Message) -> Action {
@@ -259,7 +261,7 @@ impl Linked {
                     text(format!(
                         "Exported {} frames ({:.0} ms/frame, {:.1} frames/s): {} and {}",
                         x.frames,
-                        x.mean_ms,
+                        x.median_ms,
                         x.frames_per_s,
                         x.video.display(),
                         x.frames_dir.display()

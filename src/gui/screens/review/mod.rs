@@ -507,7 +507,7 @@ impl Review {
                 .table
                 .as_ref()
                 .is_some_and(|t| t.models.segmenter.is_some()),
-            Take::Class => row.call().is_some(),
+            Take::Class => row.call().is_some_and(|(c, _)| Some(c) != row.truth),
         }
     }
 

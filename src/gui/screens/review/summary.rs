@@ -45,8 +45,9 @@ impl Review {
         let mut left = Column::new().spacing(12);
         left = left.push(
             text(
-                "Over the images the queue's class, split and status filters keep; \
-                 mean with its 95 % confidence interval.",
+                "Over the images the queue's class, split and status filters keep (choose split \
+                 test for numbers the models never trained on); mean with its 95 % confidence \
+                 interval.",
             )
             .size(12)
             .style(muted),
@@ -166,7 +167,7 @@ impl Review {
                     .enumerate()
                     .filter(|(_, (r, _))| r.auc.is_some())
                     .map(|(i, (r, name))| Series {
-                        name: format!("{name} {:.2}", r.auc.unwrap_or(0.0)),
+                        name: format!("{name} (AUC {:.2})", r.auc.unwrap_or(0.0)),
                         color: CLASS_COLOURS[i % CLASS_COLOURS.len()],
                         points: r.fpr.iter().copied().zip(r.tpr.iter().copied()).collect(),
                     })

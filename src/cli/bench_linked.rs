@@ -1,0 +1,74 @@
+//! The linked real-time view's speed: the seed's setup (MobileNetV2 classifier and U-Net with a
+//! MobileNetV2 encoder, both at 224x224, the default recipes) over an experiment of Full-HD demo
+//! frames, each read from disk, classified, segmented (every frame, the worst case), scored and
+//! drawn with its caption. The seed lab's tool took 252 ms per frame.
+
+use crate::ml::device::ComputeDevice;
+use crate::ml::recipe;
+use crate::project::Project;
+use crate::project::demo::{self, DemoOptions};
+use crate::review::linked::{self, Linked};
+use std::sync::atomic::AtomicBool;
+
+#[derive(serde::Serialize)]
+pub struct LinkedBench {
+    pub classifier: String,
+    pub segmenter: String,
+    pub frame: String,
+    pub frames: usize,
+    /// The first frame (it also warms the models up).
+    pub first_ms: f64,
+    pub ms_median: f64,
+    pub ms_mean: f64,
+    pub ms_max: f64,
+    pub frames_per_s: f64,
+    /// The seed lab's linked tool, for comparison.
+    pub seed_ms: f64,
+}
+
+pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = dir.path().join("demo");
+    demo::generate(
+        &root,
+        &DemoOptions {
+            images: 40,
+            width: 1920,
+            height: 1080,
+            ..DemoOptions::default()
+        },
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+    let project = Project::open_read_only(&root).map_err(|e| e.to_string())?;
+    let (experiment, _) = linked::experiments(&project)
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .ok_or("the demo has no experiment")?;
+    let classifier = recipe::load("mobilenet_v2")?.recipe;
+    let segmenter = recipe::load("unet_mobilenet_v2")?.recipe;
+    let models = Linked::untrained(&project, Some(&classifier), &segmenter, device.clone());
+    let mut ms = Vec::new();
+    linked::play(
+        &root,
+        &models,
+        &experiment,
+        &AtomicBool::new(false),
+        &mut |f, _| ms.push(f.ms),
+    )?;
+    let first_ms = *ms.first().ok_or("no frame was processed")?;
+    let steady = if ms.len() > 1 { &ms[1..] } else { &ms[..] };
+    let s = crate::eval::stats::Summary::of(steady);
+    Ok(LinkedBench {
+        classifier: format!("mobilenet_v2 at {0}x{0}", classifier.image_size),
+        segmenter: format!("unet_mobilenet_v2 at {0}x{0}", segmenter.image_size),
+        frame: "1920x1080 JPEG".into(),
+        frames: ms.len(),
+        first_ms,
+        ms_median: s.median,
+        ms_mean: s.mean,
+        ms_max: s.max,
+        frames_per_s: 1000.0 / s.median.max(1e-9),
+        seed_ms: 252.0,
+    })
+}
