@@ -178,6 +178,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
              first frame {:.0} ms; the seed's tool: {:.0} ms)",
             l.ms_median, l.ms_mean, l.ms_max, l.frames_per_s, l.first_ms, l.seed_ms
         );
+        println!(
+            "  whole sequence                         {:.1} frames/s (reading ahead)",
+            l.sequence_frames_per_s
+        );
+        let st = &l.stages_ms_median;
+        println!(
+            "  read {:.1} · classify {:.1} · segment {:.1} · score and draw {:.1} ms",
+            st.read_ms, st.classify_ms, st.segment_ms, st.draw_ms
+        );
     }
     Ok(())
 }

@@ -22,6 +22,11 @@ pub struct LinkedBench {
     pub ms_mean: f64,
     pub ms_max: f64,
     pub frames_per_s: f64,
+    /// Frames over the wall-clock time of the whole sequence (the next frame is read while
+    /// the models work on this one).
+    pub sequence_frames_per_s: f64,
+    /// Medians of where the time goes.
+    pub stages_ms_median: linked::Stages,
     /// The seed lab's linked tool, for comparison.
     pub seed_ms: f64,
 }
@@ -48,14 +53,28 @@ pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
     let classifier = recipe::load("mobilenet_v2")?.recipe;
     let segmenter = recipe::load("unet_mobilenet_v2")?.recipe;
     let models = Linked::untrained(&project, Some(&classifier), &segmenter, device.clone());
-    let mut ms = Vec::new();
+    let (mut ms, mut stages) = (Vec::new(), Vec::new());
+    let started = std::time::Instant::now();
     linked::play(
         &root,
         &models,
         &experiment,
         &AtomicBool::new(false),
-        &mut |f, _| ms.push(f.ms),
+        &mut |f, _| {
+            ms.push(f.ms);
+            stages.push(f.stages);
+        },
     )?;
+    let wall = started.elapsed().as_secs_f64();
+    let median = |f: fn(&linked::Stages) -> f64| {
+        crate::eval::stats::Summary::of(&stages.iter().skip(1).map(f).collect::<Vec<_>>()).median
+    };
+    let stages_ms_median = linked::Stages {
+        read_ms: median(|s| s.read_ms),
+        classify_ms: median(|s| s.classify_ms),
+        segment_ms: median(|s| s.segment_ms),
+        draw_ms: median(|s| s.draw_ms),
+    };
     let first_ms = *ms.first().ok_or("no frame was processed")?;
     let steady = if ms.len() > 1 { &ms[1..] } else { &ms[..] };
     let s = crate::eval::stats::Summary::of(steady);
@@ -69,6 +88,8 @@ pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
         ms_mean: s.mean,
         ms_max: s.max,
         frames_per_s: 1000.0 / s.median.max(1e-9),
+        sequence_frames_per_s: ms.len() as f64 / wall.max(1e-9),
+        stages_ms_median,
         seed_ms: 252.0,
     })
 }

@@ -23,7 +23,7 @@ use crate::ml::run::{self, RunDir};
 use crate::ml::weights;
 use crate::project::label::Status;
 use crate::project::manifest::Roi;
-use crate::project::preprocess::{prepare_image, prepare_mask};
+use crate::project::preprocess::prepare_mask;
 use crate::project::{ImageEntry, Project};
 
 /// Frames are drawn at most this wide (the original stays untouched).
@@ -55,9 +55,9 @@ impl Loaded {
         })
     }
 
-    fn probabilities(&self, img: &DynamicImage, roi: &Roi, device: &ComputeDevice) -> Vec<f32> {
-        let rgb = prepare_image(img, roi, self.size);
-        let x = image_tensor(&rgb, self.normalisation, &device.device);
+    /// The class probabilities or the nerve map of an input already at `self.size`.
+    fn probabilities(&self, rgb: &RgbImage, device: &ComputeDevice) -> Vec<f32> {
+        let x = image_tensor(rgb, self.normalisation, &device.device);
         probabilities(self.network.forward(x)).remove(0)
     }
 }
@@ -99,6 +99,7 @@ pub struct Frame {
     pub iou: Option<f64>,
     /// Time from reading the file to the finished picture.
     pub ms: f64,
+    pub stages: Stages,
     /// The annotated picture.
     pub picture: RgbImage,
 }
@@ -166,23 +167,87 @@ impl Linked {
 
     /// Classifies, segments when called nerve, scores and draws one frame.
     pub fn frame(&self, project: &Project, entry: &ImageEntry, index: usize) -> Result<Frame, String> {
+        let read = self.read(project, entry)?;
+        self.finish(project, entry, index, read)
+    }
+
+    /// Reads a frame and makes the models' inputs (the part that can run ahead, on another
+    /// thread, while the models work on the frame before).
+    pub fn read(&self, project: &Project, entry: &ImageEntry) -> Result<Read, String> {
         let start = Instant::now();
         let path = project.image_path(entry);
-        let img = crate::project::thumbnails::decode_image(&path)?;
+        let img = crate::project::thumbnails::decode_image(&path)?.to_rgb8();
+        let r = self.roi.to_pixels(img.width(), img.height());
+        let roi = imageops::crop_imm(&img, r.x, r.y, r.width, r.height).to_image();
+        let mut inputs: Vec<(u32, RgbImage)> = Vec::new();
+        let sizes = self
+            .classifier
+            .iter()
+            .map(|c| c.size)
+            .chain([self.segmenter.size]);
+        for size in sizes {
+            if !inputs.iter().any(|(s, _)| *s == size) {
+                inputs.push((size, imageops::resize(&roi, size, size, FilterType::Triangle)));
+            }
+        }
+        Ok(Read {
+            img,
+            inputs,
+            read_ms: start.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Runs the models on a read frame, scores it and draws it.
+    pub fn finish(
+        &self,
+        project: &Project,
+        entry: &ImageEntry,
+        index: usize,
+        read: Read,
+    ) -> Result<Frame, String> {
+        // The frame's own time: its reading, then this (not the wait between, while the frame
+        // before was still in the models).
+        let start = Instant::now();
+        let elapsed = |at: Instant| read.read_ms + at.elapsed().as_secs_f64() * 1000.0;
+        let mut stages = Stages {
+            read_ms: read.read_ms,
+            ..Stages::default()
+        };
+        let mut lap = {
+            let mut last = Instant::now();
+            move || {
+                let ms = last.elapsed().as_secs_f64() * 1000.0;
+                last = Instant::now();
+                ms
+            }
+        };
+        let img = read.img;
+        let input = |size: u32| -> &RgbImage {
+            &read
+                .inputs
+                .iter()
+                .find(|(s, _)| *s == size)
+                .expect("every model's input is made when reading")
+                .1
+        };
         let call = self.classifier.as_ref().map(|c| {
-            let p = c.probabilities(&img, &self.roi, &self.device);
+            let p = c.probabilities(input(c.size), &self.device);
             let k = crate::eval::classification::argmax(&p);
             (k, p[k])
         });
+        stages.classify_ms = lap();
         let called_nerve = match call {
             Some((k, _)) => Some(k) == self.nerve || self.segment_all,
             None => true,
         };
         let size = self.segmenter.size;
-        let map = called_nerve.then(|| self.segmenter.probabilities(&img, &self.roi, &self.device));
+        let map = called_nerve.then(|| {
+            self.segmenter.probabilities(input(size), &self.device)
+        });
         let called: Option<Vec<bool>> = map
             .as_ref()
             .map(|m| m.iter().map(|&v| v >= self.threshold).collect());
+        stages.segment_ms = lap();
         let nerve_share = called.as_ref().map_or(0.0, |c| {
             c.iter().filter(|&&v| v).count() as f64 / c.len().max(1) as f64
         });
@@ -209,8 +274,9 @@ impl Linked {
         };
         let mut picture = self.draw(&img, called.as_deref(), size);
         let call_named = call.map(|(k, p)| (self.classes[k].clone(), p));
-        let ms_so_far = start.elapsed().as_secs_f64() * 1000.0;
+        let ms_so_far = elapsed(start);
         caption(&mut picture, &caption_lines(&call_named, ms_so_far, iou));
+        stages.draw_ms = lap();
         Ok(Frame {
             stem: entry.stem.clone(),
             index,
@@ -218,20 +284,26 @@ impl Linked {
             segmented: called.is_some(),
             nerve_share,
             iou,
-            ms: start.elapsed().as_secs_f64() * 1000.0,
+            ms: elapsed(start),
+            stages,
             picture,
         })
     }
 
     /// The frame at display size with the predicted nerve in green over its region of interest.
-    fn draw(&self, img: &DynamicImage, called: Option<&[bool]>, size: u32) -> RgbImage {
-        let (w, h) = (img.width(), img.height());
+    fn draw(&self, img: &RgbImage, called: Option<&[bool]>, size: u32) -> RgbImage {
+        let (w, h) = img.dimensions();
         let scale = (DISPLAY_WIDTH as f32 / w as f32).min(1.0);
         let (dw, dh) = (
             ((w as f32 * scale).round() as u32).max(1),
             ((h as f32 * scale).round() as u32).max(1),
         );
-        let mut picture = img.resize_exact(dw, dh, FilterType::Triangle).to_rgb8();
+        // A box filter: as good as a triangle when shrinking, and several times faster.
+        let mut picture = if (dw, dh) == (w, h) {
+            img.clone()
+        } else {
+            imageops::thumbnail(img, dw, dh)
+        };
         if let Some(called) = called {
             let small = GrayImage::from_raw(
                 size,
@@ -241,18 +313,44 @@ impl Linked {
             .expect("map size");
             let r = self.roi.to_pixels(dw, dh);
             let mask = imageops::resize(&small, r.width, r.height, FilterType::Triangle);
-            for (x, y, p) in mask.enumerate_pixels() {
-                if p.0[0] >= 128 {
-                    let px = picture.get_pixel_mut(r.x + x, r.y + y);
-                    let g = super::overlay::MASK;
-                    for c in 0..3 {
-                        px.0[c] = (px.0[c] as f32 * 0.55 + g[c] as f32 * 0.45) as u8;
+            let g = super::overlay::MASK;
+            let width = picture.width() as usize;
+            let buffer: &mut [u8] = &mut picture;
+            for (y, line) in mask.as_raw().chunks_exact(r.width as usize).enumerate() {
+                let at = ((r.y as usize + y) * width + r.x as usize) * 3;
+                let out = &mut buffer[at..at + line.len() * 3];
+                for (px, &m) in out.chunks_exact_mut(3).zip(line) {
+                    if m >= 128 {
+                        for c in 0..3 {
+                            px[c] = ((px[c] as u16 * 55 + g[c] as u16 * 45) / 100) as u8;
+                        }
                     }
                 }
             }
         }
         picture
     }
+}
+
+/// A frame read and made ready for the models.
+pub struct Read {
+    img: RgbImage,
+    /// The region of interest at each model's input size.
+    inputs: Vec<(u32, RgbImage)>,
+    read_ms: f64,
+}
+
+/// Where a frame's time went, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Stages {
+    /// Reading and decoding the file, cropping the region of interest and resizing it to the
+    /// models' inputs.
+    pub read_ms: f64,
+    pub classify_ms: f64,
+    /// 0 when the frame was not called nerve.
+    pub segment_ms: f64,
+    /// Scoring against the truth, drawing the mask and the caption.
+    pub draw_ms: f64,
 }
 
 /// The caption of a frame: the class, the time and the IoU, as the lab's tool wrote them.
@@ -268,7 +366,8 @@ pub fn caption_lines(call: &Option<(String, f32)>, ms: f64, iou: Option<f64>) ->
     lines
 }
 
-/// Writes `lines` in a dark box at the top left of `picture`.
+/// Writes `lines` in a dark box at the top left of `picture` (drawn in a buffer the size of
+/// the box: the text costs the same whatever the frame's size).
 pub fn caption(picture: &mut RgbImage, lines: &[String]) {
     register_font_once();
     let (w, h) = picture.dimensions();
@@ -276,23 +375,22 @@ pub fn caption(picture: &mut RgbImage, lines: &[String]) {
     let pad = size / 2;
     let box_w = (size * 9).min(w);
     let box_h = (pad * 2 + size * lines.len() as u32 + 4).min(h);
-    for y in 0..box_h {
-        for x in 0..box_w {
-            let p = picture.get_pixel_mut(x, y);
-            p.0 = p.0.map(|v| v / 4);
-        }
-    }
-    let buffer: &mut [u8] = picture;
-    let area = BitMapBackend::with_buffer(buffer, (w, h)).into_drawing_area();
-    for (i, line) in lines.iter().enumerate() {
+    let mut boxed = imageops::crop_imm(picture, 0, 0, box_w, box_h).to_image();
+    boxed.iter_mut().for_each(|v| *v /= 4);
+    {
+        let buffer: &mut [u8] = &mut boxed;
+        let area = BitMapBackend::with_buffer(buffer, (box_w, box_h)).into_drawing_area();
         let style = TextStyle::from((FONT, size as f64).into_font()).color(&WHITE);
-        let _ = area.draw(&Text::new(
-            line.clone(),
-            (pad as i32, (pad + i as u32 * size) as i32),
-            style,
-        ));
+        for (i, line) in lines.iter().enumerate() {
+            let _ = area.draw(&Text::new(
+                line.clone(),
+                (pad as i32, (pad + i as u32 * size) as i32),
+                style.clone(),
+            ));
+        }
+        let _ = area.present();
     }
-    let _ = area.present();
+    imageops::replace(picture, &boxed, 0, 0);
 }
 
 /// The experiments of a project with their frame counts, in name order.
@@ -319,7 +417,8 @@ pub fn sequence<'p>(project: &'p Project, experiment: &str) -> Vec<&'p ImageEntr
 }
 
 /// Runs the linked models over an experiment, handing each frame to `on_frame` as it is done;
-/// stops early when `stop` is set. Returns the number of frames processed.
+/// stops early when `stop` is set. The next frame is read on another thread while the models
+/// work on this one. Returns the number of frames processed.
 pub fn play(
     root: &Path,
     linked: &Linked,
@@ -333,13 +432,27 @@ pub fn play(
         return Err(format!("{}: no frames in experiment {experiment}", root.display()));
     }
     let total = frames.len();
-    for (i, entry) in frames.into_iter().enumerate() {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(i);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Read, String>>(1);
+        let (project, frames_ref) = (&project, &frames);
+        scope.spawn(move || {
+            for entry in frames_ref {
+                if stop.load(Ordering::Relaxed) || tx.send(linked.read(project, entry)).is_err() {
+                    break;
+                }
+            }
+        });
+        for (i, entry) in frames.iter().enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(i);
+            }
+            let Ok(read) = rx.recv() else {
+                return Ok(i);
+            };
+            on_frame(linked.finish(project, entry, i, read?)?, total);
         }
-        on_frame(linked.frame(&project, entry, i)?, total);
-    }
-    Ok(total)
+        Ok(total)
+    })
 }
 
 /// What an export wrote and measured.

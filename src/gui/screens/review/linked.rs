@@ -14,6 +14,7 @@ use iced::{Alignment, ContentFit, Element, Length};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 /// Frames kept for scrubbing after playback (about 2 MB each).
 pub const KEPT_FRAMES: usize = 600;
@@ -69,6 +70,8 @@ pub struct Linked {
     pub total: usize,
     pub shown: usize,
     stop: Option<Arc<AtomicBool>>,
+    /// When Play was pressed and when the last frame came.
+    played: Option<(Instant, Instant)>,
     pub error: Option<String>,
     pub exporting: Option<(usize, usize)>,
     pub exported: Option<Result<Export, String>>,
@@ -109,6 +112,13 @@ impl Linked {
         Some((median, 1000.0 / median.max(1e-9)))
     }
 
+    /// Frames shown per second of playback (the models' throughput, reading ahead).
+    pub fn playback_rate(&self) -> Option<f64> {
+        let (start, last) = self.played?;
+        let s = last.duration_since(start).as_secs_f64();
+        (s > 0.0 && !self.frames.is_empty()).then(|| self.frames.len() as f64 / s)
+    }
+
     pub fn update(&mut self, message: Message) -> Action {
         match message {
             Message::Pick(e) => {
@@ -130,6 +140,7 @@ impl Linked {
                 self.frames.clear();
                 self.error = None;
                 self.total = 0;
+                self.played = Some((Instant::now(), Instant::now()));
                 return Action::Play {
                     models: self.models.clone(),
                     experiment,
@@ -145,6 +156,9 @@ impl Linked {
                     }
                     self.frames.push(f);
                     self.shown = self.frames.len() - 1;
+                    if let Some((_, last)) = &mut self.played {
+                        *last = Instant::now();
+                    }
                 }
             }
             Message::Done(r) => {
@@ -234,9 +248,12 @@ impl Linked {
         if let Some((ms, fps)) = self.speed() {
             col = col.push(
                 text(format!(
-                    "{} of {} frames · {ms:.0} ms/frame · {fps:.1} frames/s{}",
+                    "{} of {} frames · {ms:.0} ms/frame ({fps:.1} frames/s){}{}",
                     self.frames.len(),
                     self.total,
+                    self.playback_rate()
+                        .map(|r| format!(" · played at {r:.1} frames/s"))
+                        .unwrap_or_default(),
                     if self.playing() { " · playing" } else { "" }
                 ))
                 .size(14),
