@@ -166,7 +166,12 @@ impl Linked {
     }
 
     /// Classifies, segments when called nerve, scores and draws one frame.
-    pub fn frame(&self, project: &Project, entry: &ImageEntry, index: usize) -> Result<Frame, String> {
+    pub fn frame(
+        &self,
+        project: &Project,
+        entry: &ImageEntry,
+        index: usize,
+    ) -> Result<Frame, String> {
         let read = self.read(project, entry)?;
         self.finish(project, entry, index, read)
     }
@@ -187,7 +192,10 @@ impl Linked {
             .chain([self.segmenter.size]);
         for size in sizes {
             if !inputs.iter().any(|(s, _)| *s == size) {
-                inputs.push((size, imageops::resize(&roi, size, size, FilterType::Triangle)));
+                inputs.push((
+                    size,
+                    imageops::resize(&roi, size, size, FilterType::Triangle),
+                ));
             }
         }
         Ok(Read {
@@ -241,9 +249,7 @@ impl Linked {
             None => true,
         };
         let size = self.segmenter.size;
-        let map = called_nerve.then(|| {
-            self.segmenter.probabilities(input(size), &self.device)
-        });
+        let map = called_nerve.then(|| self.segmenter.probabilities(input(size), &self.device));
         let called: Option<Vec<bool>> = map
             .as_ref()
             .map(|m| m.iter().map(|&v| v >= self.threshold).collect());
@@ -264,10 +270,7 @@ impl Linked {
                 let mask = crate::mask::read_mask(&project.mask_path(&entry.stem))
                     .map_err(|e| e.to_string())?;
                 let truth = prepare_mask(&mask, &self.roi, size);
-                Some(
-                    Overlap::of(truth.as_bytes().iter().map(|&v| v > 0), c.iter().copied())
-                        .iou(),
-                )
+                Some(Overlap::of(truth.as_bytes().iter().map(|&v| v > 0), c.iter().copied()).iou())
             }
             (Some(_), Some(_)) => Some(0.0),
             _ => None,
@@ -409,10 +412,7 @@ pub fn sequence<'p>(project: &'p Project, experiment: &str) -> Vec<&'p ImageEntr
         .iter()
         .filter(|e| e.experiment() == experiment)
         .collect();
-    frames.sort_by(|a, b| {
-        (a.label.frame, &a.stem)
-            .cmp(&(b.label.frame, &b.stem))
-    });
+    frames.sort_by(|a, b| (a.label.frame, &a.stem).cmp(&(b.label.frame, &b.stem)));
     frames
 }
 
@@ -429,7 +429,10 @@ pub fn play(
     let project = Project::open_read_only(root).map_err(|e| e.to_string())?;
     let frames = sequence(&project, experiment);
     if frames.is_empty() {
-        return Err(format!("{}: no frames in experiment {experiment}", root.display()));
+        return Err(format!(
+            "{}: no frames in experiment {experiment}",
+            root.display()
+        ));
     }
     let total = frames.len();
     std::thread::scope(|scope| {
@@ -484,7 +487,13 @@ pub fn export(
     std::fs::create_dir_all(&frames_dir).map_err(|e| format!("{}: {e}", frames_dir.display()))?;
     let safe: String = experiment
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let video = out.join(format!("{safe}.gif"));
     let mut gif_bytes = Vec::new();

@@ -40,8 +40,16 @@ pub fn write(review: &Review, decisions: &[Decision]) -> Result<PathBuf, String>
 fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<String, String> {
     let mut md = String::new();
     let names = [
-        review.models.segmenter.as_ref().map(|s| format!("segmenter `{s}`")),
-        review.models.classifier.as_ref().map(|c| format!("classifier `{c}`")),
+        review
+            .models
+            .segmenter
+            .as_ref()
+            .map(|s| format!("segmenter `{s}`")),
+        review
+            .models
+            .classifier
+            .as_ref()
+            .map(|c| format!("classifier `{c}`")),
     ];
     let names: Vec<String> = names.into_iter().flatten().collect();
     let _ = writeln!(md, "# Review of {}\n", names.join(" and "));
@@ -130,7 +138,10 @@ fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<Strin
             cls.mcc,
             cls.macro_auc.map_or("-".into(), |a| format!("{a:.3}"))
         );
-        let _ = writeln!(md, "| class | images | sensitivity | specificity | F1 | AUC |");
+        let _ = writeln!(
+            md,
+            "| class | images | sensitivity | specificity | F1 | AUC |"
+        );
         let _ = writeln!(md, "|---|---|---|---|---|---|");
         for c in &cls.per_class {
             let _ = writeln!(
@@ -179,7 +190,10 @@ fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<Strin
             count(Flagged),
             count(Edited)
         );
-        let _ = writeln!(md, "| image | decision | label | call | IoU | comment | by | when |");
+        let _ = writeln!(
+            md,
+            "| image | decision | label | call | IoU | comment | by | when |"
+        );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
         for d in decisions {
             let _ = writeln!(

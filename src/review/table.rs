@@ -206,7 +206,9 @@ impl Review {
         };
         keep.sort_by(|&a, &b| {
             let (ra, rb) = (&self.rows[a], &self.rows[b]);
-            key(ra).total_cmp(&key(rb)).then_with(|| ra.stem.cmp(&rb.stem))
+            key(ra)
+                .total_cmp(&key(rb))
+                .then_with(|| ra.stem.cmp(&rb.stem))
         });
         keep
     }
@@ -242,9 +244,8 @@ impl Review {
             .filter(|r| self.accepts(r, filter))
             .filter_map(|r| r.scores.clone())
             .collect();
-        (!scores.is_empty()).then(|| {
-            segmentation::summarise(&scores, &ScoreHistogram::default(), self.threshold)
-        })
+        (!scores.is_empty())
+            .then(|| segmentation::summarise(&scores, &ScoreHistogram::default(), self.threshold))
     }
 }
 
@@ -278,7 +279,11 @@ pub fn build(
         let run = checked(root, id, Task::Classify)?;
         let csv = predictions_dir(root, &run.id).join("scores.csv");
         let mut table = read_scores(&csv, &run).unwrap_or_default();
-        if project.images().iter().any(|e| !table.contains_key(&e.stem)) {
+        if project
+            .images()
+            .iter()
+            .any(|e| !table.contains_key(&e.stem))
+        {
             predict::predict(root, &run.id, None, device, &mut |d, t| {
                 progress("Classifying", d, t)
             })?;
@@ -426,7 +431,13 @@ fn read_scores(path: &Path, run: &RunDir) -> Result<HashMap<String, Vec<f64>>, S
             (Some(stem), Ok(p)) if !p.is_empty() => {
                 out.insert(stem.to_string(), p);
             }
-            _ => return Err(format!("{} line {}: not stem,truth,pred,p…", path.display(), n + 1)),
+            _ => {
+                return Err(format!(
+                    "{} line {}: not stem,truth,pred,p…",
+                    path.display(),
+                    n + 1
+                ));
+            }
         }
     }
     Ok(out)
@@ -515,14 +526,27 @@ mod tests {
             row("models-differ", None, Some([0.1, 0.1, 0.8]), Some(0.3)),
         ]);
         assert!(r.disagreement(&r.rows[0]).is_none());
-        assert!(r.disagreement(&r.rows[1]).unwrap().1.contains("labeled tendon"));
+        assert!(
+            r.disagreement(&r.rows[1])
+                .unwrap()
+                .1
+                .contains("labeled tendon")
+        );
         assert!(r.disagreement(&r.rows[2]).unwrap().1.contains("no nerve"));
-        assert!(r.disagreement(&r.rows[3]).unwrap().1.contains("calls tendon"));
+        assert!(
+            r.disagreement(&r.rows[3])
+                .unwrap()
+                .1
+                .contains("calls tendon")
+        );
         let q: Vec<&str> = r
             .queue(Order::Disagreement, &Filter::default())
             .into_iter()
             .map(|i| r.rows[i].stem.as_str())
             .collect();
-        assert_eq!(q, ["nerve-empty", "tendon-masked", "models-differ", "agree"]);
+        assert_eq!(
+            q,
+            ["nerve-empty", "tendon-masked", "models-differ", "agree"]
+        );
     }
 }

@@ -107,12 +107,18 @@ fn trained(project: &Path, name: &str, size: usize, epochs: usize) -> String {
 }
 
 fn label_json(root: &Path, stem: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(root.join(format!("labels/{stem}.json"))).unwrap())
-        .unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(root.join(format!("labels/{stem}.json"))).unwrap(),
+    )
+    .unwrap()
 }
 
 fn current_stem(app: &App) -> String {
-    app.review.current().expect("an image is shown").stem.clone()
+    app.review
+        .current()
+        .expect("an image is shown")
+        .stem
+        .clone()
 }
 
 #[test]
@@ -138,7 +144,10 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     assert_eq!(app.review.error, None);
     let table = app.review.table.clone().expect("the review was built");
     assert_eq!(table.models.segmenter.as_deref(), Some(segmenter.as_str()));
-    assert_eq!(table.models.classifier.as_deref(), Some(classifier.as_str()));
+    assert_eq!(
+        table.models.classifier.as_deref(),
+        Some(classifier.as_str())
+    );
 
     // The worst image comes first: no scored image has a lower IoU, and the queue climbs.
     let worst = table
@@ -157,7 +166,11 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     assert!(ious.windows(2).all(|w| w[0] <= w[1]), "{ious:?}");
     assert!(first.has_mask && worst < 1.0);
     // Its three pictures are there, the same size as the photo, and its scores are shown.
-    let panes = app.review.panes.as_ref().expect("the side-by-side pictures");
+    let panes = app
+        .review
+        .panes
+        .as_ref()
+        .expect("the side-by-side pictures");
     assert_eq!(panes.stem, first.stem);
     assert!(shows(&app, "Ground truth") && shows(&app, "Difference"));
     assert!(shows(&app, &format!("IoU {worst:.3}")));
@@ -176,9 +189,17 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     assert_eq!(label["mask"], "predicted");
     assert_eq!(label["status"], "reviewed");
     let kept = root.join(format!("runs/{segmenter}/review/replaced-masks/{stem}.png"));
-    assert_eq!(std::fs::read(&kept).unwrap(), before, "the replaced mask is kept");
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        before,
+        "the replaced mask is kept"
+    );
     let accepted_row = app.review.table.as_ref().unwrap().row(&stem).unwrap();
-    assert_eq!(accepted_row.iou(), Some(1.0), "the truth is now the prediction");
+    assert_eq!(
+        accepted_row.iou(),
+        Some(1.0),
+        "the truth is now the prediction"
+    );
     // The window's project knows it too (Browse and Annotate show it).
     if let State::Ready { project, .. } = &app.state {
         assert_eq!(
@@ -206,7 +227,10 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     assert_eq!(label["comment"], "nerve edge unclear");
     let log = std::fs::read_to_string(root.join(format!("runs/{segmenter}/review/decisions.json")))
         .unwrap();
-    assert!(log.contains("\"accepted_mask\"") && log.contains("\"flagged\""), "{log}");
+    assert!(
+        log.contains("\"accepted_mask\"") && log.contains("\"flagged\""),
+        "{log}"
+    );
     assert!(log.contains("nerve edge unclear"));
 
     // C accepts the classifier's call as the class of an image it disagrees with (or an
@@ -243,10 +267,9 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     settle_deep(&mut app, task);
     assert!(shows(&app, "Confusion matrix"));
     assert!(shows(&app, "mean [95 % CI]"));
-    let scores = std::fs::read_to_string(
-        root.join(format!("cache/predictions/{classifier}/scores.csv")),
-    )
-    .unwrap();
+    let scores =
+        std::fs::read_to_string(root.join(format!("cache/predictions/{classifier}/scores.csv")))
+            .unwrap();
     let table = app.review.table.clone().unwrap();
     let on_disk = Project::open_read_only(&root).unwrap();
     let mut cells: std::collections::BTreeMap<(usize, usize), Vec<String>> = Default::default();
@@ -319,9 +342,15 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         "## Classification",
         "iou_histogram.png",
     ] {
-        assert!(report.contains(wanted), "the report lacks {wanted:?}:\n{report}");
+        assert!(
+            report.contains(wanted),
+            "the report lacks {wanted:?}:\n{report}"
+        );
     }
-    assert!(root.join(format!("runs/{segmenter}/review/confusion.png")).exists());
+    assert!(
+        root.join(format!("runs/{segmenter}/review/confusion.png"))
+            .exists()
+    );
 
     // The linked view plays an experiment's frames in order, with their speed.
     let task = click(&mut app, "Linked view");

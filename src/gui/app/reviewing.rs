@@ -47,11 +47,7 @@ fn panes(
     let size = rgb.dimensions();
     let images = overlay::panes(&rgb, truth.as_ref(), map.as_ref(), threshold)
         .map(|img| Handle::from_rgba(size.0, size.1, img.into_raw()));
-    Ok(Panes {
-        stem,
-        size,
-        images,
-    })
+    Ok(Panes { stem, size, images })
 }
 
 impl App {
@@ -73,9 +69,8 @@ impl App {
             ),
             review::Action::Build(models) => {
                 let stream = spawn("review-build", move |send| {
-                    let mut progress = |what: &str, d, t| {
-                        send(review::Message::Progress(what.to_string(), d, t))
-                    };
+                    let mut progress =
+                        |what: &str, d, t| send(review::Message::Progress(what.to_string(), d, t));
                     let built = build(&root, &models, choice, &mut progress);
                     send(review::Message::Built(Handover::new(built)));
                 });
@@ -131,12 +126,13 @@ impl App {
                 };
                 let mut table = t.clone();
                 let stream = spawn("review-accept", move |send| {
-                    let result = decisions::accept(&table, &stem, &label, &paths, take).and_then(|a| {
-                        send(Message::Saved(a.stem.clone(), a.label.clone(), a.has_mask));
-                        decisions::apply_accepted(&mut table, &a)?;
-                        let row = table.row(&a.stem).cloned().ok_or("the row is gone")?;
-                        Ok((a, row))
-                    });
+                    let result =
+                        decisions::accept(&table, &stem, &label, &paths, take).and_then(|a| {
+                            send(Message::Saved(a.stem.clone(), a.label.clone(), a.has_mask));
+                            decisions::apply_accepted(&mut table, &a)?;
+                            let row = table.row(&a.stem).cloned().ok_or("the row is gone")?;
+                            Ok((a, row))
+                        });
                     send(to(review::Message::Accepted(Handover::new(result))));
                 });
                 Task::run(stream, |m| m)
@@ -151,15 +147,16 @@ impl App {
                 let label = decisions::flag(&entry.label, &comment);
                 let has_mask = entry.has_mask;
                 let path = project.label_path(&stem);
-                let stream = spawn("review-flag", move |send| {
-                    match crate::project::write_label(&path, &label) {
+                let stream = spawn(
+                    "review-flag",
+                    move |send| match crate::project::write_label(&path, &label) {
                         Ok(()) => {
                             send(Message::Saved(stem.clone(), label.clone(), has_mask));
                             send(to(review::Message::Flagged(Ok((stem, label)))));
                         }
                         Err(e) => send(to(review::Message::Flagged(Err(e.to_string())))),
-                    }
-                });
+                    },
+                );
                 Task::run(stream, |m| m)
             }
             review::Action::Edit(stem) => {

@@ -122,9 +122,7 @@ impl<M> canvas::Program<M> for Chart {
         }
 
         let (y0, y1) = self.y_bounds();
-        let (x_min, x_max) = self
-            .x_range
-            .unwrap_or((1.0, self.epochs.max(2) as f64));
+        let (x_min, x_max) = self.x_range.unwrap_or((1.0, self.epochs.max(2) as f64));
         let to_screen = |(e, v): (f64, f64)| {
             Point::new(
                 plot.x + ((e - x_min) / (x_max - x_min)) as f32 * plot.width,

@@ -166,11 +166,7 @@ impl Review {
                 .filter(|r| r.task == task && r.info.epochs_done > 0)
                 .map(|r| Choice {
                     value: Some(r.id.clone()),
-                    label: format!(
-                        "{}{}",
-                        r.id,
-                        if r.active { " (active)" } else { "" }
-                    ),
+                    label: format!("{}{}", r.id, if r.active { " (active)" } else { "" }),
                 }),
         );
         out
@@ -236,8 +232,12 @@ impl Review {
                 self.runs = runs;
                 let usable = |r: &&RunSummary| r.info.epochs_done > 0;
                 let pick = |task: &str, current: &Option<String>| {
-                    let runs: Vec<&RunSummary> =
-                        self.runs.iter().filter(|r| r.task == task).filter(usable).collect();
+                    let runs: Vec<&RunSummary> = self
+                        .runs
+                        .iter()
+                        .filter(|r| r.task == task)
+                        .filter(usable)
+                        .collect();
                     current
                         .clone()
                         .filter(|c| runs.iter().any(|r| &r.id == c))
@@ -300,9 +300,7 @@ impl Review {
                 return self.requeue();
             }
             Message::FilterSplit(c) => {
-                self.filter.split = c
-                    .value
-                    .and_then(|v| crate::project::Split::from_name(&v));
+                self.filter.split = c.value.and_then(|v| crate::project::Split::from_name(&v));
                 return self.requeue();
             }
             Message::FilterStatus(c) => {
@@ -402,11 +400,7 @@ impl Review {
                     Ok((accepted, row)) => {
                         let stem = accepted.stem.clone();
                         let log = self.decide(&stem, accepted.take.verdict(), String::new());
-                        if let Some(r) = self
-                            .table
-                            .as_mut()
-                            .and_then(|t| t.row_mut(&stem))
-                        {
+                        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
                             *r = row;
                         }
                         self.outcome = Some(Ok(match accepted.take {

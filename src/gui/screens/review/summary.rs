@@ -99,7 +99,9 @@ impl Review {
             grid = grid.push(head);
             for t in 0..n {
                 let total: u64 = cls.confusion[t].iter().sum();
-                let mut line = Row::new().spacing(4).push(cell(cls.classes[t].clone(), 110.0));
+                let mut line = Row::new()
+                    .spacing(4)
+                    .push(cell(cls.classes[t].clone(), 110.0));
                 for c in 0..n {
                     let count = cls.confusion[t][c];
                     let share = if total > 0 {
@@ -187,8 +189,11 @@ impl Review {
             right = right.push(text("No labeled image here for the classifier.").size(13));
         }
         scrollable(
-            row![left.width(Length::FillPortion(1)), right.width(Length::FillPortion(1))]
-                .spacing(20),
+            row![
+                left.width(Length::FillPortion(1)),
+                right.width(Length::FillPortion(1))
+            ]
+            .spacing(20),
         )
         .into()
     }
@@ -203,7 +208,10 @@ impl Review {
                 .into_iter()
                 .filter(|c| c.value.is_some() && c.value != self.models.segmenter),
         );
-        let selected = others.iter().find(|c| c.value == self.compare_with).cloned();
+        let selected = others
+            .iter()
+            .find(|c| c.value == self.compare_with)
+            .cloned();
         let mut col = Column::new().spacing(10).push(
             row![
                 text(format!(

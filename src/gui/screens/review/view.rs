@@ -4,8 +4,8 @@
 use super::{Choice, Message, Review, Tab};
 use crate::gui::style::{chip, muted, panel};
 use crate::gui::widgets::compare::{KEYS, Pane};
-use crate::review::overlay::{FALSE_NEGATIVE, FALSE_POSITIVE, TRUE_POSITIVE};
 use crate::review::decisions::Take;
+use crate::review::overlay::{FALSE_NEGATIVE, FALSE_POSITIVE, TRUE_POSITIVE};
 use crate::review::{Order, Row};
 use iced::widget::{
     Column, button, canvas, column, container, pick_list, progress_bar, row, scrollable, text,
@@ -24,7 +24,8 @@ impl Review {
     pub fn view(&self, read_only: bool) -> Element<'_, Message> {
         let seg = self.runs_of("segment");
         let cls = self.runs_of("classify");
-        let chosen = |list: &[Choice], v: &Option<String>| list.iter().find(|c| &c.value == v).cloned();
+        let chosen =
+            |list: &[Choice], v: &Option<String>| list.iter().find(|c| &c.value == v).cloned();
         let tab = |label: &'static str, t: Tab| {
             button(text(label).size(13))
                 .style(if self.tab == t {
@@ -37,11 +38,19 @@ impl Review {
         let header = row![
             text("Review").size(20),
             text("Segmenter").size(13),
-            pick_list(seg.clone(), chosen(&seg, &self.models.segmenter), Message::PickSegmenter)
-                .text_size(13),
+            pick_list(
+                seg.clone(),
+                chosen(&seg, &self.models.segmenter),
+                Message::PickSegmenter
+            )
+            .text_size(13),
             text("Classifier").size(13),
-            pick_list(cls.clone(), chosen(&cls, &self.models.classifier), Message::PickClassifier)
-                .text_size(13),
+            pick_list(
+                cls.clone(),
+                chosen(&cls, &self.models.classifier),
+                Message::PickClassifier
+            )
+            .text_size(13),
             iced::widget::space::horizontal(),
             button(text("Write review report").size(13))
                 .style(button::secondary)
@@ -128,7 +137,9 @@ impl Review {
         }));
         let pick = |list: Vec<Choice>, value: Option<String>, f: fn(Choice) -> Message| {
             let selected = list.iter().find(|c| c.value == value).cloned();
-            pick_list(list, selected, f).text_size(12).width(Length::Fill)
+            pick_list(list, selected, f)
+                .text_size(12)
+                .width(Length::Fill)
         };
         let mut col = Column::new()
             .spacing(6)
@@ -137,19 +148,26 @@ impl Review {
                     .text_size(12)
                     .width(Length::Fill),
             )
-            .push(row![
-                pick(classes, self.filter.class.map(|c| c.to_string()), Message::FilterClass),
-                pick(
-                    splits,
-                    self.filter.split.map(|s| s.name().to_string()),
-                    Message::FilterSplit
-                ),
-                pick(
-                    statuses,
-                    self.filter.status.map(|s| s.name().to_string()),
-                    Message::FilterStatus
-                ),
-            ].spacing(4));
+            .push(
+                row![
+                    pick(
+                        classes,
+                        self.filter.class.map(|c| c.to_string()),
+                        Message::FilterClass
+                    ),
+                    pick(
+                        splits,
+                        self.filter.split.map(|s| s.name().to_string()),
+                        Message::FilterSplit
+                    ),
+                    pick(
+                        statuses,
+                        self.filter.status.map(|s| s.name().to_string()),
+                        Message::FilterStatus
+                    ),
+                ]
+                .spacing(4),
+            );
         if let Some((t, c)) = self.filter.cell {
             col = col.push(
                 row![
@@ -190,9 +208,12 @@ impl Review {
         }
         if self.queue.len() > LISTED {
             list = list.push(
-                text(format!("… and {} more (use Next)", self.queue.len() - LISTED))
-                    .size(11)
-                    .style(muted),
+                text(format!(
+                    "… and {} more (use Next)",
+                    self.queue.len() - LISTED
+                ))
+                .size(11)
+                .style(muted),
             );
         }
         col.push(scrollable(list).height(Length::Fill)).into()
@@ -244,7 +265,10 @@ impl Review {
                 s.iou, s.dice, s.cl_dice
             ));
         } else if let Some(share) = r.predicted_share {
-            facts.push(format!("predicted nerve: {:.1} % of the image", share * 100.0));
+            facts.push(format!(
+                "predicted nerve: {:.1} % of the image",
+                share * 100.0
+            ));
         }
         let mut col = Column::new().spacing(6).push(
             row![
@@ -291,7 +315,9 @@ impl Review {
                 swatch(TRUE_POSITIVE, "both (true positive)"),
                 swatch(FALSE_POSITIVE, "predicted only (false positive)"),
                 swatch(FALSE_NEGATIVE, "missed (false negative)"),
-                text("Wheel: zoom all three · drag: pan").size(12).style(muted),
+                text("Wheel: zoom all three · drag: pan")
+                    .size(12)
+                    .style(muted),
             ]
             .spacing(8)
             .align_y(Alignment::Center),
@@ -347,9 +373,11 @@ impl Review {
                     button(text("Previous").size(13))
                         .style(button::secondary)
                         .on_press_maybe((self.position > 0).then_some(Message::Previous)),
-                    button(text("Next").size(13)).style(button::secondary).on_press_maybe(
-                        (self.position + 1 < self.queue.len()).then_some(Message::Next)
-                    ),
+                    button(text("Next").size(13))
+                        .style(button::secondary)
+                        .on_press_maybe(
+                            (self.position + 1 < self.queue.len()).then_some(Message::Next)
+                        ),
                     text(format!("{} of {}", self.position + 1, self.queue.len())).size(12),
                 ]
                 .spacing(8)
