@@ -13,3 +13,4 @@ mod review_ui;
 mod store;
 mod support;
 mod train_ui;
+mod window;

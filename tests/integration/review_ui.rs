@@ -5,14 +5,9 @@
 //! records the decisions; the linked view plays an experiment and exports it.
 
 use crate::support::small_demo;
-use iced::futures::executor::block_on;
-use iced::futures::stream::BoxStream;
-use iced::futures::{StreamExt, future};
-use iced::keyboard::Key;
-use iced_test::selector::Candidate;
-use iced_test::simulator;
+use crate::window::{click, key, open_window, settle, settle_deep, shows};
 use nerve_studio::gui::screens::review::{self, Tab};
-use nerve_studio::gui::{App, Launch, Message, Screen, State};
+use nerve_studio::gui::{App, Message, Screen, State};
 use nerve_studio::ml::device;
 use nerve_studio::ml::recipe;
 use nerve_studio::ml::train::{TrainRequest, train};
@@ -21,68 +16,6 @@ use nerve_studio::review::linked::{self, Linked};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-
-fn messages(task: iced::Task<Message>) -> BoxStream<'static, Message> {
-    match iced_runtime::task::into_stream(task) {
-        Some(stream) => stream
-            .filter_map(|action| {
-                future::ready(match action {
-                    iced_runtime::Action::Output(m) => Some(m),
-                    _ => None,
-                })
-            })
-            .boxed(),
-        None => iced::futures::stream::empty().boxed(),
-    }
-}
-
-/// Runs a task to its end, and what its messages start, and so on (the review's jobs all end).
-fn settle_deep(app: &mut App, task: iced::Task<Message>) {
-    let produced: Vec<Message> = block_on(messages(task).collect());
-    for m in produced {
-        let next = app.update(m);
-        settle_deep(app, next);
-    }
-}
-
-/// Runs only the task itself (opening a project starts thumbnail loading, which never ends).
-fn settle(app: &mut App, task: iced::Task<Message>) {
-    let produced: Vec<Message> = block_on(messages(task).collect());
-    for m in produced {
-        drop(app.update(m));
-    }
-}
-
-fn click(app: &mut App, label: &str) -> iced::Task<Message> {
-    let produced: Vec<Message> = {
-        let mut ui = simulator(app.view());
-        ui.click(label)
-            .unwrap_or_else(|e| panic!("no {label:?} to click: {e:?}"));
-        ui.into_messages().collect()
-    };
-    assert!(!produced.is_empty(), "clicking {label:?} did nothing");
-    iced::Task::batch(produced.into_iter().map(|m| app.update(m)))
-}
-
-fn key(app: &mut App, k: &str) -> iced::Task<Message> {
-    let produced: Vec<Message> = {
-        let mut ui = simulator(app.view());
-        ui.tap_key(Key::Character(k.into()));
-        ui.into_messages().collect()
-    };
-    assert!(!produced.is_empty(), "the key {k:?} did nothing");
-    iced::Task::batch(produced.into_iter().map(|m| app.update(m)))
-}
-
-fn shows(app: &App, wanted: &str) -> bool {
-    let mut ui = simulator(app.view());
-    let wanted = wanted.to_string();
-    ui.find(move |c: Candidate<'_>| match c {
-        Candidate::Text { content, .. } if content.contains(&wanted) => Some(()),
-        _ => None,
-    })
-    .is_ok()
-}
 
 /// Trains a tiny model with `recipe` and makes it the active one; returns its run id.
 fn trained(project: &Path, name: &str, size: usize, epochs: usize) -> String {
@@ -127,14 +60,7 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     let segmenter = trained(&root, "mu_net", 32, 2);
     let classifier = trained(&root, "mobilenet_v2", 32, 1);
 
-    let (mut app, task) = App::new(Launch {
-        project: Some(root.clone()),
-        image: None,
-        remember: false,
-        annotate: false,
-        screen: Screen::Images,
-    });
-    settle(&mut app, task);
+    let mut app = open_window(&root);
     assert!(matches!(app.state, State::Ready { .. }));
 
     // Open Review: the active runs are chosen, predictions made, every image scored.

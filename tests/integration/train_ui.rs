@@ -3,69 +3,22 @@
 //! run in Models; start again and paint a mask in Annotate while it trains.
 
 use crate::support::small_demo;
+use crate::window::{click, messages, open_window, settle, shows};
+use iced::futures::StreamExt;
 use iced::futures::executor::block_on;
 use iced::futures::stream::BoxStream;
-use iced::futures::{StreamExt, future};
 use iced::mouse::{self, Button};
 use iced::{Event, Point};
-use iced_test::selector::Candidate;
 use iced_test::simulator;
 use nerve_studio::gui::screens::annotate;
 use nerve_studio::gui::screens::train::{Field, Message as TrainMessage, What};
 use nerve_studio::gui::training::Phase;
-use nerve_studio::gui::{App, Closing, Launch, Message, Screen, State};
+use nerve_studio::gui::{App, Closing, Message, Screen, State};
 use nerve_studio::mask::read_mask;
 use nerve_studio::ml::models::Task as MlTask;
 use nerve_studio::ml::registry::RunSummary;
 use nerve_studio::project::{Project, Split};
 use std::time::{Duration, Instant};
-
-/// The messages a task produces, one at a time, as its background thread sends them.
-fn messages(task: iced::Task<Message>) -> BoxStream<'static, Message> {
-    match iced_runtime::task::into_stream(task) {
-        Some(stream) => stream
-            .filter_map(|action| {
-                future::ready(match action {
-                    iced_runtime::Action::Output(m) => Some(m),
-                    _ => None,
-                })
-            })
-            .boxed(),
-        None => iced::futures::stream::empty().boxed(),
-    }
-}
-
-/// Runs a finite task to its end and feeds what it produces to the app; what those messages
-/// start (thumbnail loading, which never ends) is left unrun.
-fn settle(app: &mut App, task: iced::Task<Message>) {
-    let produced: Vec<Message> = block_on(messages(task).collect());
-    for m in produced {
-        drop(app.update(m));
-    }
-}
-
-/// Clicks the text `label` in the window; returns the task its message started.
-fn click(app: &mut App, label: &str) -> iced::Task<Message> {
-    let produced: Vec<Message> = {
-        let mut ui = simulator(app.view());
-        ui.click(label)
-            .unwrap_or_else(|e| panic!("no {label:?} to click: {e:?}"));
-        ui.into_messages().collect()
-    };
-    assert!(!produced.is_empty(), "clicking {label:?} did nothing");
-    iced::Task::batch(produced.into_iter().map(|m| app.update(m)))
-}
-
-/// Whether some text in the window contains `wanted`.
-fn shows(app: &App, wanted: &str) -> bool {
-    let mut ui = simulator(app.view());
-    let wanted = wanted.to_string();
-    ui.find(move |c: Candidate<'_>| match c {
-        Candidate::Text { content, .. } if content.contains(&wanted) => Some(()),
-        _ => None,
-    })
-    .is_ok()
-}
 
 /// Feeds training messages until `until` holds (or the training's stream ends).
 fn train_until(
@@ -104,14 +57,7 @@ fn moved(p: Point) -> Event {
 #[test]
 fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     let (_d, root) = small_demo(40, 21);
-    let (mut app, task) = App::new(Launch {
-        project: Some(root.clone()),
-        image: None,
-        remember: false,
-        annotate: false,
-        screen: Screen::Images,
-    });
-    settle(&mut app, task);
+    let mut app = open_window(&root);
     assert!(matches!(app.state, State::Ready { .. }));
 
     // The Train screen counts the data in the background.
