@@ -6,7 +6,6 @@
 use crate::ml::device::ComputeDevice;
 use crate::ml::recipe;
 use crate::project::Project;
-use crate::project::demo::{self, DemoOptions};
 use crate::review::linked::{self, Linked};
 use std::sync::atomic::AtomicBool;
 
@@ -32,19 +31,7 @@ pub struct LinkedBench {
 }
 
 pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let root = dir.path().join("demo");
-    demo::generate(
-        &root,
-        &DemoOptions {
-            images: 40,
-            width: 1920,
-            height: 1080,
-            ..DemoOptions::default()
-        },
-        &mut |_, _| {},
-    )
-    .map_err(|e| e.to_string())?;
+    let (_dir, root) = super::bench_ui::full_hd_demo(40)?;
     let project = Project::open_read_only(&root).map_err(|e| e.to_string())?;
     let (experiment, _) = linked::experiments(&project)
         .into_iter()

@@ -32,13 +32,16 @@ pub struct UiLatency {
     pub training_images_per_s: f64,
 }
 
-pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
+/// A demo project of `images` Full-HD frames in a temporary folder (gone with the `TempDir`).
+pub(super) fn full_hd_demo(
+    images: usize,
+) -> Result<(tempfile::TempDir, std::path::PathBuf), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let root = dir.path().join("demo");
     demo::generate(
         &root,
         &DemoOptions {
-            images: 60,
+            images,
             width: 1920,
             height: 1080,
             ..DemoOptions::default()
@@ -46,6 +49,11 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
         &mut |_, _| {},
     )
     .map_err(|e| e.to_string())?;
+    Ok((dir, root))
+}
+
+pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
+    let (_dir, root) = full_hd_demo(60)?;
     let project = Project::open(&root).map_err(|e| e.to_string())?;
     let (browse, _, _) = Browse::new(&project, None);
     let stem = project

@@ -181,7 +181,7 @@ fn segmentation_samples(
             let pred = imageops::resize(&pred, truth.width(), truth.height(), FilterType::Triangle);
             let called: Vec<bool> = pred
                 .iter()
-                .map(|&v| v as f64 / 255.0 >= threshold)
+                .map(|&v| crate::eval::segmentation::called(v, threshold))
                 .collect();
             let photo = photos
                 .and_then(|f| f(&m.stem))

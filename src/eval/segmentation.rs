@@ -287,6 +287,11 @@ pub struct MaskPair<'a> {
     pub predicted: &'a [u8],
 }
 
+/// Whether a probability map's 8-bit level counts as nerve at `threshold`.
+pub fn called(level: u8, threshold: f64) -> bool {
+    level as f64 / 255.0 >= threshold
+}
+
 /// Scores one image at `threshold` (nerve where predicted / 255 >= threshold) and adds its
 /// pixels to `histogram` (255 levels).
 pub fn score_image(pair: &MaskPair, threshold: f64, histogram: &mut ScoreHistogram) -> ImageScores {
@@ -294,7 +299,7 @@ pub fn score_image(pair: &MaskPair, threshold: f64, histogram: &mut ScoreHistogr
     let predicted: Vec<bool> = pair
         .predicted
         .iter()
-        .map(|&v| v as f64 / 255.0 >= threshold)
+        .map(|&v| called(v, threshold))
         .collect();
     for (&t, &p) in truth.iter().zip(pair.predicted) {
         histogram.add_level(p as usize, t);

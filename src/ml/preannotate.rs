@@ -73,9 +73,7 @@ pub fn pre_annotate(
     }
     if let Some(classifier) = classifier {
         let c = RunDir::open(project_root, classifier)?;
-        if c.recipe()?.task() != Task::Classify {
-            return Err(format!("run {}: not a classifier", c.id));
-        }
+        c.recipe_for(Task::Classify)?;
         report.classifier = Some(c.id.clone());
         let scores = predict::predict_where(
             project_root,

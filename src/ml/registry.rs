@@ -263,10 +263,7 @@ pub fn activate(project_root: &Path, run_id: &str) -> Result<&'static str, Strin
         Task::Segment => active.segmenter = Some(run.id.clone()),
     }
     write_active(project_root, &active)?;
-    Ok(match task {
-        Task::Classify => "classifier",
-        Task::Segment => "segmenter",
-    })
+    Ok(task.role())
 }
 
 /// Deletes a run's folder and its cached predictions; an active run stops being active. A run

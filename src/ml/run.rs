@@ -175,6 +175,15 @@ impl RunDir {
         })
     }
 
+    /// The run's recipe, which must be for `task` ("run X: not a classifier" otherwise).
+    pub fn recipe_for(&self, task: super::models::Task) -> Result<Recipe, String> {
+        let recipe = self.recipe()?;
+        if recipe.task() != task {
+            return Err(format!("run {}: not a {}", self.id, task.role()));
+        }
+        Ok(recipe)
+    }
+
     pub fn recipe(&self) -> Result<Recipe, String> {
         let path = self.file(RECIPE);
         let text =

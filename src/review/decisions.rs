@@ -126,6 +126,8 @@ pub struct Accepted {
     /// Where the mask it replaced was kept.
     pub kept: Option<PathBuf>,
     pub take: Take,
+    /// The mask written (0/255), when the mask was accepted.
+    pub written: Option<image::GrayImage>,
 }
 
 /// The files an acceptance touches.
@@ -172,6 +174,7 @@ pub fn accept(
         .ok_or_else(|| format!("{stem}: not in this review"))?;
     let mut label = label.clone();
     let mut kept = None;
+    let mut written = None;
     let mut has_mask = paths.mask.exists();
     match take {
         Take::Class => {
@@ -186,12 +189,12 @@ pub fn accept(
                 .as_ref()
                 .ok_or_else(|| format!("{stem}: no segmenter prediction to accept"))?;
             let map = super::table::read_gray(map_path)?;
-            let cut = review.threshold;
-            let called: Vec<u8> = map
-                .iter()
-                .map(|&v| u8::from(v as f64 / 255.0 >= cut))
-                .collect();
-            let mask = Mask::from_nonzero(map.width(), map.height(), &called);
+            let truth = image::GrayImage::from_fn(map.width(), map.height(), |x, y| {
+                let on =
+                    crate::eval::segmentation::called(map.get_pixel(x, y).0[0], review.threshold);
+                image::Luma([if on { 255 } else { 0 }])
+            });
+            let mask = Mask::from_nonzero(truth.width(), truth.height(), truth.as_raw());
             if has_mask {
                 let to = paths.keep_dir.join(format!("{stem}.png"));
                 let bytes = std::fs::read(&paths.mask)
@@ -202,6 +205,7 @@ pub fn accept(
             crate::mask::write_mask(&paths.mask, &mask).map_err(|e| e.to_string())?;
             label.mask = Some(MaskProvenance::Predicted);
             has_mask = true;
+            written = Some(truth);
             if label.class.is_none()
                 && let Some(n) = review.nerve
             {
@@ -218,40 +222,27 @@ pub fn accept(
         has_mask,
         kept,
         take,
+        written,
     })
 }
 
-/// Updates the review's row after an acceptance: the label and truth, and, when the mask is now
-/// the prediction, its scores against itself.
+/// Updates the review's row after an acceptance: the label and truth, and, when the mask of a
+/// nerve image is now the prediction, its scores against itself.
 pub fn apply_accepted(review: &mut Review, accepted: &Accepted) -> Result<(), String> {
     let class = accepted
         .label
         .class
         .as_deref()
         .and_then(|c| review.classes.iter().position(|k| k == c));
-    let nerve = review.nerve;
-    let threshold = review.threshold;
-    let map = match review.prediction_path(&accepted.stem) {
-        Some(p) if accepted.take == Take::Mask && class == nerve => {
-            Some(super::table::read_gray(&p)?)
-        }
-        _ => None,
-    };
+    let (nerve, threshold) = (review.nerve, review.threshold);
     let Some(row) = review.row_mut(&accepted.stem) else {
         return Ok(());
     };
     row.truth = class;
     row.status = accepted.label.status;
     row.has_mask = accepted.has_mask;
-    if let Some(map) = map {
-        let truth = image::GrayImage::from_fn(map.width(), map.height(), |x, y| {
-            image::Luma([if map.get_pixel(x, y).0[0] as f64 / 255.0 >= threshold {
-                255
-            } else {
-                0
-            }])
-        });
-        score_row(row, &map, Some(&truth), threshold)?;
+    if let Some(mask) = accepted.written.as_ref().filter(|_| class == nerve) {
+        score_row(row, mask, Some(mask), threshold)?;
     }
     Ok(())
 }

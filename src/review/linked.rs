@@ -39,10 +39,7 @@ struct Loaded {
 impl Loaded {
     fn open(root: &Path, id: &str, task: Task, device: &ComputeDevice) -> Result<Loaded, String> {
         let run = RunDir::open(root, id)?;
-        let recipe = run.recipe()?;
-        if recipe.task() != task {
-            return Err(format!("run {}: not a {}", run.id, task_name(task)));
-        }
+        let recipe = run.recipe_for(task)?;
         let classes = run.info()?.classes.len();
         let network = weights::load(
             recipe.spec(classes).build(&device.device),
@@ -59,13 +56,6 @@ impl Loaded {
     fn probabilities(&self, rgb: &RgbImage, device: &ComputeDevice) -> Vec<f32> {
         let x = image_tensor(rgb, self.normalisation, &device.device);
         probabilities(self.network.forward(x)).remove(0)
-    }
-}
-
-fn task_name(task: Task) -> &'static str {
-    match task {
-        Task::Classify => "classifier",
-        Task::Segment => "segmenter",
     }
 }
 
@@ -163,17 +153,6 @@ impl Linked {
             device: device.clone(),
             segment_all: true,
         }
-    }
-
-    /// Classifies, segments when called nerve, scores and draws one frame.
-    pub fn frame(
-        &self,
-        project: &Project,
-        entry: &ImageEntry,
-        index: usize,
-    ) -> Result<Frame, String> {
-        let read = self.read(project, entry)?;
-        self.finish(project, entry, index, read)
     }
 
     /// Reads a frame and makes the models' inputs (the part that can run ahead, on another

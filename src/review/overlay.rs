@@ -63,7 +63,9 @@ pub fn mask_pixels(mask: &GrayImage) -> Vec<bool> {
 
 /// Nerve where a probability map reaches `threshold`.
 pub fn called_pixels(map: &GrayImage, threshold: f64) -> Vec<bool> {
-    map.iter().map(|&v| v as f64 / 255.0 >= threshold).collect()
+    map.iter()
+        .map(|&v| crate::eval::segmentation::called(v, threshold))
+        .collect()
 }
 
 /// The three panes of one image: truth, prediction, difference. A missing truth mask shows the

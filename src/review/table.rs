@@ -356,8 +356,10 @@ pub fn score_row(
     truth: Option<&GrayImage>,
     threshold: f64,
 ) -> Result<(), String> {
-    let cut = (threshold * 255.0).ceil() as u8;
-    let called = map.iter().filter(|&&v| v >= cut.max(1)).count();
+    let called = map
+        .iter()
+        .filter(|&&v| segmentation::called(v, threshold))
+        .count();
     row.predicted_share = Some(called as f64 / (map.len().max(1)) as f64);
     row.scores = match truth {
         Some(t) if t.dimensions() != map.dimensions() => {
@@ -385,6 +387,8 @@ pub fn score_row(
     Ok(())
 }
 
+/// A mask or probability map as 8-bit grey, as written. (Not eval's `read_map`: it reads a
+/// map whose highest level is 1 as a 0/1 mask, which a nearly empty probability map can be.)
 pub fn read_gray(path: &Path) -> Result<GrayImage, String> {
     Ok(image::open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
@@ -394,13 +398,7 @@ pub fn read_gray(path: &Path) -> Result<GrayImage, String> {
 /// The run, which must exist and do `task`.
 fn checked(root: &Path, id: &str, task: Task) -> Result<RunDir, String> {
     let run = RunDir::open(root, id)?;
-    if run.recipe()?.task() != task {
-        let want = match task {
-            Task::Classify => "classifier",
-            Task::Segment => "segmenter",
-        };
-        return Err(format!("run {}: not a {want}", run.id));
-    }
+    run.recipe_for(task)?;
     if !run.file(run::WEIGHTS).exists() {
         return Err(format!("run {}: it has no trained weights yet", run.id));
     }

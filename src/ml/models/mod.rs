@@ -32,6 +32,16 @@ pub enum Task {
     Segment,
 }
 
+impl Task {
+    /// What a model of this task is called: "classifier" or "segmenter".
+    pub fn role(self) -> &'static str {
+        match self {
+            Task::Classify => "classifier",
+            Task::Segment => "segmenter",
+        }
+    }
+}
+
 /// An architecture id (DESIGN.md: `mobilenet_v2`, ..., `double_unet`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

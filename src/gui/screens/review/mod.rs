@@ -5,7 +5,7 @@
 //! comparison of two runs, and the lab's linked real-time view.
 
 pub mod linked;
-mod summary;
+pub mod summary;
 mod view;
 
 use crate::gui::background::Handover;
@@ -128,6 +128,8 @@ pub struct Review {
     /// Position in the queue of the image shown.
     pub position: usize,
     pub panes: Option<Panes>,
+    /// The Summary tab's metrics over the queue's filters (kept, not recomputed per frame).
+    pub summary: Option<summary::Summary>,
     pub panes_error: Option<String>,
     pub viewport: Viewport,
     pub canvas: Option<Size>,
@@ -160,16 +162,18 @@ impl Review {
             value: None,
             label: "none".into(),
         }];
-        out.extend(
-            self.runs
-                .iter()
-                .filter(|r| r.task == task && r.info.epochs_done > 0)
-                .map(|r| Choice {
-                    value: Some(r.id.clone()),
-                    label: format!("{}{}", r.id, if r.active { " (active)" } else { "" }),
-                }),
-        );
+        out.extend(self.usable(task).map(|r| Choice {
+            value: Some(r.id.clone()),
+            label: format!("{}{}", r.id, if r.active { " (active)" } else { "" }),
+        }));
         out
+    }
+
+    /// The runs of `task` ("classify" or "segment") with trained weights to review.
+    fn usable<'a>(&'a self, task: &'a str) -> impl Iterator<Item = &'a RunSummary> + 'a {
+        self.runs
+            .iter()
+            .filter(move |r| r.task == task && r.info.epochs_done > 0)
     }
 
     fn requeue(&mut self) -> Action {
@@ -178,6 +182,7 @@ impl Review {
         };
         self.queue = table.queue(self.order, &self.filter);
         self.position = 0;
+        self.summarise();
         self.show_current()
     }
 
@@ -201,6 +206,7 @@ impl Review {
 
     fn build(&mut self) -> Action {
         self.table = None;
+        self.summary = None;
         self.panes = None;
         self.queue.clear();
         self.comparison = None;
@@ -230,14 +236,8 @@ impl Review {
         match message {
             Message::Listed(Ok(runs)) => {
                 self.runs = runs;
-                let usable = |r: &&RunSummary| r.info.epochs_done > 0;
                 let pick = |task: &str, current: &Option<String>| {
-                    let runs: Vec<&RunSummary> = self
-                        .runs
-                        .iter()
-                        .filter(|r| r.task == task)
-                        .filter(usable)
-                        .collect();
+                    let runs: Vec<&RunSummary> = self.usable(task).collect();
                     current
                         .clone()
                         .filter(|c| runs.iter().any(|r| &r.id == c))
@@ -348,6 +348,7 @@ impl Review {
                         .position(|&i| table.rows[i].stem == stem)
                         .unwrap_or(0);
                     self.tab = Tab::Images;
+                    self.summarise();
                     return self.show_current();
                 }
             }
@@ -403,6 +404,7 @@ impl Review {
                         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
                             *r = row;
                         }
+                        self.summarise();
                         self.outcome = Some(Ok(match accepted.take {
                             Take::Mask => format!(
                                 "{stem}: the predicted mask is now its truth (provenance: \
@@ -456,6 +458,7 @@ impl Review {
                         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
                             r.status = label.status;
                         }
+                        self.summarise();
                         self.outcome = Some(Ok(format!("{stem} is flagged: {}", label.comment)));
                         return self.decide(&stem, Verdict::Flagged, label.comment);
                     }
@@ -528,9 +531,11 @@ impl Review {
                 })
             })
             .collect();
+        // Largest changes first, either way.
         out.sort_by(|a, b| {
-            (a.ours - a.theirs)
-                .total_cmp(&(b.ours - b.theirs))
+            (b.theirs - b.ours)
+                .abs()
+                .total_cmp(&(a.theirs - a.ours).abs())
                 .then_with(|| a.stem.cmp(&b.stem))
         });
         out

@@ -2,7 +2,9 @@
 //! matrix whose cells open their images, ROC curves) and its image-by-image run comparison.
 
 use super::{Choice, Message, Review};
-use crate::eval::stats::Summary;
+use crate::eval::classification::ClassificationMetrics;
+use crate::eval::segmentation::SegmentationMetrics;
+use crate::eval::stats::Summary as Spread;
 use crate::gui::style::{muted, panel};
 use crate::gui::widgets::curves::{self, Chart, Series};
 use crate::review::Filter;
@@ -17,7 +19,7 @@ const CLASS_COLOURS: [Color; 4] = [
     Color::from_rgb(0.8, 0.475, 0.655),
 ];
 
-fn with_ci(s: &Summary) -> String {
+fn with_ci(s: &Spread) -> String {
     match s.ci95 {
         Some([lo, hi]) => format!("{:.3}  [{lo:.3} – {hi:.3}]", s.mean),
         None => format!("{:.3}", s.mean),
@@ -28,20 +30,39 @@ fn cell<'a>(content: impl text::IntoFragment<'a>, width: f32) -> Element<'a, Mes
     text(content).size(13).width(Length::Fixed(width)).into()
 }
 
+/// The Summary tab's figures, computed when the queue's filters or rows change.
+pub struct Summary {
+    pub segmentation: Option<SegmentationMetrics>,
+    /// The IoU of each scored image (for the histogram).
+    pub iou: Vec<f64>,
+    pub classification: Option<ClassificationMetrics>,
+}
+
 impl Review {
-    /// The filters of the queue, without its confusion cell.
-    fn scope(&self) -> Filter {
-        Filter {
-            cell: None,
-            ..self.filter.clone()
-        }
+    /// Recomputes the summary over the queue's filters, without its confusion cell.
+    pub(super) fn summarise(&mut self) {
+        self.summary = self.table.as_ref().map(|table| {
+            let scope = Filter {
+                cell: None,
+                ..self.filter.clone()
+            };
+            Summary {
+                segmentation: table.segmentation(&scope),
+                iou: table
+                    .rows
+                    .iter()
+                    .filter(|r| table.accepts(r, &scope))
+                    .filter_map(|r| r.iou())
+                    .collect(),
+                classification: table.classification(&scope),
+            }
+        });
     }
 
     pub(super) fn summary(&self) -> Element<'_, Message> {
-        let Some(table) = &self.table else {
+        let (Some(table), Some(summary)) = (&self.table, &self.summary) else {
             return text("").into();
         };
-        let scope = self.scope();
         let mut left = Column::new().spacing(12);
         left = left.push(
             text(
@@ -52,7 +73,7 @@ impl Review {
             .size(12)
             .style(muted),
         );
-        if let Some(seg) = table.segmentation(&scope) {
+        if let Some(seg) = &summary.segmentation {
             let mut t = Column::new().spacing(4).push(row![
                 cell("Segmenter", 90.0),
                 cell("mean [95 % CI]", 200.0),
@@ -74,18 +95,12 @@ impl Review {
                 ]);
             }
             left = left.push(container(t).padding(10).style(panel));
-            let iou: Vec<f64> = table
-                .rows
-                .iter()
-                .filter(|r| table.accepts(r, &scope))
-                .filter_map(|r| r.iou())
-                .collect();
-            left = left.push(histogram(&iou));
+            left = left.push(histogram(&summary.iou));
         } else if table.models.segmenter.is_some() {
             left = left.push(text("No labeled nerve image with a mask here to score.").size(13));
         }
         let mut right = Column::new().spacing(12);
-        if let Some(cls) = table.classification(&scope) {
+        if let Some(cls) = &summary.classification {
             let n = cls.classes.len();
             let mut grid = Column::new().spacing(4).push(
                 text("Confusion matrix: rows labeled, columns called; click a cell to see its images")
@@ -259,14 +274,7 @@ impl Review {
                     cell("other run", 90.0),
                     cell("change", 90.0)
                 ]);
-                let mut sorted: Vec<&super::Delta> = deltas.iter().collect();
-                sorted.sort_by(|a, b| {
-                    (b.theirs - b.ours)
-                        .abs()
-                        .total_cmp(&(a.theirs - a.ours).abs())
-                        .then_with(|| a.stem.cmp(&b.stem))
-                });
-                for d in sorted {
+                for d in deltas {
                     let change = d.theirs - d.ours;
                     let colour = if change > 0.01 {
                         Color::from_rgb(0.35, 0.75, 0.95)

@@ -338,7 +338,7 @@ impl Train {
             if self.settings(task).is_none() {
                 return Some(format!(
                     "no {} recipe found in {}",
-                    task_name(task),
+                    task.role(),
                     self.recipes_dir.display()
                 ));
             }
@@ -347,7 +347,7 @@ impl Train {
                 Some(Err(e)) => return Some(e.clone()),
                 Some(Ok(p)) => {
                     if let Some(problem) = p.of(task).problem(task) {
-                        return Some(format!("{}: {problem}", task_name(task)));
+                        return Some(format!("{}: {problem}", task.role()));
                     }
                 }
             }
@@ -421,13 +421,6 @@ impl Train {
             Message::ShowModels => return Action::ShowModels,
         }
         Action::None
-    }
-}
-
-pub fn task_name(task: Task) -> &'static str {
-    match task {
-        Task::Classify => "classifier",
-        Task::Segment => "segmenter",
     }
 }
 

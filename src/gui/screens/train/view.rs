@@ -1,8 +1,6 @@
 //! The Train screen's layout: settings and data on the left, the live training on the right.
 
-use super::{
-    BATCH_SIZE, DataSummary, EPOCHS, Field, IMAGE_SIZE, Message, Settings, Train, What, task_name,
-};
+use super::{BATCH_SIZE, DataSummary, EPOCHS, Field, IMAGE_SIZE, Message, Settings, Train, What};
 use crate::gui::style::{chip, muted, panel};
 use crate::gui::training::{Phase, Session};
 use crate::gui::widgets::curves::{self, Chart, Series};
@@ -279,7 +277,7 @@ fn weights_row(s: &Settings, busy: bool) -> Element<'_, Message> {
 fn data_table(task: Task, d: &DataSummary) -> Element<'_, Message> {
     let splits = [Split::Train, Split::Val, Split::Test];
     let cell = |s: String| text(s).size(12).width(56);
-    let mut header = row![text(task_name(task)).size(13).width(130)];
+    let mut header = row![text(task.role()).size(13).width(130)];
     for s in splits {
         header = header.push(cell(s.name().into()));
     }
