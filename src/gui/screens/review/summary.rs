@@ -189,9 +189,14 @@ impl Review {
                         points: r.fpr.iter().copied().zip(r.tpr.iter().copied()).collect(),
                     })
                     .collect();
+                right = right.push(
+                    text("ROC: false positive rate (across) against true positive rate (up)")
+                        .size(12)
+                        .style(muted),
+                );
                 right = right.push(curves::view(
                     Chart {
-                        title: "ROC (false positive rate → true positive rate)".into(),
+                        title: "ROC".into(),
                         series,
                         epochs: 0,
                         y_range: Some((0.0, 1.0)),
