@@ -4,6 +4,13 @@ use nerve_studio::gui;
 
 fn main() {
     let cli = Cli::parse();
+    if !matches!(cli.command, None | Some(Command::Open { .. })) {
+        // Mesa's Vulkan device-selection layer looks for a Wayland or X11 display whenever a
+        // Vulkan instance is made, and prints "XDG_RUNTIME_DIR is invalid" where there is none.
+        // It only re-orders GPUs for the window's screen: a command without a window needs none.
+        // SAFETY: set before any thread exists (the start of main).
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
     let result = match cli.command {
         None => gui::run(gui::Launch::default()),
         Some(Command::Open {

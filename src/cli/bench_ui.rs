@@ -63,12 +63,13 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
         .ok_or("the demo has no tendon frame")?
         .stem
         .clone();
-    let (mut screen, actions) = Annotate::new(&project, browse.order(&project), stem.clone());
+    let (mut screen, actions) =
+        Annotate::new(&project, browse.order(&project), stem.clone(), Vec::new());
     for action in actions {
-        if let Action::Load(s) = action {
-            let e = project.get(&s).ok_or("image vanished")?;
-            let mask = e.has_mask.then(|| project.mask_path(&s));
-            let loaded = crate::gui::load_image(&s, &project.image_path(e), mask.as_deref());
+        if let Action::Load(key) = action {
+            let e = project.get(&key.stem).ok_or("image vanished")?;
+            let mask = e.has_mask.then(|| project.mask_path(&key.stem));
+            let loaded = crate::gui::load_image(&key, &project.image_path(e), mask.as_deref());
             drop(screen.update(loaded, &project));
         }
     }

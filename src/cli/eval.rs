@@ -153,7 +153,7 @@ fn print(eval: &Evaluation, json: bool) -> Result<()> {
     if let Some(m) = &eval.segmentation {
         let ci = |s: &crate::eval::stats::Summary| {
             s.ci95.map_or(String::new(), |c| {
-                format!(" (95% CI {:.4}-{:.4})", c[0], c[1])
+                format!(" (95% CI {})", crate::eval::stats::shown_interval(c, 4))
             })
         };
         println!(

@@ -7,7 +7,9 @@ use anyhow::{Result, anyhow};
 use crate::ml::registry;
 
 fn ci(c: Option<[f64; 2]>) -> String {
-    c.map_or(String::new(), |c| format!(" ({:.4}-{:.4})", c[0], c[1]))
+    c.map_or(String::new(), |c| {
+        format!(" (95% CI {})", crate::eval::stats::shown_interval(c, 4))
+    })
 }
 
 pub fn list(project: &Path, json: bool) -> Result<()> {
@@ -24,14 +26,15 @@ pub fn list(project: &Path, json: bool) -> Result<()> {
     }
     for r in &runs {
         println!(
-            "{}{}  {}  {} epochs of {}  {}  {} images",
+            "{}{}  {}  {} epochs of {}  {}  trained on {} images, validated on {}",
             r.id,
             if r.active { "  [active]" } else { "" },
             r.info.status,
             r.info.epochs_done,
             r.info.epochs_planned,
             r.info.device,
-            r.snapshot_images
+            r.trained_on,
+            r.validated_on
         );
         let s = &r.stale;
         if s.total() > 0 {

@@ -20,6 +20,19 @@ pub struct Summary {
     pub max: f64,
 }
 
+/// A 95% interval as the window and the command line show it: clipped to the metric's range
+/// [0, 1] (the t interval of two or three images can reach past it) and written with "to", so
+/// that a minus sign is never read as the dash between the ends.
+pub fn shown_interval([lo, hi]: [f64; 2], decimals: usize) -> String {
+    let (lo, hi) = (lo.clamp(0.0, 1.0), hi.clamp(0.0, 1.0));
+    format!("{lo:.decimals$} to {hi:.decimals$}")
+}
+
+/// A 95% interval as computed (the lab's Student-t values, unclipped), for written records.
+pub fn written_interval([lo, hi]: [f64; 2], decimals: usize) -> String {
+    format!("{lo:.decimals$} to {hi:.decimals$}")
+}
+
 impl Summary {
     /// Summarises `values`; an empty list gives n = 0 and zeros.
     pub fn of(values: &[f64]) -> Summary {
@@ -200,6 +213,22 @@ mod tests {
             assert!((student_t_quantile(0.975, df) - t).abs() < 1e-8, "df {df}");
         }
         assert!((student_t_cdf(0.0, 5.0) - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn intervals_are_clipped_for_people_and_never_read_as_a_dash() {
+        let s = Summary::of(&[0.05, 0.21]);
+        let ci = s.ci95.unwrap();
+        assert!(
+            ci[0] < 0.0,
+            "a two-image t interval reaches below zero: {ci:?}"
+        );
+        let shown = shown_interval(ci, 3);
+        assert!(shown.starts_with("0.000 to "), "{shown}");
+        assert!(!shown.contains('-'), "{shown}");
+        assert!(written_interval(ci, 3).starts_with('-'));
+        assert!(written_interval(ci, 3).contains(" to "));
+        assert_eq!(shown_interval([0.2, 1.3], 2), "0.20 to 1.00");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 
 use super::Launch;
 use super::background::{Handover, spawn};
+use super::dialogs::{self, Picked, Prompt, Purpose};
 use super::recent::Recent;
-use super::screens::annotate::{self, Annotate, LoadedImage, SaveJob, SaveOutcome};
+use super::screens::annotate::{self, Annotate, ImageKey, LoadedImage, SaveJob, SaveOutcome};
 use super::screens::browse::{self, Browse};
 use super::screens::models::{self, Models};
 use super::screens::review::{self, Review};
@@ -91,11 +92,19 @@ pub enum Message {
     Open(Option<PathBuf>),
     ImportDialog(ImportFormat),
     Import(ImportFormat, Option<PathBuf>),
+    /// Choose a path for `Purpose`: the system's dialog, or a path typed into the window.
+    Pick(Purpose),
+    Picked(Purpose, Picked),
+    PromptText(String),
+    PromptSubmit,
+    PromptCancel,
     DismissNotice,
     /// The device training and inference will use (found on another thread at start).
     Compute(String),
     /// Another screen wrote an image's label (and perhaps its mask) on a background thread.
     Saved(String, crate::project::ImageLabel, bool),
+    /// An image's label and mask were put back as they were (undo): whether it has a mask.
+    Restored(String, crate::project::ImageLabel, bool),
 }
 
 /// Events of the background job that opens (or first makes) a project.
@@ -128,6 +137,13 @@ pub struct App {
     pub training: Option<Session>,
     jobs: u64,
     pub closing: Option<Closing>,
+    /// Saves of a closed Annotate screen not yet known to be on disk (and whether they failed):
+    /// the next Annotate screen shows them, not the older files, and retries the failed ones.
+    carried: std::collections::HashMap<String, (SaveJob, bool)>,
+    /// Where Esc in Annotate returns: Browse, or Review when Review opened the image.
+    annotate_from: Screen,
+    /// A path being typed, where the system has no file dialog.
+    pub prompt: Option<Prompt>,
 }
 
 impl App {
@@ -161,6 +177,9 @@ impl App {
             training: None,
             jobs: 0,
             closing: None,
+            carried: Default::default(),
+            annotate_from: Screen::Images,
+            prompt: None,
         };
         let task = app.open(path);
         (app, Task::batch([task, detect_compute()]))
@@ -296,8 +315,11 @@ impl App {
                 let task = match &action {
                     browse::Action::Refiltered(_) => browse.scroll_to_top().map(Message::Browse),
                     browse::Action::Annotate(stem) => {
-                        let (screen, task) = open_annotate(project, browse, loader, stem.clone());
+                        let carried = self.carried.values().cloned().collect();
+                        let (screen, task) =
+                            open_annotate(project, browse, loader, stem.clone(), carried);
                         *annotate = Some(screen);
+                        self.annotate_from = Screen::Images;
                         task
                     }
                     _ => Task::none(),
@@ -315,30 +337,62 @@ impl App {
                 else {
                     return Task::none();
                 };
+                if let annotate::Message::Saved(o) = &m {
+                    if o.result.is_ok() {
+                        project.record_saved(&o.stem, o.label.clone(), o.wrote_mask);
+                    }
+                    if let Some((job, failed)) = self.carried.get_mut(&o.stem)
+                        && job.revision == o.revision
+                    {
+                        match &o.result {
+                            Ok(()) => drop(self.carried.remove(&o.stem)),
+                            Err(e) => {
+                                *failed = true;
+                                if annotate.is_none() {
+                                    self.notice = Some(format!(
+                                        "{} is not saved yet: {e}. The edits are kept in this \
+                                         window and written again when you next annotate.",
+                                        o.stem
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
                 let Some(screen) = annotate.as_mut() else {
                     return Task::none();
                 };
-                if let annotate::Message::Saved(o) = &m
-                    && o.result.is_ok()
-                {
-                    project.record_saved(&o.stem, o.label.clone(), o.wrote_mask);
-                }
                 let actions = screen.update(m, project);
                 let mut tasks = Vec::new();
+                let mut left = None;
                 for action in actions {
                     if let annotate::Action::Back = action {
-                        // Leaving saves what is unsaved first.
+                        // Leaving saves what is unsaved first; until those saves are known to
+                        // be on disk, the next Annotate screen shows them rather than the files.
+                        let current = screen.current().to_string();
+                        let mut edit = None;
                         for job in screen.flush() {
+                            if job.stem == current {
+                                edit = Some((job.label.clone(), job.mask.clone()));
+                            }
+                            self.carried.insert(job.stem.clone(), (job.clone(), false));
                             tasks.push(save_task(job, project));
                         }
-                        let current = screen.current().to_string();
                         *annotate = None;
                         browse.refresh(project);
-                        tasks.push(browse.reveal(project, current).map(Message::Browse));
+                        tasks.push(browse.reveal(project, current.clone()).map(Message::Browse));
                         perform(browse.wanted_now(project), project, loader);
+                        left = Some((current, edit));
                         break;
                     }
                     tasks.push(annotate_action(action, project, loader));
+                }
+                if let Some((stem, edit)) = left
+                    && self.annotate_from == Screen::Review
+                {
+                    // Opened from Review: Esc goes back there, with the image scored again.
+                    self.screen = Screen::Review;
+                    tasks.push(self.review_edited(stem, edit));
                 }
                 Task::batch(tasks)
             }
@@ -390,17 +444,47 @@ impl App {
                 }
                 Task::none()
             }
-            Message::OpenDialog => Task::perform(
-                async {
-                    rfd::AsyncFileDialog::new()
-                        .set_title("Open a Nerve Studio project")
-                        .pick_folder()
-                        .await
-                        .map(|h| h.path().to_path_buf())
-                },
-                Message::Open,
-            ),
+            Message::OpenDialog => self.update(Message::Pick(Purpose::OpenProject)),
+            Message::ImportDialog(format) => self.update(Message::Pick(Purpose::Import(format))),
+            Message::Pick(purpose) => {
+                self.prompt = None;
+                Task::perform(dialogs::show(purpose), move |p| Message::Picked(purpose, p))
+            }
+            Message::Picked(purpose, Picked::Chosen(path)) => self.chosen(purpose, path),
+            Message::Picked(_, Picked::Cancelled) => Task::none(),
+            Message::Picked(purpose, Picked::Unavailable) => {
+                self.prompt = Some(Prompt::new(purpose));
+                iced::widget::operation::focus(PROMPT_ID)
+            }
+            Message::PromptText(t) => {
+                if let Some(p) = &mut self.prompt {
+                    p.text = t;
+                    p.error = None;
+                }
+                Task::none()
+            }
+            Message::PromptSubmit => {
+                let Some(p) = &mut self.prompt else {
+                    return Task::none();
+                };
+                match p.purpose.check(&p.text) {
+                    Ok(path) => {
+                        let purpose = p.purpose;
+                        self.prompt = None;
+                        self.chosen(purpose, path)
+                    }
+                    Err(e) => {
+                        p.error = Some(e);
+                        Task::none()
+                    }
+                }
+            }
+            Message::PromptCancel => {
+                self.prompt = None;
+                Task::none()
+            }
             Message::Open(Some(path)) => {
+                self.carried.clear();
                 self.state = State::Busy {
                     title: "Opening project".into(),
                     detail: path.display().to_string(),
@@ -409,25 +493,6 @@ impl App {
                 self.select = None;
                 self.open(path)
             }
-            Message::ImportDialog(format) => Task::perform(
-                async move {
-                    let title = match format {
-                        ImportFormat::Folders => {
-                            "Choose the folder with class (or split/class) folders"
-                        }
-                        ImportFormat::Supervisely => {
-                            "Choose the Supervisely project (the folder with meta.json)"
-                        }
-                        ImportFormat::Voc => "Choose the VOC dataset (the folder with JPEGImages)",
-                    };
-                    rfd::AsyncFileDialog::new()
-                        .set_title(title)
-                        .pick_folder()
-                        .await
-                        .map(|h| h.path().to_path_buf())
-                },
-                move |src| Message::Import(format, src),
-            ),
             Message::Import(format, Some(src)) => self.import(format, src),
             Message::Open(None) | Message::Import(_, None) => Task::none(),
             Message::DismissNotice => {
@@ -438,17 +503,43 @@ impl App {
                 self.compute = Some(name);
                 Task::none()
             }
-            Message::Saved(stem, label, has_mask) => {
-                if let State::Ready {
-                    project, browse, ..
-                } = &mut self.state
-                {
-                    project.record_saved(&stem, label, has_mask);
-                    browse.refresh(project);
-                }
-                Task::none()
-            }
+            Message::Saved(stem, label, has_mask) => self.written(&stem, label, has_mask, false),
+            Message::Restored(stem, label, has_mask) => self.written(&stem, label, has_mask, true),
         }
+    }
+
+    /// A path was chosen (in the dialog or typed) for `purpose`.
+    fn chosen(&mut self, purpose: Purpose, path: PathBuf) -> Task<Message> {
+        self.update(match purpose {
+            Purpose::OpenProject => Message::Open(Some(path)),
+            Purpose::Import(format) => Message::Import(format, Some(path)),
+            Purpose::Weights(task) => Message::Train(train::Message::Weights(task, Some(path))),
+            Purpose::LinkedExport => Message::Review(review::Message::Linked(
+                review::linked::Message::Export(Some(path)),
+            )),
+        })
+    }
+
+    /// Another screen wrote an image's label and perhaps its mask (`restored`: the files were
+    /// put back as they were, so "no mask" means the mask file is gone).
+    fn written(
+        &mut self,
+        stem: &str,
+        label: crate::project::ImageLabel,
+        has_mask: bool,
+        restored: bool,
+    ) -> Task<Message> {
+        if let State::Ready {
+            project, browse, ..
+        } = &mut self.state
+        {
+            project.record_saved(stem, label, has_mask);
+            if restored && !has_mask {
+                project.record_no_mask(stem);
+            }
+            browse.refresh(project);
+        }
+        Task::none()
     }
 
     /// A project finished opening: show Browse and start loading its first thumbnails.
@@ -476,7 +567,8 @@ impl App {
         perform(action, &project, &loader);
         let annotate = match select.filter(|s| self.open_annotate && project.get(s).is_some()) {
             Some(stem) => {
-                let (screen, task) = open_annotate(&project, &browse, &loader, stem);
+                let carried = self.carried.values().cloned().collect();
+                let (screen, task) = open_annotate(&project, &browse, &loader, stem, carried);
                 tasks.push(task);
                 Some(screen)
             }
@@ -572,6 +664,9 @@ impl App {
         if let Some(closing) = self.closing {
             page = page.push(close_question(closing));
         }
+        if let Some(p) = &self.prompt {
+            page = page.push(prompt_bar(p));
+        }
         if let Some(n) = &self.notice {
             page = page.push(
                 container(
@@ -647,11 +742,19 @@ impl App {
                     .on_press(Message::Show(Screen::Train))
                     .into()
             }
-            _ => text(format!("Training on {compute}"))
+            // Nothing trains: the device training and inference would use.
+            _ => text(compute.to_string())
                 .size(12)
                 .style(super::style::muted)
+                .wrapping(iced::widget::text::Wrapping::None)
                 .into(),
         };
+        // A fixed width: the badge's text changes every batch, and the tabs beside it must
+        // not move between two clicks.
+        let status = container(status)
+            .width(Length::Fixed(STATUS_WIDTH))
+            .align_x(Alignment::Center)
+            .clip(true);
         row![
             title.width(Length::Fill),
             tab("Images", Screen::Images),
@@ -669,6 +772,49 @@ impl App {
         .align_y(Alignment::Center)
         .into()
     }
+}
+
+/// The toolbar's training badge / compute device, in pixels.
+const STATUS_WIDTH: f32 = 250.0;
+
+/// The typed-path field's widget id (focused when it appears).
+const PROMPT_ID: &str = "typed-path";
+
+/// Where the system has no file dialog: say so, and take a typed path.
+fn prompt_bar(p: &Prompt) -> Element<'_, Message> {
+    use iced::widget::text_input;
+    let mut col = iced::widget::Column::new().spacing(6).push(
+        text(format!(
+            "{}: this system has no file dialog (it needs a desktop portal or zenity). \
+             Type the path instead:",
+            p.purpose.title()
+        ))
+        .size(14),
+    );
+    col = col.push(
+        row![
+            text_input("/path/to/…", &p.text)
+                .id(PROMPT_ID)
+                .on_input(Message::PromptText)
+                .on_submit(Message::PromptSubmit)
+                .size(14)
+                .width(Length::Fill),
+            button(text("OK").size(13)).on_press(Message::PromptSubmit),
+            button(text("Cancel").size(13))
+                .style(button::secondary)
+                .on_press(Message::PromptCancel),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center),
+    );
+    if let Some(e) = &p.error {
+        col = col.push(text(e).size(13).style(text::danger));
+    }
+    container(col)
+        .padding([8, 10])
+        .width(Length::Fill)
+        .style(container::warning)
+        .into()
 }
 
 /// "A training is running": stop it, keep it going in the background, or stay.
@@ -735,8 +881,9 @@ fn open_annotate(
     browse: &Browse,
     loader: &ThumbnailLoader,
     stem: String,
+    carried: Vec<(SaveJob, bool)>,
 ) -> (Box<Annotate>, Task<Message>) {
-    let (screen, actions) = Annotate::new(project, browse.order(project), stem);
+    let (screen, actions) = Annotate::new(project, browse.order(project), stem, carried);
     let task = Task::batch(
         actions
             .into_iter()
@@ -752,14 +899,14 @@ fn annotate_action(
     loader: &ThumbnailLoader,
 ) -> Task<Message> {
     match action {
-        annotate::Action::Load(stem) => {
-            let Some(entry) = project.get(&stem) else {
+        annotate::Action::Load(key) => {
+            let Some(entry) = project.get(&key.stem) else {
                 return Task::none();
             };
             let image_path = project.image_path(entry);
-            let mask_path = entry.has_mask.then(|| project.mask_path(&stem));
+            let mask_path = entry.has_mask.then(|| project.mask_path(&key.stem));
             let stream = spawn("load-image", move |send| {
-                send(load_image(&stem, &image_path, mask_path.as_deref()))
+                send(load_image(&key, &image_path, mask_path.as_deref()))
             });
             Task::run(stream, Message::Annotate)
         }
@@ -780,7 +927,11 @@ fn annotate_action(
 }
 
 /// Decodes an image and its mask for the Annotate screen (run off the UI thread).
-pub fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> annotate::Message {
+pub fn load_image(
+    key: &ImageKey,
+    image_path: &Path,
+    mask_path: Option<&Path>,
+) -> annotate::Message {
     let loaded = (|| -> Result<LoadedImage, String> {
         let rgba = crate::project::thumbnails::decode_image(image_path)?.to_rgba8();
         let (w, h) = rgba.dimensions();
@@ -808,8 +959,8 @@ pub fn load_image(stem: &str, image_path: &Path, mask_path: Option<&Path>) -> an
         })
     })();
     match loaded {
-        Ok(l) => annotate::Message::Loaded(stem.to_string(), Handover::new(l)),
-        Err(e) => annotate::Message::LoadFailed(stem.to_string(), e),
+        Ok(l) => annotate::Message::Loaded(key.clone(), Handover::new(l)),
+        Err(e) => annotate::Message::LoadFailed(key.clone(), e),
     }
 }
 

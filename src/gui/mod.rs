@@ -2,6 +2,7 @@
 
 mod app;
 pub mod background;
+pub mod dialogs;
 pub mod handover;
 pub mod keys;
 pub mod recent;
@@ -44,7 +45,26 @@ impl Default for Launch {
     }
 }
 
+/// Why no window can open here, if none can: on Linux and the BSDs a window needs an X11 or
+/// Wayland display (`DISPLAY` or `WAYLAND_DISPLAY`), and without one the windowing library
+/// would panic.
+pub fn no_display_reason(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    if cfg!(any(target_os = "windows", target_os = "macos")) {
+        return None;
+    }
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+    (!set("DISPLAY") && !set("WAYLAND_DISPLAY")).then(|| {
+        "there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is \
+         set): run it on a desktop, over `ssh -X`, or under `xvfb-run`; every other command \
+         (`nerve-studio --help`) works without one"
+            .to_string()
+    })
+}
+
 pub fn run(launch: Launch) -> anyhow::Result<()> {
+    if let Some(why) = no_display_reason(|v| std::env::var(v).ok()) {
+        anyhow::bail!(why);
+    }
     iced::application(move || App::new(launch.clone()), App::update, App::view)
         .title(App::title)
         .subscription(App::subscription)

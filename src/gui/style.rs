@@ -73,3 +73,21 @@ pub fn muted(theme: &Theme) -> text::Style {
         ),
     }
 }
+
+/// The height of a screen's message line, in pixels (one line of 13 px text).
+pub const MESSAGE_LINE: f32 = 20.0;
+
+/// A screen's message line ("Run … deleted", "Nothing was accepted: …"): always there, one line
+/// high, empty when there is nothing to say, so a message never moves the buttons below it.
+pub fn message_line<'a, M: 'a>(message: Option<Result<&'a str, &'a str>>) -> Element<'a, M> {
+    let line: Element<'a, M> = match message {
+        Some(Ok(m)) => text(m).size(13).into(),
+        Some(Err(e)) => text(e).size(13).style(text::danger).into(),
+        None => text("").size(13).into(),
+    };
+    container(line)
+        .height(iced::Length::Fixed(MESSAGE_LINE))
+        .width(iced::Length::Fill)
+        .clip(true)
+        .into()
+}

@@ -12,6 +12,7 @@ use super::models::Task;
 use super::run::{self, RunDir, RunInfo};
 use crate::project::Project;
 use crate::project::atomic::write_atomic;
+use crate::project::splits::Split;
 
 /// The file naming the active classifier and segmenter (used by Review and pre-annotation).
 pub const ACTIVE: &str = "active.json";
@@ -50,6 +51,9 @@ pub struct RunSummary {
     pub task: &'static str,
     /// Images in the run's data snapshot.
     pub snapshot_images: usize,
+    /// Of those, the images it learned from (the train split) and validated on (val).
+    pub trained_on: usize,
+    pub validated_on: usize,
     pub stale: Staleness,
     /// Whether this is the active classifier or segmenter.
     pub active: bool,
@@ -220,7 +224,10 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
             continue;
         };
         let task = recipe.task();
-        let snapshot_images = run.read_snapshot().map_or(0, |s| s.len());
+        let snapshot = run.read_snapshot().unwrap_or_default();
+        let in_split = |split| snapshot.iter().filter(|i| i.split == split).count();
+        let (trained_on, validated_on) = (in_split(Split::Train), in_split(Split::Val));
+        let snapshot_images = snapshot.len();
         // The current data, planned (and its masks hashed) once per task, not once per run.
         let now = plans
             .entry(task_name(task))
@@ -239,6 +246,8 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
             id,
             info,
             snapshot_images,
+            trained_on,
+            validated_on,
             stale,
             validation,
         });

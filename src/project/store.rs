@@ -248,6 +248,13 @@ impl Project {
         }
     }
 
+    /// The image's mask file was removed (an undone acceptance that had created it).
+    pub fn record_no_mask(&mut self, stem: &str) {
+        if let Some(&i) = self.index.get(stem) {
+            self.images[i].has_mask = false;
+        }
+    }
+
     pub fn load_mask(&self, stem: &str) -> Result<Option<Mask>> {
         let i = self.index_of(stem)?;
         if !self.images[i].has_mask {

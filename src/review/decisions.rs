@@ -23,6 +23,8 @@ pub enum Verdict {
     Flagged,
     /// Sent to the Annotate screen to be corrected.
     Edited,
+    /// An acceptance taken back (Ctrl+Z): the mask and label it replaced were restored.
+    Undone,
 }
 
 impl Verdict {
@@ -32,6 +34,7 @@ impl Verdict {
             Verdict::AcceptedClass => "accepted class",
             Verdict::Flagged => "flagged",
             Verdict::Edited => "edited",
+            Verdict::Undone => "undone",
         }
     }
 }
@@ -111,9 +114,9 @@ pub fn write_log(
     write_atomic(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Adds `decision`, replacing an earlier one on the same image.
+/// Adds `decision` to the log; earlier decisions on the same image stay (the log is the
+/// image's whole history: flagged, then edited, then accepted…).
 pub fn record(log: &mut Vec<Decision>, decision: Decision) {
-    log.retain(|d| d.stem != decision.stem);
     log.push(decision);
 }
 
@@ -128,6 +131,16 @@ pub struct Accepted {
     pub take: Take,
     /// The mask written (0/255), when the mask was accepted.
     pub written: Option<image::GrayImage>,
+    /// What the image was before, to undo the acceptance.
+    pub before: Before,
+}
+
+/// An image's files before an acceptance: its label, and its mask file's bytes (`None`: it had
+/// no mask), so undoing restores them byte for byte.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Before {
+    pub label: ImageLabel,
+    pub mask: Option<Vec<u8>>,
 }
 
 /// The files an acceptance touches.
@@ -172,10 +185,18 @@ pub fn accept(
     let row = review
         .row(stem)
         .ok_or_else(|| format!("{stem}: not in this review"))?;
+    let before = Before {
+        label: label.clone(),
+        mask: match std::fs::read(&paths.mask) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("{}: {e}", paths.mask.display())),
+        },
+    };
     let mut label = label.clone();
     let mut kept = None;
     let mut written = None;
-    let mut has_mask = paths.mask.exists();
+    let mut has_mask = before.mask.is_some();
     match take {
         Take::Class => {
             let (call, _) = row
@@ -195,11 +216,9 @@ pub fn accept(
                 image::Luma([if on { 255 } else { 0 }])
             });
             let mask = Mask::from_nonzero(truth.width(), truth.height(), truth.as_raw());
-            if has_mask {
+            if let Some(bytes) = &before.mask {
                 let to = paths.keep_dir.join(format!("{stem}.png"));
-                let bytes = std::fs::read(&paths.mask)
-                    .map_err(|e| format!("{}: {e}", paths.mask.display()))?;
-                write_atomic(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+                write_atomic(&to, bytes).map_err(|e| format!("{}: {e}", to.display()))?;
                 kept = Some(to);
             }
             crate::mask::write_mask(&paths.mask, &mask).map_err(|e| e.to_string())?;
@@ -223,7 +242,27 @@ pub fn accept(
         kept,
         take,
         written,
+        before,
     })
+}
+
+/// Takes an acceptance back: the mask file it replaced is written again byte for byte (or
+/// removed, when the image had none) and the label restored. Returns whether a mask remains.
+pub fn undo(accepted: &Accepted, paths: &AcceptPaths) -> Result<bool, String> {
+    let before = &accepted.before;
+    if accepted.take == Take::Mask {
+        match &before.mask {
+            Some(bytes) => write_atomic(&paths.mask, bytes)
+                .map_err(|e| format!("{}: {e}", paths.mask.display()))?,
+            None => match std::fs::remove_file(&paths.mask) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("{}: {e}", paths.mask.display())),
+            },
+        }
+    }
+    crate::project::write_label(&paths.label, &before.label).map_err(|e| e.to_string())?;
+    Ok(before.mask.is_some())
 }
 
 /// Updates the review's row after an acceptance: the label and truth, and, when the mask of a
@@ -245,6 +284,34 @@ pub fn apply_accepted(review: &mut Review, accepted: &Accepted) -> Result<(), St
         score_row(row, mask, Some(mask), threshold)?;
     }
     Ok(())
+}
+
+/// An image's row after its label (and perhaps its mask, `truth`) changed outside the review,
+/// e.g. in Annotate: the class and status follow the label, and a nerve image with a mask is
+/// scored again against the segmenter's prediction.
+pub fn rescore(
+    mut row: super::table::Row,
+    label: &ImageLabel,
+    truth: Option<image::GrayImage>,
+    prediction: Option<PathBuf>,
+    classes: &[String],
+    nerve: Option<usize>,
+    threshold: f64,
+) -> Result<super::table::Row, String> {
+    row.truth = label
+        .class
+        .as_deref()
+        .and_then(|c| classes.iter().position(|k| k == c));
+    row.status = label.status;
+    row.has_mask = truth.is_some();
+    if let Some(path) = prediction.filter(|p| p.exists()) {
+        let map = super::table::read_gray(&path)?;
+        let truth = truth
+            .as_ref()
+            .filter(|_| row.truth.is_some() && row.truth == nerve);
+        score_row(&mut row, &map, truth, threshold)?;
+    }
+    Ok(row)
 }
 
 /// Flags an image: status flagged, the comment kept in its label.

@@ -13,7 +13,11 @@ use crate::project::atomic::write_atomic;
 
 fn ci(s: &Summary) -> String {
     match s.ci95 {
-        Some([lo, hi]) => format!("{:.3} [{lo:.3}–{hi:.3}]", s.mean),
+        Some(ci) => format!(
+            "{:.3} [{}]",
+            s.mean,
+            crate::eval::stats::written_interval(ci, 3)
+        ),
         None => format!("{:.3}", s.mean),
     }
 }
@@ -184,11 +188,13 @@ fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<Strin
         use super::decisions::Verdict::*;
         let _ = writeln!(
             md,
-            "{} masks and {} classes accepted as truth, {} flagged, {} sent for editing.\n",
+            "{} masks and {} classes accepted as truth, {} flagged, {} sent for editing, {} \
+             acceptances undone.\n",
             count(AcceptedMask),
             count(AcceptedClass),
             count(Flagged),
-            count(Edited)
+            count(Edited),
+            count(Undone)
         );
         let _ = writeln!(
             md,

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 fn perform(a: &mut Annotate, project: &mut Project, actions: Vec<Action>) {
     for action in actions {
         let next = match action {
-            Action::Load(stem) => {
-                let e = project.get(&stem).unwrap();
-                let mask = e.has_mask.then(|| project.mask_path(&stem));
-                let message = load_image(&stem, &project.image_path(e), mask.as_deref());
+            Action::Load(key) => {
+                let e = project.get(&key.stem).unwrap();
+                let mask = e.has_mask.then(|| project.mask_path(&key.stem));
+                let message = load_image(&key, &project.image_path(e), mask.as_deref());
                 a.update(message, project)
             }
             Action::Save(job) => {
@@ -93,7 +93,7 @@ fn class_key_brush_drag_undo_redo_and_next_image_reach_the_disk() {
         .stem
         .clone();
     let original_mask = std::fs::read(project.mask_path(&stem)).unwrap();
-    let (mut a, actions) = Annotate::new(&project, order.clone(), stem.clone());
+    let (mut a, actions) = Annotate::new(&project, order.clone(), stem.clone(), Vec::new());
     perform(&mut a, &mut project, actions);
     assert!(a.mask().is_some(), "the image loaded");
 
@@ -202,7 +202,7 @@ fn a_failed_save_is_shown_and_the_edit_kept_until_it_can_be_written() {
     let (browse, _, _) = Browse::new(&project, None);
     let order: Vec<String> = browse.order(&project);
     let stem = order[0].clone();
-    let (mut a, actions) = Annotate::new(&project, order, stem.clone());
+    let (mut a, actions) = Annotate::new(&project, order, stem.clone(), Vec::new());
     perform(&mut a, &mut project, actions);
     // The labels folder cannot be written (as on a full or read-only disk).
     let labels = root.join("labels");
@@ -265,7 +265,7 @@ fn ctrl_s_saves_at_once_and_ctrl_z_undoes_a_fill() {
         .unwrap()
         .stem
         .clone();
-    let (mut a, actions) = Annotate::new(&project, order, stem.clone());
+    let (mut a, actions) = Annotate::new(&project, order, stem.clone(), Vec::new());
     perform(&mut a, &mut project, actions);
     interact(&mut a, &mut project, &browse, |ui| {
         ui.point_at(Point::new(400.0, 400.0));

@@ -13,4 +13,5 @@ mod review_ui;
 mod store;
 mod support;
 mod train_ui;
+mod what_is_shown;
 mod window;

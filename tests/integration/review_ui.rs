@@ -5,7 +5,7 @@
 //! records the decisions; the linked view plays an experiment and exports it.
 
 use crate::support::small_demo;
-use crate::window::{click, key, open_window, settle, settle_deep, shows};
+use crate::window::{click, ctrl_key, key, open_window, settle, settle_deep, shows};
 use nerve_studio::gui::screens::review::{self, Tab};
 use nerve_studio::gui::{App, Message, Screen, State};
 use nerve_studio::ml::device;
@@ -107,6 +107,7 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     let stem = first.stem.clone();
     let mask_path = root.join(format!("masks/{stem}.png"));
     let before = std::fs::read(&mask_path).unwrap();
+    let first_label = label_json(&root, &stem);
     let task = key(&mut app, "a");
     settle_deep(&mut app, task);
     let after = std::fs::read(&mask_path).unwrap();
@@ -135,19 +136,52 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     }
     let on_disk = Project::open_read_only(&root).unwrap();
     assert_eq!(on_disk.get(&stem).unwrap().label.status, Status::Reviewed);
+    // The decision moved the review on to the next image.
+    assert_ne!(current_stem(&app), stem);
 
-    // Next, then flag with a comment.
+    // Ctrl+Z takes it back: the old mask byte for byte, the old label, the old scores.
+    let label_before_accept = first_label;
+    let task = ctrl_key(&mut app, "z");
+    settle_deep(&mut app, task);
+    assert_eq!(
+        std::fs::read(&mask_path).unwrap(),
+        before,
+        "the mask is back"
+    );
+    assert_eq!(
+        label_json(&root, &stem),
+        label_before_accept,
+        "the label is back"
+    );
+    assert_eq!(current_stem(&app), stem, "the undone image is shown again");
+    assert_eq!(app.review.current().unwrap().iou(), Some(worst));
+    if let State::Ready { project, .. } = &app.state {
+        let restored: nerve_studio::project::ImageLabel =
+            serde_json::from_value(label_before_accept.clone()).unwrap();
+        assert_eq!(project.get(&stem).unwrap().label, restored);
+    }
+    assert!(shows(&app, "undone"));
+
+    // Flag with a comment typed into the box: it moves on to the next image.
     let task = click(&mut app, "Next");
     settle_deep(&mut app, task);
     let flagged = current_stem(&app);
     assert_ne!(flagged, stem);
     drop(click(&mut app, "Flag… (F)"));
     assert!(app.review.flagging.is_some());
-    drop(app.update(Message::Review(review::Message::Comment(
-        "nerve edge unclear".into(),
-    ))));
+    let typed: Vec<Message> = {
+        let mut ui = iced_test::simulator(app.view());
+        ui.click(iced_test::selector::id("review-comment")).unwrap();
+        ui.typewrite("nerve edge unclear");
+        ui.into_messages().collect()
+    };
+    for m in typed {
+        drop(app.update(m));
+    }
+    assert_eq!(app.review.flagging.as_deref(), Some("nerve edge unclear"));
     let task = click(&mut app, "Flag");
     settle_deep(&mut app, task);
+    assert_ne!(current_stem(&app), flagged, "flagging moved on");
     let label = label_json(&root, &flagged);
     assert_eq!(label["status"], "flagged");
     assert_eq!(label["comment"], "nerve edge unclear");
@@ -158,6 +192,35 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         "{log}"
     );
     assert!(log.contains("nerve edge unclear"));
+    assert!(log.contains("\"undone\""), "{log}");
+
+    // The flagged image, then Edit: the log keeps both decisions, and Esc in Annotate comes
+    // back to Review.
+    let pos = app
+        .review
+        .queue
+        .iter()
+        .position(|&i| app.review.table.as_ref().unwrap().rows[i].stem == flagged)
+        .unwrap();
+    let task = app.update(Message::Review(review::Message::Select(pos)));
+    settle_deep(&mut app, task);
+    let task = key(&mut app, "e");
+    settle(&mut app, task);
+    assert_eq!(app.screen, Screen::Images);
+    let task = click(&mut app, "← Browse");
+    settle_deep(&mut app, task);
+    assert_eq!(app.screen, Screen::Review, "Esc returns to Review");
+    let log: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(root.join(format!("runs/{segmenter}/review/decisions.json")))
+            .unwrap(),
+    )
+    .unwrap();
+    let of_flagged: Vec<&str> = log
+        .iter()
+        .filter(|d| d["stem"] == flagged.as_str())
+        .map(|d| d["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(of_flagged, ["flagged", "edited"], "{log:?}");
 
     // C accepts the classifier's call as the class of an image it disagrees with (or an
     // unlabeled one); its mask stays.

@@ -66,6 +66,27 @@ pub fn key(app: &mut App, k: &str) -> iced::Task<Message> {
     iced::Task::batch(produced.into_iter().map(|m| app.update(m)))
 }
 
+/// Presses Ctrl and the character key `k`; returns the task its message started.
+pub fn ctrl_key(app: &mut App, k: &str) -> iced::Task<Message> {
+    use iced::keyboard::{Event, Location, Modifiers, key};
+    let key = Key::Character(k.into());
+    let produced: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.simulate([iced::Event::Keyboard(Event::KeyPressed {
+            key: key.clone(),
+            modified_key: key,
+            physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
+            location: Location::Standard,
+            modifiers: Modifiers::CTRL,
+            repeat: false,
+            text: None,
+        })]);
+        ui.into_messages().collect()
+    };
+    assert!(!produced.is_empty(), "Ctrl+{k} did nothing");
+    iced::Task::batch(produced.into_iter().map(|m| app.update(m)))
+}
+
 /// Whether some text in the window contains `wanted`.
 pub fn shows(app: &App, wanted: &str) -> bool {
     let mut ui = simulator(app.view());

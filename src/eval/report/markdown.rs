@@ -90,7 +90,7 @@ fn summary_row(out: &mut String, name: &str, s: &Summary) {
     let sem = s.sem.map_or("–".into(), f);
     let ci = s
         .ci95
-        .map_or("–".into(), |c| format!("{} – {}", f(c[0]), f(c[1])));
+        .map_or("–".into(), |c| format!("{} to {}", f(c[0]), f(c[1])));
     let _ = writeln!(
         out,
         "| {name} | {} | {sem} | {ci} | {} | {} | {} |",

@@ -87,20 +87,9 @@ impl App {
                 self.start_training(root, steps, device, reports)
             }
             train::Action::ShowModels => self.show_screen(Screen::Models),
-            train::Action::PickWeights(task) => Task::perform(
-                async {
-                    rfd::AsyncFileDialog::new()
-                        .set_title("Choose torchvision weights (.pth or .safetensors)")
-                        .add_filter(
-                            "PyTorch or SafeTensors weights",
-                            &["pth", "pt", "safetensors"],
-                        )
-                        .pick_file()
-                        .await
-                        .map(|h| h.path().to_path_buf())
-                },
-                move |path| Message::Train(train::Message::Weights(task, path)),
-            ),
+            train::Action::PickWeights(task) => {
+                self.update(Message::Pick(crate::gui::dialogs::Purpose::Weights(task)))
+            }
         }
     }
 

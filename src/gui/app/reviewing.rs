@@ -137,6 +137,35 @@ impl App {
                 });
                 Task::run(stream, |m| m)
             }
+            review::Action::Undo(accepted) => {
+                let (State::Ready { project, .. }, Some(t)) = (&self.state, &self.review.table)
+                else {
+                    return Task::none();
+                };
+                let Some(run) = t.models.primary() else {
+                    return Task::none();
+                };
+                let stem = accepted.stem.clone();
+                let paths = AcceptPaths {
+                    mask: project.mask_path(&stem),
+                    label: project.label_path(&stem),
+                    prediction: t.prediction_path(&stem),
+                    keep_dir: review_dir(&root, run).join("replaced-masks"),
+                };
+                let stream = spawn("review-undo", move |send| {
+                    let result = decisions::undo(&accepted, &paths).map(|has_mask| {
+                        send(Message::Restored(
+                            accepted.stem.clone(),
+                            accepted.before.label.clone(),
+                            has_mask,
+                        ));
+                        (*accepted, has_mask)
+                    });
+                    send(to(review::Message::Undone(Handover::new(result))));
+                });
+                Task::run(stream, |m| m)
+            }
+            review::Action::FocusComment => iced::widget::operation::focus("review-comment"),
             review::Action::Flag(stem, comment) => {
                 let State::Ready { project, .. } = &self.state else {
                     return Task::none();
@@ -172,13 +201,16 @@ impl App {
                 let mut tasks = Vec::new();
                 if let Some(mut open) = annotate.take() {
                     for job in open.flush() {
+                        self.carried.insert(job.stem.clone(), (job.clone(), false));
                         tasks.push(save_task(job, project));
                     }
                 }
-                let (screen, task) = open_annotate(project, browse, loader, stem);
+                let carried = self.carried.values().cloned().collect();
+                let (screen, task) = open_annotate(project, browse, loader, stem, carried);
                 *annotate = Some(screen);
                 tasks.push(task);
                 self.screen = Screen::Images;
+                self.annotate_from = Screen::Review;
                 Task::batch(tasks)
             }
             review::Action::WriteLog(run, log, generation) => background(
@@ -193,6 +225,37 @@ impl App {
             ),
             review::Action::Linked(a) => self.linked_action(root, a),
         }
+    }
+
+    /// An image opened from Review was edited and Annotate closed: its row is scored again
+    /// against the mask just saved (`mask`, when it was edited), off the UI thread.
+    pub(super) fn review_edited(
+        &mut self,
+        stem: String,
+        edit: Option<(crate::project::ImageLabel, Option<crate::mask::Mask>)>,
+    ) -> Task<Message> {
+        let Some(table) = &self.review.table else {
+            return Task::none();
+        };
+        let Some((label, mask)) = edit else {
+            return Task::none();
+        };
+        let (Some(row), prediction) = (table.row(&stem).cloned(), table.prediction_path(&stem))
+        else {
+            return Task::none();
+        };
+        let (classes, nerve, threshold) = (table.classes.clone(), table.nerve, table.threshold);
+        background(
+            "review-rescore",
+            move || {
+                let truth = mask.map(|m| {
+                    image::GrayImage::from_raw(m.width(), m.height(), m.as_bytes().to_vec())
+                        .expect("a mask's bytes fill its size")
+                });
+                decisions::rescore(row, &label, truth, prediction, &classes, nerve, threshold)
+            },
+            |r| Message::Review(review::Message::Rescored(r)),
+        )
     }
 
     fn linked_action(&mut self, root: PathBuf, action: linked_view::Action) -> Task<Message> {
@@ -223,16 +286,9 @@ impl App {
                 });
                 Task::run(stream, to)
             }
-            linked_view::Action::ExportDialog => Task::perform(
-                async {
-                    rfd::AsyncFileDialog::new()
-                        .set_title("Choose a folder for the GIF and the PNG frames")
-                        .pick_folder()
-                        .await
-                        .map(|h| h.path().to_path_buf())
-                },
-                move |p| to(linked_view::Message::Export(p)),
-            ),
+            linked_view::Action::ExportDialog => {
+                self.update(Message::Pick(crate::gui::dialogs::Purpose::LinkedExport))
+            }
             linked_view::Action::Export {
                 models,
                 experiment,

@@ -123,12 +123,11 @@ impl Models {
             .align_y(Alignment::Center),
         );
         col = col.push(self.pre_annotation(read_only));
-        if let Some(outcome) = &self.outcome {
-            col = col.push(match outcome {
-                Ok(m) => text(m).size(13),
-                Err(e) => text(e).size(13).color(BAD),
-            });
-        }
+        col = col.push(crate::gui::style::message_line(
+            self.outcome
+                .as_ref()
+                .map(|o| o.as_deref().map_err(String::as_str)),
+        ));
         if let Some(c) = &self.comparison {
             col = col.push(comparison(c));
         }
@@ -249,14 +248,15 @@ impl Models {
         let mut body = column![
             title,
             text(format!(
-                "{kind} · recipe {} · {} · started {} · {} of {} epochs (best {}) · trained on {} images · {}",
+                "{kind} · recipe {} · {} · started {} · {} of {} epochs (best {}) · trained on {} images, validated on {} · {}",
                 i.recipe,
                 i.architecture,
                 i.started_at.get(..16).unwrap_or(&i.started_at).replace('T', " "),
                 i.epochs_done,
                 i.epochs_planned,
                 i.best_epoch,
-                r.snapshot_images,
+                r.trained_on,
+                r.validated_on,
                 i.device
             ))
             .size(12)
@@ -306,7 +306,12 @@ fn headline(h: &Headline) -> String {
         .metrics
         .iter()
         .map(|m| match m.ci95 {
-            Some([lo, hi]) => format!("{} {:.3} [{lo:.3}–{hi:.3}]", m.name, m.value),
+            Some(ci) => format!(
+                "{} {:.3} [{}]",
+                m.name,
+                m.value,
+                crate::eval::stats::shown_interval(ci, 3)
+            ),
             None => format!("{} {:.3}", m.name, m.value),
         })
         .collect();
@@ -318,7 +323,11 @@ fn comparison(c: &Result<Comparison, String>) -> Element<'_, Message> {
         Ok(c) => c,
         Err(e) => return text(e).size(13).color(BAD).into(),
     };
-    let ci = |v: Option<[f64; 2]>| v.map_or(String::new(), |[lo, hi]| format!("[{lo:.3}–{hi:.3}]"));
+    let ci = |v: Option<[f64; 2]>| {
+        v.map_or(String::new(), |ci| {
+            format!("[{}]", crate::eval::stats::shown_interval(ci, 3))
+        })
+    };
     let cell = |s: String, w: f32| text(s).size(13).width(w);
     let mut table = column![
         text(format!(

@@ -23,7 +23,7 @@ pub struct PaneState {
 }
 
 /// The review's key bindings: (key, what it does), as the help line lists them.
-pub const KEYS: [(&str, &str); 7] = [
+pub const KEYS: [(&str, &str); 8] = [
     ("A", "accept the mask"),
     ("C", "accept the class"),
     ("E", "edit in Annotate"),
@@ -31,6 +31,7 @@ pub const KEYS: [(&str, &str); 7] = [
     ("N / →", "next"),
     ("P / ←", "previous"),
     ("0", "fit"),
+    ("Ctrl+Z", "undo the last accept"),
 ];
 
 fn key_message(key: &Key) -> Option<Message> {
@@ -89,12 +90,15 @@ impl canvas::Program<Message> for Pane<'_> {
                 Some(Action::publish(Message::Zoom(p, 1.2f32.powf(dy))).and_capture())
             }
             Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. })
-                if self.index == 0
-                    && self.review.flagging.is_none()
-                    && !modifiers.command()
-                    && !modifiers.alt() =>
+                if self.index == 0 && self.review.flagging.is_none() && !modifiers.alt() =>
             {
-                key_message(key).map(|m| Action::publish(m).and_capture())
+                let message = if modifiers.command() {
+                    (key.as_ref() == Key::Character("z") && !modifiers.shift())
+                        .then_some(Message::Undo)
+                } else {
+                    key_message(key)
+                };
+                message.map(|m| Action::publish(m).and_capture())
             }
             _ => None,
         }

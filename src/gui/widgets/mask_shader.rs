@@ -3,7 +3,7 @@
 //! pass. A stroke uploads only the rectangles it changed. Used when iced renders with wgpu; the
 //! layered CPU canvas (`mask_canvas`) serves otherwise.
 
-use crate::gui::screens::annotate::{Annotate, Message};
+use crate::gui::screens::annotate::{Annotate, ImageKey, Message};
 use crate::mask::{Mask, Rect};
 use iced::wgpu;
 use iced::widget::shader::{self, Viewport};
@@ -30,7 +30,7 @@ pub struct MaskShader<'a> {
 #[derive(Debug)]
 pub struct MaskPrimitive {
     uniforms: [f32; 16],
-    image_key: u64,
+    image_key: Option<ImageKey>,
     image: Option<(Pixels, (u32, u32))>,
     mask: Option<Arc<Mask>>,
     mask_version: u64,
@@ -67,7 +67,7 @@ impl shader::Program<Message> for MaskShader<'_> {
                 0x18 as f32 / 255.0,
                 0x1b as f32 / 255.0,
             ],
-            image_key: a.image_key,
+            image_key: a.image_key.clone(),
             image: loaded.map(|l| (l.rgba.clone(), l.size)),
             mask: loaded.map(|l| l.mask.clone()),
             mask_version: a.mask_version,
@@ -76,11 +76,78 @@ impl shader::Program<Message> for MaskShader<'_> {
     }
 }
 
+/// What the GPU's textures were made from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uploaded {
+    pub key: ImageKey,
+    pub size: (u32, u32),
+    pub mask_version: u64,
+}
+
+/// What a frame must send to the GPU before it draws.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upload {
+    /// No picture to show: drop the textures, draw nothing.
+    Clear,
+    /// New textures for another image (or another load of it): the photo and the whole mask.
+    Whole,
+    /// The mask changed in these rectangles only.
+    MaskRects(Vec<Rect>),
+    /// The GPU is up to date.
+    Nothing,
+}
+
+impl MaskPrimitive {
+    /// What this frame must upload, given what the GPU holds.
+    pub fn plan(&self, held: Option<&Uploaded>) -> Upload {
+        let (Some(key), Some((_, size)), Some(_)) = (&self.image_key, &self.image, &self.mask)
+        else {
+            return Upload::Clear;
+        };
+        let Some(held) = held.filter(|h| h.key == *key && h.size == *size) else {
+            return Upload::Whole;
+        };
+        if held.mask_version == self.mask_version {
+            return Upload::Nothing;
+        }
+        let known = self
+            .mask_log
+            .front()
+            .is_some_and(|(v, _)| *v <= held.mask_version + 1);
+        if !known {
+            return Upload::MaskRects(vec![whole(*size)]);
+        }
+        Upload::MaskRects(
+            self.mask_log
+                .iter()
+                .filter(|(v, _)| *v > held.mask_version)
+                .map(|(_, r)| *r)
+                .collect(),
+        )
+    }
+
+    /// What the GPU holds once this frame's uploads are done.
+    pub fn uploaded(&self) -> Option<Uploaded> {
+        Some(Uploaded {
+            key: self.image_key.clone()?,
+            size: self.image.as_ref()?.1,
+            mask_version: self.mask_version,
+        })
+    }
+}
+
+fn whole((width, height): (u32, u32)) -> Rect {
+    Rect {
+        x: 0,
+        y: 0,
+        width,
+        height,
+    }
+}
+
 struct Textures {
-    image_key: u64,
-    size: (u32, u32),
+    held: Uploaded,
     mask: wgpu::Texture,
-    mask_version: u64,
     bind_group: wgpu::BindGroup,
 }
 
@@ -265,88 +332,90 @@ impl shader::Primitive for MaskPrimitive {
         uniforms[12] = p.srgb_target as u8 as f32;
         let bytes: Vec<u8> = uniforms.iter().flat_map(|f| f.to_le_bytes()).collect();
         queue.write_buffer(&p.uniforms, 0, &bytes);
-        let (Some((rgba, size)), Some(mask)) = (&self.image, &self.mask) else {
+        let plan = self.plan(p.textures.as_ref().map(|t| &t.held));
+        let (Some((rgba, size)), Some(mask), Some(held)) =
+            (&self.image, &self.mask, self.uploaded())
+        else {
+            p.textures = None;
             return;
         };
-        let whole = Rect {
-            x: 0,
-            y: 0,
-            width: size.0,
-            height: size.1,
-        };
-        let fresh = p
-            .textures
-            .as_ref()
-            .is_none_or(|t| t.image_key != self.image_key || t.size != *size);
-        if fresh {
-            // The photograph is stored as its sRGB bytes; the shader adjusts and converts.
-            let image = texture(
-                device,
-                "nerve-studio image",
-                *size,
-                wgpu::TextureFormat::Rgba8Unorm,
-            );
-            upload(queue, &image, rgba, size.0, 4, whole);
-            let mask_texture = texture(
-                device,
-                "nerve-studio mask",
-                *size,
-                wgpu::TextureFormat::R8Unorm,
-            );
-            upload(queue, &mask_texture, mask.as_bytes(), size.0, 1, whole);
-            let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
-            let (image_view, mask_view) = (view(&image), view(&mask_texture));
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("nerve-studio annotate bind group"),
-                layout: &p.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: p.uniforms.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: wgpu::BindingResource::TextureView(&image_view),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: wgpu::BindingResource::TextureView(&mask_view),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: wgpu::BindingResource::Sampler(&p.sampler),
-                    },
-                ],
-            });
-            p.textures = Some(Textures {
-                image_key: self.image_key,
-                size: *size,
-                mask: mask_texture,
-                mask_version: self.mask_version,
-                bind_group,
-            });
-            return;
-        }
-        let t = p.textures.as_mut().expect("textures exist");
-        if t.mask_version == self.mask_version {
-            return;
-        }
-        let known = self
-            .mask_log
-            .front()
-            .is_some_and(|(v, _)| *v <= t.mask_version + 1);
-        if known {
-            for (_, rect) in self.mask_log.iter().filter(|(v, _)| *v > t.mask_version) {
-                upload(queue, &t.mask, mask.as_bytes(), size.0, 1, *rect);
+        match plan {
+            Upload::Clear => p.textures = None,
+            Upload::Nothing => {}
+            Upload::MaskRects(rects) => {
+                if let Some(t) = p.textures.as_mut() {
+                    for rect in rects {
+                        upload(queue, &t.mask, mask.as_bytes(), size.0, 1, rect);
+                    }
+                    t.held = held;
+                }
             }
-        } else {
-            upload(queue, &t.mask, mask.as_bytes(), size.0, 1, whole);
+            Upload::Whole => {
+                // The photograph is stored as its sRGB bytes; the shader adjusts and converts.
+                let image = texture(
+                    device,
+                    "nerve-studio image",
+                    *size,
+                    wgpu::TextureFormat::Rgba8Unorm,
+                );
+                upload(queue, &image, rgba, size.0, 4, whole(*size));
+                let mask_texture = texture(
+                    device,
+                    "nerve-studio mask",
+                    *size,
+                    wgpu::TextureFormat::R8Unorm,
+                );
+                upload(
+                    queue,
+                    &mask_texture,
+                    mask.as_bytes(),
+                    size.0,
+                    1,
+                    whole(*size),
+                );
+                let view =
+                    |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+                let (image_view, mask_view) = (view(&image), view(&mask_texture));
+                let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("nerve-studio annotate bind group"),
+                    layout: &p.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: p.uniforms.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: wgpu::BindingResource::TextureView(&image_view),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: wgpu::BindingResource::TextureView(&mask_view),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 3,
+                            resource: wgpu::BindingResource::Sampler(&p.sampler),
+                        },
+                    ],
+                });
+                p.textures = Some(Textures {
+                    held,
+                    mask: mask_texture,
+                    bind_group,
+                });
+            }
         }
-        t.mask_version = self.mask_version;
     }
 
     fn draw(&self, p: &MaskPipeline, pass: &mut wgpu::RenderPass<'_>) -> bool {
-        let Some(t) = &p.textures else { return true };
+        // Only textures of the image this frame shows are ever drawn.
+        let Some(t) = p
+            .textures
+            .as_ref()
+            .filter(|t| Some(&t.held.key) == self.image_key.as_ref())
+        else {
+            return true;
+        };
         pass.set_pipeline(&p.pipeline);
         pass.set_bind_group(0, &t.bind_group, &[]);
         pass.draw(0..3, 0..1);

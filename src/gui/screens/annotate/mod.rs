@@ -17,6 +17,7 @@ use iced::widget::image;
 use iced::{Point, Size, Vector};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The overlay colour of nerve pixels.
@@ -34,6 +35,32 @@ pub enum Tool {
     Eraser,
     Fill,
     Polygon,
+}
+
+/// One request to show one image: its stem and a generation that never repeats in this
+/// process, whichever screen asked. A decoded picture, a late load or a GPU texture is matched
+/// by this key, so nothing made for one visit can be shown on another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImageKey {
+    pub stem: String,
+    generation: u64,
+}
+
+impl ImageKey {
+    pub fn next(stem: &str) -> ImageKey {
+        static GENERATION: AtomicU64 = AtomicU64::new(1);
+        ImageKey {
+            stem: stem.to_string(),
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+/// A revision number no other edit of this process has, so a save's outcome is matched to its
+/// edit even when an earlier screen's save of the same image is still being written.
+fn next_revision() -> u64 {
+    static REVISION: AtomicU64 = AtomicU64::new(1);
+    REVISION.fetch_add(1, Ordering::Relaxed)
 }
 
 /// An image decoded by the app for this screen.
@@ -58,8 +85,8 @@ pub struct SaveJob {
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Loaded(String, Handover<LoadedImage>),
-    LoadFailed(String, String),
+    Loaded(ImageKey, Handover<LoadedImage>),
+    LoadFailed(ImageKey, String),
     CanvasSize(Size),
     StrokeStart(Point),
     StrokeTo(Point),
@@ -95,7 +122,7 @@ pub struct SaveOutcome {
 /// What the screen asks of the app.
 #[derive(Debug)]
 pub enum Action {
-    Load(String),
+    Load(ImageKey),
     Save(SaveJob),
     Back,
     WantThumbnails(Vec<String>),
@@ -143,8 +170,9 @@ pub struct Annotate {
     pub(crate) save_error: Option<(String, Instant)>,
     pub(crate) read_only: Option<String>,
     pub(crate) adjust: Adjust,
-    /// Counts images loaded, so the GPU view knows when to upload a new one.
-    pub(crate) image_key: u64,
+    /// The load asked for the image on screen: only its picture is shown, and the GPU view
+    /// uploads new textures whenever it changes.
+    pub(crate) image_key: Option<ImageKey>,
     /// Counts mask changes; with the log of what each changed, the GPU view uploads only those.
     pub(crate) mask_version: u64,
     pub(crate) mask_log: VecDeque<(u64, Rect)>,
@@ -154,8 +182,15 @@ pub struct Annotate {
 const MASK_LOG: usize = 256;
 
 impl Annotate {
-    /// Opens on `stem`, moving through `order` (Browse's filtered order).
-    pub fn new(project: &Project, order: Vec<String>, stem: String) -> (Annotate, Vec<Action>) {
+    /// Opens on `stem`, moving through `order` (Browse's filtered order). `carried` are saves
+    /// an earlier Annotate screen started and that are not known to be on disk yet: they are
+    /// shown instead of the files, and written again if they failed.
+    pub fn new(
+        project: &Project,
+        order: Vec<String>,
+        stem: String,
+        carried: Vec<(SaveJob, bool)>,
+    ) -> (Annotate, Vec<Action>) {
         let mut a = Annotate {
             order,
             current: String::new(),
@@ -183,16 +218,35 @@ impl Annotate {
             save_error: None,
             read_only: project.read_only_reason(),
             adjust: adjust::NEUTRAL,
-            image_key: 0,
+            image_key: None,
             mask_version: 0,
             mask_log: VecDeque::new(),
         };
-        let actions = a.go(project, stem);
+        let mut actions = Vec::new();
+        for (job, failed) in carried {
+            a.pending.insert(
+                job.stem.clone(),
+                Pending {
+                    mask: job.mask.clone(),
+                    label: job.label.clone(),
+                    revision: job.revision,
+                },
+            );
+            if failed {
+                actions.push(Action::Save(job));
+            }
+        }
+        actions.extend(a.go(project, stem));
         (a, actions)
     }
 
     pub fn current(&self) -> &str {
         &self.current
+    }
+
+    /// The picture on the canvas (none while the image loads).
+    pub fn picture(&self) -> Option<&LoadedImage> {
+        self.loaded.as_ref()
     }
 
     pub fn mask(&self) -> Option<&Mask> {
@@ -284,7 +338,9 @@ impl Annotate {
             |p| p.mask.is_some(),
         );
         self.current = stem.clone();
-        actions.push(Action::Load(stem));
+        let key = ImageKey::next(&stem);
+        self.image_key = Some(key.clone());
+        actions.push(Action::Load(key));
         actions.push(Action::WantThumbnails(self.neighbours(4)));
         actions
     }
@@ -306,13 +362,12 @@ impl Annotate {
 
     pub fn update(&mut self, message: Message, project: &Project) -> Vec<Action> {
         match message {
-            Message::Loaded(stem, handover) if stem == self.current => {
+            Message::Loaded(key, handover) if self.image_key.as_ref() == Some(&key) => {
                 if let Some(mut loaded) = handover.take() {
-                    if let Some(p) = self.pending.get(&stem).and_then(|p| p.mask.clone()) {
+                    if let Some(p) = self.pending.get(&key.stem).and_then(|p| p.mask.clone()) {
                         loaded.mask = Arc::new(p);
                     }
                     self.loaded = Some(loaded);
-                    self.image_key += 1;
                     self.rebuild_tiles(None);
                     self.fit_if_needed();
                     if !self.adjust.is_neutral() {
@@ -320,7 +375,7 @@ impl Annotate {
                     }
                 }
             }
-            Message::LoadFailed(stem, error) if stem == self.current => {
+            Message::LoadFailed(key, error) if self.image_key.as_ref() == Some(&key) => {
                 self.load_error = Some(error)
             }
             Message::Loaded(..) | Message::LoadFailed(..) => {}
@@ -594,7 +649,7 @@ impl Annotate {
         }
         change(&mut self.label);
         self.label.touch(&current_user());
-        self.revision += 1;
+        self.revision = next_revision();
         let now = Instant::now();
         let first = self.unsaved.as_ref().map_or(now, |u| u.first);
         self.unsaved = Some(Unsaved { first, last: now });

@@ -68,6 +68,12 @@ pub enum Message {
     Fit,
     Accept(Take),
     Accepted(Handover<Result<(Accepted, Row), String>>),
+    /// Ctrl+Z: take the last acceptance back.
+    Undo,
+    /// The acceptance's files are restored (whether a mask remains), or why not.
+    Undone(Handover<Result<(Accepted, bool), String>>),
+    /// An image's row scored again after it was edited in Annotate.
+    Rescored(Result<Row, String>),
     Edit,
     Flag,
     Comment(String),
@@ -104,7 +110,11 @@ pub enum Action {
     Build(Models),
     Panes(String),
     Accept(String, Take),
+    /// Restore what an acceptance replaced.
+    Undo(Box<Accepted>),
     Flag(String, String),
+    /// Put the keyboard in the flag comment box.
+    FocusComment,
     Edit(String),
     WriteLog(String, Vec<Decision>, u64),
     Report(Box<Table>, Vec<Decision>),
@@ -144,6 +154,8 @@ pub struct Review {
     pub compare_with: Option<String>,
     pub comparison: Option<Result<Vec<Delta>, String>>,
     pub linked: linked::Linked,
+    /// Acceptances that Ctrl+Z takes back, latest last, each with its row before it.
+    undo: Vec<(Accepted, Row)>,
 }
 
 impl Review {
@@ -204,6 +216,59 @@ impl Review {
         }
     }
 
+    /// After a decision on `stem`: the queue is sorted again (the decision may have moved the
+    /// image) and the image that followed it is shown.
+    fn advance_after(&mut self, stem: &str) -> Action {
+        let Some(table) = &self.table else {
+            return Action::None;
+        };
+        let next = self
+            .queue
+            .iter()
+            .skip_while(|&&i| table.rows[i].stem != stem)
+            .nth(1)
+            .map(|&i| table.rows[i].stem.clone());
+        self.queue = table.queue(self.order, &self.filter);
+        let at = |s: &str| self.queue.iter().position(|&i| table.rows[i].stem == s);
+        self.position = next
+            .as_deref()
+            .and_then(at)
+            .or_else(|| at(stem))
+            .unwrap_or(self.position)
+            .min(self.queue.len().saturating_sub(1));
+        self.summarise();
+        self.show_current()
+    }
+
+    /// Shows `stem` (after an undo), sorted where it now belongs.
+    fn show_stem(&mut self, stem: &str) -> Action {
+        let Some(table) = &self.table else {
+            return Action::None;
+        };
+        self.queue = table.queue(self.order, &self.filter);
+        if let Some(p) = self.queue.iter().position(|&i| table.rows[i].stem == stem) {
+            self.position = p;
+        }
+        self.position = self.position.min(self.queue.len().saturating_sub(1));
+        self.summarise();
+        self.panes = None;
+        self.show_current()
+    }
+
+    /// An image came back from Annotate with this row (scored against its edited mask).
+    pub fn edited(&mut self, row: Row) -> Action {
+        let stem = row.stem.clone();
+        self.undo.retain(|(a, _)| a.stem != stem);
+        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
+            *r = row;
+        }
+        self.summarise();
+        if self.current().is_some_and(|r| r.stem == stem) {
+            self.panes = None;
+        }
+        self.show_current()
+    }
+
     fn build(&mut self) -> Action {
         self.table = None;
         self.summary = None;
@@ -211,6 +276,7 @@ impl Review {
         self.queue.clear();
         self.comparison = None;
         self.compare_with = None;
+        self.undo.clear();
         if self.models.primary().is_none() {
             self.error = Some("There is no trained model to review yet: train one first.".into());
             return Action::None;
@@ -402,29 +468,71 @@ impl Review {
                         let stem = accepted.stem.clone();
                         let log = self.decide(&stem, accepted.take.verdict(), String::new());
                         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
-                            *r = row;
+                            let before = std::mem::replace(r, row);
+                            self.undo.push((accepted.clone(), before));
                         }
-                        self.summarise();
                         self.outcome = Some(Ok(match accepted.take {
                             Take::Mask => format!(
                                 "{stem}: the predicted mask is now its truth (provenance: \
-                                 predicted){}.",
+                                 predicted){}. Ctrl+Z undoes it.",
                                 accepted
                                     .kept
+                                    .as_ref()
                                     .map(|k| format!("; the old mask is kept in {}", k.display()))
                                     .unwrap_or_default()
                             ),
                             Take::Class => format!(
-                                "{stem}: its class is now {}.",
+                                "{stem}: its class is now {}. Ctrl+Z undoes it.",
                                 accepted.label.class.as_deref().unwrap_or("?")
                             ),
                         }));
-                        self.panes = None;
-                        let panes = self.show_current();
-                        return Action::Many(vec![log, panes]);
+                        let next = self.advance_after(&stem);
+                        return Action::Many(vec![log, next]);
                     }
                     Err(e) => self.outcome = Some(Err(format!("Nothing was accepted: {e}"))),
                 }
+            }
+            Message::Undo => {
+                if self.busy {
+                    return Action::None;
+                }
+                match self.undo.last() {
+                    Some((accepted, _)) => {
+                        self.busy = true;
+                        return Action::Undo(Box::new(accepted.clone()));
+                    }
+                    None => self.outcome = Some(Err("Nothing to undo.".into())),
+                }
+            }
+            Message::Undone(h) => {
+                let Some(result) = h.take() else {
+                    return Action::None;
+                };
+                self.busy = false;
+                match result {
+                    Ok((accepted, _)) => {
+                        let stem = accepted.stem.clone();
+                        let Some(at) = self.undo.iter().rposition(|(a, _)| a.stem == stem) else {
+                            return Action::None;
+                        };
+                        let (_, row) = self.undo.remove(at);
+                        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
+                            *r = row;
+                        }
+                        let what = accepted.take.verdict().name();
+                        self.outcome = Some(Ok(format!(
+                            "{stem}: {what} undone; its earlier mask and label are back."
+                        )));
+                        let log = self.decide(&stem, Verdict::Undone, format!("undid: {what}"));
+                        let show = self.show_stem(&stem);
+                        return Action::Many(vec![log, show]);
+                    }
+                    Err(e) => self.outcome = Some(Err(format!("Nothing was undone: {e}"))),
+                }
+            }
+            Message::Rescored(Ok(row)) => return self.edited(row),
+            Message::Rescored(Err(e)) => {
+                self.outcome = Some(Err(format!("The edited image could not be scored: {e}")))
             }
             Message::Edit => {
                 if let Some(stem) = self.current().map(|r| r.stem.clone()) {
@@ -435,6 +543,7 @@ impl Review {
             Message::Flag => {
                 if self.current().is_some() {
                     self.flagging = Some(String::new());
+                    return Action::FocusComment;
                 }
             }
             Message::Comment(c) => {
@@ -458,9 +567,10 @@ impl Review {
                         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
                             r.status = label.status;
                         }
-                        self.summarise();
                         self.outcome = Some(Ok(format!("{stem} is flagged: {}", label.comment)));
-                        return self.decide(&stem, Verdict::Flagged, label.comment);
+                        let log = self.decide(&stem, Verdict::Flagged, label.comment);
+                        let next = self.advance_after(&stem);
+                        return Action::Many(vec![log, next]);
                     }
                     Err(e) => self.outcome = Some(Err(format!("Nothing was flagged: {e}"))),
                 }
@@ -495,6 +605,11 @@ impl Review {
             Message::Linked(m) => return Action::Linked(self.linked.update(m)),
         }
         Action::None
+    }
+
+    /// Whether an acceptance can be taken back.
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
     }
 
     /// Whether `take` has something to accept on `row`.

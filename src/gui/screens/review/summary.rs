@@ -21,7 +21,11 @@ const CLASS_COLOURS: [Color; 4] = [
 
 fn with_ci(s: &Spread) -> String {
     match s.ci95 {
-        Some([lo, hi]) => format!("{:.3}  [{lo:.3} – {hi:.3}]", s.mean),
+        Some(ci) => format!(
+            "{:.3}  [{}]",
+            s.mean,
+            crate::eval::stats::shown_interval(ci, 3)
+        ),
         None => format!("{:.3}", s.mean),
     }
 }

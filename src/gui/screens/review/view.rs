@@ -2,7 +2,7 @@
 //! view (or the summary, the comparison, the linked view).
 
 use super::{Choice, Message, Review, Tab};
-use crate::gui::style::{chip, muted, panel};
+use crate::gui::style::{chip, message_line, muted, panel};
 use crate::gui::widgets::compare::{KEYS, Pane};
 use crate::review::decisions::Take;
 use crate::review::overlay::{FALSE_NEGATIVE, FALSE_POSITIVE, TRUE_POSITIVE};
@@ -66,14 +66,13 @@ impl Review {
         ]
         .spacing(6);
         let mut page = Column::new().spacing(8).push(header).push(tabs);
-        match &self.outcome {
-            Some(Ok(o)) => page = page.push(text(o).size(13)),
-            Some(Err(e)) => page = page.push(text(e).size(13).style(text::danger)),
-            None => {}
-        }
-        if let Some(e) = &self.error {
-            page = page.push(text(e).size(14).style(text::danger));
-        }
+        // One fixed line for what the last action did, or why the review cannot be built.
+        let message = match (&self.error, &self.outcome) {
+            (Some(e), _) => Some(Err(e.as_str())),
+            (None, Some(o)) => Some(o.as_deref().map_err(String::as_str)),
+            (None, None) => None,
+        };
+        page = page.push(message_line(message));
         if let Some((what, done, total)) = &self.loading {
             page = page.push(
                 row![
@@ -342,11 +341,6 @@ impl Review {
                 .align_y(Alignment::Center),
             );
         } else {
-            let keys = KEYS
-                .iter()
-                .map(|(k, w)| format!("{k} {w}"))
-                .collect::<Vec<_>>()
-                .join(" · ");
             col = col.push(
                 row![
                     button(text("Accept mask (A)").size(13)).on_press_maybe(
@@ -364,27 +358,43 @@ impl Review {
                         (can_write && self.can_accept(r, Take::Class))
                             .then_some(Message::Accept(Take::Class))
                     ),
+                    button(text("Undo accept (Ctrl+Z)").size(13))
+                        .style(button::secondary)
+                        .on_press_maybe((can_write && self.can_undo()).then_some(Message::Undo)),
                     button(text("Edit in Annotate (E)").size(13))
                         .style(button::secondary)
                         .on_press_maybe((!read_only).then_some(Message::Edit)),
                     button(text("Flag… (F)").size(13))
                         .style(button::secondary)
                         .on_press_maybe(can_write.then_some(Message::Flag)),
-                    button(text("Previous").size(13))
-                        .style(button::secondary)
-                        .on_press_maybe((self.position > 0).then_some(Message::Previous)),
-                    button(text("Next").size(13))
-                        .style(button::secondary)
-                        .on_press_maybe(
-                            (self.position + 1 < self.queue.len()).then_some(Message::Next)
-                        ),
-                    text(format!("{} of {}", self.position + 1, self.queue.len())).size(12),
                 ]
                 .spacing(8)
                 .align_y(Alignment::Center),
             );
-            col = col.push(text(keys).size(11).style(muted));
         }
+        // Moving through the queue has a row of its own, always there: the decisions above
+        // never push it out of a narrow window, and the flag box never moves the pictures.
+        let keys = KEYS
+            .iter()
+            .map(|(k, w)| format!("{k} {w}"))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        col = col.push(
+            row![
+                button(text("Previous").size(13))
+                    .style(button::secondary)
+                    .on_press_maybe((self.position > 0).then_some(Message::Previous)),
+                button(text("Next").size(13))
+                    .style(button::secondary)
+                    .on_press_maybe(
+                        (self.position + 1 < self.queue.len()).then_some(Message::Next)
+                    ),
+                text(format!("{} of {}", self.position + 1, self.queue.len())).size(12),
+                text(keys).size(11).style(muted).width(Length::Fill),
+            ]
+            .spacing(8)
+            .align_y(Alignment::Center),
+        );
         col.width(Length::Fill).into()
     }
 }

@@ -253,25 +253,28 @@ fn weights_row(s: &Settings, busy: bool) -> Element<'_, Message> {
         .as_ref()
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned());
-    let mut r = row![
+    // The buttons keep their places; the file's name has a line of its own, cut at the panel's
+    // edge rather than wrapped under the buttons.
+    let buttons = row![
         text("Start from").size(13).width(90),
-        text(chosen.clone().unwrap_or_else(|| "random weights".into()))
-            .size(13)
-            .width(Length::Fill),
         button(text("Weights file…").size(12))
             .style(button::secondary)
             .on_press_maybe((!busy).then_some(Message::PickWeights(task))),
+        button(text("Random").size(12))
+            .style(button::secondary)
+            .on_press_maybe((!busy && chosen.is_some()).then_some(Message::ClearWeights(task))),
     ]
     .spacing(6)
     .align_y(Alignment::Center);
-    if chosen.is_some() {
-        r = r.push(
-            button(text("×").size(12))
-                .style(button::secondary)
-                .on_press_maybe((!busy).then_some(Message::ClearWeights(task))),
-        );
-    }
-    r.into()
+    let name = container(
+        text(chosen.unwrap_or_else(|| "random weights".into()))
+            .size(13)
+            .wrapping(iced::widget::text::Wrapping::None),
+    )
+    .padding(iced::Padding::ZERO.left(96))
+    .width(Length::Fill)
+    .clip(true);
+    column![buttons, name].spacing(4).into()
 }
 
 fn data_table(task: Task, d: &DataSummary) -> Element<'_, Message> {
