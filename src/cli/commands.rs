@@ -112,6 +112,12 @@ pub fn import(format: ImportFormat, src: &Path, project: &Path, json: bool) -> R
             .iter()
             .map(|(class, n)| format!("  {class}: {n}")),
     );
+    lines.extend(
+        report
+            .statuses
+            .iter()
+            .map(|(status, n)| format!("  status {status}: {n}")),
+    );
     lines.extend(report.notes.iter().map(|n| format!("note: {n}")));
     print_report(json, &report, &lines)
 }

@@ -743,7 +743,7 @@ impl App {
                     .into()
             }
             // Nothing trains: the device training and inference would use.
-            _ => text(compute.to_string())
+            _ => text(compute.replace("(R)", "").replace("(TM)", ""))
                 .size(12)
                 .style(super::style::muted)
                 .wrapping(iced::widget::text::Wrapping::None)
@@ -775,7 +775,7 @@ impl App {
 }
 
 /// The toolbar's training badge / compute device, in pixels.
-const STATUS_WIDTH: f32 = 250.0;
+const STATUS_WIDTH: f32 = 270.0;
 
 /// The typed-path field's widget id (focused when it appears).
 const PROMPT_ID: &str = "typed-path";

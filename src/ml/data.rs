@@ -91,12 +91,21 @@ fn include(
         Status::Unlabeled => return Err("unlabeled"),
         Status::Flagged => return Err("flagged for review"),
     }
-    let class = entry.label.class.as_deref().ok_or("no class")?;
-    let class = project
-        .manifest
-        .match_class(class)
-        .and_then(|c| classes.iter().position(|k| k == c))
-        .ok_or("class not in the project")?;
+    let position = |name: &str| {
+        project
+            .manifest
+            .match_class(name)
+            .and_then(|c| classes.iter().position(|k| k == c))
+    };
+    let class = match (entry.label.class.as_deref(), task) {
+        (Some(name), _) => position(name).ok_or("class not in the project")?,
+        // A labeled image with a mask and no class (an empty mask from a segmentation source):
+        // a negative for the segmenter, "no nerve here", counted with the mask class.
+        (None, Task::Segment) if entry.has_mask => {
+            position(&project.manifest.mask_class).ok_or("no class")?
+        }
+        (None, _) => return Err("no class"),
+    };
     let split = entry.split.ok_or("in no split")?;
     let mask_hash = match task {
         Task::Classify => None,

@@ -152,3 +152,41 @@ fn an_import_saves_the_open_images_unsaved_edit_first() {
     feed(&mut app, run(task));
     assert_eq!(label(&root).class.as_deref(), Some("opening wound"));
 }
+
+#[test]
+fn where_there_is_no_file_dialog_a_typed_path_imports() {
+    use nerve_studio::gui::dialogs::{Picked, Purpose};
+    let (dir, root) = small_demo(6, 34);
+    let mut app = crate::window::open_window(&root);
+    // The dialog came back empty at once: no dialog could be shown. The window says so.
+    let format = ImportFormat::Folders;
+    drop(app.update(Message::Picked(
+        Purpose::Import(format),
+        Picked::Unavailable,
+    )));
+    assert!(crate::window::shows(&app, "no file dialog"));
+    // A typed path that is not there is refused, by name; nothing happens.
+    let typed: Vec<Message> = {
+        let mut ui = iced_test::simulator(app.view());
+        ui.click(iced_test::selector::id("typed-path")).unwrap();
+        ui.typewrite("/nowhere/lab");
+        ui.into_messages().collect()
+    };
+    feed(&mut app, typed);
+    drop(crate::window::click(&mut app, "OK"));
+    assert!(crate::window::shows(&app, "/nowhere/lab"));
+    assert_eq!(image_count(&app), 6);
+
+    let src = dir.path().join("lab");
+    std::fs::create_dir_all(src.join("testing/Nerve")).unwrap();
+    for i in 0..2 {
+        image::RgbImage::new(32, 18)
+            .save(src.join(format!("testing/Nerve/t{i}.png")))
+            .unwrap();
+    }
+    drop(app.update(Message::PromptText(src.display().to_string())));
+    let task = crate::window::click(&mut app, "OK");
+    feed(&mut app, run(task));
+    assert_eq!(image_count(&app), 8);
+    assert!(app.prompt.is_none());
+}

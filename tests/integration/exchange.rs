@@ -317,3 +317,50 @@ fn import_into_an_existing_project_adds_and_refuses_duplicates_untouched() {
     assert!(leftovers.is_empty());
     assert!(read_mask(&root.join("masks/nothing.png")).is_err());
 }
+
+#[test]
+fn a_deeplab_dataset_without_class_lists_imports_ready_to_train_the_segmenter() {
+    let (dir, root) = small_demo(24, 14);
+    let out = dir.path().join("voc");
+    export_to(&root, ExportFormat::Voc, &out);
+    // The lab's DeepLabV3+ layout has no class lists: only images, class PNGs and splits.
+    std::fs::remove_dir_all(out.join("ImageSets/Main")).unwrap();
+    // One image's mask emptied: a negative.
+    let masks = out.join("SegmentationClass");
+    let first = std::fs::read_dir(&masks)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let size = image::image_dimensions(&first).unwrap();
+    std::fs::write(
+        &first,
+        nerve_studio::project::exchange::encode_voc_mask(&Mask::empty(size.0, size.1)),
+    )
+    .unwrap();
+    let empty_stem = first.file_stem().unwrap().to_str().unwrap().to_string();
+
+    let dest = dir.path().join("lab");
+    let report = import(ImportFormat::Voc, &out, &dest, &mut quiet()).unwrap();
+    let p = Project::open(&dest).unwrap();
+    let masked: Vec<_> = p.images().iter().filter(|e| e.has_mask).collect();
+    assert!(masked.len() > 5);
+    for e in &masked {
+        assert_eq!(e.label.status, Status::Labeled, "{}", e.stem);
+        let painted = !p.load_mask(&e.stem).unwrap().unwrap().is_empty();
+        let expected = painted.then_some("nerve");
+        assert_eq!(e.label.class.as_deref(), expected, "{}", e.stem);
+    }
+    assert_eq!(p.get(&empty_stem).unwrap().label.class, None);
+    assert_eq!(report.statuses["labeled"], masked.len());
+    assert!(
+        report.notes.iter().any(|n| n.contains("empty mask")),
+        "{:?}",
+        report.notes
+    );
+    // The segmenter learns from every masked image, the negative included.
+    let plan = nerve_studio::ml::data::plan(&p, nerve_studio::ml::models::Task::Segment);
+    assert_eq!(plan.items.len(), masked.len(), "{:?}", plan.excluded);
+    assert!(plan.items.iter().any(|i| i.stem == empty_stem));
+}

@@ -126,6 +126,7 @@ fn read_class_folder(
             },
             mask: None,
             split,
+            status_given: false,
         });
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! duplicates, every image decoded, every mask's size) before a single file is written, staged
 //! in a hidden folder and moved into place, so a bad source leaves the project untouched.
 
+mod annotated;
 mod bitmap;
 mod export;
 mod folders;
@@ -12,6 +13,7 @@ mod voc;
 
 pub use bitmap::{Bitmap, decode as decode_bitmap, encode as encode_bitmap};
 pub use export::export;
+pub use voc::encode_class_png as encode_voc_mask;
 
 use super::atomic::write_atomic;
 use super::error::{ProjectError, Result};
@@ -65,6 +67,8 @@ pub struct ImportItem {
     pub label: ImageLabel,
     pub mask: Option<Mask>,
     pub split: Option<SplitHint>,
+    /// The source stated the status (a Supervisely `status` tag): it is kept as it is.
+    pub status_given: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -72,6 +76,8 @@ pub struct ImportReport {
     pub images: usize,
     pub masks: usize,
     pub classes: BTreeMap<String, usize>,
+    /// Images by the status they were imported with.
+    pub statuses: BTreeMap<String, usize>,
     /// Things the user should know that did not stop the import.
     pub notes: Vec<String>,
 }
@@ -101,7 +107,7 @@ pub fn import(
         Manifest::new(name)
     };
     let mut notes = Vec::new();
-    let items = match format {
+    let mut items = match format {
         ImportFormat::Folders => folders::read(src, &manifest, &mut notes)?,
         ImportFormat::Supervisely => supervisely::read(src, &manifest, &mut notes)?,
         ImportFormat::Voc => voc::read(src, &manifest, &mut notes)?,
@@ -112,6 +118,7 @@ pub fn import(
             format!("no images found for the {format:?} layout"),
         ));
     }
+    annotated::label_from_masks(&mut items, &manifest, &mut notes);
     check_items(&items, &mut *progress)?;
     let report = report_of(&items, notes);
     if existing {
@@ -163,10 +170,17 @@ fn report_of(items: &[ImportItem], notes: Vec<String>) -> ImportReport {
             .entry(i.label.class.clone().unwrap_or_else(|| "(no class)".into()))
             .or_default() += 1;
     }
+    let mut statuses = BTreeMap::new();
+    for i in items {
+        *statuses
+            .entry(i.label.status.name().to_string())
+            .or_default() += 1;
+    }
     ImportReport {
         images: items.len(),
         masks: items.iter().filter(|i| i.mask.is_some()).count(),
         classes,
+        statuses,
         notes,
     }
 }

@@ -402,6 +402,7 @@ fn read_item(
         stem: stem.to_string(),
         source: PathBuf::new(),
         extension: String::new(),
+        status_given: status.is_some(),
         label,
         mask,
         split,

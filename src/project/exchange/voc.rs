@@ -49,6 +49,7 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
             },
             mask,
             split: None,
+            status_given: false,
         });
     }
     let index: HashMap<String, usize> = items

@@ -567,6 +567,8 @@ impl Review {
                         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
                             r.status = label.status;
                         }
+                        // Undoing an earlier acceptance would now also take the flag back.
+                        self.undo.retain(|(a, _)| a.stem != stem);
                         self.outcome = Some(Ok(format!("{stem} is flagged: {}", label.comment)));
                         let log = self.decide(&stem, Verdict::Flagged, label.comment);
                         let next = self.advance_after(&stem);

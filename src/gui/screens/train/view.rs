@@ -116,6 +116,17 @@ impl Train {
                 for &task in self.what.tasks() {
                     col = col.push(data_table(task, plans.of(task)));
                 }
+                if self.what.tasks().contains(&Task::Segment) {
+                    col = col.push(
+                        text(
+                            "The segmenter learns from labeled nerve images with a mask, and \
+                             from labeled images with a mask and no class (an empty mask from \
+                             an import teaches it \"no nerve here\"; they count as nerve).",
+                        )
+                        .size(11)
+                        .style(muted),
+                    );
+                }
             }
         }
         container(col)
