@@ -2,6 +2,7 @@
 //! Knows nothing of iced or burn.
 
 pub mod atomic;
+pub mod bulk;
 pub mod demo;
 mod error;
 pub mod exchange;

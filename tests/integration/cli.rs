@@ -175,3 +175,99 @@ fn bench_reports_model_speed_in_the_documented_shape() {
     assert_eq!(results[1]["batch"], 2);
     assert!(report.get("project_open").is_none());
 }
+
+#[test]
+fn label_sets_class_and_status_of_many_images_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&nerve_studio(
+        &[
+            "demo", "p", "--images", "12", "--seed", "5", "--size", "96x54",
+        ],
+        d,
+    ));
+    let root = d.join("p");
+    let unlabeled: Vec<String> = nerve_studio_lib_unlabeled(&root);
+    assert!(!unlabeled.is_empty());
+    let before = crate::support::tree(&root);
+
+    // The count first, nothing written.
+    let dry = ok(&nerve_studio(
+        &[
+            "label",
+            "p",
+            "--class",
+            "tendon",
+            "--status",
+            "labeled",
+            "--filter",
+            "status=unlabeled",
+            "--dry-run",
+            "--json",
+        ],
+        d,
+    ));
+    assert_eq!(dry["images"], unlabeled.len());
+    assert_eq!(
+        crate::support::tree(&root),
+        before,
+        "a dry run writes nothing"
+    );
+
+    // A class the project does not have: refused, nothing written.
+    let out = nerve_studio(
+        &[
+            "label",
+            "p",
+            "--class",
+            "bone",
+            "--filter",
+            "status=unlabeled",
+        ],
+        d,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bone"));
+    assert_eq!(crate::support::tree(&root), before);
+
+    let done = ok(&nerve_studio(
+        &[
+            "label",
+            "p",
+            "--class",
+            "tendon",
+            "--status",
+            "labeled",
+            "--filter",
+            "status=unlabeled",
+            "--json",
+        ],
+        d,
+    ));
+    assert_eq!(done["changed"], unlabeled.len());
+    let p = nerve_studio::project::Project::open_read_only(&root).unwrap();
+    for s in &unlabeled {
+        let e = p.get(s).unwrap();
+        assert_eq!(e.label.class.as_deref(), Some("tendon"));
+        assert_eq!(e.label.status, nerve_studio::project::Status::Labeled);
+    }
+
+    // By a list of stems: the split.
+    std::fs::write(d.join("list.txt"), format!("{}\n", unlabeled[0])).unwrap();
+    ok(&nerve_studio(
+        &["label", "p", "--split", "test", "--stems", "list.txt"],
+        d,
+    ));
+    let test = std::fs::read_to_string(root.join("splits/test.txt")).unwrap();
+    assert!(test.lines().any(|l| l == unlabeled[0]));
+}
+
+fn nerve_studio_lib_unlabeled(root: &Path) -> Vec<String> {
+    nerve_studio::project::Project::open_read_only(root)
+        .unwrap()
+        .images()
+        .iter()
+        .filter(|e| e.label.status == nerve_studio::project::Status::Unlabeled)
+        .map(|e| e.stem.clone())
+        .collect()
+}
