@@ -260,10 +260,9 @@ impl App {
         else {
             return Task::none();
         };
-        if let Some(mut screen) = annotate {
-            for job in screen.flush() {
-                let _ = write_save(&job, &project);
-            }
+        let jobs = annotate.map(|mut s| s.flush()).unwrap_or_default();
+        for job in last_saves(std::mem::take(&mut self.carried), jobs) {
+            let _ = write_save(&job, &project);
         }
         let root = project.root().to_path_buf();
         drop(project);
@@ -985,6 +984,21 @@ fn write_paths(job: &SaveJob, mask_path: &Path, label_path: &Path) -> Result<(),
         crate::mask::write_mask(mask_path, mask).map_err(|e| e.to_string())?;
     }
     crate::project::write_label(label_path, &job.label).map_err(|e| e.to_string())
+}
+
+/// What must be written before the project is let go (closing, an import): the saves carried
+/// from a closed Annotate screen, then the open screen's, which are newer for the same image.
+fn last_saves(
+    carried: std::collections::HashMap<String, (SaveJob, bool)>,
+    open: Vec<SaveJob>,
+) -> Vec<SaveJob> {
+    let mut jobs: Vec<SaveJob> = carried
+        .into_values()
+        .map(|(job, _)| job)
+        .filter(|job| !open.iter().any(|o| o.stem == job.stem))
+        .collect();
+    jobs.extend(open);
+    jobs
 }
 
 /// Writes a save job synchronously (the last save when the window closes).

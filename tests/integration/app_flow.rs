@@ -148,9 +148,43 @@ fn an_import_saves_the_open_images_unsaved_edit_first() {
     // An import (of nothing usable) releases and reopens the project: the edit is written first.
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let task = app.update(Message::Import(ImportFormat::Folders, Some(empty)));
+    let task = app.update(Message::Import(ImportFormat::Folders, Some(empty.clone())));
     feed(&mut app, run(task));
     assert_eq!(label(&root).class.as_deref(), Some("opening wound"));
+
+    // Back to Browse with an edit whose save has not finished (its task is never run here):
+    // the next Annotate screen shows the edit, and an import writes it first.
+    let task = app.update(Message::Browse(browse::Message::Annotate(stem.clone())));
+    feed(&mut app, run(task));
+    drop(app.update(Message::Annotate(annotate::Message::Command(
+        nerve_studio::gui::keys::Command::Class(2),
+    ))));
+    drop(app.update(Message::Annotate(annotate::Message::Command(
+        nerve_studio::gui::keys::Command::Cancel,
+    ))));
+    assert_eq!(
+        label(&root).class.as_deref(),
+        Some("opening wound"),
+        "still saving"
+    );
+    let task = app.update(Message::Browse(browse::Message::Annotate(stem.clone())));
+    feed(&mut app, run(task));
+    match &app.state {
+        State::Ready {
+            annotate: Some(a), ..
+        } => assert_eq!(
+            a.label().class.as_deref(),
+            Some("tendon"),
+            "the window shows the edit"
+        ),
+        _ => panic!("Annotate is not open"),
+    }
+    drop(app.update(Message::Annotate(annotate::Message::Command(
+        nerve_studio::gui::keys::Command::Cancel,
+    ))));
+    let task = app.update(Message::Import(ImportFormat::Folders, Some(empty)));
+    feed(&mut app, run(task));
+    assert_eq!(label(&root).class.as_deref(), Some("tendon"));
 }
 
 #[test]

@@ -162,12 +162,11 @@ impl App {
     /// Saves what is unsaved (quick, on this thread) and closes the window.
     pub(super) fn close_now(&mut self, id: iced::window::Id) -> Task<Message> {
         if let State::Ready {
-            project,
-            annotate: Some(screen),
-            ..
+            project, annotate, ..
         } = &mut self.state
         {
-            for job in screen.flush() {
+            let jobs = annotate.as_mut().map(|s| s.flush()).unwrap_or_default();
+            for job in super::last_saves(std::mem::take(&mut self.carried), jobs) {
                 let _ = super::write_save(&job, project);
             }
         }
