@@ -6,15 +6,32 @@ use crate::project::splits::parse_stem_list;
 use anyhow::{Result, anyhow, bail};
 use std::path::PathBuf;
 
+/// `nerve-studio label`'s arguments.
+#[derive(clap::Args, Debug)]
 pub struct Request {
     pub project: PathBuf,
+    /// The class to set ("none" removes it)
+    #[arg(long)]
     pub class: Option<String>,
+    /// The status to set: unlabeled, labeled, reviewed or flagged
+    #[arg(long)]
     pub status: Option<String>,
+    /// The split to set: train, val or test
+    #[arg(long)]
     pub split: Option<String>,
+    /// The images: a file with one stem per line
+    #[arg(long)]
     pub stems: Option<PathBuf>,
+    /// The images: KEY=VALUE (class, status, split, experiment), repeatable, all must hold
+    #[arg(long = "filter")]
     pub filters: Vec<String>,
+    /// Every image of the project
+    #[arg(long)]
     pub all: bool,
+    /// Say how many images would change, write nothing
+    #[arg(long)]
     pub dry_run: bool,
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -9,7 +9,7 @@ mod bench_ui;
 mod cancel;
 mod commands;
 mod eval;
-mod label;
+pub mod label;
 mod model;
 pub mod progress;
 mod runs;
@@ -77,32 +77,7 @@ pub enum Command {
         json: bool,
     },
     /// Set the class, status or split of many images at once (atomic label writes)
-    Label {
-        project: PathBuf,
-        /// The class to set ("none" removes it)
-        #[arg(long)]
-        class: Option<String>,
-        /// The status to set: unlabeled, labeled, reviewed or flagged
-        #[arg(long)]
-        status: Option<String>,
-        /// The split to set: train, val or test
-        #[arg(long)]
-        split: Option<String>,
-        /// The images: a file with one stem per line
-        #[arg(long)]
-        stems: Option<PathBuf>,
-        /// The images: KEY=VALUE (class, status, split, experiment), repeatable, all must hold
-        #[arg(long = "filter")]
-        filters: Vec<String>,
-        /// Every image of the project
-        #[arg(long)]
-        all: bool,
-        /// Say how many images would change, write nothing
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Label(label::Request),
     /// Write a project out in another layout (DEST must be new or empty)
     Export {
         #[arg(value_enum)]
@@ -345,27 +320,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             size,
         } => commands::demo(&dir, images, seed, size),
         Command::Info { project, json } => commands::info(&project, json),
-        Command::Label {
-            project,
-            class,
-            status,
-            split,
-            stems,
-            filters,
-            all,
-            dry_run,
-            json,
-        } => label::run(label::Request {
-            project,
-            class,
-            status,
-            split,
-            stems,
-            filters,
-            all,
-            dry_run,
-            json,
-        }),
+        Command::Label(request) => label::run(request),
         Command::Import {
             format,
             src,

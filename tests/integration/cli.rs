@@ -9,6 +9,18 @@ pub fn nerve_studio(args: &[&str], cwd: &Path) -> Output {
         .expect("binary runs")
 }
 
+/// The binary run as on a lab's server: no desktop session, no display.
+fn headless(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nerve-studio"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("binary runs")
+}
+
 pub fn ok(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
@@ -103,14 +115,10 @@ fn bench_reports_project_open_as_json() {
     let dir = tempfile::tempdir().unwrap();
     // Without a desktop session (no XDG_RUNTIME_DIR, no display), as on a lab's server: the
     // device search (a Vulkan instance) must not print the display layers' complaints.
-    let out = Command::new(env!("CARGO_BIN_EXE_nerve-studio"))
-        .args(["bench", "--json", "--images", "300", "--no-models"])
-        .current_dir(dir.path())
-        .env_remove("XDG_RUNTIME_DIR")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .unwrap();
+    let out = headless(
+        &["bench", "--json", "--images", "300", "--no-models"],
+        dir.path(),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
     let report = ok(&out);
@@ -125,13 +133,7 @@ fn bench_reports_project_open_as_json() {
 #[test]
 fn the_window_without_a_display_says_so_instead_of_panicking() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_nerve-studio"))
-        .args(["open", "nowhere"])
-        .current_dir(dir.path())
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .unwrap();
+    let out = headless(&["open", "nowhere"], dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("no display"), "{stderr}");

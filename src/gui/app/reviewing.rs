@@ -114,16 +114,12 @@ impl App {
                 else {
                     return Task::none();
                 };
-                let (Some(entry), Some(run)) = (project.get(&stem), t.models.primary()) else {
+                let (Some(entry), Some(paths)) =
+                    (project.get(&stem), accept_paths(&root, project, t, &stem))
+                else {
                     return Task::none();
                 };
                 let label = entry.label.clone();
-                let paths = AcceptPaths {
-                    mask: project.mask_path(&stem),
-                    label: project.label_path(&stem),
-                    prediction: t.prediction_path(&stem),
-                    keep_dir: review_dir(&root, run).join("replaced-masks"),
-                };
                 let mut table = t.clone();
                 let stream = spawn("review-accept", move |send| {
                     let result =
@@ -142,15 +138,8 @@ impl App {
                 else {
                     return Task::none();
                 };
-                let Some(run) = t.models.primary() else {
+                let Some(paths) = accept_paths(&root, project, t, &accepted.stem) else {
                     return Task::none();
-                };
-                let stem = accepted.stem.clone();
-                let paths = AcceptPaths {
-                    mask: project.mask_path(&stem),
-                    label: project.label_path(&stem),
-                    prediction: t.prediction_path(&stem),
-                    keep_dir: review_dir(&root, run).join("replaced-masks"),
                 };
                 let stream = spawn("review-undo", move |send| {
                     let result = decisions::undo(&accepted, &paths).map(|has_mask| {
@@ -306,6 +295,22 @@ impl App {
             }
         }
     }
+}
+
+/// The files accepting (or undoing the acceptance of) `stem` touches.
+fn accept_paths(
+    root: &Path,
+    project: &crate::project::Project,
+    table: &table::Review,
+    stem: &str,
+) -> Option<AcceptPaths> {
+    let run = table.models.primary()?;
+    Some(AcceptPaths {
+        mask: project.mask_path(stem),
+        label: project.label_path(stem),
+        prediction: table.prediction_path(stem),
+        keep_dir: review_dir(root, run).join("replaced-masks"),
+    })
 }
 
 fn load(root: &Path, models: &Models, choice: DeviceChoice) -> Result<Linked, String> {
