@@ -201,6 +201,8 @@ pub fn train(
         Task::Classify => "accuracy",
         Task::Segment => "iou",
     };
+    // What validation scores by guessing; early stopping waits until a run beats it.
+    let chance = chance_level(task, &val_set, classes.len());
     let batch_size = recipe.batch_size.min(train_set.len()).max(1);
     let batches = train_set.len().div_ceil(batch_size);
     let mut reason = StopReason::Finished;
@@ -318,6 +320,7 @@ pub fn train(
         });
         if recipe.early_stopping_patience > 0
             && state.epochs_without_improvement >= recipe.early_stopping_patience
+            && learning_for(&history, chance) >= recipe.early_stopping_patience
         {
             reason = StopReason::EarlyStopped;
             break;
@@ -362,6 +365,48 @@ pub fn train(
         history,
         metrics,
     })
+}
+
+/// The validation score of a model that learned nothing: for a classifier, the accuracy of
+/// always calling the validation set's most frequent class; for a segmenter, the IoU of calling
+/// every pixel nerve (the mean nerve share of the masks).
+fn chance_level(task: Task, val: &[Prepared], classes: usize) -> f64 {
+    if val.is_empty() {
+        return 0.0;
+    }
+    match task {
+        Task::Classify => {
+            let mut counts = vec![0usize; classes.max(1)];
+            for p in val {
+                if let Some(c) = counts.get_mut(p.class) {
+                    *c += 1;
+                }
+            }
+            *counts.iter().max().unwrap_or(&0) as f64 / val.len() as f64
+        }
+        Task::Segment => {
+            val.iter()
+                .map(|p| {
+                    p.mask.as_ref().map_or(0.0, |m| {
+                        m.iter().filter(|&&v| v > 127).count() as f64 / m.len().max(1) as f64
+                    })
+                })
+                .sum::<f64>()
+                / val.len() as f64
+        }
+    }
+}
+
+/// How many epochs have passed since the validation score first beat guessing by a clear
+/// margin (0 while it never has). Until then a run is still finding its way (a classifier
+/// calling every image one class, a segmenter whose batch norm statistics still settle), and
+/// its patience only starts counting then: early stopping would end it for nothing.
+fn learning_for(history: &[EpochRecord], chance: f64) -> usize {
+    const MARGIN: f64 = 0.02;
+    match history.iter().position(|r| r.val_metric > chance + MARGIN) {
+        Some(first) => history.len() - first,
+        None => 0,
+    }
 }
 
 /// Trainable parts for a stage: classifiers freeze a pretrained backbone in stage 1 and train it
@@ -449,4 +494,62 @@ fn epoch_samples(
             },
         })
         .collect()
+}
+
+#[cfg(test)]
+mod chance_tests {
+    use super::*;
+    use image::{GrayImage, RgbImage};
+
+    fn record(epoch: usize, val_metric: f64) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            stage: 1,
+            learning_rate: 1e-3,
+            train_loss: 1.0,
+            val_loss: 1.0,
+            train_metric: 0.9,
+            val_metric,
+            seconds: 1.0,
+        }
+    }
+
+    fn prepared(class: usize, nerve_pixels: u32) -> Prepared {
+        let mut mask = GrayImage::new(10, 10);
+        for x in 0..nerve_pixels {
+            mask.put_pixel(x % 10, x / 10, image::Luma([255]));
+        }
+        Prepared {
+            rgb: RgbImage::new(10, 10),
+            mask: Some(mask),
+            class,
+            mask_hash: None,
+        }
+    }
+
+    #[test]
+    fn chance_is_the_majority_share_or_the_all_nerve_iou() {
+        let val = [
+            prepared(0, 10),
+            prepared(0, 30),
+            prepared(1, 0),
+            prepared(2, 0),
+        ];
+        assert_eq!(chance_level(Task::Classify, &val, 3), 0.5);
+        assert!((chance_level(Task::Segment, &val, 3) - 0.1).abs() < 1e-12);
+        assert_eq!(chance_level(Task::Classify, &[], 3), 0.0);
+    }
+
+    #[test]
+    fn early_stopping_waits_for_a_run_that_beats_guessing() {
+        // Stuck at the majority share (every image called one class): not yet learned.
+        let stuck: Vec<EpochRecord> = (1..=11).map(|e| record(e, 0.286)).collect();
+        assert_eq!(learning_for(&stuck, 0.286), 0);
+        // It starts learning at epoch 12: patience counts from there.
+        let mut better = stuck.clone();
+        better.push(record(12, 0.6));
+        assert_eq!(learning_for(&better, 0.286), 1);
+        better.extend((13..=20).map(|e| record(e, 0.7)));
+        assert_eq!(learning_for(&better, 0.286), 9);
+    }
 }
