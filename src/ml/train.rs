@@ -318,7 +318,9 @@ pub fn train(
             epoch,
             samples: epoch_samples(&val_items, &val_set, &val.per_image, task, size),
         });
+        // A run that reached its last epoch finished, whatever its patience says.
         if recipe.early_stopping_patience > 0
+            && epoch < epochs
             && state.epochs_without_improvement >= recipe.early_stopping_patience
             && learning_for(&history, chance) >= recipe.early_stopping_patience
         {
