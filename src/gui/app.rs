@@ -105,6 +105,10 @@ pub enum Message {
     Saved(String, crate::project::ImageLabel, bool),
     /// An image's label and mask were put back as they were (undo): whether it has a mask.
     Restored(String, crate::project::ImageLabel, bool),
+    /// What a background write of the project at this folder reported: dropped when another
+    /// project is open by the time it arrives (its files were written; this window's index
+    /// and screens describe another project).
+    ForProject(PathBuf, Box<Message>),
 }
 
 /// Events of the background job that opens (or first makes) a project.
@@ -502,6 +506,10 @@ impl App {
                 self.compute = Some(name);
                 Task::none()
             }
+            Message::ForProject(root, message) => match self.root() {
+                Some(open) if open == root => self.update(*message),
+                _ => Task::none(),
+            },
             Message::Saved(stem, label, has_mask) => self.written(&stem, label, has_mask, false),
             Message::Restored(stem, label, has_mask) => self.written(&stem, label, has_mask, true),
         }
@@ -965,6 +973,7 @@ pub fn load_image(
 
 fn save_task(job: SaveJob, project: &Project) -> Task<Message> {
     let (mask_path, label_path) = (project.mask_path(&job.stem), project.label_path(&job.stem));
+    let root = project.root().to_path_buf();
     let stream = spawn("save", move |send| {
         let result = write_paths(&job, &mask_path, &label_path);
         send(annotate::Message::Saved(SaveOutcome {
@@ -975,7 +984,7 @@ fn save_task(job: SaveJob, project: &Project) -> Task<Message> {
             result,
         }));
     });
-    Task::run(stream, Message::Annotate)
+    Task::run(stream, move |m| for_project(&root, Message::Annotate(m)))
 }
 
 /// Writes a save job: the mask first, then the label that describes it; both atomically.
@@ -984,6 +993,11 @@ fn write_paths(job: &SaveJob, mask_path: &Path, label_path: &Path) -> Result<(),
         crate::mask::write_mask(mask_path, mask).map_err(|e| e.to_string())?;
     }
     crate::project::write_label(label_path, &job.label).map_err(|e| e.to_string())
+}
+
+/// `message`, to be handled only while the project at `root` is the one open.
+pub(super) fn for_project(root: &Path, message: Message) -> Message {
+    Message::ForProject(root.to_path_buf(), Box::new(message))
 }
 
 /// What must be written before the project is let go (closing, an import): the saves carried

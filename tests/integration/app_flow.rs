@@ -224,3 +224,49 @@ fn where_there_is_no_file_dialog_a_typed_path_imports() {
     assert_eq!(image_count(&app), 8);
     assert!(app.prompt.is_none());
 }
+
+#[test]
+fn a_save_reported_after_another_project_opened_changes_nothing_there() {
+    let (_d1, first) = small_demo(6, 35);
+    let (_d2, second) = small_demo(6, 35);
+    let mut app = crate::window::open_window(&first);
+    let stem = match &app.state {
+        State::Ready { project, .. } => project
+            .images()
+            .iter()
+            .find(|e| e.label.class.as_deref() != Some("tendon"))
+            .unwrap()
+            .stem
+            .clone(),
+        _ => panic!("not open"),
+    };
+    // An edit in the first project, left with Esc: its save is on its way.
+    let task = app.update(Message::Browse(browse::Message::Annotate(stem.clone())));
+    feed(&mut app, run(task));
+    drop(app.update(Message::Annotate(annotate::Message::Command(
+        nerve_studio::gui::keys::Command::Class(2),
+    ))));
+    let save = app.update(Message::Annotate(annotate::Message::Command(
+        nerve_studio::gui::keys::Command::Cancel,
+    )));
+    // The second project (the same stems) opens before the save reports.
+    let task = app.update(Message::Open(Some(second.clone())));
+    feed(&mut app, run(task));
+    let before = match &app.state {
+        State::Ready { project, .. } => project.get(&stem).unwrap().label.clone(),
+        _ => panic!("not open"),
+    };
+    feed(&mut app, run(save));
+    match &app.state {
+        State::Ready { project, .. } => {
+            assert_eq!(project.root(), second.as_path());
+            assert_eq!(project.get(&stem).unwrap().label, before, "untouched");
+            assert_ne!(before.class.as_deref(), Some("tendon"));
+        }
+        _ => panic!("not open"),
+    }
+    // The first project's file has the edit.
+    let text = std::fs::read(first.join("labels").join(format!("{stem}.json"))).unwrap();
+    let label: nerve_studio::project::ImageLabel = serde_json::from_slice(&text).unwrap();
+    assert_eq!(label.class.as_deref(), Some("tendon"));
+}

@@ -2,7 +2,7 @@
 //! writes (always on another thread, then recorded in the open project), the report, the
 //! comparison, and the linked view's playback and export.
 
-use super::{App, Message, Screen, State, open_annotate, save_task};
+use super::{App, Message, Screen, State, for_project, open_annotate, save_task};
 use crate::gui::app::jobs::background;
 use crate::gui::background::{Handover, spawn};
 use crate::gui::screens::review::{self, Panes, linked as linked_view};
@@ -131,7 +131,7 @@ impl App {
                         });
                     send(to(review::Message::Accepted(Handover::new(result))));
                 });
-                Task::run(stream, |m| m)
+                Task::run(stream, move |m| for_project(&root, m))
             }
             review::Action::Undo(accepted) => {
                 let (State::Ready { project, .. }, Some(t)) = (&self.state, &self.review.table)
@@ -152,7 +152,7 @@ impl App {
                     });
                     send(to(review::Message::Undone(Handover::new(result))));
                 });
-                Task::run(stream, |m| m)
+                Task::run(stream, move |m| for_project(&root, m))
             }
             review::Action::FocusComment => iced::widget::operation::focus("review-comment"),
             review::Action::Flag(stem, comment) => {
@@ -175,7 +175,7 @@ impl App {
                         Err(e) => send(to(review::Message::Flagged(Err(e.to_string())))),
                     },
                 );
-                Task::run(stream, |m| m)
+                Task::run(stream, move |m| for_project(&root, m))
             }
             review::Action::Edit(stem) => {
                 let State::Ready {
