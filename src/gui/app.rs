@@ -20,6 +20,7 @@ use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Length, Subscription, Task, Theme};
 use std::path::{Path, PathBuf};
 
+mod annotating;
 mod jobs;
 mod reviewing;
 
@@ -330,75 +331,7 @@ impl App {
                 perform(action, project, loader);
                 task
             }
-            Message::Annotate(m) => {
-                let State::Ready {
-                    project,
-                    browse,
-                    loader,
-                    annotate,
-                } = &mut self.state
-                else {
-                    return Task::none();
-                };
-                if let annotate::Message::Saved(o) = &m {
-                    if o.result.is_ok() {
-                        project.record_saved(&o.stem, o.label.clone(), o.wrote_mask);
-                    }
-                    if let Some((job, failed)) = self.carried.get_mut(&o.stem)
-                        && job.revision == o.revision
-                    {
-                        match &o.result {
-                            Ok(()) => drop(self.carried.remove(&o.stem)),
-                            Err(e) => {
-                                *failed = true;
-                                if annotate.is_none() {
-                                    self.notice = Some(format!(
-                                        "{} is not saved yet: {e}. The edits are kept in this \
-                                         window and written again when you next annotate.",
-                                        o.stem
-                                    ));
-                                }
-                            }
-                        }
-                    }
-                }
-                let Some(screen) = annotate.as_mut() else {
-                    return Task::none();
-                };
-                let actions = screen.update(m, project);
-                let mut tasks = Vec::new();
-                let mut left = None;
-                for action in actions {
-                    if let annotate::Action::Back = action {
-                        // Leaving saves what is unsaved first; until those saves are known to
-                        // be on disk, the next Annotate screen shows them rather than the files.
-                        let current = screen.current().to_string();
-                        let mut edit = None;
-                        for job in screen.flush() {
-                            if job.stem == current {
-                                edit = Some((job.label.clone(), job.mask.clone()));
-                            }
-                            self.carried.insert(job.stem.clone(), (job.clone(), false));
-                            tasks.push(save_task(job, project));
-                        }
-                        *annotate = None;
-                        browse.refresh(project);
-                        tasks.push(browse.reveal(project, current.clone()).map(Message::Browse));
-                        perform(browse.wanted_now(project), project, loader);
-                        left = Some((current, edit));
-                        break;
-                    }
-                    tasks.push(annotate_action(action, project, loader));
-                }
-                if let Some((stem, edit)) = left
-                    && self.annotate_from == Screen::Review
-                {
-                    // Opened from Review: Esc goes back there, with the image scored again.
-                    self.screen = Screen::Review;
-                    tasks.push(self.review_edited(stem, edit));
-                }
-                Task::batch(tasks)
-            }
+            Message::Annotate(m) => self.annotate_message(m),
             Message::CloseRequested(id) => {
                 if self.training_active() {
                     self.closing = Some(Closing::Asking(id));

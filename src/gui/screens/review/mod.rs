@@ -4,6 +4,7 @@
 //! open their images, ROC, metrics with confidence intervals, IoU histogram), image-by-image
 //! comparison of two runs, and the lab's linked real-time view.
 
+mod decide;
 pub mod linked;
 pub mod summary;
 mod view;
@@ -11,7 +12,7 @@ mod view;
 use crate::gui::background::Handover;
 use crate::gui::viewport::Viewport;
 use crate::ml::registry::RunSummary;
-use crate::review::decisions::{Accepted, Decision, Take, Verdict, record};
+use crate::review::decisions::{Accepted, Decision, Take, Verdict};
 use crate::review::{Filter, Models, Order, Review as Table, Row};
 use iced::widget::image::Handle;
 use iced::{Point, Size, Vector};
@@ -216,59 +217,6 @@ impl Review {
         }
     }
 
-    /// After a decision on `stem`: the queue is sorted again (the decision may have moved the
-    /// image) and the image that followed it is shown.
-    fn advance_after(&mut self, stem: &str) -> Action {
-        let Some(table) = &self.table else {
-            return Action::None;
-        };
-        let next = self
-            .queue
-            .iter()
-            .skip_while(|&&i| table.rows[i].stem != stem)
-            .nth(1)
-            .map(|&i| table.rows[i].stem.clone());
-        self.queue = table.queue(self.order, &self.filter);
-        let at = |s: &str| self.queue.iter().position(|&i| table.rows[i].stem == s);
-        self.position = next
-            .as_deref()
-            .and_then(at)
-            .or_else(|| at(stem))
-            .unwrap_or(self.position)
-            .min(self.queue.len().saturating_sub(1));
-        self.summarise();
-        self.show_current()
-    }
-
-    /// Shows `stem` (after an undo), sorted where it now belongs.
-    fn show_stem(&mut self, stem: &str) -> Action {
-        let Some(table) = &self.table else {
-            return Action::None;
-        };
-        self.queue = table.queue(self.order, &self.filter);
-        if let Some(p) = self.queue.iter().position(|&i| table.rows[i].stem == stem) {
-            self.position = p;
-        }
-        self.position = self.position.min(self.queue.len().saturating_sub(1));
-        self.summarise();
-        self.panes = None;
-        self.show_current()
-    }
-
-    /// An image came back from Annotate with this row (scored against its edited mask).
-    pub fn edited(&mut self, row: Row) -> Action {
-        let stem = row.stem.clone();
-        self.undo.retain(|(a, _)| a.stem != stem);
-        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
-            *r = row;
-        }
-        self.summarise();
-        if self.current().is_some_and(|r| r.stem == stem) {
-            self.panes = None;
-        }
-        self.show_current()
-    }
-
     fn build(&mut self) -> Action {
         self.table = None;
         self.summary = None;
@@ -284,18 +232,6 @@ impl Review {
         self.error = None;
         self.loading = Some(("Preparing the review".into(), 0, 0));
         Action::Build(self.models.clone())
-    }
-
-    fn decide(&mut self, stem: &str, verdict: Verdict, comment: String) -> Action {
-        let (Some(table), Some(run)) = (&self.table, self.models.primary()) else {
-            return Action::None;
-        };
-        record(
-            &mut self.decisions,
-            Decision::new(table, stem, verdict, comment),
-        );
-        self.log_generation += 1;
-        Action::WriteLog(run.to_string(), self.decisions.clone(), self.log_generation)
     }
 
     pub fn update(&mut self, message: Message) -> Action {
@@ -459,75 +395,14 @@ impl Review {
                 }
             }
             Message::Accepted(h) => {
-                let Some(result) = h.take() else {
-                    return Action::None;
-                };
-                self.busy = false;
-                match result {
-                    Ok((accepted, row)) => {
-                        let stem = accepted.stem.clone();
-                        let log = self.decide(&stem, accepted.take.verdict(), String::new());
-                        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
-                            let before = std::mem::replace(r, row);
-                            self.undo.push((accepted.clone(), before));
-                        }
-                        self.outcome = Some(Ok(match accepted.take {
-                            Take::Mask => format!(
-                                "{stem}: the predicted mask is now its truth (provenance: \
-                                 predicted){}. Ctrl+Z undoes it.",
-                                accepted
-                                    .kept
-                                    .as_ref()
-                                    .map(|k| format!("; the old mask is kept in {}", k.display()))
-                                    .unwrap_or_default()
-                            ),
-                            Take::Class => format!(
-                                "{stem}: its class is now {}. Ctrl+Z undoes it.",
-                                accepted.label.class.as_deref().unwrap_or("?")
-                            ),
-                        }));
-                        let next = self.advance_after(&stem);
-                        return Action::Many(vec![log, next]);
-                    }
-                    Err(e) => self.outcome = Some(Err(format!("Nothing was accepted: {e}"))),
+                if let Some(result) = h.take() {
+                    return self.accepted(result);
                 }
             }
-            Message::Undo => {
-                if self.busy {
-                    return Action::None;
-                }
-                match self.undo.last() {
-                    Some((accepted, _)) => {
-                        self.busy = true;
-                        return Action::Undo(Box::new(accepted.clone()));
-                    }
-                    None => self.outcome = Some(Err("Nothing to undo.".into())),
-                }
-            }
+            Message::Undo => return self.ask_undo(),
             Message::Undone(h) => {
-                let Some(result) = h.take() else {
-                    return Action::None;
-                };
-                self.busy = false;
-                match result {
-                    Ok((accepted, _)) => {
-                        let stem = accepted.stem.clone();
-                        let Some(at) = self.undo.iter().rposition(|(a, _)| a.stem == stem) else {
-                            return Action::None;
-                        };
-                        let (_, row) = self.undo.remove(at);
-                        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
-                            *r = row;
-                        }
-                        let what = accepted.take.verdict().name();
-                        self.outcome = Some(Ok(format!(
-                            "{stem}: {what} undone; its earlier mask and label are back."
-                        )));
-                        let log = self.decide(&stem, Verdict::Undone, format!("undid: {what}"));
-                        let show = self.show_stem(&stem);
-                        return Action::Many(vec![log, show]);
-                    }
-                    Err(e) => self.outcome = Some(Err(format!("Nothing was undone: {e}"))),
+                if let Some(result) = h.take() {
+                    return self.undone(result);
                 }
             }
             Message::Rescored(Ok(row)) => return self.edited(row),
@@ -560,23 +435,7 @@ impl Review {
                     return Action::Flag(stem, comment);
                 }
             }
-            Message::Flagged(result) => {
-                self.busy = false;
-                match result {
-                    Ok((stem, label)) => {
-                        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
-                            r.status = label.status;
-                        }
-                        // Undoing an earlier acceptance would now also take the flag back.
-                        self.undo.retain(|(a, _)| a.stem != stem);
-                        self.outcome = Some(Ok(format!("{stem} is flagged: {}", label.comment)));
-                        let log = self.decide(&stem, Verdict::Flagged, label.comment);
-                        let next = self.advance_after(&stem);
-                        return Action::Many(vec![log, next]);
-                    }
-                    Err(e) => self.outcome = Some(Err(format!("Nothing was flagged: {e}"))),
-                }
-            }
+            Message::Flagged(result) => return self.flagged(result),
             Message::LogWritten(Err(e)) => {
                 self.outcome = Some(Err(format!("The decisions could not be recorded: {e}")))
             }
