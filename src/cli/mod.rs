@@ -14,6 +14,7 @@ mod model;
 pub mod progress;
 mod runs;
 mod train;
+mod weights;
 
 use crate::project::exchange::{ExportFormat, ImportFormat};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -103,9 +104,13 @@ pub enum Command {
         batch_size: Option<usize>,
         #[arg(long, value_enum, default_value = "auto")]
         device: Device,
-        /// torchvision weights (.pth or .safetensors) to start from, e.g. ImageNet MobileNetV2
-        #[arg(long)]
+        /// torchvision weights (.pth or .safetensors) to start from (default: the recipe's
+        /// ImageNet file when `weights fetch` has downloaded it)
+        #[arg(long, conflicts_with = "from_scratch")]
         weights: Option<PathBuf>,
+        /// Start from random weights even where ImageNet weights are downloaded
+        #[arg(long)]
+        from_scratch: bool,
         /// Continue this run from its last checkpoint
         #[arg(long)]
         resume: Option<String>,
@@ -164,6 +169,11 @@ pub enum Command {
     Model {
         #[command(subcommand)]
         command: ModelCommand,
+    },
+    /// ImageNet weights: list, download (resumable), import a file fetched elsewhere
+    Weights {
+        #[command(subcommand)]
+        command: weights::WeightsCommand,
     },
     /// Measure speed and memory
     Bench {
@@ -341,6 +351,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             batch_size,
             device,
             weights,
+            from_scratch,
             resume,
             json,
         } => train::train(train::TrainArgs {
@@ -351,6 +362,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             batch_size,
             device,
             weights,
+            from_scratch,
             resume,
             json,
         }),
@@ -458,6 +470,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 json,
             }),
         },
+        Command::Weights { command } => weights::run(command),
         Command::Bench {
             device,
             json,

@@ -36,6 +36,7 @@ pub fn list(project: &Path, json: bool) -> Result<()> {
             r.trained_on,
             r.validated_on
         );
+        println!("    {}", r.info.started_from());
         let s = &r.stale;
         if s.total() > 0 {
             println!(

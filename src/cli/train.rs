@@ -6,6 +6,7 @@ use anyhow::{Result, anyhow};
 
 use super::progress::Progress;
 use crate::ml::device::{self, DeviceChoice};
+use crate::ml::imagenet;
 use crate::ml::job::{train_guarded, write_reports};
 use crate::ml::predict;
 use crate::ml::progress::{BatchProgress, StopReason, TrainEvent, duration};
@@ -21,8 +22,38 @@ pub struct TrainArgs {
     pub batch_size: Option<usize>,
     pub device: DeviceChoice,
     pub weights: Option<PathBuf>,
+    pub from_scratch: bool,
     pub resume: Option<String>,
     pub json: bool,
+}
+
+/// The recipe's ImageNet file where it is downloaded, said either way.
+fn imagenet_default(recipe: &recipe::Recipe) -> Option<PathBuf> {
+    let arch = recipe.architecture;
+    match imagenet::catalog::for_recipe(arch, recipe.width) {
+        Err(why) => {
+            eprintln!("weights: {why}");
+            None
+        }
+        Ok(source) => match imagenet::ready_for(arch, recipe.width) {
+            Some(path) => {
+                eprintln!(
+                    "weights: ImageNet {} (downloaded; --from-scratch starts from random weights)",
+                    source.file
+                );
+                Some(path)
+            }
+            None => {
+                eprintln!(
+                    "weights: no ImageNet weights downloaded for {arch}: training from random \
+                     weights (`nerve-studio weights fetch {arch}` downloads {}, {})",
+                    source.file,
+                    source.size_text()
+                );
+                None
+            }
+        },
+    }
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
@@ -61,11 +92,16 @@ pub fn train(args: TrainArgs) -> Result<()> {
         .validate()
         .map_err(|e| anyhow!("{}: {e}", named.path.display()))?;
     eprintln!("device: {}", device.name);
+    let weights = match (args.weights, args.from_scratch || args.resume.is_some()) {
+        (Some(w), _) => Some(w),
+        (None, true) => None,
+        (None, false) => imagenet_default(&named.recipe),
+    };
     let cancel = super::cancel::on_ctrl_c();
     let mut bar = Progress::new();
     let mut epochs_note = String::new();
     let outcome = train_guarded(
-        TrainRequest { project: args.project.clone(), recipe: named, device: device.clone(), weights: args.weights, resume: args.resume, cancel },
+        TrainRequest { project: args.project.clone(), recipe: named, device: device.clone(), weights, resume: args.resume, cancel },
         &mut |event| match event {
             TrainEvent::Loading { done, total } => bar.update("preparing images", *done, *total),
             TrainEvent::Started { run, train_images, val_images, epochs, weights, first_epoch, architecture, .. } => {
@@ -78,6 +114,9 @@ pub fn train(args: TrainArgs) -> Result<()> {
                 epochs_note = format!("epoch {epoch}/{epochs} stage {stage}");
                 let detail = format!("loss {loss:.4}, {images_per_s:.1} images/s, run done in {}", duration(*eta_s));
                 bar.update_with(&epochs_note, &detail, *batch, *batches);
+            }
+            TrainEvent::Stage { stage, training, total } => {
+                bar.note(&crate::ml::progress::stage_text(*stage, *training, *total))
             }
             TrainEvent::Validating { .. } | TrainEvent::Samples { .. } => {}
             TrainEvent::Epoch { record, metric, best } => bar.note(&format!(

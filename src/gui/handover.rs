@@ -33,8 +33,11 @@ pub fn commands(
         match step {
             Step::Resume(run) => cmd.extend(["--resume".into(), run.clone()]),
             Step::New(named, weights) => {
-                if let Some(w) = weights {
-                    cmd.extend(["--weights".into(), w.display().to_string()]);
+                // The window decided what the run starts from: random weights stay random even
+                // where ImageNet weights have been downloaded.
+                match weights {
+                    Some(w) => cmd.extend(["--weights".into(), w.display().to_string()]),
+                    None => cmd.push("--from-scratch".into()),
                 }
                 let dir = project.join("cache").join("handover");
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -69,6 +69,9 @@ pub struct Session {
     pub run: Option<String>,
     pub architecture: String,
     pub images: (usize, usize),
+    /// What the weights started from, and what trains in the stage running.
+    pub weights: String,
+    pub stage: Option<String>,
     pub loading: Option<(usize, usize)>,
     pub batch: Option<BatchProgress>,
     pub validating: bool,
@@ -106,6 +109,8 @@ impl Session {
             run: None,
             architecture: String::new(),
             images: (0, 0),
+            weights: String::new(),
+            stage: None,
             loading: None,
             batch: None,
             validating: false,
@@ -267,13 +272,20 @@ impl Session {
                 architecture,
                 train_images,
                 val_images,
+                weights,
                 ..
             } => {
                 self.loading = None;
                 self.run = Some(run);
                 self.architecture = architecture;
                 self.images = (train_images, val_images);
+                self.weights = weights;
             }
+            TrainEvent::Stage {
+                stage,
+                training,
+                total,
+            } => self.stage = Some(crate::ml::progress::stage_text(stage, training, total)),
             TrainEvent::Batch(b) => {
                 self.validating = false;
                 self.batch = Some(b);

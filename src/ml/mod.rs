@@ -1,9 +1,12 @@
 //! The learning engine (burn): devices, architectures, recipes, data, training, inference and
 //! weight import. Knows nothing of iced.
 
+pub mod calibrate;
 pub mod data;
 pub mod device;
 pub mod evaluate;
+pub mod forecast;
+pub mod imagenet;
 pub mod infer;
 pub mod job;
 pub mod loss;
@@ -14,5 +17,7 @@ pub mod progress;
 pub mod recipe;
 pub mod registry;
 pub mod run;
+pub mod speed;
+pub mod start;
 pub mod train;
 pub mod weights;

@@ -137,6 +137,12 @@ pub enum TrainEvent {
         /// First epoch this invocation runs (greater than 1 when resuming).
         first_epoch: usize,
     },
+    /// A stage begins: how many weights train in it, of how many (a frozen backbone's do not).
+    Stage {
+        stage: u8,
+        training: usize,
+        total: usize,
+    },
     Batch(BatchProgress),
     Validating {
         epoch: usize,
@@ -158,6 +164,33 @@ pub enum TrainEvent {
         best_epoch: usize,
         val_metric: f64,
     },
+}
+
+/// "Stage 1: the backbone is frozen; 4,003 of 2,226,434 weights train".
+pub fn stage_text(stage: u8, training: usize, total: usize) -> String {
+    let count = |n: usize| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    if training >= total {
+        format!(
+            "Stage {stage}: every layer trains ({} weights)",
+            count(total)
+        )
+    } else {
+        format!(
+            "Stage {stage}: part of the network is frozen; {} of {} weights train",
+            count(training),
+            count(total)
+        )
+    }
 }
 
 /// A time left, as people say it: "45 s", "3 min 05 s", "2 h 10 min".

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::data::Item;
 use super::progress::EpochRecord;
 use super::recipe::Recipe;
+use super::start::{Start, WeightsFile};
 use crate::project::atomic::write_atomic;
 use crate::project::splits::Split;
 
@@ -37,13 +38,53 @@ pub struct RunInfo {
     pub epochs_done: usize,
     pub epochs_planned: usize,
     pub best_epoch: usize,
-    /// What the weights started from.
+    /// What the weights started from, in words.
     pub initial_weights: String,
+    /// The weights file it started from and its SHA-256 (absent: random weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_file: Option<WeightsFile>,
+    /// Whether that file filled the whole backbone (absent in runs older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone_pretrained: Option<bool>,
     /// Segmenters: the validation threshold maximising pixel F1.
     pub threshold: Option<f32>,
     /// Why a failed run failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl RunInfo {
+    /// "started from mobilenet_v2-b0353104.pth (SHA-256 b0353104e3…)", for the registry.
+    pub fn started_from(&self) -> String {
+        match &self.weights_file {
+            Some(f) => format!(
+                "started from {}{} (SHA-256 {}…)",
+                f.name,
+                if self.start().pretrained {
+                    ""
+                } else {
+                    ", partly"
+                },
+                f.sha256.get(..12).unwrap_or(&f.sha256)
+            ),
+            None if self.initial_weights.starts_with("random") => {
+                "started from random weights".into()
+            }
+            None => format!("started from {}", self.initial_weights),
+        }
+    }
+
+    /// What the run started from, for a resume.
+    pub fn start(&self) -> Start {
+        Start {
+            text: self.initial_weights.clone(),
+            // Older runs said "random (...)" when they had no file.
+            pretrained: self
+                .backbone_pretrained
+                .unwrap_or(!self.initial_weights.starts_with("random")),
+            file: self.weights_file.clone(),
+        }
+    }
 }
 
 /// Training state at the end of the last completed epoch (for resume).

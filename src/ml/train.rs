@@ -9,6 +9,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 
+use super::calibrate;
 use super::data::{self, Item, Prepared};
 use super::device::ComputeDevice;
 use super::infer::{self, SplitMetrics};
@@ -16,6 +17,7 @@ use super::models::{Network, Task};
 use super::progress::{BatchProgress, EpochRecord, EpochSample, StopReason, TrainEvent};
 use super::recipe::{NamedRecipe, Recipe};
 use super::run::{self, CheckpointState, RunDir, RunInfo};
+use super::start::{self, Start};
 use super::weights;
 use crate::project::Project;
 use crate::project::demo::random::Rng;
@@ -44,9 +46,6 @@ pub struct TrainOutcome {
     /// Validation metrics of the best weights (absent when cancelled before any epoch).
     pub metrics: Option<SplitMetrics>,
 }
-
-/// Random weights, said plainly.
-const FROM_SCRATCH: &str = "random (no pretrained weights given: training from scratch)";
 
 pub fn train(
     request: TrainRequest,
@@ -124,17 +123,15 @@ pub fn train(
     let device = plain.clone().autodiff();
     let spec = recipe.spec(classes.len());
     let mut network = spec.build(&device);
-    let initial_weights = match (&resumed, &request.weights) {
+    let start = match (&resumed, &request.weights) {
         (Some((_, info)), _) => {
             network = weights::load(network, &run.file(run::CHECKPOINT_MODEL))?;
-            info.initial_weights.clone()
+            info.start()
         }
-        (None, Some(path)) => {
-            weights::import_torchvision(&mut network, recipe.architecture, path)?.summary()
-        }
-        (None, None) => FROM_SCRATCH.to_string(),
+        (None, Some(path)) => start::from_file(&mut network, recipe.architecture, path)?,
+        (None, None) => Start::random(),
     };
-    let pretrained = initial_weights != FROM_SCRATCH;
+    let pretrained = start.pretrained;
     let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
     if resumed.is_some() {
         let path = run.file(run::CHECKPOINT_OPTIMIZER);
@@ -180,7 +177,9 @@ pub fn train(
             epochs_done: 0,
             epochs_planned: epochs,
             best_epoch: 0,
-            initial_weights: initial_weights.clone(),
+            initial_weights: start.text.clone(),
+            weights_file: start.file.clone(),
+            backbone_pretrained: Some(start.pretrained),
             threshold: None,
             error: None,
         },
@@ -193,7 +192,7 @@ pub fn train(
         train_images: train_set.len(),
         val_images: val_set.len(),
         epochs,
-        weights: initial_weights,
+        weights: start.text.clone(),
         first_epoch: state.epoch + 1,
     });
 
@@ -214,8 +213,14 @@ pub fn train(
         if epoch_stage != stage {
             stage = epoch_stage;
             network = configure(network, &recipe, stage, pretrained);
+            on_event(&TrainEvent::Stage {
+                stage,
+                training: network.training_now(),
+                total: network.counts().trainable,
+            });
         }
-        let lr = if stage == 1 {
+        // The second stage's lower rate protects pretrained features; random ones have none.
+        let lr = if stage == 1 || !pretrained {
             recipe.learning_rate
         } else {
             recipe.learning_rate * 0.1
@@ -264,7 +269,15 @@ pub fn train(
         }
 
         on_event(&TrainEvent::Validating { epoch });
-        let valid = network.valid();
+        let measured: Vec<&Prepared> = calibrate::chosen(train_set.len())
+            .into_iter()
+            .map(|i| &train_set[i])
+            .collect();
+        let images = data::batch(&measured, recipe.normalisation, None, &device).images;
+        let valid = calibrate::calibrated(&network, &spec, images, |n| {
+            configure(n, &recipe, stage, pretrained)
+        })
+        .valid();
         let val_refs: Vec<&Prepared> = val_set.iter().collect();
         let val = infer::run(
             &valid,

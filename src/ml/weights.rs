@@ -24,9 +24,18 @@ pub struct ImportReport {
     pub unused: Vec<String>,
     /// Tensors present in both but of another shape, with the reason.
     pub mismatched: Vec<String>,
+    /// Backbone (or encoder) tensors the file filled.
+    pub backbone_loaded: usize,
+    /// Backbone tensors left at their random start (missing or of another shape).
+    pub backbone_random: usize,
 }
 
 impl ImportReport {
+    /// The whole backbone came from the file: only then is freezing it meaningful.
+    pub fn backbone_pretrained(&self) -> bool {
+        self.backbone_loaded > 0 && self.backbone_random == 0
+    }
+
     pub fn summary(&self) -> String {
         let mut text = format!("{}: loaded {} tensors", self.file, self.loaded);
         if !self.mismatched.is_empty() {
@@ -130,6 +139,18 @@ pub fn import_torchvision(
     report.mismatched = result.errors.iter().map(|e| e.to_string()).collect();
     report.missing.sort();
     report.unused.sort();
+    let backbone = arch.backbone_prefix();
+    report.backbone_loaded = result
+        .applied
+        .iter()
+        .filter(|p| p.contains(backbone))
+        .count();
+    report.backbone_random = report
+        .missing
+        .iter()
+        .chain(&report.mismatched)
+        .filter(|p| p.contains(backbone))
+        .count();
     Ok(report)
 }
 

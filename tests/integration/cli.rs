@@ -1,10 +1,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The binary on `args`, with its own empty ImageNet weights folder (so weights a developer
+/// downloaded never change what a test trains from) and no mirror.
 pub fn nerve_studio(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nerve-studio"))
         .args(args)
         .current_dir(cwd)
+        .env("NERVE_STUDIO_WEIGHTS_DIR", cwd.join(".no-imagenet-weights"))
+        .env_remove("NERVE_STUDIO_WEIGHTS_URL")
         .output()
         .expect("binary runs")
 }

@@ -13,5 +13,6 @@ mod review_ui;
 mod store;
 mod support;
 mod train_ui;
+mod weights;
 mod what_is_shown;
 mod window;

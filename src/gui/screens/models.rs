@@ -248,9 +248,10 @@ impl Models {
         let mut body = column![
             title,
             text(format!(
-                "{kind} · recipe {} · {} · started {} · {} of {} epochs (best {}) · trained on {} images, validated on {} · {}",
+                "{kind} · recipe {} · {} · {} · started {} · {} of {} epochs (best {}) · trained on {} images, validated on {} · {}",
                 i.recipe,
                 i.architecture,
+                i.started_from(),
                 i.started_at.get(..16).unwrap_or(&i.started_at).replace('T', " "),
                 i.epochs_done,
                 i.epochs_planned,

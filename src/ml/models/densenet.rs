@@ -136,6 +136,24 @@ impl DenseNet {
     }
 }
 
+/// The published DenseNet files keep torchvision's legacy names (`norm.1.weight`), which
+/// torchvision renames to `norm1.weight` when it loads them: so do we.
+fn modern_leaf(leaf: &str) -> String {
+    for (legacy, modern) in [
+        ("norm.1.", "norm1."),
+        ("relu.1.", "relu1."),
+        ("conv.1.", "conv1."),
+        ("norm.2.", "norm2."),
+        ("relu.2.", "relu2."),
+        ("conv.2.", "conv2."),
+    ] {
+        if let Some(rest) = leaf.strip_prefix(legacy) {
+            return format!("{modern}{rest}");
+        }
+    }
+    leaf.to_string()
+}
+
 /// torchvision key (`features.denseblock3.denselayer7.conv1.weight`) -> this module's path.
 pub fn torchvision_key(key: &str, prefix: &str) -> Option<String> {
     let rest = key.strip_prefix("features.")?;
@@ -144,7 +162,7 @@ pub fn torchvision_key(key: &str, prefix: &str) -> Option<String> {
     let mapped = if let Some(b) = number(part, "denseblock") {
         let (layer, leaf) = leaf.split_once('.')?;
         let l = number(layer, "denselayer")?;
-        format!("blocks.{}.layers.{}.{leaf}", b - 1, l - 1)
+        format!("blocks.{}.layers.{}.{}", b - 1, l - 1, modern_leaf(leaf))
     } else if let Some(t) = number(part, "transition") {
         format!("transitions.{}.{leaf}", t - 1)
     } else if matches!(part, "conv0" | "norm0" | "norm5") {

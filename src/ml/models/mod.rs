@@ -109,6 +109,16 @@ impl Arch {
         32
     }
 
+    /// The path prefix of the part ImageNet weights fill: a classifier's backbone, a
+    /// segmenter's encoder (DoubleU-Net's first, VGG-19 encoder).
+    pub fn backbone_prefix(self) -> &'static str {
+        match self.task() {
+            Task::Classify => "backbone.",
+            Task::Segment if self == Arch::DoubleUnet => "encoder1.",
+            Task::Segment => "encoder.",
+        }
+    }
+
     /// Map a torchvision state-dict key to this network's parameter path (None: not ours).
     /// Classifier heads map to `head`; segmenter encoders take the backbone's keys.
     pub fn torchvision_key(self, key: &str) -> Option<String> {
@@ -252,6 +262,22 @@ impl Network {
                 Network::DoubleUNet(m)
             }
         }
+    }
+
+    /// Weights that take gradients now (a frozen backbone's do not).
+    pub fn training_now(&self) -> usize {
+        struct Count(usize);
+        impl burn::module::ModuleVisitor for Count {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                let t = param.val();
+                if t.is_require_grad() {
+                    self.0 += t.shape().num_elements();
+                }
+            }
+        }
+        let mut count = Count(0);
+        self.visit(&mut count);
+        count.0
     }
 
     /// Parameter counts; batch-norm running statistics are the non-trainable part.
