@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 mod annotating;
 mod jobs;
+mod labeling;
 mod reviewing;
 
 /// Where the default project lives when nothing was opened before.
@@ -106,6 +107,8 @@ pub enum Message {
     Saved(String, crate::project::ImageLabel, bool),
     /// An image's label and mask were put back as they were (undo): whether it has a mask.
     Restored(String, crate::project::ImageLabel, bool),
+    /// Browse's labeling of many images (or its undo) was written, or failed.
+    Labeled(labeling::Written),
     /// What a background write of the project at this folder reported: dropped when another
     /// project is open by the time it arrives (its files were written; this window's index
     /// and screens describe another project).
@@ -316,6 +319,12 @@ impl App {
                     return Task::none();
                 };
                 let action = browse.update(m, project);
+                if matches!(
+                    action,
+                    browse::Action::Label(..) | browse::Action::Restore(..)
+                ) {
+                    return self.label_many(action);
+                }
                 let task = match &action {
                     browse::Action::Refiltered(_) => browse.scroll_to_top().map(Message::Browse),
                     browse::Action::Annotate(stem) => {
@@ -444,6 +453,7 @@ impl App {
                 _ => Task::none(),
             },
             Message::Saved(stem, label, has_mask) => self.written(&stem, label, has_mask, false),
+            Message::Labeled(written) => self.labeled(written),
             Message::Restored(stem, label, has_mask) => self.written(&stem, label, has_mask, true),
         }
     }
@@ -564,7 +574,16 @@ impl App {
                 .map(|t| Message::Annotate(annotate::Message::Tick(t))),
             _ => Subscription::none(),
         };
-        Subscription::batch([close, ticks])
+        // Browse's keys (Shift/Ctrl+click, Ctrl+A, Esc, Ctrl+Z) while its grid is shown.
+        let browse_keys = match &self.state {
+            State::Ready { annotate: None, .. } if self.screen == Screen::Images => {
+                iced::event::listen_with(|event, status, _| {
+                    browse::Browse::key_event(event, status).map(Message::Browse)
+                })
+            }
+            _ => Subscription::none(),
+        };
+        Subscription::batch([close, ticks, browse_keys])
     }
 
     pub fn view(&self) -> Element<'_, Message> {
@@ -959,7 +978,10 @@ pub fn write_save(job: &SaveJob, project: &Project) -> Result<(), String> {
 
 fn perform(action: browse::Action, project: &Project, loader: &ThumbnailLoader) {
     match action {
-        browse::Action::None | browse::Action::Annotate(_) => {}
+        browse::Action::None
+        | browse::Action::Annotate(_)
+        | browse::Action::Label(..)
+        | browse::Action::Restore(..) => {}
         browse::Action::WantThumbnails(stems) | browse::Action::Refiltered(stems) => loader.want(
             stems
                 .into_iter()

@@ -2,11 +2,13 @@
 //! class, status or split in one step. Every label is written atomically; what each image was
 //! before is returned, so the step can be undone exactly.
 
+use super::atomic::write_atomic;
 use super::error::{ProjectError, Result};
 use super::label::{ImageLabel, Status, current_user};
 use super::splits::Split;
-use super::store::Project;
+use super::store::{Project, write_label};
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// What to set on every chosen image; `None` leaves that part as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,10 +124,52 @@ pub struct Before {
     pub split: Option<Split>,
 }
 
-/// Sets `change` on every image of `stems`. Everything is checked first (every stem in the
+/// The files a step writes, worked out before any is written: the writing can then run off the
+/// UI thread, holding no project, and the index is updated once it succeeded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Writes {
+    /// Each changed image's label and the file it goes to.
+    pub labels: Vec<(String, PathBuf, ImageLabel)>,
+    /// The new split of every image the step moves (`None`: no split).
+    pub splits: HashMap<String, Option<Split>>,
+    /// The split lists as they read afterwards (empty when no split changes).
+    pub split_files: Vec<(PathBuf, String)>,
+}
+
+impl Writes {
+    /// Writes every file atomically: the labels, then the split lists.
+    pub fn write(&self) -> Result<()> {
+        for (_, path, label) in &self.labels {
+            write_label(path, label)?;
+        }
+        for (path, text) in &self.split_files {
+            write_atomic(path, text.as_bytes()).map_err(ProjectError::io(path))?;
+        }
+        Ok(())
+    }
+
+    /// Brings the project's index up to what [`Writes::write`] wrote.
+    pub fn record(&self, project: &mut Project) {
+        for (stem, _, label) in &self.labels {
+            let has_mask = project.get(stem).is_some_and(|e| e.has_mask);
+            project.record_saved(stem, label.clone(), has_mask);
+        }
+        project.record_splits(&self.splits);
+    }
+
+    /// How many images the step changes.
+    pub fn images(&self) -> usize {
+        let mut stems: std::collections::HashSet<&str> =
+            self.labels.iter().map(|(s, _, _)| s.as_str()).collect();
+        stems.extend(self.splits.keys().map(String::as_str));
+        stems.len()
+    }
+}
+
+/// Plans `change` on every image of `stems`. Everything is checked first (every stem in the
 /// project, the class one of the project's), so a bad request writes nothing. Returns the
-/// images as they were, for [`restore`].
-pub fn apply(project: &mut Project, stems: &[String], change: &Change) -> Result<Vec<Before>> {
+/// files to write and the images as they were, for [`plan_restore`].
+pub fn plan(project: &Project, stems: &[String], change: &Change) -> Result<(Writes, Vec<Before>)> {
     let class = match &change.class {
         Some(Some(name)) => Some(Some(
             project
@@ -157,6 +201,7 @@ pub fn apply(project: &mut Project, stems: &[String], change: &Change) -> Result
         });
     }
     let user = current_user();
+    let mut writes = Writes::default();
     for b in &before {
         let mut label = b.label.clone();
         if let Some(c) = &class {
@@ -167,31 +212,61 @@ pub fn apply(project: &mut Project, stems: &[String], change: &Change) -> Result
         }
         if label != b.label {
             label.touch(&user);
-            project.save_label(&b.stem, &label)?;
+            writes
+                .labels
+                .push((b.stem.clone(), project.label_path(&b.stem), label));
+        }
+        if let Some(split) = change.split
+            && b.split != Some(split)
+        {
+            writes.splits.insert(b.stem.clone(), Some(split));
         }
     }
-    if let Some(split) = change.split {
-        let of: HashMap<String, Split> = stems.iter().map(|s| (s.clone(), split)).collect();
-        project.set_splits(&of)?;
+    if !writes.splits.is_empty() {
+        writes.split_files = project.split_files_with(&writes.splits);
     }
+    Ok((writes, before))
+}
+
+/// Plans putting the images back as they were before a step: labels as they were serialised,
+/// and splits (no split included).
+pub fn plan_restore(project: &Project, before: &[Before]) -> Writes {
+    let mut writes = Writes::default();
+    for b in before {
+        let Some(now) = project.get(&b.stem) else {
+            continue;
+        };
+        if now.label != b.label {
+            writes
+                .labels
+                .push((b.stem.clone(), project.label_path(&b.stem), b.label.clone()));
+        }
+        if now.split != b.split {
+            writes.splits.insert(b.stem.clone(), b.split);
+        }
+    }
+    if !writes.splits.is_empty() {
+        writes.split_files = project.split_files_with(&writes.splits);
+    }
+    writes
+}
+
+/// Sets `change` on every image of `stems` here and now (the command line). Returns the images
+/// as they were, for [`restore`].
+pub fn apply(project: &mut Project, stems: &[String], change: &Change) -> Result<Vec<Before>> {
+    let (writes, before) = plan(project, stems, change)?;
+    project.writable()?;
+    writes.write()?;
+    writes.record(project);
     Ok(before)
 }
 
-/// Puts the images back as they were before an [`apply`]: labels byte for byte as they were
-/// serialised, and splits.
+/// Puts the images back as they were before an [`apply`].
 pub fn restore(project: &mut Project, before: &[Before]) -> Result<()> {
-    for b in before {
-        if project.get(&b.stem).map(|e| &e.label) != Some(&b.label) {
-            project.save_label(&b.stem, &b.label)?;
-        }
-    }
-    let of: HashMap<String, Split> = before
-        .iter()
-        .filter_map(|b| Some((b.stem.clone(), b.split?)))
-        .collect();
-    if !of.is_empty() {
-        project.set_splits(&of)?;
-    }
+    let writes = plan_restore(project, before);
+    project.writable()?;
+    writes.write()?;
+    writes.record(project);
     Ok(())
 }
 

@@ -212,7 +212,7 @@ impl Project {
         self.root.join("cache")
     }
 
-    fn writable(&self) -> Result<()> {
+    pub fn writable(&self) -> Result<()> {
         match &self.access {
             Access::ReadWrite(_) => Ok(()),
             Access::ReadOnly { held_by } => Err(ProjectError::ReadOnly(held_by.to_string())),
@@ -310,25 +310,46 @@ impl Project {
     }
 
     fn write_splits(&self) -> Result<()> {
+        for (path, text) in self.split_files_with(&HashMap::new()) {
+            write_atomic(&path, text.as_bytes()).map_err(ProjectError::io(&path))?;
+        }
+        Ok(())
+    }
+
+    /// The split lists (`splits/{train,val,test,trainval}.txt`) as they would read with
+    /// `changes` made (`None`: no split), for a writer that holds no project.
+    pub fn split_files_with(
+        &self,
+        changes: &HashMap<String, Option<Split>>,
+    ) -> Vec<(PathBuf, String)> {
         let dir = self.root.join("splits");
+        let split_of = |e: &ImageEntry| changes.get(&e.stem).copied().unwrap_or(e.split);
         let of = |wanted: &[Split]| {
             splits::stem_list(
                 self.images
                     .iter()
-                    .filter(|e| e.split.is_some_and(|s| wanted.contains(&s)))
+                    .filter(|e| split_of(e).is_some_and(|s| wanted.contains(&s)))
                     .map(|e| e.stem.as_str()),
             )
         };
-        for (name, wanted) in [
+        [
             ("train", &[Split::Train][..]),
             ("val", &[Split::Val]),
             ("test", &[Split::Test]),
             ("trainval", &[Split::Train, Split::Val]),
-        ] {
-            let path = dir.join(format!("{name}.txt"));
-            write_atomic(&path, of(wanted).as_bytes()).map_err(ProjectError::io(&path))?;
+        ]
+        .into_iter()
+        .map(|(name, wanted)| (dir.join(format!("{name}.txt")), of(wanted)))
+        .collect()
+    }
+
+    /// Updates the index after a background writer wrote the split lists.
+    pub fn record_splits(&mut self, changes: &HashMap<String, Option<Split>>) {
+        for e in &mut self.images {
+            if let Some(&s) = changes.get(&e.stem) {
+                e.split = s;
+            }
         }
-        Ok(())
     }
 
     /// Saves project.toml (the region of interest or split settings changed).

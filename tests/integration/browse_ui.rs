@@ -2,6 +2,7 @@
 
 use crate::support::small_demo;
 use iced_test::simulator;
+use nerve_studio::gui::Message;
 use nerve_studio::gui::screens::browse::{self, Browse};
 use nerve_studio::project::Project;
 
@@ -107,4 +108,149 @@ fn empty_project_and_empty_filter_are_explained() {
     let (b, _, _) = Browse::new(&project, None);
     let mut ui = simulator(b.view(&project));
     assert!(ui.find("This project has no images yet.").is_ok());
+}
+
+/// Clicks the text `label` in the right-hand panel (the class names also label the filters on
+/// the left and the chips of the grid; the simulated window is 1024 wide and the panel 300);
+/// returns the task its message started.
+fn click_in_panel(app: &mut nerve_studio::gui::App, label: &str) -> iced::Task<Message> {
+    use iced_test::selector::Candidate;
+    let produced: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        let wanted = label.to_string();
+        ui.click(move |c: Candidate<'_>| {
+            let hit = matches!(c, Candidate::Text { content, bounds, .. }
+                if content == wanted && bounds.x > 1024.0 - 300.0);
+            hit.then(|| iced_test::selector::Target::from(c))
+        })
+        .unwrap_or_else(|e| panic!("no {label:?} in the panel: {e:?}"));
+        ui.into_messages().collect()
+    };
+    assert!(!produced.is_empty(), "clicking {label:?} did nothing");
+    iced::Task::batch(produced.into_iter().map(|m| app.update(m)))
+}
+
+/// Clicks `label` anywhere in the window and runs what it started to its end.
+fn press(app: &mut nerve_studio::gui::App, label: &str) {
+    let task = crate::window::click(app, label);
+    crate::window::settle(app, task);
+}
+
+/// Clicks `label` in the right-hand panel and runs what it started (a write) to its end.
+fn choose(app: &mut nerve_studio::gui::App, label: &str) {
+    let task = click_in_panel(app, label);
+    crate::window::settle(app, task);
+}
+
+/// The project's label and split files, as bytes.
+fn labels_and_splits(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let tree = crate::support::tree(root);
+    let mut out = crate::support::folder(&tree, "labels");
+    out.extend(crate::support::folder(&tree, "splits"));
+    out
+}
+
+#[test]
+fn a_range_is_labeled_in_one_step_and_undone() {
+    use crate::window::{open_window, shows};
+    use iced::keyboard::Modifiers;
+    use nerve_studio::project::{Split, Status};
+
+    let (_d, root) = small_demo(12, 23);
+    let original = labels_and_splits(&root);
+    let mut app = open_window(&root);
+    let stems: Vec<String> = Project::open_read_only(&root)
+        .unwrap()
+        .images()
+        .iter()
+        .map(|e| e.stem.clone())
+        .collect();
+    let browse = |m| Message::Browse(m);
+
+    // Click the first image, Shift+click the fourth: four images chosen.
+    press(&mut app, &stems[0]);
+    drop(app.update(browse(browse::Message::Modifiers(Modifiers::SHIFT))));
+    press(&mut app, &stems[3]);
+    drop(app.update(browse(browse::Message::Modifiers(Modifiers::empty()))));
+    assert!(shows(&app, "4 images chosen"));
+
+    // Class tendon: the count is shown first, nothing is written until Apply.
+    choose(&mut app, "tendon");
+    assert!(shows(&app, "Set class tendon on 4 images?"));
+    assert_eq!(labels_and_splits(&root), original);
+    choose(&mut app, "Apply to 4 images");
+    let after_class = labels_and_splits(&root);
+    let project = Project::open_read_only(&root).unwrap();
+    for (i, stem) in stems.iter().enumerate() {
+        let e = project.get(stem).unwrap();
+        let key = format!("labels/{stem}.json");
+        if i < 4 {
+            assert_eq!(e.label.class.as_deref(), Some("tendon"), "{stem}");
+        } else {
+            assert_eq!(
+                after_class.get(&key),
+                original.get(&key),
+                "{stem} untouched"
+            );
+        }
+    }
+
+    // Status reviewed and split test on the same four.
+    choose(&mut app, "reviewed");
+    choose(&mut app, "Apply to 4 images");
+    choose(&mut app, "test");
+    choose(&mut app, "Apply to 4 images");
+    let project = Project::open_read_only(&root).unwrap();
+    for stem in &stems[..4] {
+        let e = project.get(stem).unwrap();
+        assert_eq!(e.label.status, Status::Reviewed, "{stem}");
+        assert_eq!(e.split, Some(Split::Test), "{stem}");
+    }
+
+    // Undo, step by step, back to the files as they were, byte for byte.
+    choose(&mut app, "Undo: split test on 4 images");
+    choose(&mut app, "Undo: status reviewed on 4 images");
+    assert_eq!(labels_and_splits(&root), after_class);
+    choose(&mut app, "Undo: class tendon on 4 images");
+    assert_eq!(labels_and_splits(&root), original);
+
+    // Ctrl+A chooses every image the filters show; Esc none.
+    drop(app.update(browse(browse::Message::ChooseAll)));
+    assert!(shows(&app, "12 images chosen"));
+    drop(app.update(browse(browse::Message::ChooseNone)));
+    assert!(!shows(&app, "images chosen"));
+}
+
+#[test]
+fn browse_hears_its_keys() {
+    use iced::keyboard::{Event, Key, Location, Modifiers, key};
+    let press = |k: Key, modifiers| {
+        iced::Event::Keyboard(Event::KeyPressed {
+            key: k.clone(),
+            modified_key: k,
+            physical_key: key::Physical::Unidentified(key::NativeCode::Unidentified),
+            location: Location::Standard,
+            modifiers,
+            repeat: false,
+            text: None,
+        })
+    };
+    let heard = |e| Browse::key_event(e, iced::event::Status::Ignored);
+    assert!(matches!(
+        heard(press(Key::Character("a".into()), Modifiers::CTRL)),
+        Some(browse::Message::ChooseAll)
+    ));
+    assert!(matches!(
+        heard(press(Key::Character("z".into()), Modifiers::CTRL)),
+        Some(browse::Message::Undo)
+    ));
+    assert!(matches!(
+        heard(press(Key::Named(key::Named::Escape), Modifiers::empty())),
+        Some(browse::Message::ChooseNone)
+    ));
+    assert!(heard(press(Key::Character("a".into()), Modifiers::empty())).is_none());
+    assert!(matches!(
+        heard(iced::Event::Keyboard(Event::ModifiersChanged(Modifiers::SHIFT))),
+        Some(browse::Message::Modifiers(m)) if m.shift()
+    ));
 }

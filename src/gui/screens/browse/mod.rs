@@ -1,12 +1,18 @@
 //! Browse: the project's images as a thumbnail grid, with counts and filters by class, status,
 //! split and experiment. Only the rows on screen are built, so 10,000 images scroll smoothly.
 
+pub mod bulk;
+pub mod selection;
+
 use crate::gui::style::{chip, class_color, muted, panel};
+use crate::project::bulk::{Before, Change};
 use crate::project::{Counts, ImageEntry, Project, Split, Status};
+use iced::keyboard::{self, Modifiers};
 use iced::widget::{
     Id, button, column, container, image, responsive, row, scrollable, space, text,
 };
 use iced::{Alignment, Color, Element, Length, Size, Task, Theme};
+use selection::{Clicked, Selection};
 use std::collections::{BTreeMap, HashMap};
 
 pub const CELL_WIDTH: f32 = 184.0;
@@ -65,9 +71,26 @@ pub enum Message {
     FilterExperiment(Option<String>),
     ClearFilters,
     Scrolled(scrollable::Viewport),
+    /// A click on an image (with the keyboard's modifiers as last reported).
     Select(String),
     /// Open the selected image in the Annotate screen.
     Annotate(String),
+    /// Shift, Ctrl (Command) held or released.
+    Modifiers(Modifiers),
+    /// Ctrl+A: choose every image shown.
+    ChooseAll,
+    /// Esc: choose none.
+    ChooseNone,
+    /// A class, status or split to set on the chosen images, shown with its count first.
+    Stage(Change),
+    Unstage,
+    Apply,
+    /// Ctrl+Z: undo the last step.
+    Undo,
+    /// A step was written (what, how the images were before) or failed.
+    Applied(Result<(String, Vec<Before>), String>),
+    /// An undo was written (what it undid) or failed.
+    Undone(Result<String, String>),
 }
 
 /// What the screen asks the app to do.
@@ -81,6 +104,10 @@ pub enum Action {
     /// Other images are shown now: scroll the grid back to the top (see
     /// [`Browse::scroll_to_top`]) and load these thumbnails.
     Refiltered(Vec<String>),
+    /// Set `change` on these images, in the background (answer with `Message::Applied`).
+    Label(Vec<String>, Change),
+    /// Put these images back as they were (answer with `Message::Undone`).
+    Restore(String, Vec<Before>),
 }
 
 enum Thumb {
@@ -95,6 +122,10 @@ pub struct Browse {
     counts: Counts,
     experiments: BTreeMap<String, usize>,
     selected: Option<String>,
+    /// The images chosen for labeling many at once.
+    chosen: Selection,
+    modifiers: Modifiers,
+    bulk: bulk::Bulk,
     scroll_y: f32,
     viewport: Size,
     thumbs: HashMap<String, Thumb>,
@@ -113,6 +144,9 @@ impl Browse {
             counts: project.counts(),
             experiments,
             selected: None,
+            chosen: Selection::default(),
+            modifiers: Modifiers::empty(),
+            bulk: bulk::Bulk::default(),
             scroll_y: 0.0,
             viewport: Size::new(1280.0, 800.0),
             thumbs: HashMap::new(),
@@ -160,9 +194,45 @@ impl Browse {
     /// Counts again after labels changed elsewhere (the Annotate screen saved some).
     pub fn refresh(&mut self, project: &Project) {
         self.counts = project.counts();
+        self.refilter(project);
+    }
+
+    fn refilter(&mut self, project: &Project) {
         self.shown = (0..project.images().len())
             .filter(|&i| self.filter.accepts(&project.images()[i]))
             .collect();
+        let shown = self.shown_stems(project);
+        self.chosen.keep_shown(&shown);
+    }
+
+    /// The images chosen for labeling many at once, in grid order.
+    pub fn chosen(&self, project: &Project) -> Vec<String> {
+        self.chosen.stems(&self.shown_stems(project))
+    }
+
+    /// The keys Browse listens to while it is shown: modifiers (for Shift/Ctrl+click), Ctrl+A,
+    /// Esc and Ctrl+Z. Keys a focused widget took are left alone.
+    pub fn key_event(event: iced::Event, status: iced::event::Status) -> Option<Message> {
+        use keyboard::key::Named;
+        let iced::Event::Keyboard(event) = event else {
+            return None;
+        };
+        match event {
+            keyboard::Event::ModifiersChanged(m) => Some(Message::Modifiers(m)),
+            keyboard::Event::KeyPressed { key, modifiers, .. }
+                if status == iced::event::Status::Ignored =>
+            {
+                match key.as_ref() {
+                    keyboard::Key::Character("a") if modifiers.command() => {
+                        Some(Message::ChooseAll)
+                    }
+                    keyboard::Key::Character("z") if modifiers.command() => Some(Message::Undo),
+                    keyboard::Key::Named(Named::Escape) => Some(Message::ChooseNone),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     pub fn update(&mut self, message: Message, project: &Project) -> Action {
@@ -178,23 +248,82 @@ impl Browse {
                 return self.wanted(project);
             }
             Message::Select(stem) => {
+                let shown = self.shown_stems(project);
+                let was_one = self.chosen.len() <= 1;
+                if self.chosen.click(&stem, self.modifiers, &shown) == Clicked::Many {
+                    self.bulk.pending = None;
+                    return Action::None;
+                }
                 // A second click on the selected image opens it.
-                if self.selected.as_deref() == Some(stem.as_str()) {
+                if was_one && self.selected.as_deref() == Some(stem.as_str()) {
                     return Action::Annotate(stem);
                 }
                 self.selected = Some(stem);
                 return Action::None;
             }
             Message::Annotate(stem) => return Action::Annotate(stem),
+            other => return self.bulk_update(other, project),
         }
-        self.shown = (0..project.images().len())
-            .filter(|&i| self.filter.accepts(&project.images()[i]))
-            .collect();
+        self.refilter(project);
         self.scroll_y = 0.0;
         match self.wanted(project) {
             Action::WantThumbnails(want) => Action::Refiltered(want),
             other => other,
         }
+    }
+
+    /// Choosing many images and labeling them in one step.
+    fn bulk_update(&mut self, message: Message, project: &Project) -> Action {
+        match message {
+            Message::Modifiers(m) => self.modifiers = m,
+            Message::ChooseAll => {
+                let shown = self.shown_stems(project);
+                self.chosen.all(&shown);
+            }
+            Message::ChooseNone => {
+                self.chosen.clear();
+                self.bulk.pending = None;
+            }
+            Message::Stage(change) => self.bulk.pending = Some(change),
+            Message::Unstage => self.bulk.pending = None,
+            Message::Apply => {
+                let stems = self.chosen(project);
+                if let Some(change) = self.bulk.pending.take()
+                    && !stems.is_empty()
+                    && !self.bulk.writing
+                {
+                    self.bulk.writing = true;
+                    return Action::Label(stems, change);
+                }
+            }
+            Message::Undo => {
+                if !self.bulk.writing
+                    && let Some(done) = self.bulk.undo.pop()
+                {
+                    self.bulk.writing = true;
+                    return Action::Restore(done.what, done.before);
+                }
+            }
+            Message::Applied(result) => {
+                self.bulk.writing = false;
+                self.bulk.last = Some(match result {
+                    Ok((what, before)) => {
+                        let line = format!("Set {what}.");
+                        self.bulk.undo.push(bulk::Done { what, before });
+                        Ok(line)
+                    }
+                    Err(e) => Err(e),
+                });
+                self.refresh(project);
+            }
+            Message::Undone(result) => {
+                self.bulk.writing = false;
+                self.bulk.last = Some(result.map(|what| format!("Undone: {what}.")));
+                self.refresh(project);
+            }
+            _ => {}
+        }
+        Action::None
     }
 
     /// Selects `stem` and scrolls the grid to its row (opening at an image, back from Annotate).
@@ -305,7 +434,9 @@ impl Browse {
             container(body).width(Length::Fill).height(Length::Fill)
         ]
         .spacing(8);
-        if let Some(e) = self.selected.as_deref().and_then(|s| project.get(s)) {
+        if self.chosen.len() > 1 {
+            main = main.push(bulk::view(&self.bulk, self.chosen.len(), project));
+        } else if let Some(e) = self.selected.as_deref().and_then(|s| project.get(s)) {
             main = main.push(self.details(e));
         }
         main.height(Length::Fill).into()
@@ -362,7 +493,11 @@ impl Browse {
         if e.has_mask {
             badges = badges.push(text("mask").size(11).style(muted));
         }
-        let selected = self.selected.as_deref() == Some(e.stem.as_str());
+        let selected = if self.chosen.len() > 1 {
+            self.chosen.contains(&e.stem)
+        } else {
+            self.selected.as_deref() == Some(e.stem.as_str())
+        };
         button(column![thumb, text(&e.stem).size(12), badges].spacing(3))
             .width(width)
             .height(CELL_HEIGHT)
