@@ -8,7 +8,7 @@ use burn::tensor::{Device, DeviceKind};
 use serde::Serialize;
 
 /// The user's choice (`--device auto|cpu|gpu`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     #[default]

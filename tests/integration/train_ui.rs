@@ -316,3 +316,42 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     train_until(&mut app, &mut stream, |_| false);
     assert_eq!(phase(&app), Phase::Cancelled);
 }
+
+#[test]
+fn the_train_screen_offers_imagenet_weights_and_forecasts_the_run() {
+    let (_d, root) = small_demo(24, 5);
+    let mut app = open_window(&root);
+    // Counting the data starts measuring the speed of the recipe as set (a warm-up step and a
+    // timed one on the device), in the background.
+    let task = click(&mut app, "Train");
+    crate::window::settle_deep(&mut app, task);
+    let downloaded = shows(&app, "ImageNet weights: mobilenet_v2-b0353104.pth");
+    assert!(
+        downloaded || (shows(&app, "ImageNet weights (14 MB) —") && shows(&app, "Download")),
+        "the recipe's ImageNet weights are offered"
+    );
+    assert!(shows(&app, "Segmenter: about"), "a forecast of the run");
+    assert!(shows(&app, "measured at"));
+    if !downloaded {
+        assert!(shows(
+            &app,
+            "expect weak results; ImageNet weights recommended."
+        ));
+    }
+
+    // Random weights, said plainly; then back to ImageNet.
+    let task = click(&mut app, "Random");
+    settle(&mut app, task);
+    assert!(shows(&app, "every layer trains from the first epoch"));
+    assert!(shows(&app, "From scratch on"));
+    let task = click(&mut app, "ImageNet");
+    settle(&mut app, task);
+    assert!(!shows(&app, "random weights: every layer"));
+
+    // MU-Net has no torchvision weights, and the screen says why.
+    drop(app.update(Message::Train(TrainMessage::Recipe(
+        MlTask::Segment,
+        "mu_net".into(),
+    ))));
+    assert!(shows(&app, "no ImageNet weights of that width"));
+}

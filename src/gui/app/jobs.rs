@@ -23,6 +23,42 @@ pub fn background<T: Send + 'static>(
     Task::run(spawn(name, move |send| send(f())), to)
 }
 
+/// Downloads an ImageNet file on a thread of its own, reporting progress to the Train screen.
+fn download(
+    source: crate::ml::imagenet::Source,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Task<Message> {
+    let file = source.file.clone();
+    let job = spawn("imagenet-download", move |send| {
+        let result = crate::ml::imagenet::store::folder()
+            .map_err(crate::ml::imagenet::FetchError::Failed)
+            .and_then(|folder| {
+                crate::ml::imagenet::fetch(&source, &folder, &cancel, &mut |t| {
+                    send(train::Download::Progress(t))
+                })
+            });
+        send(train::Download::Done(result));
+    });
+    Task::run(job, move |news| {
+        Message::Train(train::Message::Downloaded(file.clone(), news))
+    })
+}
+
+/// A warm-up step and a timed step of the recipe on the chosen device (a device that fails to
+/// start, or a network that does not fit its memory, is reported, not a crash).
+fn measure_speed(
+    key: &train::forecast::Key,
+    recipe: &crate::ml::recipe::Recipe,
+    classes: usize,
+) -> Result<(crate::ml::forecast::StepTimes, String), String> {
+    let device = crate::ml::device::select(key.device)?;
+    let recipe = recipe.clone();
+    let name = device.name.clone();
+    std::panic::catch_unwind(move || crate::ml::forecast::measure(&recipe, classes, &device))
+        .map(|t| (t, name))
+        .map_err(|_| "the speed could not be measured on this device".to_string())
+}
+
 impl App {
     pub(super) fn root(&self) -> Option<PathBuf> {
         match &self.state {
@@ -89,6 +125,27 @@ impl App {
             train::Action::ShowModels => self.show_screen(Screen::Models),
             train::Action::PickWeights(task) => {
                 self.update(Message::Pick(crate::gui::dialogs::Purpose::Weights(task)))
+            }
+            train::Action::Download { source, cancel } => download(source, cancel),
+            train::Action::Forecast {
+                key,
+                recipe,
+                classes,
+            } => {
+                if self.training_active() {
+                    let why =
+                        "a training is running: the speed is measured once the device is free";
+                    return Task::done(Message::Train(train::Message::Forecast(
+                        key,
+                        Err(why.into()),
+                    )));
+                }
+                let back = key.clone();
+                background(
+                    "forecast",
+                    move || measure_speed(&key, &recipe, classes),
+                    move |r| Message::Train(train::Message::Forecast(back.clone(), r)),
+                )
             }
         }
     }

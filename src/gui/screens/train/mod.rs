@@ -2,7 +2,11 @@
 //! within sensible limits, see the data each model will use and what is left out and why, then
 //! Start; the live view (view.rs) follows the training, which runs in the background.
 
+pub mod forecast;
+pub mod imagenet;
 mod view;
+
+pub use imagenet::{Download, StartFrom};
 
 use crate::ml::data::{self, DataPlan};
 use crate::ml::device::DeviceChoice;
@@ -57,8 +61,8 @@ pub struct Settings {
     pub image_size: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
-    /// torchvision weights to start from (`None`: random weights).
-    pub weights: Option<PathBuf>,
+    /// What the weights start from (ImageNet by default, once downloaded).
+    pub start: StartFrom,
 }
 
 impl Settings {
@@ -80,7 +84,7 @@ impl Settings {
             image_size: 0,
             batch_size: 0,
             learning_rate: 0.0,
-            weights: None,
+            start: StartFrom::Imagenet,
         };
         s.choose(chosen)?;
         Some(s)
@@ -138,6 +142,16 @@ impl Settings {
                 };
                 self.learning_rate = LEARNING_RATES[next];
             }
+        }
+    }
+
+    /// What the forecast of this setting depends on.
+    pub fn forecast_key(&self, device: DeviceChoice) -> forecast::Key {
+        forecast::Key {
+            recipe: self.recipe().name.clone(),
+            image_size: self.image_size,
+            batch_size: self.batch_size,
+            device,
         }
     }
 
@@ -213,6 +227,8 @@ impl DataSummary {
 pub struct Plans {
     pub classify: DataSummary,
     pub segment: DataSummary,
+    /// The ImageNet weights downloaded so far (looked up with the data).
+    pub weights: imagenet::Scan,
 }
 
 impl Plans {
@@ -229,6 +245,7 @@ impl Plans {
         Ok(Plans {
             classify: DataSummary::of(&data::plan(&project, Task::Classify)),
             segment: DataSummary::of(&data::plan(&project, Task::Segment)),
+            weights: imagenet::Scan::make(),
         })
     }
 }
@@ -242,7 +259,20 @@ pub enum Message {
     /// Choose a torchvision weights file (.pth or .safetensors) to start from.
     PickWeights(Task),
     Weights(Task, Option<PathBuf>),
+    /// Start from random weights.
     ClearWeights(Task),
+    /// Start from the recipe's ImageNet weights (downloaded first where they are not here).
+    UseImagenet(Task),
+    /// Download the ImageNet weights of this task's recipe.
+    DownloadWeights(Task),
+    CancelDownload,
+    /// News of the download of a file.
+    Downloaded(String, Download),
+    /// A recipe's speed on a device, measured (or why not).
+    Forecast(
+        forecast::Key,
+        Result<(crate::ml::forecast::StepTimes, String), String>,
+    ),
     Planned(Result<Plans, String>),
     RefreshData,
     Start,
@@ -270,6 +300,18 @@ pub enum Action {
     ShowModels,
     /// Show the file dialog; answer with `Message::Weights`.
     PickWeights(Task),
+    /// Download a weights file in the background, reporting with `Message::Downloaded`; the
+    /// flag stops it.
+    Download {
+        source: crate::ml::imagenet::Source,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    },
+    /// Measure a recipe's speed on a device; answer with `Message::Forecast`.
+    Forecast {
+        key: forecast::Key,
+        recipe: crate::ml::recipe::Recipe,
+        classes: usize,
+    },
 }
 
 pub struct Train {
@@ -279,6 +321,8 @@ pub struct Train {
     pub device: DeviceChoice,
     pub plans: Option<Result<Plans, String>>,
     pub planning: bool,
+    pub weights: imagenet::Weights,
+    pub forecasts: forecast::Forecasts,
     /// Where the recipes were looked for (said when there are none).
     recipes_dir: PathBuf,
 }
@@ -308,6 +352,8 @@ impl Train {
             device: DeviceChoice::Auto,
             plans: None,
             planning: false,
+            weights: imagenet::Weights::default(),
+            forecasts: forecast::Forecasts::default(),
             recipes_dir: recipe::models_dir(),
         }
     }
@@ -329,7 +375,45 @@ impl Train {
     /// The screen is shown: plan the data afresh (labels may have changed meanwhile).
     pub fn shown(&mut self) -> Action {
         self.planning = true;
+        self.forecasts.forget_failures();
         Action::Plan
+    }
+
+    /// The weights file a run of this task would start from.
+    pub fn weights_for(&self, s: &Settings) -> Option<PathBuf> {
+        let r = &s.recipe().recipe;
+        self.weights.path_for(&s.start, r.architecture, r.width)
+    }
+
+    /// Training images a task would learn from (0 until counted).
+    pub fn train_images(&self, task: Task) -> usize {
+        match &self.plans {
+            Some(Ok(p)) => p.of(task).in_split(Split::Train),
+            _ => 0,
+        }
+    }
+
+    /// Measure the next setting shown whose speed is not known yet (one at a time).
+    fn next_forecast(&mut self) -> Action {
+        let Some(Ok(plans)) = &self.plans else {
+            return Action::None;
+        };
+        let classes = plans.classify.classes.len().max(1);
+        for &task in self.what.tasks() {
+            let Some(s) = self.settings(task) else {
+                continue;
+            };
+            let key = s.forecast_key(self.device);
+            let recipe = s.named_recipe().recipe;
+            if self.forecasts.want(&key) {
+                return Action::Forecast {
+                    key,
+                    recipe,
+                    classes,
+                };
+            }
+        }
+        Action::None
     }
 
     /// Why Start is not possible now, if it is not (the session's state is checked by the app).
@@ -357,35 +441,70 @@ impl Train {
 
     pub fn update(&mut self, message: Message) -> Action {
         match message {
-            Message::What(w) => self.what = w,
+            Message::What(w) => {
+                self.what = w;
+                return self.next_forecast();
+            }
             Message::Recipe(task, name) => {
                 if let Some(s) = self.settings_mut(task)
                     && let Some(i) = s.recipes.iter().position(|r| r.name == name)
                 {
                     s.choose(i);
                 }
+                return self.next_forecast();
             }
             Message::Adjust(task, field, up) => {
                 if let Some(s) = self.settings_mut(task) {
                     s.adjust(field, up);
                 }
+                return self.next_forecast();
             }
-            Message::Device(d) => self.device = d,
+            Message::Device(d) => {
+                self.device = d;
+                return self.next_forecast();
+            }
             Message::PickWeights(task) => return Action::PickWeights(task),
             Message::Weights(task, Some(path)) => {
                 if let Some(s) = self.settings_mut(task) {
-                    s.weights = Some(path);
+                    s.start = StartFrom::File(path);
                 }
             }
             Message::Weights(_, None) => {}
             Message::ClearWeights(task) => {
                 if let Some(s) = self.settings_mut(task) {
-                    s.weights = None;
+                    s.start = StartFrom::Random;
                 }
+            }
+            Message::UseImagenet(task) => {
+                if let Some(s) = self.settings_mut(task) {
+                    s.start = StartFrom::Imagenet;
+                }
+            }
+            Message::DownloadWeights(task) => {
+                let Some(s) = self.settings(task) else {
+                    return Action::None;
+                };
+                let r = &s.recipe().recipe;
+                if let imagenet::Offer::Download(source, _) =
+                    self.weights.offer(r.architecture, r.width)
+                    && let Some(cancel) = self.weights.begin(&source)
+                {
+                    return Action::Download { source, cancel };
+                }
+            }
+            Message::CancelDownload => self.weights.cancel(),
+            Message::Downloaded(file, news) => self.weights.update(&file, news),
+            Message::Forecast(key, result) => {
+                self.forecasts.measured(key, result);
+                return self.next_forecast();
             }
             Message::Planned(plans) => {
                 self.planning = false;
+                if let Ok(p) = &plans {
+                    self.weights.scanned(p.weights.clone());
+                }
                 self.plans = Some(plans);
+                return self.next_forecast();
             }
             Message::RefreshData => return self.shown(),
             Message::Start => {
@@ -397,7 +516,7 @@ impl Train {
                     .tasks()
                     .iter()
                     .filter_map(|&t| self.settings(t))
-                    .map(|s| Step::New(s.named_recipe(), s.weights.clone()))
+                    .map(|s| Step::New(s.named_recipe(), self.weights_for(s)))
                     .collect();
                 // Every finished run is reported on validation, and on test where it has images.
                 let has_test = self
@@ -448,7 +567,9 @@ mod tests {
         assert!(matches!(&steps[..], [Step::New(_, Some(w))] if w.ends_with("mnv2.pth")));
         assert_eq!(reports, vec![Split::Val], "no test images, no test report");
         train.update(Message::ClearWeights(Task::Segment));
-        assert!(train.segmenter.as_ref().unwrap().weights.is_none());
+        let s = train.segmenter.as_ref().unwrap();
+        assert_eq!(s.start, StartFrom::Random);
+        assert_eq!(train.weights_for(s), None);
     }
 
     #[test]
@@ -480,11 +601,6 @@ mod tests {
         );
         s.adjust(Field::Epochs, false);
         assert_eq!(s.epochs, 495);
-        s.weights = Some("/w/mobilenet_v2.pth".into());
-        assert!(matches!(
-            Step::New(s.named_recipe(), s.weights.clone()),
-            Step::New(_, Some(w)) if w.ends_with("mobilenet_v2.pth")
-        ));
         let named = s.named_recipe();
         named.recipe.validate().unwrap();
         assert_eq!(named.recipe.total_epochs(), 495);

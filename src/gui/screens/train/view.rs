@@ -1,10 +1,14 @@
 //! The Train screen's layout: settings and data on the left, the live training on the right.
 
-use super::{BATCH_SIZE, DataSummary, EPOCHS, Field, IMAGE_SIZE, Message, Settings, Train, What};
+use super::imagenet::Offer;
+use super::{
+    BATCH_SIZE, DataSummary, EPOCHS, Field, IMAGE_SIZE, Message, Settings, StartFrom, Train, What,
+};
 use crate::gui::style::{chip, muted, panel};
 use crate::gui::training::{Phase, Session};
 use crate::gui::widgets::curves::{self, Chart, Series};
 use crate::ml::device::DeviceChoice;
+use crate::ml::imagenet::catalog::megabytes;
 use crate::ml::models::Task;
 use crate::project::splits::Split;
 use iced::widget::{
@@ -78,7 +82,7 @@ impl Train {
         .spacing(8);
         for &task in self.what.tasks() {
             if let Some(s) = self.settings(task) {
-                col = col.push(settings_card(s, busy));
+                col = col.push(settings_card(self, s, busy));
             }
         }
         let devices = [DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Gpu];
@@ -147,6 +151,11 @@ impl Train {
         if let Some(p) = problem.filter(|_| !busy) {
             col = col.push(text(p).size(12).style(muted));
         }
+        if !busy {
+            for &task in self.what.tasks() {
+                col = col.push(self.forecast(task));
+            }
+        }
         if busy {
             col = col.push(
                 text(match session.map(|s| &s.phase) {
@@ -156,6 +165,51 @@ impl Train {
                 .size(12)
                 .style(muted),
             );
+        }
+        col.into()
+    }
+}
+
+impl Train {
+    /// "Segmenter: about 4 min 10 s on CPU (…), measured", and a warning where one is due.
+    fn forecast(&self, task: Task) -> Element<'_, Message> {
+        let Some(s) = self.settings(task) else {
+            return column![].into();
+        };
+        let Some(Ok(plans)) = &self.plans else {
+            return column![].into();
+        };
+        let data = plans.of(task);
+        let (train, val) = (data.in_split(Split::Train), data.in_split(Split::Val));
+        let key = s.forecast_key(self.device);
+        let role = match task {
+            Task::Classify => "Classifier",
+            Task::Segment => "Segmenter",
+        };
+        let line = match self.forecasts.get(&key) {
+            Some(Ok((times, device))) => format!(
+                "{role}: about {} on {device} ({} epochs of {train} images; one training step \
+                 of {} images measured at {:.2} s)",
+                crate::ml::progress::duration(times.run_seconds(
+                    train,
+                    val,
+                    s.batch_size,
+                    s.epochs
+                )),
+                s.epochs,
+                s.batch_size,
+                times.train_ms_per_batch / 1e3
+            ),
+            Some(Err(why)) => format!("{role}: time not measured ({why})"),
+            None if self.forecasts.is_measuring(&key) => {
+                format!("{role}: measuring the speed on this device…")
+            }
+            None => String::new(),
+        };
+        let mut col = column![text(line).size(12)].spacing(2);
+        let pretrained = self.weights_for(s).is_some();
+        if let Some(warning) = crate::ml::forecast::warning(train, pretrained) {
+            col = col.push(text(warning).size(12).color(WARN));
         }
         col.into()
     }
@@ -174,7 +228,7 @@ impl std::fmt::Display for DeviceLabel {
     }
 }
 
-fn settings_card(s: &Settings, busy: bool) -> Element<'_, Message> {
+fn settings_card<'a>(train: &'a Train, s: &'a Settings, busy: bool) -> Element<'a, Message> {
     let task = s.task;
     let names: Vec<String> = s.recipes.iter().map(|r| r.name.clone()).collect();
     let stepper = |label: &'static str, value: String, field: Field, hint: String| {
@@ -245,7 +299,7 @@ fn settings_card(s: &Settings, busy: bool) -> Element<'_, Message> {
                 Field::LearningRate,
                 "1e-5–1e-2".into()
             ),
-            weights_row(s, busy),
+            weights_row(train, s, busy),
             text(stages).size(11).style(muted),
         ]
         .spacing(6),
@@ -256,36 +310,147 @@ fn settings_card(s: &Settings, busy: bool) -> Element<'_, Message> {
     .into()
 }
 
-/// Where the weights start: random, or a torchvision file the user chose.
-fn weights_row(s: &Settings, busy: bool) -> Element<'_, Message> {
+/// Where the weights start: the recipe's ImageNet file (offered for download where it is not
+/// here yet), a torchvision file the user chose, or random.
+fn weights_row<'a>(train: &'a Train, s: &'a Settings, busy: bool) -> Element<'a, Message> {
     let task = s.task;
-    let chosen = s
-        .weights
-        .as_ref()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned());
-    // The buttons keep their places; the file's name has a line of its own, cut at the panel's
-    // edge rather than wrapped under the buttons.
+    let choice = |label: &'static str, on: bool, message: Message| {
+        button(text(label).size(12))
+            .style(if on {
+                button::primary
+            } else {
+                button::secondary
+            })
+            .on_press_maybe((!busy).then_some(message))
+    };
     let buttons = row![
         text("Start from").size(13).width(90),
-        button(text("Weights file…").size(12))
-            .style(button::secondary)
-            .on_press_maybe((!busy).then_some(Message::PickWeights(task))),
-        button(text("Random").size(12))
-            .style(button::secondary)
-            .on_press_maybe((!busy && chosen.is_some()).then_some(Message::ClearWeights(task))),
+        choice(
+            "ImageNet",
+            s.start == StartFrom::Imagenet,
+            Message::UseImagenet(task)
+        ),
+        choice(
+            "File…",
+            matches!(s.start, StartFrom::File(_)),
+            Message::PickWeights(task)
+        ),
+        choice(
+            "Random",
+            s.start == StartFrom::Random,
+            Message::ClearWeights(task)
+        ),
     ]
     .spacing(6)
     .align_y(Alignment::Center);
-    let name = container(
-        text(chosen.unwrap_or_else(|| "random weights".into()))
+    let r = &s.recipe().recipe;
+    let detail: Element<'a, Message> = match &s.start {
+        StartFrom::File(path) => one_line(
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+        StartFrom::Random => {
+            one_line("random weights: every layer trains from the first epoch".into())
+        }
+        StartFrom::Imagenet => imagenet_offer(train, task, r.architecture, r.width, busy),
+    };
+    column![
+        buttons,
+        container(detail)
+            .padding(iced::Padding::ZERO.left(96))
+            .width(Length::Fill)
+    ]
+    .spacing(4)
+    .into()
+}
+
+/// One line cut at the panel's edge rather than wrapped under the buttons.
+fn one_line<'a>(line: String) -> Element<'a, Message> {
+    container(
+        text(line)
             .size(13)
             .wrapping(iced::widget::text::Wrapping::None),
     )
-    .padding(iced::Padding::ZERO.left(96))
     .width(Length::Fill)
-    .clip(true);
-    column![buttons, name].spacing(4).into()
+    .clip(true)
+    .into()
+}
+
+/// "ImageNet weights (14 MB) — Download", the download's progress, or the file in use.
+fn imagenet_offer<'a>(
+    train: &'a Train,
+    task: Task,
+    arch: crate::ml::models::Arch,
+    width: f64,
+    busy: bool,
+) -> Element<'a, Message> {
+    let stopped = |file: &str| {
+        train
+            .weights
+            .stopped
+            .get(file)
+            .map(|why| text(why.clone()).size(11).color(WARN))
+    };
+    match train.weights.offer(arch, width) {
+        Offer::Ready(file, _) => column![
+            one_line(format!("ImageNet weights: {file}")),
+            text("The backbone starts pretrained and is frozen where the recipe says.")
+                .size(11)
+                .style(muted),
+        ]
+        .spacing(2)
+        .into(),
+        Offer::Download(source, partial) => {
+            let label = if partial > 0 {
+                format!(
+                    "Resume ({} of {} here)",
+                    megabytes(partial),
+                    source.size_text()
+                )
+            } else {
+                "Download".into()
+            };
+            let mut col = column![
+                row![
+                    text(format!("ImageNet weights ({}) —", source.size_text())).size(13),
+                    button(text(label).size(12)).on_press_maybe(
+                        (!busy && train.weights.downloading.is_none())
+                            .then_some(Message::DownloadWeights(task))
+                    ),
+                ]
+                .spacing(6)
+                .align_y(Alignment::Center),
+                text("Until then: random weights.").size(11).style(muted),
+            ]
+            .spacing(2);
+            if let Some(why) = stopped(&source.file) {
+                col = col.push(why);
+            }
+            col.into()
+        }
+        Offer::Downloading(source, transfer) => column![
+            row![
+                progress_bar(0.0..=1.0, transfer.map(|t| t.fraction()).unwrap_or(0.0))
+                    .length(Length::Fill)
+                    .girth(8),
+                button(text("Cancel").size(12))
+                    .style(button::secondary)
+                    .on_press(Message::CancelDownload),
+            ]
+            .spacing(6)
+            .align_y(Alignment::Center),
+            text(match transfer {
+                Some(t) => format!("{}: {}", source.file, t.text()),
+                None => format!("{}: connecting…", source.file),
+            })
+            .size(11)
+            .style(muted),
+        ]
+        .spacing(2)
+        .into(),
+        Offer::None(why) => text(why).size(11).style(muted).into(),
+    }
 }
 
 fn data_table(task: Task, d: &DataSummary) -> Element<'_, Message> {
@@ -368,6 +533,13 @@ fn live(s: &Session) -> Element<'_, Message> {
         .size(12)
         .style(muted),
     );
+    if !s.weights.is_empty() {
+        let mut started = format!("Weights: {}", s.weights);
+        if let Some(stage) = &s.stage {
+            started = format!("{started}. {stage}.");
+        }
+        col = col.push(text(started).size(12).style(muted));
+    }
     col = col.push(progress(s));
     if let Phase::Failed(e) = &s.phase {
         col = col.push(text(e).size(13).color(Color::from_rgb(0.95, 0.45, 0.4)));
