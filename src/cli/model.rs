@@ -62,17 +62,7 @@ pub fn summary(name: &str, classes: usize, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::ml::progress::thousands as group;
 
 #[derive(Serialize)]
 struct RawOutput {

@@ -166,19 +166,22 @@ pub enum TrainEvent {
     },
 }
 
-/// "Stage 1: the backbone is frozen; 4,003 of 2,226,434 weights train".
-pub fn stage_text(stage: u8, training: usize, total: usize) -> String {
-    let count = |n: usize| {
-        let digits = n.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
+/// 2226434 as "2,226,434".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
-        out
-    };
+        out.push(c);
+    }
+    out
+}
+
+/// "Stage 1: part of the network is frozen; 4,003 of 2,226,434 weights train".
+pub fn stage_text(stage: u8, training: usize, total: usize) -> String {
+    let count = thousands;
     if training >= total {
         format!(
             "Stage {stage}: every layer trains ({} weights)",

@@ -68,26 +68,20 @@ pub fn view<'a>(bulk: &'a Bulk, chosen: usize, project: &'a Project) -> Element<
         },
     ));
     let statuses = row(Status::ALL.iter().map(|s| {
-        choice(
-            s.name().into(),
-            Change {
-                status: Some(*s),
-                ..Change::default()
-            },
-        )
-        .into()
+        let change = Change {
+            status: Some(*s),
+            ..Change::default()
+        };
+        choice(s.name().into(), change).into()
     }))
     .spacing(4)
     .wrap();
     let splits = row(Split::ALL.iter().map(|s| {
-        choice(
-            s.name().into(),
-            Change {
-                split: Some(*s),
-                ..Change::default()
-            },
-        )
-        .into()
+        let change = Change {
+            split: Some(*s),
+            ..Change::default()
+        };
+        choice(s.name().into(), change).into()
     }))
     .spacing(4);
     let mut col = column![

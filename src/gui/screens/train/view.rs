@@ -355,10 +355,17 @@ fn weights_row<'a>(train: &'a Train, s: &'a Settings, busy: bool) -> Element<'a,
         }
         StartFrom::Imagenet => imagenet_offer(train, task, r.architecture, r.width, busy),
     };
+    // The offer and its progress take the card's whole width (a Download button beside the
+    // size did not fit under the buttons); a file's name lines up under them.
+    let indent = if s.start == StartFrom::Imagenet {
+        0.0
+    } else {
+        96.0
+    };
     column![
         buttons,
         container(detail)
-            .padding(iced::Padding::ZERO.left(96))
+            .padding(iced::Padding::ZERO.left(indent))
             .width(Length::Fill)
     ]
     .spacing(4)
