@@ -63,6 +63,10 @@ impl Manifest {
             return Err("`classes` is empty".into());
         }
         for (i, c) in self.classes.iter().enumerate() {
+            // A class names folders in exports (class folders, VOC's ImageSets/Main).
+            if let Some(why) = super::names::problem(c) {
+                return Err(format!("class {why}"));
+            }
             if self.classes[..i]
                 .iter()
                 .any(|d| class_key(d) == class_key(c))

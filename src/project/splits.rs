@@ -125,18 +125,51 @@ pub fn stem_list(stems: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     out
 }
 
-/// Reads a stem list, ignoring blank lines and `#` comments.
+/// Reads a stem list, ignoring blank lines and `#` comments (where they name no image: see
+/// [`resolve_stem`]).
 pub fn parse_stem_list(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    stem_lines(text)
+        .filter_map(|l| resolve_stem(l, |_| false))
         .map(str::to_string)
         .collect()
+}
+
+/// The lines of a stem list as written (a stem may begin with a space or `#`), blank ones left
+/// out.
+pub fn stem_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .filter(|l| !l.trim().is_empty())
+}
+
+/// The stem a list's line names: the line itself where an image has that stem (`known`), else
+/// the line without the spaces a hand edit may have left; None for a `#` comment.
+pub fn resolve_stem(line: &str, known: impl Fn(&str) -> bool) -> Option<&str> {
+    if known(line) {
+        return Some(line);
+    }
+    let trimmed = line.trim();
+    if known(trimmed) {
+        return Some(trimmed);
+    }
+    (!trimmed.starts_with('#')).then_some(trimmed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stems_with_leading_spaces_or_hashes_survive_a_list() {
+        let stems = [" x", "#12", "plain", "with space"];
+        let text = stem_list(stems) + "# a comment\n\n  plain  \r\n";
+        let known = |s: &str| stems.contains(&s);
+        let read: Vec<&str> = stem_lines(&text)
+            .filter_map(|l| resolve_stem(l, known))
+            .collect();
+        assert_eq!(read, [" x", "#12", "plain", "with space", "plain"]);
+        assert_eq!(parse_stem_list("a\n# note\n b \n"), ["a", "b"]);
+    }
 
     fn stems(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("img{i:04}")).collect()

@@ -5,6 +5,7 @@ use super::error::{ProjectError, Result};
 use super::label::ImageLabel;
 use super::lock::{LockAttempt, LockOwner, ProjectLock};
 use super::manifest::{MANIFEST_FILE, Manifest};
+use super::names;
 use super::splits::{self, Split, SplitItem};
 use super::stem::{check_stem, is_image_file, split_name};
 use crate::mask::{self, Mask};
@@ -149,7 +150,8 @@ impl Project {
             .collect();
         let stems: Vec<&String> = files.keys().collect();
         let labels = read_labels(&root.join("labels"), &stems, &mut problems);
-        let split_of = read_splits(root, &mut problems)?;
+        let known: HashSet<&str> = files.keys().map(String::as_str).collect();
+        let split_of = read_splits(root, &known, &mut problems)?;
         let images: Vec<ImageEntry> = files
             .into_iter()
             .zip(labels)
@@ -436,11 +438,33 @@ fn read_labels(dir: &Path, stems: &[&String], problems: &mut Vec<Problem>) -> Ve
         .collect()
 }
 
+/// A label whose class or experiment could not be a folder name (they name folders in exports)
+/// is shown without it, and the file is reported; it stays as it is on disk.
+fn checked_names(mut label: ImageLabel, stem: &str) -> (ImageLabel, Option<Problem>) {
+    let mut why = Vec::new();
+    if let Some(p) = label.class.as_deref().and_then(names::problem) {
+        why.push(format!("class {p}"));
+        label.class = None;
+    }
+    if let Some(p) = label.experiment.as_deref().and_then(names::problem) {
+        why.push(format!("experiment {p}"));
+        label.experiment = None;
+    }
+    let problem = (!why.is_empty()).then(|| Problem {
+        file: format!("labels/{stem}.json"),
+        problem: format!(
+            "{}; shown without it, the file left as it is",
+            why.join(", ")
+        ),
+    });
+    (label, problem)
+}
+
 fn read_label(dir: &Path, stem: &str) -> (ImageLabel, Option<Problem>) {
     let path = dir.join(format!("{stem}.json"));
     match fs::read(&path) {
         Ok(bytes) => match serde_json::from_slice::<ImageLabel>(&bytes) {
-            Ok(label) => (label, None),
+            Ok(label) => checked_names(label, stem),
             Err(e) => (
                 ImageLabel::default(),
                 Some(Problem {
@@ -461,17 +485,33 @@ fn read_label(dir: &Path, stem: &str) -> (ImageLabel, Option<Problem>) {
 }
 
 /// Reads `splits/{train,val,test}.txt`; `trainval.txt` is derived and only checked.
-fn read_splits(root: &Path, problems: &mut Vec<Problem>) -> Result<HashMap<String, Split>> {
+fn read_splits(
+    root: &Path,
+    stems: &HashSet<&str>,
+    problems: &mut Vec<Problem>,
+) -> Result<HashMap<String, Split>> {
     let mut of = HashMap::new();
     for split in Split::ALL {
         let path = root.join("splits").join(format!("{}.txt", split.name()));
-        let text = match fs::read_to_string(&path) {
+        let bytes = match fs::read(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(ProjectError::io(&path)(e)),
         };
-        for stem in splits::parse_stem_list(&text) {
-            if let Some(prev) = of.insert(stem.clone(), split) {
+        // A list spoiled by another program (not UTF-8) still opens: its unreadable lines are
+        // reported and ignored.
+        let text = String::from_utf8_lossy(&bytes);
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            problems.push(Problem {
+                file: format!("splits/{}.txt", split.name()),
+                problem: "not UTF-8 text: the lines that are not were ignored".into(),
+            });
+        }
+        for line in splits::stem_lines(&text) {
+            let Some(stem) = splits::resolve_stem(line, |s| stems.contains(s)) else {
+                continue;
+            };
+            if let Some(prev) = of.insert(stem.to_string(), split) {
                 problems.push(Problem {
                     file: format!("splits/{}.txt", split.name()),
                     problem: format!("`{stem}` is also in {prev}.txt"),

@@ -2,12 +2,13 @@
 //! See shared/reference/supervisely-format.md, section 2.4.
 
 use crate::mask::Mask;
+use crate::project::limits;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use flate2::Compression;
 use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
-use std::io::{Read, Write};
+use std::io::Write;
 
 /// A decoded bitmap object: the mask crop and its top-left corner `[x, y]` in the image.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,21 +51,28 @@ pub fn encode(mask: &Mask) -> Option<(String, [u32; 2])> {
 
 /// Decodes `bitmap.data` as the Supervisely SDK does: PNG alpha where it has alpha, else
 /// non-zero grey; RGB without alpha is refused; data that is not zlib is read as a bare PNG.
-pub fn decode(data: &str, origin: [i64; 2]) -> Result<Bitmap, String> {
+/// `within` is the size of the image it belongs to: the bitmap can be no larger, and neither
+/// its zlib stream nor its PNG may take more memory than such a bitmap can.
+pub fn decode(data: &str, origin: [i64; 2], within: (u32, u32)) -> Result<Bitmap, String> {
     let raw = STANDARD
         .decode(data.trim())
         .map_err(|e| format!("bitmap data is not base64: {e}"))?;
-    let mut png_bytes = Vec::new();
-    let zlib_ok = ZlibDecoder::new(&raw[..])
-        .read_to_end(&mut png_bytes)
-        .is_ok();
-    let (bytes, bare) = if zlib_ok {
-        (&png_bytes[..], false)
-    } else {
-        (&raw[..], true)
+    let limit = limits::png_bytes(within.0, within.1);
+    let inflated = limits::read_at_most(ZlibDecoder::new(&raw[..]), limit);
+    let (bytes, bare) = match &inflated {
+        Ok(Ok(png)) => (&png[..], false),
+        Ok(Err(why)) => return Err(format!("bitmap data: {why}")),
+        Err(_) => (&raw[..], true),
     };
-    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
-        .map_err(|e| format!("bitmap data is not a PNG: {e}"))?;
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Png);
+    reader.limits(limits::decoder(within.0, within.1));
+    let img = reader.decode().map_err(|e| {
+        format!(
+            "bitmap data is not a PNG of at most {}x{}: {e}",
+            within.0, within.1
+        )
+    })?;
     let (w, h) = (img.width(), img.height());
     let channels = img.color().channel_count();
     let values: Vec<u8> = if img.color().has_alpha() {
@@ -102,14 +110,14 @@ mod tests {
     #[test]
     fn documented_three_by_three_vector_decodes() {
         let s = "eJzrDPBz5+WS4mJgYOD19HAJAtLMIMwIInOeqf8BUmwBPiGuQPr///9Lb86/C2QxlgT5BTM4PLuRBuTwebo4hlTMSa44cOHAB6DqY0yORgq8YkAZBk9XP5d1TglNANAFGzA=";
-        let b = decode(s, [0, 0]).unwrap();
+        let b = decode(s, [0, 0], (100, 100)).unwrap();
         assert_eq!(rows(&b.data), ["111", "100", "111"]);
     }
 
     #[test]
     fn documented_oblique_band_decodes_at_its_origin() {
         let s = "eJzrDPBz5+WS4mJgYOD19HAJAtI8QMzGyAwkzyq8PQTiBPiEuALp////L705/y6QxVgS5BfM4PDsRhqQI+Xp4hhSMSe54sABk+ZGx77GiXsnNX5kZHZmZFDQZ84WM/0xCaiKwdPVz2WdU0ITAHmNIN8=";
-        let b = decode(s, [847, 512]).unwrap();
+        let b = decode(s, [847, 512], (2000, 2000)).unwrap();
         assert_eq!(b.origin, (847, 512));
         assert_eq!(
             rows(&b.data),
@@ -132,7 +140,7 @@ mod tests {
         }
         let (data, origin) = encode(&m).unwrap();
         assert_eq!(origin, [5, 7]);
-        let b = decode(&data, [origin[0] as i64, origin[1] as i64]).unwrap();
+        let b = decode(&data, [origin[0] as i64, origin[1] as i64], (100, 100)).unwrap();
         let mut back = Mask::empty(40, 30);
         back.paste_union(&b.data, b.origin.0, b.origin.1);
         assert_eq!(back, m);
@@ -144,9 +152,13 @@ mod tests {
         let gray = image::GrayImage::from_raw(2, 2, vec![0, 9, 0, 0]).unwrap();
         let mut png = std::io::Cursor::new(Vec::new());
         gray.write_to(&mut png, image::ImageFormat::Png).unwrap();
-        let b = decode(&STANDARD.encode(png.get_ref()), [1, 2]).unwrap();
+        let b = decode(&STANDARD.encode(png.get_ref()), [1, 2], (100, 100)).unwrap();
         assert_eq!(b.data.count(), 1);
         assert!(b.data.get(1, 0));
-        assert!(decode("@@@", [0, 0]).unwrap_err().contains("base64"));
+        assert!(
+            decode("@@@", [0, 0], (10, 10))
+                .unwrap_err()
+                .contains("base64")
+        );
     }
 }

@@ -9,10 +9,10 @@ use super::{ExportFormat, Progress, bitmap, folders, voc};
 use crate::mask::{Mask, encode_mask_png};
 use crate::project::error::{ProjectError, Result};
 use crate::project::label::{MaskProvenance, Status};
-use crate::project::parallel;
 use crate::project::splits::{Split, stem_list};
 use crate::project::staging::{Staging, check_new_destination};
 use crate::project::store::{ImageEntry, Project};
+use crate::project::{names, parallel};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -99,10 +99,9 @@ fn class_folders(project: &Project, root: &Path, progress: Progress<'_>) -> Resu
         .collect();
     each_image(project, "copying images", progress, |e, _| {
         if let Some(class) = &e.label.class {
-            let to = root
-                .join(folders::split_folder(e.split))
-                .join(class)
-                .join(&e.file_name);
+            let folder = root.join(folders::split_folder(e.split));
+            let class_folder = names::join(&folder, class, &format!("the class of {}", e.stem))?;
+            let to = names::join(&class_folder, &e.file_name, "an image's file name")?;
             copy(&project.image_path(e), &to)?;
         }
         Ok(false)
@@ -137,13 +136,16 @@ fn voc_layout(project: &Project, root: &Path, progress: Progress<'_>) -> Result<
         )?;
         Ok(true)
     })?;
+    // VOC readers (torchvision's VOCSegmentation, DeepLab's converters) open the class mask of
+    // every image a segmentation list names: only images with a mask are listed there. The
+    // classes of the others are in ImageSets/Main.
     let sets = root.join("ImageSets").join("Segmentation");
     let of = |wanted: &[Split]| {
         stem_list(
             project
                 .images()
                 .iter()
-                .filter(|e| e.split.is_some_and(|s| wanted.contains(&s)))
+                .filter(|e| e.has_mask && e.split.is_some_and(|s| wanted.contains(&s)))
                 .map(|e| &e.stem),
         )
     };
@@ -154,21 +156,48 @@ fn voc_layout(project: &Project, root: &Path, progress: Progress<'_>) -> Result<
         of(&[Split::Train, Split::Val]).as_bytes(),
     )?;
     write(&sets.join("test.txt"), of(&[Split::Test]).as_bytes())?;
+    // Every image's split, masks or not, in VOC's classification lists.
+    let main = root.join("ImageSets").join("Main");
+    let all_of = |wanted: &[Split]| {
+        stem_list(
+            project
+                .images()
+                .iter()
+                .filter(|e| e.split.is_some_and(|s| wanted.contains(&s)))
+                .map(|e| &e.stem),
+        )
+    };
+    for (name, wanted) in [
+        ("train", &[Split::Train][..]),
+        ("val", &[Split::Val]),
+        ("trainval", &[Split::Train, Split::Val]),
+        ("test", &[Split::Test]),
+    ] {
+        write(&main.join(format!("{name}.txt")), all_of(wanted).as_bytes())?;
+    }
     for class in &project.manifest.classes {
         let stems = project
             .images()
             .iter()
             .filter(|e| e.label.class.as_ref() == Some(class))
             .map(|e| &e.stem);
-        let file = root
-            .join("ImageSets")
-            .join("Main")
-            .join(format!("{}.txt", class.replace(' ', "_")));
+        let file = names::join(
+            &root.join("ImageSets").join("Main"),
+            &format!("{}.txt", class.replace(' ', "_")),
+            "a class",
+        )?;
         write(&file, stem_list(stems).as_bytes())?;
     }
     let mut notes = vec!["VOC keeps images, masks, classes and splits; review status and provenance stay in the project".into()];
     if project.images().iter().any(|e| e.split.is_none()) {
         notes.push("some images have no split and are in no ImageSets list".into());
+    }
+    let unmasked = project.images().iter().filter(|e| !e.has_mask).count();
+    if unmasked > 0 {
+        notes.push(format!(
+            "{unmasked} images without a mask are in JPEGImages and ImageSets/Main but not in the \
+             ImageSets/Segmentation lists (VOC readers open a mask for every image listed there)"
+        ));
     }
     Ok(ExportReport {
         images: project.images().len(),
@@ -211,7 +240,8 @@ fn supervisely(project: &Project, root: &Path, progress: Progress<'_>) -> Result
         json!({ &m.mask_class: [1, 1, 1] }).to_string().as_bytes(),
     )?;
     let masks = each_image(project, "writing annotations", progress, |e, mask| {
-        let dataset = root.join(e.experiment().replace(['/', '\\'], "_"));
+        // A dataset is a folder named after the experiment: made safe rather than refused.
+        let dataset = root.join(names::sanitised(e.experiment()));
         let image_path = project.image_path(e);
         let (width, height) = image::image_dimensions(&image_path).map_err(|err| {
             ProjectError::invalid(&image_path, format!("not a readable image: {err}"))
@@ -279,6 +309,8 @@ fn annotation(e: &ImageEntry, mask_class: &str, mask: Option<&Mask>, size: Size)
         .map(|(data, origin)| Object {
             class_title: mask_class.to_string(),
             geometry_type: "bitmap".into(),
+            tags: Vec::new(),
+            description: String::new(),
             bitmap: Some(BitmapJson {
                 data,
                 origin: [origin[0] as i64, origin[1] as i64],

@@ -7,6 +7,7 @@ use super::{ImportItem, SplitHint, bitmap, project_class, sorted_entries};
 use crate::mask::{Mask, polygon};
 use crate::project::error::{ProjectError, Result};
 use crate::project::label::{ImageLabel, MaskProvenance, Status};
+use crate::project::limits;
 use crate::project::manifest::{Manifest, class_key};
 use crate::project::splits::Split;
 use crate::project::stem::split_name;
@@ -85,6 +86,12 @@ pub struct Object {
     pub class_title: String,
     #[serde(default, rename = "geometryType")]
     pub geometry_type: String,
+    /// The object's tags: required by Supervisely's own reader (its SDK refuses an object
+    /// without the key), written even when empty.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bitmap: Option<BitmapJson>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,8 +192,19 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
             let (stem, ext) = split_name(image_name)
                 .ok_or_else(|| ProjectError::invalid(&image_path, "image name has no extension"))?;
             let ann: Annotation = read_json(&ann_path)?;
+            let (w, h) = limits::image_size(&image_path)
+                .map_err(|why| ProjectError::invalid(&image_path, why))?;
+            if (ann.size.width, ann.size.height) != (w, h) {
+                return Err(ProjectError::invalid(
+                    &ann_path,
+                    format!(
+                        "`size` says {}x{}, but its image is {w}x{h}",
+                        ann.size.width, ann.size.height
+                    ),
+                ));
+            }
             let machine = machine_value
-                .and_then(|v| read_machine_mask(&dir, image_name, stem, v).transpose())
+                .and_then(|v| read_machine_mask(&dir, image_name, stem, v, (w, h)).transpose())
                 .transpose()?;
             let item = read_item(
                 &ann,
@@ -238,7 +256,24 @@ fn machine_value(
     Ok(value)
 }
 
-fn read_machine_mask(dir: &Path, image_name: &str, stem: &str, value: u8) -> Result<Option<Mask>> {
+/// An image file that must be no larger than `within` (its image's size), decoded with limits.
+fn open_limited(path: &Path, within: (u32, u32)) -> Result<image::DynamicImage> {
+    let bad = |e: String| ProjectError::invalid(path, format!("not a readable mask: {e}"));
+    let mut reader = image::ImageReader::open(path)
+        .map_err(ProjectError::io(path))?
+        .with_guessed_format()
+        .map_err(ProjectError::io(path))?;
+    reader.limits(limits::decoder(within.0, within.1));
+    reader.decode().map_err(|e| bad(e.to_string()))
+}
+
+fn read_machine_mask(
+    dir: &Path,
+    image_name: &str,
+    stem: &str,
+    value: u8,
+    within: (u32, u32),
+) -> Result<Option<Mask>> {
     let machine = dir.join("masks_machine");
     let Some(path) = [format!("{stem}.png"), format!("{image_name}.png")]
         .into_iter()
@@ -247,8 +282,7 @@ fn read_machine_mask(dir: &Path, image_name: &str, stem: &str, value: u8) -> Res
     else {
         return Ok(None);
     };
-    let img = image::open(&path)
-        .map_err(|e| ProjectError::invalid(&path, format!("not a readable mask: {e}")))?;
+    let img = open_limited(&path, within)?;
     let gray = img.to_luma8();
     let on: Vec<u8> = gray.pixels().map(|p| (p.0[0] == value) as u8).collect();
     Ok(Some(Mask::from_nonzero(gray.width(), gray.height(), &on)))
@@ -286,7 +320,15 @@ fn read_item(
                         })?,
                 )
             }
-            (EXPERIMENT_TAG, Some(v)) => label.experiment = Some(v.to_string()),
+            (EXPERIMENT_TAG, Some(v)) => {
+                if let Some(why) = crate::project::names::problem(v) {
+                    return Err(ProjectError::invalid(
+                        ann_path,
+                        format!("the experiment tag {why}"),
+                    ));
+                }
+                label.experiment = Some(v.to_string())
+            }
             (FRAME_TAG, _) => label.frame = tag.value.as_u64().map(|f| f as u32),
             (MASK_TAG, Some(v)) => mask_tag = Some(v.to_string()),
             ("train" | "val" | "test" | "trainval", _) if tag.value.is_null() => {
@@ -315,6 +357,12 @@ fn read_item(
             }
         }
     }
+    if let Some(why) = limits::size_problem(ann.size.width, ann.size.height) {
+        return Err(ProjectError::invalid(
+            ann_path,
+            format!("`size` claims {why}"),
+        ));
+    }
     let mut mask = Mask::empty(ann.size.width, ann.size.height);
     let (mut any_object, mut nn_created, mut nn_updated) = (false, false, false);
     let mut latest = class_tag
@@ -332,13 +380,16 @@ fn read_item(
         }
         match (obj.geometry_type.as_str(), &obj.bitmap, &obj.points) {
             ("bitmap", Some(b), _) => {
-                let decoded = bitmap::decode(&b.data, b.origin)
+                let within = (ann.size.width, ann.size.height);
+                let decoded = bitmap::decode(&b.data, b.origin, within)
                     .map_err(|r| ProjectError::invalid(ann_path, r))?;
                 let (x, y) = decoded.origin;
-                if x < 0
-                    || y < 0
-                    || x + decoded.data.width() as i64 > ann.size.width as i64
-                    || y + decoded.data.height() as i64 > ann.size.height as i64
+                // In i128: an origin near i64::MAX must not wrap round into the image.
+                let inside = |at: i64, len: u32, size: u32| {
+                    at >= 0 && at as i128 + len as i128 <= size as i128
+                };
+                if !inside(x, decoded.data.width(), ann.size.width)
+                    || !inside(y, decoded.data.height(), ann.size.height)
                 {
                     return Err(ProjectError::invalid(
                         ann_path,

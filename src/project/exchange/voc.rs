@@ -9,8 +9,9 @@ use super::{ImportItem, SplitHint, sorted_entries};
 use crate::mask::Mask;
 use crate::project::error::{ProjectError, Result};
 use crate::project::label::{ImageLabel, MaskProvenance, Status};
+use crate::project::limits;
 use crate::project::manifest::Manifest;
-use crate::project::splits::{Split, parse_stem_list};
+use crate::project::splits::{Split, resolve_stem, stem_lines};
 use crate::project::stem::{check_stem, is_image_file, split_name};
 use std::collections::HashMap;
 use std::path::Path;
@@ -35,7 +36,9 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
         let (stem, ext) = split_name(&name).expect("image files have an extension");
         let mask_path = src.join("SegmentationClass").join(format!("{stem}.png"));
         let mask = if mask_path.is_file() {
-            Some(read_class_png(&mask_path)?)
+            let size =
+                limits::image_size(&path).map_err(|why| ProjectError::invalid(&path, why))?;
+            Some(read_class_png_of(&mask_path, size)?)
         } else {
             None
         };
@@ -57,22 +60,41 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
         .enumerate()
         .map(|(i, it)| (it.stem.clone(), i))
         .collect();
-    let sets = src.join("ImageSets").join("Segmentation");
-    for (file, hint) in [
+    // Segmentation lists name the images with a mask; VOC's Main lists (classification) may
+    // name the others, and give a split to an image no Segmentation list has.
+    let split_lists = [
         ("trainval", SplitHint::TrainVal),
         ("train", SplitHint::Exact(Split::Train)),
         ("val", SplitHint::Exact(Split::Val)),
         ("test", SplitHint::Exact(Split::Test)),
-    ] {
-        let path = sets.join(format!("{file}.txt"));
-        for stem in read_list(&path)? {
-            let i = find(&index, &stem, &path)?;
-            items[i].split = Some(hint);
+    ];
+    for folder in ["Segmentation", "Main"] {
+        let sets = src.join("ImageSets").join(folder);
+        for (file, hint) in split_lists {
+            let path = sets.join(format!("{file}.txt"));
+            for stem in read_list(&path, &index)? {
+                let i = find(&index, &stem, &path)?;
+                // An exact split is better than "train or val"; Main only fills in.
+                let better = match (items[i].split, hint) {
+                    (None, _) => true,
+                    (Some(SplitHint::TrainVal), SplitHint::Exact(_)) => true,
+                    _ => folder == "Segmentation",
+                };
+                if better {
+                    items[i].split = Some(hint);
+                }
+            }
         }
     }
     let main = src.join("ImageSets").join("Main");
     if main.is_dir() {
         for (name, path) in sorted_entries(&main)? {
+            if split_lists
+                .iter()
+                .any(|(file, _)| name == format!("{file}.txt"))
+            {
+                continue;
+            }
             let Some(class) = name
                 .strip_suffix(".txt")
                 .and_then(|n| manifest.match_class(n))
@@ -83,7 +105,7 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
                 ));
                 continue;
             };
-            for stem in read_list(&path)? {
+            for stem in read_list(&path, &index)? {
                 let i = find(&index, &stem, &path)?;
                 items[i].label.class = Some(class.to_string());
                 items[i].label.status = Status::Labeled;
@@ -93,24 +115,34 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
     Ok(items)
 }
 
-/// Stem lists; VOC's classification lists (`stem  1` / `stem -1`) keep only the positives.
-fn read_list(path: &Path) -> Result<Vec<String>> {
+/// Stem lists; VOC's classification lists (`stem  1` / `stem -1`) keep only the positives. A
+/// line is first read whole, so that a stem with spaces survives (`known`: JPEGImages' stems).
+fn read_list(path: &Path, known: &HashMap<String, usize>) -> Result<Vec<String>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let text = std::fs::read_to_string(path).map_err(ProjectError::io(path))?;
+    let bytes = std::fs::read(path).map_err(ProjectError::io(path))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| ProjectError::invalid(path, "not UTF-8 text"))?;
+    let is_known = |s: &str| known.contains_key(s);
     let mut out = Vec::new();
-    for line in parse_stem_list(&text) {
-        let mut parts = line.split_whitespace();
-        let stem = parts.next().unwrap_or_default().to_string();
-        if parts
-            .next()
-            .is_some_and(|flag| flag.starts_with('-') || flag == "0")
-        {
+    for line in stem_lines(&text) {
+        if let Some(stem) = resolve_stem(line, is_known).filter(|s| is_known(s)) {
+            out.push(stem.to_string());
             continue;
         }
-        check_stem(&stem).map_err(|r| ProjectError::invalid(path, r))?;
-        out.push(stem);
+        let (stem, flag) = match line.trim().rsplit_once(char::is_whitespace) {
+            Some((stem, flag)) if matches!(flag, "1" | "-1" | "0") => (stem.trim(), Some(flag)),
+            _ => (line.trim(), None),
+        };
+        if stem.starts_with('#') && !is_known(stem) {
+            continue;
+        }
+        if flag.is_some_and(|f| f != "1") {
+            continue;
+        }
+        check_stem(stem).map_err(|r| ProjectError::invalid(path, r))?;
+        out.push(stem.to_string());
     }
     Ok(out)
 }
@@ -122,12 +154,35 @@ fn find(index: &HashMap<String, usize>, stem: &str, list: &Path) -> Result<usize
 }
 
 /// Reads a VOC class PNG: palette indices where it has a palette, else grey values.
+#[cfg(test)]
 pub fn read_class_png(path: &Path) -> Result<Mask> {
+    read_png_within(path, (limits::MAX_SIDE, limits::MAX_SIDE), None)
+}
+
+/// Reads the class PNG of an image of `size`: it must be that size (its header is checked
+/// before anything is allocated).
+pub fn read_class_png_of(path: &Path, size: (u32, u32)) -> Result<Mask> {
+    read_png_within(path, size, Some(size))
+}
+
+fn read_png_within(path: &Path, within: (u32, u32), exactly: Option<(u32, u32)>) -> Result<Mask> {
     let bad = |e: String| ProjectError::invalid(path, format!("not a readable mask: {e}"));
     let file = std::fs::File::open(path).map_err(ProjectError::io(path))?;
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let bytes = limits::png_bytes(within.0, within.1).min(usize::MAX as u64) as usize;
+    let mut decoder =
+        png::Decoder::new_with_limits(std::io::BufReader::new(file), png::Limits { bytes });
     decoder.set_transformations(png::Transformations::IDENTITY);
     let mut reader = decoder.read_info().map_err(|e| bad(e.to_string()))?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    if let Some(why) = limits::size_problem(w, h) {
+        return Err(bad(format!("its header claims {why}")));
+    }
+    if let Some((iw, ih)) = exactly.filter(|&s| s != (w, h)) {
+        return Err(ProjectError::invalid(
+            path,
+            format!("the mask is {w}x{h} but its image is {iw}x{ih}"),
+        ));
+    }
     let mut buf = vec![
         0;
         reader
