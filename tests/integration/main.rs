@@ -8,6 +8,7 @@ mod demo;
 mod eval;
 mod exchange;
 mod gpu;
+mod hostile;
 mod ml;
 mod review_ui;
 mod store;
