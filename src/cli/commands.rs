@@ -7,7 +7,19 @@ use crate::project::{Counts, Problem, Project};
 use anyhow::Result;
 use std::path::Path;
 
+/// The largest demo project (a million frames would fill a disk, not test anything).
+const MOST_DEMO_IMAGES: usize = 100_000;
+
 pub fn demo(dir: &Path, images: usize, seed: u64, (width, height): (u32, u32)) -> Result<()> {
+    if images == 0 || images > MOST_DEMO_IMAGES {
+        anyhow::bail!("--images {images}: a demo project has 1 to {MOST_DEMO_IMAGES} images");
+    }
+    if let Some(why) = crate::project::limits::size_problem(width, height).or_else(|| {
+        (width < 32 || height < 32)
+            .then(|| format!("a size of {width}x{height}, smaller than 32x32"))
+    }) {
+        anyhow::bail!("--size {width}x{height}: {why}");
+    }
     let opts = DemoOptions {
         images,
         seed,

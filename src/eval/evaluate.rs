@@ -87,7 +87,12 @@ pub fn masks(
 /// `nerve-studio eval labels`; `softmax` passes the scores through a softmax first, as the
 /// lab's notebook did.
 pub fn labels(csv: &Path, softmax: bool, output: Output) -> Result<Evaluation, String> {
-    let mut table = labels::read_csv(csv)?;
+    let kind = if softmax {
+        labels::Scores::Logits
+    } else {
+        labels::Scores::Probabilities
+    };
+    let mut table = labels::read_csv(csv, kind)?;
     if softmax {
         if table.scores().is_none() {
             return Err(format!(

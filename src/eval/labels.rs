@@ -51,9 +51,33 @@ fn key(name: &str) -> String {
         .replace(['_', '-'], " ")
 }
 
+/// A table's text, without the byte-order mark Excel puts at the start of a UTF-8 CSV.
+fn read_table(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "{}: not UTF-8 text (save the table as \"CSV UTF-8\")",
+            path.display()
+        )
+    })?;
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text))
+}
+
+/// What the `p_<class>` columns hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scores {
+    /// Probabilities, 0 to 1 (what `predict` writes).
+    Probabilities,
+    /// Any finite numbers (logits, for `--softmax`).
+    Logits,
+}
+
 /// The (stem, predicted class) pairs of a predictions table, with or without truth.
 pub fn read_predictions(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = read_table(path)?;
     let mut lines = text.lines();
     let header: Vec<String> = lines
         .next()
@@ -80,8 +104,8 @@ pub fn read_predictions(path: &Path) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Reads and checks the table; any bad row is an error naming the file, line and column.
-pub fn read_csv(path: &Path) -> Result<LabelTable, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn read_csv(path: &Path, kind: Scores) -> Result<LabelTable, String> {
+    let text = read_table(path)?;
     let at = |line: usize, what: String| format!("{} line {line}: {what}", path.display());
     let mut lines = text
         .lines()
@@ -173,6 +197,9 @@ pub fn read_csv(path: &Path) -> Result<LabelTable, String> {
             classes.push(k);
             Ok(classes.len() - 1)
         };
+        if fields[pred_col].is_empty() {
+            return Err(at(n, format!("{stem} has an empty pred cell")));
+        }
         let truth = class_of("truth", fields[truth_col])?;
         let predicted = class_of("pred", fields[pred_col])?;
         let scores = if prob_cols.is_empty() {
@@ -195,6 +222,17 @@ pub fn read_csv(path: &Path) -> Result<LabelTable, String> {
                         n,
                         format!(
                             "'{}' in column p_{} is not finite",
+                            fields[*c],
+                            name.replace(' ', "_")
+                        ),
+                    ));
+                }
+                if kind == Scores::Probabilities && !(-1e-6..=1.0 + 1e-6).contains(&v) {
+                    return Err(at(
+                        n,
+                        format!(
+                            "'{}' in column p_{} is not a probability (0 to 1); if the \
+                             columns hold logits, pass --softmax",
                             fields[*c],
                             name.replace(' ', "_")
                         ),
@@ -244,7 +282,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scores.csv");
         std::fs::write(&path, text).unwrap();
-        read_csv(&path)
+        read_csv(&path, Scores::Probabilities)
     }
 
     #[test]

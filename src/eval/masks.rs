@@ -119,12 +119,36 @@ pub fn match_folders(
 /// Decodes a mask or probability map as 8-bit grey. A map holding only 0 and 1 is read as 0/255
 /// (and says so in `note`).
 pub fn read_map(path: &Path, note: &mut Option<String>) -> Result<GrayImage, String> {
-    let img = image::open(path).map_err(|e| format!("cannot be read as an image: {e}"))?;
-    let mut grey = img.to_luma8();
+    let mut reader = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    let limits = crate::project::limits::MAX_SIDE;
+    reader.limits(crate::project::limits::decoder(limits, limits));
+    let img = reader
+        .decode()
+        .map_err(|e| format!("cannot be read as an image: {e}"))?;
+    // A 16-bit 0/1 mask would scale to all zeros in 8 bits: look at its own values first.
+    let wide = matches!(
+        img.color(),
+        image::ColorType::L16
+            | image::ColorType::La16
+            | image::ColorType::Rgb16
+            | image::ColorType::Rgba16
+    );
+    let mut grey = if wide && img.to_luma16().iter().all(|&v| v <= 1) {
+        let g = img.to_luma16();
+        GrayImage::from_raw(g.width(), g.height(), g.iter().map(|&v| v as u8).collect())
+            .expect("same size")
+    } else {
+        img.to_luma8()
+    };
     let max = grey.iter().copied().max().unwrap_or(0);
     if max == 1 {
         grey.iter_mut().for_each(|v| *v *= 255);
-        *note = Some("holds 0/1 values; read as 0/255".into());
+        *note = Some(format!(
+            "holds {}0/1 values; read as 0/255",
+            if wide { "16-bit " } else { "" }
+        ));
     }
     Ok(grey)
 }

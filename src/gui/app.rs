@@ -507,9 +507,7 @@ impl App {
             self.notice = Some(format!("{}: {}{more}", first.file, first.problem));
         }
         if let Access::ReadOnly { held_by } = project.access() {
-            self.notice = Some(format!(
-                "Opened read-only: {held_by} is editing this project. Close that copy to edit here."
-            ));
+            self.notice = Some(format!("Opened read-only: {}.", held_by.read_only_reason()));
         }
         let (loader, results) = ThumbnailLoader::new(project.cache_dir());
         let select = self.select.take();

@@ -122,6 +122,18 @@ fn include(
             }
             let bytes =
                 std::fs::read(project.mask_path(&entry.stem)).map_err(|_| "mask unreadable")?;
+            // A mask must lie on its image: one of another size is left out, and said.
+            let mask_size = image::ImageReader::new(std::io::Cursor::new(&bytes))
+                .with_guessed_format()
+                .ok()
+                .and_then(|r| r.into_dimensions().ok());
+            let image_size = image::image_dimensions(project.image_path(entry)).ok();
+            if mask_size.is_none() || image_size.is_none() {
+                return Err("mask unreadable");
+            }
+            if mask_size != image_size {
+                return Err("mask of another size than its image");
+            }
             Some(format!("{:016x}", fnv1a(&bytes)))
         }
     };

@@ -74,7 +74,10 @@ pub fn evaluate_run(
     };
     match task {
         Task::Classify => {
-            let table = labels::read_csv(&prediction.output.join("scores.csv"))?;
+            let table = labels::read_csv(
+                &prediction.output.join("scores.csv"),
+                labels::Scores::Probabilities,
+            )?;
             evaluate::classification_report(table, output)
         }
         Task::Segment => {

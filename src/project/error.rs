@@ -16,9 +16,7 @@ pub enum ProjectError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "the project is open read-only because {0} is editing it; close that copy to edit here"
-    )]
+    #[error("the project is open read-only: {0}")]
     ReadOnly(String),
     #[error("no image with stem `{0}` in this project")]
     UnknownStem(String),

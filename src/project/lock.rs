@@ -23,6 +23,40 @@ pub struct LockOwner {
     pub since: String,
 }
 
+impl LockOwner {
+    /// Not a process: the folder cannot be written at all (a read-only share or disk).
+    pub fn not_writable() -> LockOwner {
+        LockOwner {
+            user: NOT_WRITABLE.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Not another copy: a command that only reads (info, export) and takes no lock.
+    pub fn read_only_command() -> LockOwner {
+        LockOwner {
+            pid: std::process::id(),
+            user: READ_ONLY_COMMAND.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Why a project held by this owner is read-only here, as a sentence's end: "process 812
+    /// of alice on lab-pc-3 since ... is editing it; close that copy to edit here".
+    pub fn read_only_reason(&self) -> String {
+        if self.user == NOT_WRITABLE {
+            "its folder cannot be written (a read-only share or disk, or no permission)".into()
+        } else if self.user == READ_ONLY_COMMAND {
+            "this command only reads it".into()
+        } else {
+            format!("{self} is editing it; close that copy to edit here")
+        }
+    }
+}
+
+const NOT_WRITABLE: &str = "nobody (the folder is not writable)";
+const READ_ONLY_COMMAND: &str = "this read-only command";
+
 impl std::fmt::Display for LockOwner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "process {} of {} on {}", self.pid, self.user, self.host)?;

@@ -7,6 +7,7 @@ pub mod demo;
 mod error;
 pub mod exchange;
 pub mod label;
+pub mod leftovers;
 pub mod limits;
 pub mod lock;
 pub mod manifest;

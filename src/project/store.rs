@@ -81,7 +81,11 @@ impl Project {
     pub fn open(root: &Path) -> Result<Project> {
         let manifest = read_manifest(root)?;
         let access = match ProjectLock::try_acquire(root) {
-            Ok(LockAttempt::Acquired(lock)) => Access::ReadWrite(lock),
+            Ok(LockAttempt::Acquired(lock)) => {
+                // No writer of this project runs now: what a killed one left goes.
+                super::leftovers::clean(root);
+                Access::ReadWrite(lock)
+            }
             Ok(LockAttempt::HeldBy(held_by)) => Access::ReadOnly { held_by },
             // A folder we may not write to (a read-only share, a CD) is still worth showing.
             Err(e)
@@ -89,10 +93,7 @@ impl Project {
                     || e.raw_os_error() == Some(30) =>
             {
                 Access::ReadOnly {
-                    held_by: LockOwner {
-                        user: "the file system (folder is not writable)".into(),
-                        ..Default::default()
-                    },
+                    held_by: LockOwner::not_writable(),
                 }
             }
             Err(e) => return Err(ProjectError::io(root.join(super::lock::LOCK_FILE))(e)),
@@ -100,14 +101,21 @@ impl Project {
         Project::load(root, manifest, access)
     }
 
+    /// Reads the folder again, keeping the lock (after files were moved in by an import).
+    pub fn reload(self) -> Result<Project> {
+        let Project {
+            root,
+            manifest,
+            access,
+            ..
+        } = self;
+        Project::load(&root, manifest, access)
+    }
+
     /// Opens without taking the lock: for commands that only read (info, export).
     pub fn open_read_only(root: &Path) -> Result<Project> {
         let manifest = read_manifest(root)?;
-        let held_by = LockOwner {
-            pid: std::process::id(),
-            user: "this read-only command".into(),
-            ..Default::default()
-        };
+        let held_by = LockOwner::read_only_command();
         Project::load(root, manifest, Access::ReadOnly { held_by })
     }
 
@@ -217,7 +225,7 @@ impl Project {
     pub fn writable(&self) -> Result<()> {
         match &self.access {
             Access::ReadWrite(_) => Ok(()),
-            Access::ReadOnly { held_by } => Err(ProjectError::ReadOnly(held_by.to_string())),
+            Access::ReadOnly { held_by } => Err(ProjectError::ReadOnly(held_by.read_only_reason())),
         }
     }
 
@@ -400,8 +408,10 @@ fn list_names(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in rd {
         let entry = entry.map_err(ProjectError::io(dir))?;
+        // A link to a file counts as that file; a pipe or a device named like an image does
+        // not (reading it would hang).
         if let (true, Some(n)) = (
-            entry.file_type().is_ok_and(|t| t.is_file()),
+            entry.path().metadata().is_ok_and(|m| m.is_file()),
             entry.file_name().to_str(),
         ) {
             names.push(n.to_string());

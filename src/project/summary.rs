@@ -74,6 +74,17 @@ impl Project {
     pub fn check(&self) -> Vec<Problem> {
         let mut out = self.open_problems.clone();
         let mut push = |file: String, problem: String| out.push(Problem { file, problem });
+        for (path, what) in super::leftovers::find(self.root()) {
+            let file = path
+                .strip_prefix(self.root())
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            push(
+                file,
+                format!("{what}; removed when the project is next opened for editing"),
+            );
+        }
         let stems: HashSet<&str> = self.images().iter().map(|e| e.stem.as_str()).collect();
         for e in self.images() {
             if let Some(c) = e
@@ -110,6 +121,12 @@ impl Project {
                     format!("mask is {}x{} but its image is {}x{}", m.0, m.1, i.0, i.1),
                 ),
                 _ => {
+                    if let Some(kind) = not_grey8(&self.mask_path(&e.stem)) {
+                        push(
+                            mask_file.clone(),
+                            format!("mask is {kind}, not an 8-bit grey PNG of 0 and 255"),
+                        );
+                    }
                     match std::fs::read(self.mask_path(&e.stem)).map(|b| mask::decode_mask_png(&b))
                     {
                         Ok(Ok((_, true))) => {
@@ -154,4 +171,16 @@ impl Project {
         }
         out
     }
+}
+
+/// What a mask PNG is when it is not 8-bit grey ("RGBA, 8-bit"), from its header alone.
+fn not_grey8(path: &std::path::Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .ok()?;
+    let info = reader.info();
+    let grey8 =
+        info.color_type == png::ColorType::Grayscale && info.bit_depth == png::BitDepth::Eight;
+    (!grey8).then(|| format!("{:?}, {}-bit", info.color_type, info.bit_depth as u8))
 }

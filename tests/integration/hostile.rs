@@ -323,3 +323,217 @@ fn a_colleague_can_still_read_and_write_after_a_save() {
         "not owner-only"
     );
 }
+
+/// Class folders of `n` new images (copies of a demo's) to import into an existing project.
+fn new_images(dir: &Path, n: usize) -> PathBuf {
+    let (_d, donor) = small_demo(n, 50);
+    let src = dir.join("more");
+    let nerve = src.join("nerve");
+    std::fs::create_dir_all(&nerve).unwrap();
+    for (i, e) in Project::open_read_only(&donor)
+        .unwrap()
+        .images()
+        .iter()
+        .enumerate()
+    {
+        std::fs::copy(
+            donor.join("images").join(&e.file_name),
+            nerve.join(format!("new_{i:03}.jpg")),
+        )
+        .unwrap();
+    }
+    src
+}
+
+#[test]
+fn an_import_killed_half_way_is_completed_by_running_it_again() {
+    let (dir, root) = small_demo(6, 51);
+    let src = new_images(dir.path(), 5);
+    // A kill after some images were moved in: their files are there, nothing else.
+    for name in ["new_000.jpg", "new_001.jpg"] {
+        std::fs::copy(src.join("nerve").join(name), root.join("images").join(name)).unwrap();
+    }
+    std::fs::create_dir_all(root.join(".import-x9/images")).unwrap();
+    let report = import(ImportFormat::Folders, &src, &root, &mut quiet()).unwrap();
+    assert_eq!(report.images, 5);
+    let project = Project::open_read_only(&root).unwrap();
+    for i in 0..5 {
+        let e = project.get(&format!("new_{i:03}")).unwrap();
+        assert_eq!(e.label.class.as_deref(), Some("nerve"), "{}", e.stem);
+        assert!(e.split.is_some(), "{} has a split", e.stem);
+    }
+    assert!(
+        !root.join(".import-x9").exists(),
+        "the leftover went at open"
+    );
+    assert!(project.check().is_empty(), "{:?}", project.check());
+    // Running it once more changes nothing.
+    let before = tree(&root);
+    import(ImportFormat::Folders, &src, &root, &mut quiet()).unwrap();
+    assert_eq!(tree(&root), before);
+}
+
+#[test]
+fn a_stray_mask_is_not_adopted_and_leftovers_are_listed_then_cleaned() {
+    let (dir, root) = small_demo(4, 52);
+    let src = new_images(dir.path(), 2);
+    let stray = root.join("masks").join("new_001.png");
+    std::fs::write(
+        &stray,
+        nerve_studio::mask::encode_mask_png(&nerve_studio::mask::Mask::empty(8, 8)),
+    )
+    .unwrap();
+    let err = import(ImportFormat::Folders, &src, &root, &mut quiet())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("masks/new_001.png") && err.contains("would adopt"),
+        "{err}"
+    );
+    assert!(
+        Project::open_read_only(&root)
+            .unwrap()
+            .get("new_000")
+            .is_none(),
+        "all or nothing"
+    );
+
+    // Leftovers of killed writers: listed by info, removed by the next editing open.
+    std::fs::remove_file(&stray).unwrap();
+    std::fs::create_dir_all(root.join(".import-abc/images")).unwrap();
+    let part = root.join("labels").join(".tmp-x1.part");
+    std::fs::write(&part, b"{").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&part)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+    let listed = Project::open_read_only(&root).unwrap().check();
+    for what in [".import-abc", "labels/.tmp-x1.part"] {
+        assert!(listed.iter().any(|p| p.file == what), "{what}: {listed:?}");
+    }
+    drop(Project::open(&root).unwrap());
+    assert!(!part.exists() && !root.join(".import-abc").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pipe_named_like_an_image_does_not_hang_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src/nerve");
+    std::fs::create_dir_all(&src).unwrap();
+    image::RgbImage::new(40, 40)
+        .save(src.join("a.jpg"))
+        .unwrap();
+    let fifo = std::ffi::CString::new(src.join("x.jpg").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let err = import_fails(ImportFormat::Folders, &dir.path().join("src"));
+    assert!(
+        err.contains("x.jpg") && err.contains("not a regular file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tables_and_masks_from_elsewhere_are_read_or_refused_with_a_reason() {
+    use nerve_studio::eval::labels::{Scores, read_csv};
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("excel.csv");
+    let table = "stem,truth,pred,p_nerve,p_opening_wound,p_tendon\na,nerve,nerve,0.8,0.1,0.1\n";
+    std::fs::write(&csv, format!("\u{feff}{table}")).unwrap();
+    assert_eq!(
+        read_csv(&csv, Scores::Probabilities).unwrap().rows.len(),
+        1,
+        "a BOM is fine"
+    );
+    std::fs::write(&csv, table.replace(",nerve,0.8", ",,0.8")).unwrap();
+    let err = read_csv(&csv, Scores::Probabilities).unwrap_err();
+    assert!(
+        err.contains("line 2") && err.contains("empty pred"),
+        "{err}"
+    );
+    std::fs::write(&csv, table.replace("0.8", "7")).unwrap();
+    let err = read_csv(&csv, Scores::Probabilities).unwrap_err();
+    assert!(
+        err.contains("not a probability") && err.contains("--softmax"),
+        "{err}"
+    );
+    assert!(
+        read_csv(&csv, Scores::Logits).is_ok(),
+        "logits are fine with --softmax"
+    );
+
+    // A 16-bit truth mask of 0 and 1 is a mask, not an empty one.
+    let path = dir.path().join("t16.png");
+    let mut m = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::new(8, 8);
+    m.put_pixel(2, 2, image::Luma([1]));
+    m.save(&path).unwrap();
+    let mut note = None;
+    let grey = nerve_studio::eval::masks::read_map(&path, &mut note).unwrap();
+    assert_eq!(grey.get_pixel(2, 2).0[0], 255);
+    assert!(note.unwrap().contains("16-bit"));
+
+    // An RGBA mask in a project is reported; a mask of another size is left out of training.
+    let (_d, root) = small_demo(8, 53);
+    let project = Project::open_read_only(&root).unwrap();
+    let masked: Vec<String> = project
+        .images()
+        .iter()
+        .filter(|e| e.has_mask)
+        .map(|e| e.stem.clone())
+        .collect();
+    image::RgbaImage::from_pixel(192, 108, image::Rgba([255, 255, 255, 255]))
+        .save(project.mask_path(&masked[0]))
+        .unwrap();
+    image::GrayImage::new(50, 50)
+        .save(project.mask_path(&masked[1]))
+        .unwrap();
+    let project = Project::open_read_only(&root).unwrap();
+    let problems = project.check();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file.contains(&masked[0]) && p.problem.contains("not an 8-bit grey")),
+        "{problems:?}"
+    );
+    let plan = nerve_studio::ml::data::plan(&project, nerve_studio::ml::models::Task::Segment);
+    if project.get(&masked[1]).unwrap().label.class.as_deref() == Some("nerve") {
+        assert!(
+            plan.excluded
+                .iter()
+                .any(|(s, why)| *s == masked[1] && why.contains("another size"))
+        );
+    }
+}
+
+#[test]
+fn command_line_limits_and_messages_read_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::cli::nerve_studio(
+        &["demo", "p", "--images", "18446744073709551615"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 to 100000 images") && !err.contains("panicked"),
+        "{err}"
+    );
+
+    // A second copy says who edits the project, in words.
+    let (_d, root) = small_demo(2, 54);
+    let first = Project::open(&root).unwrap();
+    let second = Project::open(&root).unwrap();
+    let mut label = second.images()[0].label.clone();
+    label.comment = "x".into();
+    let stem = second.images()[0].stem.clone();
+    let mut second = second;
+    let err = second.save_label(&stem, &label).unwrap_err().to_string();
+    assert!(
+        err.starts_with("the project is open read-only: process "),
+        "{err}"
+    );
+    assert!(err.contains("is editing it; close that copy"), "{err}");
+    drop(first);
+}

@@ -26,7 +26,7 @@ use super::stem::check_stem;
 use super::store::Project;
 use super::thumbnails::decode_image;
 use crate::mask::{Mask, encode_mask_png};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,37 +119,36 @@ pub fn import(
         ));
     }
     annotated::label_from_masks(&mut items, &manifest, &mut notes);
+    check_sources(&items, &mut notes)?;
     check_items(&items, &mut *progress)?;
     let report = report_of(&items, notes);
     if existing {
-        let mut project = Project::open(dest)?;
+        // The lock is held from the first check to the last split written.
+        let project = Project::open(dest)?;
         if project.is_read_only() {
             return Err(ProjectError::ReadOnly(match project.access() {
-                super::Access::ReadOnly { held_by } => held_by.to_string(),
+                super::Access::ReadOnly { held_by } => held_by.read_only_reason(),
                 _ => unreachable!(),
             }));
         }
-        for item in &items {
-            if let Some(e) = project.get(&item.stem) {
-                return Err(ProjectError::invalid(
-                    &item.source,
-                    format!(
-                        "an image with stem `{}` is already in the project (images/{})",
-                        item.stem, e.file_name
-                    ),
-                ));
-            }
-        }
+        let done = already_imported(&project, &items)?;
         let stage = tempfile::Builder::new()
             .prefix(".import-")
             .tempdir_in(dest)
             .map_err(ProjectError::io(dest))?;
-        write_items(stage.path(), &items, &mut *progress)?;
-        for folder in ["images", "labels", "masks"] {
+        let to_write: Vec<ImportItem> = items
+            .iter()
+            .filter(|i| !done.contains(&i.stem))
+            .cloned()
+            .collect();
+        write_items(stage.path(), &to_write, &mut *progress)?;
+        // Masks and labels before images: an image makes its item part of the project, so a
+        // kill in between leaves only files of this import, which a repeated import finds
+        // identical and completes.
+        for folder in ["masks", "labels", "images"] {
             move_all(&stage.path().join(folder), &dest.join(folder))?;
         }
-        drop(project);
-        project = Project::open(dest)?;
+        let mut project = project.reload()?;
         apply_split_hints(&mut project, &items)?;
     } else {
         let staging = Staging::beside(dest)?;
@@ -183,6 +182,30 @@ fn report_of(items: &[ImportItem], notes: Vec<String>) -> ImportReport {
         statuses,
         notes,
     }
+}
+
+/// Every source image is a regular file (a pipe named `x.jpg` would hang the import); links
+/// are followed, and said.
+fn check_sources(items: &[ImportItem], notes: &mut Vec<String>) -> Result<()> {
+    let mut links = 0;
+    for item in items {
+        let meta = std::fs::metadata(&item.source).map_err(ProjectError::io(&item.source))?;
+        if !meta.is_file() {
+            return Err(ProjectError::invalid(
+                &item.source,
+                "is not a regular file (a pipe, a device or a folder named like an image)",
+            ));
+        }
+        if std::fs::symlink_metadata(&item.source).is_ok_and(|m| m.file_type().is_symlink()) {
+            links += 1;
+        }
+    }
+    if links > 0 {
+        notes.push(format!(
+            "{links} source images are links: the files they point to were copied"
+        ));
+    }
+    Ok(())
 }
 
 /// Stems safe and unique; every image decodes; every mask has its image's size.
@@ -270,9 +293,67 @@ fn move_all(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The items a killed import already brought in: their image is in the project with the same
+/// bytes, and their label and mask files (if any) are there (written again if not). Any other
+/// image or stray label or mask of the same stem is a conflict, named.
+fn already_imported(project: &Project, items: &[ImportItem]) -> Result<HashSet<String>> {
+    let mut done = HashSet::new();
+    let same = |path: &Path, bytes: &[u8]| std::fs::read(path).is_ok_and(|b| b == bytes);
+    for item in items {
+        let label = serde_json::to_string_pretty(&item.label).expect("labels serialise");
+        let mask = item.mask.as_ref().map(encode_mask_png);
+        let label_path = project.label_path(&item.stem);
+        let mask_path = project.mask_path(&item.stem);
+        if let Some(e) = project.get(&item.stem) {
+            let source = std::fs::read(&item.source).map_err(ProjectError::io(&item.source))?;
+            if !same(&project.image_path(e), &source) {
+                return Err(ProjectError::invalid(
+                    &item.source,
+                    format!(
+                        "an image with stem `{}` is already in the project (images/{})",
+                        item.stem, e.file_name
+                    ),
+                ));
+            }
+            // Imported before, perhaps by an import that was killed: complete it.
+            if !label_path.exists() {
+                write_atomic(&label_path, label.as_bytes())
+                    .map_err(ProjectError::io(&label_path))?;
+            }
+            if let Some(m) = &mask
+                && !mask_path.exists()
+            {
+                write_atomic(&mask_path, m).map_err(ProjectError::io(&mask_path))?;
+            }
+            done.insert(item.stem.clone());
+            continue;
+        }
+        // No image yet: a label or mask of this stem must be this import's own.
+        let stray = [(label_path, Some(label.into_bytes())), (mask_path, mask)]
+            .into_iter()
+            .find(|(path, ours)| path.exists() && !ours.as_ref().is_some_and(|b| same(path, b)));
+        if let Some((path, _)) = stray {
+            return Err(ProjectError::invalid(
+                &path,
+                format!(
+                    "has no image, and the imported image `{}` would adopt it; move it away \
+                     first",
+                    item.stem
+                ),
+            ));
+        }
+    }
+    Ok(done)
+}
+
 /// Exact split hints are kept; "train and validation" images are divided by the project's
-/// train:val ratio; the rest are placed by the project's usual rule.
+/// train:val ratio; the rest are placed by the project's usual rule. Images that have a split
+/// (imported before a kill, and placed) keep it.
 fn apply_split_hints(project: &mut Project, items: &[ImportItem]) -> Result<()> {
+    let items: Vec<&ImportItem> = items
+        .iter()
+        .filter(|i| project.get(&i.stem).is_some_and(|e| e.split.is_none()))
+        .collect();
     let mut chosen: HashMap<String, Split> = items
         .iter()
         .filter_map(|i| match i.split {

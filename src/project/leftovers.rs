@@ -1,0 +1,111 @@
+//! What a killed writer leaves behind: an import's staging folder (`.import-*`) and the
+//! temporary files of atomic writes (`.tmp-*.part`). `info` lists them; opening the project
+//! for editing (which takes its lock, so no writer of this project is running) removes them.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// A temporary file this old is no live write: a headless trainer writing the input cache
+/// holds no project lock, so younger ones are left to it.
+const STALE: Duration = Duration::from_secs(600);
+
+/// Leftovers in the project at `root`, with what each is.
+pub fn find(root: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(root) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".import-") && e.path().is_dir() {
+                out.push((e.path(), "an interrupted import's staging folder"));
+            }
+        }
+    }
+    for folder in ["images", "labels", "masks", "splits", "cache"] {
+        temporaries(&root.join(folder), &mut out);
+    }
+    temporaries_here(root, &mut out);
+    out.sort();
+    out
+}
+
+/// Removes the leftovers; returns how many were removed.
+pub fn clean(root: &Path) -> usize {
+    let mut removed = 0;
+    for (path, _) in find(root) {
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed += gone.is_ok() as usize;
+    }
+    removed
+}
+
+fn is_temporary(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let stale = std::fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() > STALE);
+    name.starts_with(".tmp-") && name.ends_with(".part") && stale
+}
+
+fn temporaries_here(dir: &Path, out: &mut Vec<(PathBuf, &'static str)>) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_file()) && is_temporary(&e.path()) {
+                out.push((e.path(), "a temporary file of an interrupted write"));
+            }
+        }
+    }
+}
+
+fn temporaries(dir: &Path, out: &mut Vec<(PathBuf, &'static str)>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        // Never follow a link out of the project.
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_dir() {
+            temporaries(&e.path(), out);
+        } else if kind.is_file() && is_temporary(&e.path()) {
+            out.push((e.path(), "a temporary file of an interrupted write"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temporaries_and_import_folders_are_found_and_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".import-x1/images")).unwrap();
+        std::fs::create_dir_all(root.join("cache/thumbnails")).unwrap();
+        std::fs::create_dir_all(root.join("labels")).unwrap();
+        let old = root.join("cache/thumbnails/.tmp-abc.part");
+        let young = root.join("labels/.tmp-def.part");
+        std::fs::write(&old, b"x").unwrap();
+        std::fs::write(&young, b"x").unwrap();
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        let found: Vec<PathBuf> = find(root).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(found, vec![root.join(".import-x1"), old.clone()]);
+        assert_eq!(clean(root), 2);
+        assert!(
+            !old.exists() && young.exists(),
+            "a live write is left alone"
+        );
+    }
+}
