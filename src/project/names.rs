@@ -67,8 +67,8 @@ pub fn sanitised(name: &str) -> String {
     if out.is_empty() || out.starts_with('.') || (out.len() == 2 && out.ends_with(':')) {
         out.insert(0, '_');
     }
-    if out.len() > 200 {
-        out.truncate(out.floor_char_boundary(200));
+    while out.len() > 200 {
+        out.pop();
     }
     out
 }
