@@ -15,10 +15,8 @@ pub fn problem(name: &str) -> Option<String> {
         return Some("an empty name".into());
     }
     if name.len() > 200 {
-        return Some(format!(
-            "`{}…` is longer than 200 bytes",
-            &name[..name.floor_char_boundary(40)]
-        ));
+        let start: String = name.chars().take(40).collect();
+        return Some(format!("`{start}…` is longer than 200 bytes"));
     }
     if name.contains(['/', '\\']) || name == "." || name == ".." {
         return Some(format!("`{}` would leave its folder", name.escape_debug()));
