@@ -4,6 +4,7 @@ mod annotate_ui;
 mod app_flow;
 mod browse_ui;
 mod cli;
+mod crash;
 mod demo;
 mod eval;
 mod exchange;
