@@ -8,6 +8,7 @@ mod crash;
 mod demo;
 mod eval;
 mod exchange;
+mod fuzz;
 mod gpu;
 mod hostile;
 mod ml;
