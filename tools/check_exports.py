@@ -102,10 +102,16 @@ def main():
     for fmt, dest in [("supervisely", sly_dir), ("voc", voc_dir)]:
         if not os.path.exists(dest):
             run(args.binary, "export", fmt, project, dest)
-    n = check_supervisely(sly_dir, masks)
-    print(f"supervisely SDK: {n} annotations, every mask pixel equal")
-    n = check_voc(voc_dir, masks)
-    print(f"torchvision VOCSegmentation: {n} images, every mask pixel equal")
+    checks = [("supervisely SDK", "supervisely", check_supervisely, sly_dir, "annotations"),
+              ("torchvision VOCSegmentation", "torchvision", check_voc, voc_dir, "images")]
+    for name, module, check, folder, what in checks:
+        try:
+            __import__(module)
+        except ImportError:
+            print(f"{name}: not installed here, skipped (pip install {module})")
+            continue
+        n = check(folder, masks)
+        print(f"{name}: {n} {what}, every mask pixel equal")
 
 
 if __name__ == "__main__":

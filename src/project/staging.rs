@@ -22,6 +22,7 @@ impl Staging {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("project");
+        remove_stale(&parent, &format!(".{name}.staging-"));
         let dir = tempfile::Builder::new()
             .prefix(&format!(".{name}.staging-"))
             .tempdir_in(&parent)
@@ -57,6 +58,21 @@ impl Staging {
             super::atomic::sync_dir(parent);
         }
         Ok(self.dest.clone())
+    }
+}
+
+/// Staging folders of earlier writers to the same destination that were killed (older than ten
+/// minutes, so never one a live writer is filling).
+fn remove_stale(parent: &Path, prefix: &str) {
+    let Ok(rd) = fs::read_dir(parent) else { return };
+    for e in rd.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().unwrap_or_default().as_secs() > 600);
+        if old && e.file_name().to_string_lossy().starts_with(prefix) && e.path().is_dir() {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }
 

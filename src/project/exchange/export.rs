@@ -49,13 +49,22 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(ProjectError::io(path))
 }
 
+/// A failed copy names the file being written (a full disk is the destination's problem) and
+/// the one it came from.
+pub(super) fn copy_error(from: &Path, to: &Path, e: std::io::Error) -> ProjectError {
+    ProjectError::invalid(
+        to,
+        format!("cannot be written (copying {}): {e}", from.display()),
+    )
+}
+
 fn copy(from: &Path, to: &Path) -> Result<()> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(ProjectError::io(parent))?;
     }
     std::fs::copy(from, to)
         .map(|_| ())
-        .map_err(ProjectError::io(from))
+        .map_err(|e| copy_error(from, to, e))
 }
 
 /// Runs `job` for every image on all cores and counts the masks it wrote.

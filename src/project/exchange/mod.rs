@@ -267,7 +267,8 @@ fn write_items(root: &Path, items: &[ImportItem], progress: Progress<'_>) -> Res
             let image = root
                 .join("images")
                 .join(format!("{}.{}", item.stem, item.extension));
-            std::fs::copy(&item.source, &image).map_err(ProjectError::io(&item.source))?;
+            std::fs::copy(&item.source, &image)
+                .map_err(|e| export::copy_error(&item.source, &image, e))?;
             let label = root.join("labels").join(format!("{}.json", item.stem));
             let text = serde_json::to_string_pretty(&item.label).expect("labels serialise");
             write_atomic(&label, text.as_bytes()).map_err(ProjectError::io(&label))?;
