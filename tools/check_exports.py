@@ -63,16 +63,17 @@ def check_supervisely(export, masks):
 def check_voc(export, masks):
     from torchvision.datasets import VOCSegmentation
 
-    # VOCSegmentation wants ROOT/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,ImageSets}.
+    # VOCSegmentation wants ROOT/VOCdevkit/VOC<year>/{JPEGImages,SegmentationClass,ImageSets};
+    # the 2007 layout is the one with a test list.
     root = tempfile.mkdtemp(prefix="voc-root-")
     os.makedirs(os.path.join(root, "VOCdevkit"))
-    os.symlink(os.path.abspath(export), os.path.join(root, "VOCdevkit", "VOC2012"))
+    os.symlink(os.path.abspath(export), os.path.join(root, "VOCdevkit", "VOC2007"))
     seen = 0
     for image_set in ["train", "val", "test", "trainval"]:
         listed = os.path.join(export, "ImageSets", "Segmentation", f"{image_set}.txt")
         if not os.path.exists(listed) or os.path.getsize(listed) == 0:
             continue
-        data = VOCSegmentation(root, year="2012", image_set=image_set, download=False)
+        data = VOCSegmentation(root, year="2007", image_set=image_set, download=False)
         for i in range(len(data)):
             image, target = data[i]
             stem = os.path.splitext(os.path.basename(data.images[i]))[0]

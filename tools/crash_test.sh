@@ -10,7 +10,9 @@
 #
 # The writers: import (new images into the project), export (elsewhere: the project must not
 # change at all), label (many labels at once), train (runs/ only), predict --pre-annotate
-# (masks for unlabeled images that have none).
+# (masks for unlabeled images that have none), and the window's autosave: the real window on
+# the Annotate screen under Xvfb, painted with xdotool (only where xvfb-run and xdotool are
+# installed; CI has neither, so its short run leaves the window out).
 #
 # Usage: tools/crash_test.sh BINARY [KILLS] [WORKDIR]     (CI runs 30; the README's run, 1000)
 set -euo pipefail
@@ -99,22 +101,51 @@ writer_predict() {
     "$BIN" predict "$P" --run "$run" --pre-annotate --device cpu
 }
 
+# The window, painting strokes on one image (autosave writes its mask and label).
+writer_autosave() {
+    xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
+        "$0" open "$1" --image "$2" --screen annotate >/dev/null 2>&1 &
+        for _ in $(seq 60); do
+            win=$(xdotool search --name "Nerve Studio" 2>/dev/null | head -1)
+            [ -n "$win" ] && break
+            sleep 0.2
+        done
+        xdotool windowfocus --sync "$win" 2>/dev/null
+        for _ in $(seq 30); do
+            x=$((300 + RANDOM % 600)); y=$((150 + RANDOM % 400))
+            xdotool mousemove $x $y mousedown 1 mousemove $((x + 40)) $((y + 25)) mouseup 1
+            sleep 0.15
+        done
+        wait' "$BIN" "$P" "$(head -1 "$WORK/stems.txt")"
+}
+
 WRITERS=(import export label train predict)
+if command -v xvfb-run >/dev/null && command -v xdotool >/dev/null; then
+    WRITERS+=(autosave)
+fi
+# CRASH_WRITERS="autosave label" runs only those.
+if [ -n "${CRASH_WRITERS:-}" ]; then
+    read -r -a WRITERS <<<"$CRASH_WRITERS"
+fi
 for ((kill = 1; kill <= KILLS; kill++)); do
     writer=${WRITERS[$((RANDOM % ${#WRITERS[@]}))]}
     snapshot "$WORK/before.sha"
-    { "writer_$writer" >/dev/null 2>&1 & } 2>/dev/null
+    "writer_$writer" >/dev/null 2>&1 &
     pid=$!
-    # Anywhere from at once to 1.5 s in (most writers end within that).
+    # Anywhere from at once to 1.5 s in (most writers end within that); the window gets 2 to 6
+    # s (it starts in about two, then paints).
+    [ "$writer" = autosave ] && sleep $((2 + RANDOM % 4))
     sleep "0.$(printf '%03d' $((RANDOM % 1000)))"
     [ $((RANDOM % 2)) -eq 0 ] && sleep "0.$((RANDOM % 5))"
     kill -9 "$pid" 2>/dev/null || true
-    pkill -9 -f "$BIN (import|export|label|train|predict) " 2>/dev/null || true
+    pkill -9 -f "$BIN (import|export|label|train|predict|open) " 2>/dev/null || true
+    pkill -9 -f "Xvfb .*-screen 0 1280x800x24" 2>/dev/null || true
     { wait "$pid"; } 2>/dev/null || true
     case $writer in
         label) allowed="^labels/($(paste -sd'|' "$WORK/stems.txt"))\.json$" ;;
         # Pre-annotation marks the labels of the images it drew a mask for (they had none).
         predict) allowed="^labels/($(without_masks "$WORK/before.sha"))\.json$" ;;
+        autosave) allowed="^(labels|masks)/$(head -1 "$WORK/stems.txt")\.(json|png)$" ;;
         *) allowed='^$' ;;
     esac
     changed=$(compare "$WORK/before.sha" "$allowed")
