@@ -10,6 +10,13 @@ fn main() {
         // It only re-orders GPUs for the window's screen: a command without a window needs none.
         // SAFETY: set before any thread exists (the start of main).
         unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+        // `nerve-studio info P | head` ends quietly when head has read enough, as Unix tools
+        // do, instead of panicking on the closed pipe.
+        #[cfg(unix)]
+        // SAFETY: restores the default action of one signal, before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
     let result = match cli.command {
         None => gui::run(gui::Launch::default()),
