@@ -367,9 +367,12 @@ fn an_import_killed_half_way_is_completed_by_running_it_again() {
         "the leftover went at open"
     );
     assert!(project.check().is_empty(), "{:?}", project.check());
-    // Running it once more changes nothing.
+    // Running it once more is refused as a duplicate and changes nothing.
     let before = tree(&root);
-    import(ImportFormat::Folders, &src, &root, &mut quiet()).unwrap();
+    let err = import(ImportFormat::Folders, &src, &root, &mut quiet())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already in the project"), "{err}");
     assert_eq!(tree(&root), before);
 }
 

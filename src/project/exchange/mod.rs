@@ -131,7 +131,22 @@ pub fn import(
                 _ => unreachable!(),
             }));
         }
-        let done = already_imported(&project, &items)?;
+        let (done, completed) = already_imported(&project, &items)?;
+        let placed = items
+            .iter()
+            .all(|i| project.get(&i.stem).is_some_and(|e| e.split.is_some()));
+        if done.len() == items.len() && !completed && placed {
+            let first = &items[0];
+            return Err(ProjectError::invalid(
+                &first.source,
+                format!(
+                    "`{}` is already in the project (the same file), as are all {} images of \
+                     this import: nothing to import",
+                    first.stem,
+                    items.len()
+                ),
+            ));
+        }
         let stage = tempfile::Builder::new()
             .prefix(".import-")
             .tempdir_in(dest)
@@ -295,10 +310,12 @@ fn move_all(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// The items a killed import already brought in: their image is in the project with the same
-/// bytes, and their label and mask files (if any) are there (written again if not). Any other
-/// image or stray label or mask of the same stem is a conflict, named.
-fn already_imported(project: &Project, items: &[ImportItem]) -> Result<HashSet<String>> {
+/// bytes, and their label and mask files (if any) are there (written again if not: then the
+/// second value is true). Any other image or stray label or mask of the same stem is a
+/// conflict, named.
+fn already_imported(project: &Project, items: &[ImportItem]) -> Result<(HashSet<String>, bool)> {
     let mut done = HashSet::new();
+    let mut completed = false;
     let same = |path: &Path, bytes: &[u8]| std::fs::read(path).is_ok_and(|b| b == bytes);
     for item in items {
         let label = serde_json::to_string_pretty(&item.label).expect("labels serialise");
@@ -320,11 +337,13 @@ fn already_imported(project: &Project, items: &[ImportItem]) -> Result<HashSet<S
             if !label_path.exists() {
                 write_atomic(&label_path, label.as_bytes())
                     .map_err(ProjectError::io(&label_path))?;
+                completed = true;
             }
             if let Some(m) = &mask
                 && !mask_path.exists()
             {
                 write_atomic(&mask_path, m).map_err(ProjectError::io(&mask_path))?;
+                completed = true;
             }
             done.insert(item.stem.clone());
             continue;
@@ -344,7 +363,7 @@ fn already_imported(project: &Project, items: &[ImportItem]) -> Result<HashSet<S
             ));
         }
     }
-    Ok(done)
+    Ok((done, completed))
 }
 
 /// Exact split hints are kept; "train and validation" images are divided by the project's
