@@ -109,12 +109,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let mut bar = Progress::new();
         for (i, &arch) in archs.iter().enumerate() {
             bar.update("timing models", i, archs.len());
-            results.push(bench_models::infer(arch, args.size, 5, &device.device));
+            // Medians of 20 inferences and 8 training steps (issue 17's protocol).
+            results.push(bench_models::infer(arch, args.size, 20, &device.device));
             results.push(bench_models::train(
                 arch,
                 args.size,
                 args.train_batch,
-                3,
+                8,
                 &device.device,
             ));
         }

@@ -65,7 +65,7 @@ pub fn predict_where(
     let info = run.info()?;
     let task = recipe.task();
     let classes = info.classes.clone();
-    let network = weights::load(
+    let network = weights::load_for_inference(
         recipe.spec(classes.len()).build(&device.device),
         &run.file(run::WEIGHTS),
     )?;

@@ -344,7 +344,7 @@ pub fn train(
 
     // The best weights on the validation split: final metrics and the binarisation threshold.
     let metrics = if state.best_epoch > 0 && reason != StopReason::Cancelled {
-        let best = weights::load(spec.build(&plain), &run.file(run::WEIGHTS))?;
+        let best = weights::load_for_inference(spec.build(&plain), &run.file(run::WEIGHTS))?;
         let val_refs: Vec<&Prepared> = val_set.iter().collect();
         let val = infer::run(
             &best,

@@ -178,6 +178,12 @@ pub fn save(network: &Network, path: &Path) -> Result<(), String> {
     write_atomic(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Loads weights saved by [`save`] for inference only, batch norms folded into their
+/// convolutions (see `models::fold`): faster, and never to be trained or saved again.
+pub fn load_for_inference(network: Network, path: &Path) -> Result<Network, String> {
+    load(network, path).map(Network::folded)
+}
+
 /// Loads weights saved by [`save`] into a network of the same architecture.
 pub fn load(network: Network, path: &Path) -> Result<Network, String> {
     let record = burn::store::ModuleRecord::load(path)

@@ -41,7 +41,7 @@ impl Loaded {
         let run = RunDir::open(root, id)?;
         let recipe = run.recipe_for(task)?;
         let classes = run.info()?.classes.len();
-        let network = weights::load(
+        let network = weights::load_for_inference(
             recipe.spec(classes).build(&device.device),
             &run.file(run::WEIGHTS),
         )?;

@@ -5,6 +5,7 @@ pub mod classifier;
 pub mod deeplab;
 pub mod densenet;
 pub mod double_unet;
+pub mod fold;
 pub mod layers;
 pub mod mobilenet_v2;
 pub mod mu_net;
