@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// A temporary file this old is no live write: a headless trainer writing the input cache
-/// holds no project lock, so younger ones are left to it.
+/// In `cache/`, a temporary file this old is no live write: a headless trainer writing the
+/// input cache holds no project lock, so younger ones are left to it. Everything else a project
+/// holds is written only under its lock, so there any temporary file is a leftover.
 const STALE: Duration = Duration::from_secs(600);
 
 /// Leftovers in the project at `root`, with what each is.
@@ -20,9 +21,10 @@ pub fn find(root: &Path) -> Vec<(PathBuf, &'static str)> {
             }
         }
     }
-    for folder in ["images", "labels", "masks", "splits", "cache"] {
-        temporaries(&root.join(folder), &mut out);
+    for folder in ["images", "labels", "masks", "splits"] {
+        temporaries(&root.join(folder), false, &mut out);
     }
+    temporaries(&root.join("cache"), true, &mut out);
     temporaries_here(root, &mut out);
     out.sort();
     out
@@ -42,28 +44,30 @@ pub fn clean(root: &Path) -> usize {
     removed
 }
 
-fn is_temporary(path: &Path) -> bool {
+fn is_temporary(path: &Path, only_stale: bool) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let stale = std::fs::symlink_metadata(path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() > STALE);
-    name.starts_with(".tmp-") && name.ends_with(".part") && stale
+    let stale = || {
+        std::fs::symlink_metadata(path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() > STALE)
+    };
+    name.starts_with(".tmp-") && name.ends_with(".part") && (!only_stale || stale())
 }
 
 fn temporaries_here(dir: &Path, out: &mut Vec<(PathBuf, &'static str)>) {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_file()) && is_temporary(&e.path()) {
+            if e.file_type().is_ok_and(|t| t.is_file()) && is_temporary(&e.path(), false) {
                 out.push((e.path(), "a temporary file of an interrupted write"));
             }
         }
     }
 }
 
-fn temporaries(dir: &Path, out: &mut Vec<(PathBuf, &'static str)>) {
+fn temporaries(dir: &Path, only_stale: bool, out: &mut Vec<(PathBuf, &'static str)>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -71,8 +75,8 @@ fn temporaries(dir: &Path, out: &mut Vec<(PathBuf, &'static str)>) {
         // Never follow a link out of the project.
         let Ok(kind) = e.file_type() else { continue };
         if kind.is_dir() {
-            temporaries(&e.path(), out);
-        } else if kind.is_file() && is_temporary(&e.path()) {
+            temporaries(&e.path(), only_stale, out);
+        } else if kind.is_file() && is_temporary(&e.path(), only_stale) {
             out.push((e.path(), "a temporary file of an interrupted write"));
         }
     }
@@ -90,9 +94,11 @@ mod tests {
         std::fs::create_dir_all(root.join("cache/thumbnails")).unwrap();
         std::fs::create_dir_all(root.join("labels")).unwrap();
         let old = root.join("cache/thumbnails/.tmp-abc.part");
-        let young = root.join("labels/.tmp-def.part");
+        let young = root.join("cache/thumbnails/.tmp-def.part");
+        let label = root.join("labels/.tmp-ghi.part");
         std::fs::write(&old, b"x").unwrap();
         std::fs::write(&young, b"x").unwrap();
+        std::fs::write(&label, b"x").unwrap();
         let hour_ago = SystemTime::now() - Duration::from_secs(3600);
         std::fs::File::options()
             .write(true)
@@ -101,11 +107,12 @@ mod tests {
             .set_modified(hour_ago)
             .unwrap();
         let found: Vec<PathBuf> = find(root).into_iter().map(|(p, _)| p).collect();
-        assert_eq!(found, vec![root.join(".import-x1"), old.clone()]);
-        assert_eq!(clean(root), 2);
-        assert!(
-            !old.exists() && young.exists(),
-            "a live write is left alone"
+        assert_eq!(
+            found,
+            vec![root.join(".import-x1"), old.clone(), label.clone()]
         );
+        assert_eq!(clean(root), 3);
+        assert!(!old.exists() && !label.exists());
+        assert!(young.exists(), "a live write to the cache is left alone");
     }
 }
