@@ -45,6 +45,9 @@ struct Report {
     ui_latency: Option<super::bench_ui::UiLatency>,
     #[serde(skip_serializing_if = "Option::is_none")]
     linked: Option<super::bench_linked::LinkedBench>,
+    /// With `--reference DIR`: our medians beside the reference scripts', as ratios.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<Vec<super::bench_reference::Ratio>>,
 }
 
 /// The annotation editor's hot path on a 1920x1080 mask.
@@ -73,6 +76,7 @@ pub struct BenchArgs {
     pub train_batch: usize,
     pub no_models: bool,
     pub no_project: bool,
+    pub reference: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -121,8 +125,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         bar.finish();
     }
+    let reference = match &args.reference {
+        Some(dir) => Some(super::bench_reference::ratios(
+            &results,
+            &super::bench_reference::read(dir)?,
+            device.gpu,
+        )),
+        None => None,
+    };
     let report = Report {
         device: device.name.clone(),
+        reference,
         results,
         project_open,
         brush,
@@ -141,6 +154,24 @@ pub fn run(args: BenchArgs) -> Result<()> {
             println!(
                 "  {:<28} {:<5} batch {:>2}  {:9.1} ms/batch  {:8.2} images/s",
                 r.arch, r.task, r.batch, r.ms_per_batch, r.images_per_s
+            );
+        }
+    }
+    if let Some(ratios) = &report.reference {
+        println!("Against the reference scripts (ours / best of TensorFlow and PyTorch):");
+        for r in ratios {
+            let refs: Vec<String> = r
+                .references_ms
+                .iter()
+                .map(|(f, ms)| format!("{f} {ms:.1}"))
+                .collect();
+            println!(
+                "  {:<34} ours {:8.1} ms  {}  ratio {}",
+                r.work,
+                r.ours_ms,
+                refs.join(", "),
+                r.ratio_to_best_of_tf_torch
+                    .map_or("-".into(), |x| format!("{x:.2}"))
             );
         }
     }

@@ -5,6 +5,7 @@ mod bench;
 mod bench_eval;
 mod bench_linked;
 mod bench_models;
+mod bench_reference;
 mod bench_ui;
 mod cancel;
 mod commands;
@@ -202,6 +203,10 @@ pub enum Command {
         /// Skip the project measurements
         #[arg(long)]
         no_project: bool,
+        /// A folder with the JSON lines of ../shared/bench's tf_reference.py and
+        /// torch_reference.py: adds their times and our ratios (`reference` in --json)
+        #[arg(long)]
+        reference: Option<PathBuf>,
     },
 }
 
@@ -481,6 +486,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             train_batch,
             no_models,
             no_project,
+            reference,
         } => bench::run(bench::BenchArgs {
             device,
             json,
@@ -491,6 +497,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             train_batch,
             no_models,
             no_project,
+            reference,
         }),
     }
 }
