@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use nerve_studio::eval::labels::{Scores, read_csv};
 use nerve_studio::project::demo::random::Rng;
-use nerve_studio::project::exchange::{ExportFormat, ImportFormat, export, import};
+use nerve_studio::project::exchange::{ExportFormat, ImportFormat, import};
 use nerve_studio::project::{Project, read_manifest};
 
 use crate::support::{quiet, small_demo};
@@ -121,17 +121,9 @@ fn fuzz(target: &str, seed: &[u8], mut read: impl FnMut(&[u8])) {
     }
 }
 
-/// A one-image export of `format` and its files.
+/// A small export of `format` and its files.
 fn one_image_export(format: ExportFormat) -> (tempfile::TempDir, PathBuf) {
-    let (dir, root) = small_demo(3, 61);
-    let out = dir.path().join("export");
-    export(
-        &Project::open_read_only(&root).unwrap(),
-        format,
-        &out,
-        &mut quiet(),
-    )
-    .unwrap();
+    let (dir, _, out) = crate::support::demo_export(3, 61, format);
     (dir, out)
 }
 

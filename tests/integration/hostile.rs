@@ -1,22 +1,14 @@
 //! Hostile and odd inputs (issue 16): each ends in a clear error naming the file, or in correct
 //! behaviour, with nothing written outside the target and nothing already saved changed.
 
-use crate::support::{folder, quiet, small_demo, tree};
+use crate::support::{demo_export, folder, quiet, small_demo, tree};
 use nerve_studio::project::exchange::{ExportFormat, ImportFormat, export, import};
 use nerve_studio::project::{Project, Split};
 use std::path::{Path, PathBuf};
 
 /// A Supervisely export of a small demo, and the path of one annotation in it.
 fn supervisely_export(images: usize, seed: u64) -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let (dir, root) = small_demo(images, seed);
-    let out = dir.path().join("sly");
-    export(
-        &Project::open_read_only(&root).unwrap(),
-        ExportFormat::Supervisely,
-        &out,
-        &mut quiet(),
-    )
-    .unwrap();
+    let (dir, _, out) = demo_export(images, seed, ExportFormat::Supervisely);
     let ann = walk_files(&out)
         .into_iter()
         .find(|p| {
@@ -119,15 +111,7 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
 
 #[test]
 fn a_voc_mask_whose_header_claims_a_huge_size_is_refused() {
-    let (dir, root) = small_demo(4, 34);
-    let out = dir.path().join("voc");
-    export(
-        &Project::open_read_only(&root).unwrap(),
-        ExportFormat::Voc,
-        &out,
-        &mut quiet(),
-    )
-    .unwrap();
+    let (_dir, _, out) = demo_export(4, 34, ExportFormat::Voc);
     let mask = walk_files(&out.join("SegmentationClass"))[0].clone();
     std::fs::write(&mask, png_header(100_000, 100_000)).unwrap();
     let err = import_fails(ImportFormat::Voc, &out);
@@ -275,15 +259,7 @@ fn our_exports_are_what_the_real_readers_expect() {
         assert!(object["tags"].is_array(), "{object}");
     }
     // VOC readers open a mask for every image a Segmentation list names.
-    let (dir, root) = small_demo(12, 40);
-    let out = dir.path().join("voc");
-    export(
-        &Project::open_read_only(&root).unwrap(),
-        ExportFormat::Voc,
-        &out,
-        &mut quiet(),
-    )
-    .unwrap();
+    let (_dir, _, out) = demo_export(12, 40, ExportFormat::Voc);
     let mut listed = 0;
     for list in walk_files(&out.join("ImageSets").join("Segmentation")) {
         for stem in std::fs::read_to_string(&list).unwrap().lines() {

@@ -52,3 +52,21 @@ pub fn folder(tree: &BTreeMap<String, Vec<u8>>, name: &str) -> BTreeMap<String, 
 pub fn quiet() -> impl FnMut(&str, usize, usize) {
     |_, _, _| {}
 }
+
+/// A small demo project exported in `format` beside it: (its folder, the project, the export).
+pub fn demo_export(
+    images: usize,
+    seed: u64,
+    format: nerve_studio::project::exchange::ExportFormat,
+) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (dir, root) = small_demo(images, seed);
+    let out = dir.path().join("export");
+    nerve_studio::project::exchange::export(
+        &nerve_studio::project::Project::open_read_only(&root).unwrap(),
+        format,
+        &out,
+        &mut quiet(),
+    )
+    .unwrap();
+    (dir, root, out)
+}
