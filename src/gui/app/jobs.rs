@@ -30,14 +30,20 @@ fn download(
 ) -> Task<Message> {
     let file = source.file.clone();
     let job = spawn("imagenet-download", move |send| {
-        let result = crate::ml::imagenet::store::folder()
-            .map_err(crate::ml::imagenet::FetchError::Failed)
+        use crate::ml::imagenet::{FetchError, fetch, store};
+        let folder = store::folder();
+        let result = folder
+            .clone()
+            .map_err(FetchError::Failed)
             .and_then(|folder| {
-                crate::ml::imagenet::fetch(&source, &folder, &cancel, &mut |t| {
+                fetch(&source, &folder, &cancel, &mut |t| {
                     send(train::Download::Progress(t))
                 })
             });
-        send(train::Download::Done(result));
+        // What is on disk now: a cancelled or broken-off download keeps its bytes, a corrupt
+        // one was deleted.
+        let kept = folder.map_or(0, |f| store::partial(&f, &source).1);
+        send(train::Download::Done(result, kept));
     });
     Task::run(job, move |news| {
         Message::Train(train::Message::Downloaded(file.clone(), news))

@@ -49,7 +49,8 @@ impl Scan {
 #[derive(Debug, Clone)]
 pub enum Download {
     Progress(Transfer),
-    Done(Result<PathBuf, FetchError>),
+    /// The file, or why not, and how many bytes of a partial download are on disk now.
+    Done(Result<PathBuf, FetchError>, u64),
 }
 
 /// The download in progress, or how the last one ended.
@@ -136,20 +137,13 @@ impl Weights {
         };
         match news {
             Download::Progress(t) => d.transfer = Some(t),
-            Download::Done(result) => {
-                let kept = d.transfer.map(|t| t.done).unwrap_or(0);
+            Download::Done(result, kept) => {
                 self.downloading = None;
                 match result {
                     Ok(path) => {
                         self.scan.files.insert(file.to_string(), Ok(path));
                     }
                     Err(e) => {
-                        // A corrupt file was deleted; a broken-off one keeps its bytes.
-                        let kept = match &e {
-                            FetchError::Cancelled { kept } => *kept,
-                            FetchError::Failed(why) if why.contains("corrupt") => 0,
-                            FetchError::Failed(_) => kept,
-                        };
                         self.scan.files.insert(file.to_string(), Err(kept));
                         self.stopped.insert(file.to_string(), e.to_string());
                     }
@@ -189,7 +183,7 @@ mod tests {
         assert!(cancel.load(Ordering::SeqCst));
         w.update(
             &source.file,
-            Download::Done(Err(FetchError::Cancelled { kept: 5_000_000 })),
+            Download::Done(Err(FetchError::Cancelled { kept: 5_000_000 }), 5_000_000),
         );
         assert!(matches!(
             w.offer(Arch::UnetMobilenetV2, 1.0),
@@ -197,7 +191,7 @@ mod tests {
         ));
         assert!(w.stopped[&source.file].contains("cancelled"));
         w.begin(&source).unwrap();
-        w.update(&source.file, Download::Done(Ok("/w/m.pth".into())));
+        w.update(&source.file, Download::Done(Ok("/w/m.pth".into()), 0));
         assert_eq!(
             w.path_for(&StartFrom::Imagenet, Arch::Deeplabv3plusMobilenetV2, 1.0),
             Some("/w/m.pth".into())
