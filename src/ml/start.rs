@@ -51,7 +51,7 @@ pub fn from_file(network: &mut Network, arch: Arch, path: &Path) -> Result<Start
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if let Some(source) = catalog::all().iter().find(|s| s.file == name)
-        && !sha256.starts_with(source.hash_prefix())
+        && !source.promised_by(&sha256)
     {
         return Err(format!(
             "{}: its SHA-256 begins {}, not {} as its name says: the file is corrupt or \

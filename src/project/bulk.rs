@@ -151,8 +151,8 @@ impl Writes {
     /// Brings the project's index up to what [`Writes::write`] wrote.
     pub fn record(&self, project: &mut Project) {
         for (stem, _, label) in &self.labels {
-            let has_mask = project.get(stem).is_some_and(|e| e.has_mask);
-            project.record_saved(stem, label.clone(), has_mask);
+            // Labels only: the image keeps whether it has a mask.
+            project.record_saved(stem, label.clone(), false);
         }
         project.record_splits(&self.splits);
     }

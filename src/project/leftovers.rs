@@ -22,10 +22,10 @@ pub fn find(root: &Path) -> Vec<(PathBuf, &'static str)> {
         }
     }
     for folder in ["images", "labels", "masks", "splits"] {
-        temporaries(&root.join(folder), false, &mut out);
+        temporaries(&root.join(folder), false, true, &mut out);
     }
-    temporaries(&root.join("cache"), true, &mut out);
-    temporaries_here(root, &mut out);
+    temporaries(&root.join("cache"), true, true, &mut out);
+    temporaries(root, false, false, &mut out);
     out.sort();
     out
 }
@@ -57,25 +57,16 @@ fn is_temporary(path: &Path, only_stale: bool) -> bool {
     name.starts_with(".tmp-") && name.ends_with(".part") && (!only_stale || stale())
 }
 
-fn temporaries_here(dir: &Path, out: &mut Vec<(PathBuf, &'static str)>) {
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_file()) && is_temporary(&e.path(), false) {
-                out.push((e.path(), "a temporary file of an interrupted write"));
-            }
-        }
-    }
-}
-
-fn temporaries(dir: &Path, only_stale: bool, out: &mut Vec<(PathBuf, &'static str)>) {
+/// Temporary files in `dir` (and its sub-folders when `down`).
+fn temporaries(dir: &Path, only_stale: bool, down: bool, out: &mut Vec<(PathBuf, &'static str)>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     for e in rd.flatten() {
         // Never follow a link out of the project.
         let Ok(kind) = e.file_type() else { continue };
-        if kind.is_dir() {
-            temporaries(&e.path(), only_stale, out);
+        if kind.is_dir() && down {
+            temporaries(&e.path(), only_stale, down, out);
         } else if kind.is_file() && is_temporary(&e.path(), only_stale) {
             out.push((e.path(), "a temporary file of an interrupted write"));
         }

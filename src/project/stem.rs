@@ -14,28 +14,10 @@ pub fn split_name(name: &str) -> Option<(&str, &str)> {
     (dot > 0 && dot + 1 < name.len()).then(|| (&name[..dot], &name[dot + 1..]))
 }
 
-/// Checks that a stem is safe as a file name in every project folder: no path separators, no
-/// parent references, no hidden or control characters. Returns the reason when it is not.
+/// Checks that a stem is safe as a file name in every project folder (the one rule for names
+/// that become path components, [`super::names::problem`]). Returns the reason when it is not.
 pub fn check_stem(stem: &str) -> Result<(), String> {
-    if stem.is_empty() {
-        return Err("empty file name".into());
-    }
-    if stem.len() > 200 {
-        return Err("file name longer than 200 bytes".into());
-    }
-    if stem.contains(['/', '\\']) || stem == ".." || stem.contains("..") && stem.starts_with('.') {
-        return Err(format!("`{stem}` tries to leave the project folder"));
-    }
-    if stem.starts_with('.') {
-        return Err(format!("`{stem}` is a hidden file name"));
-    }
-    if stem.chars().any(|c| c.is_control()) {
-        return Err(format!(
-            "`{}` contains control characters",
-            stem.escape_debug()
-        ));
-    }
-    Ok(())
+    super::names::problem(stem).map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

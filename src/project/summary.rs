@@ -121,18 +121,20 @@ impl Project {
                     format!("mask is {}x{} but its image is {}x{}", m.0, m.1, i.0, i.1),
                 ),
                 _ => {
-                    if let Some(kind) = not_grey8(&self.mask_path(&e.stem)) {
+                    let Ok(bytes) = std::fs::read(self.mask_path(&e.stem)) else {
+                        continue;
+                    };
+                    if let Some(kind) = not_grey8(&bytes) {
                         push(
                             mask_file.clone(),
                             format!("mask is {kind}, not an 8-bit grey PNG of 0 and 255"),
                         );
                     }
-                    match std::fs::read(self.mask_path(&e.stem)).map(|b| mask::decode_mask_png(&b))
-                    {
-                        Ok(Ok((_, true))) => {
+                    match mask::decode_mask_png(&bytes) {
+                        Ok((_, true)) => {
                             push(mask_file, "mask has values other than 0 and 255".into())
                         }
-                        Ok(Err(err)) => push(mask_file, err),
+                        Err(err) => push(mask_file, err),
                         _ => {}
                     }
                 }
@@ -173,10 +175,9 @@ impl Project {
     }
 }
 
-/// What a mask PNG is when it is not 8-bit grey ("RGBA, 8-bit"), from its header alone.
-fn not_grey8(path: &std::path::Path) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
-    let reader = png::Decoder::new(std::io::BufReader::new(file))
+/// What a mask PNG is when it is not 8-bit grey ("RGBA, 8-bit"), from its header.
+fn not_grey8(png_bytes: &[u8]) -> Option<String> {
+    let reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
         .read_info()
         .ok()?;
     let info = reader.info();

@@ -37,6 +37,11 @@ impl Source {
         hash_prefix(&self.file)
     }
 
+    /// Whether a file of SHA-256 `hash` (lowercase hex) is the one this name promises.
+    pub fn promised_by(&self, hash: &str) -> bool {
+        hash.starts_with(self.hash_prefix())
+    }
+
     /// "14 MB", as a user reads a download's size.
     pub fn size_text(&self) -> String {
         megabytes(self.bytes)

@@ -61,7 +61,7 @@ pub fn sha256(path: &Path) -> io::Result<String> {
 /// that does not match is deleted, never used.
 pub fn accept(part: &Path, folder: &Path, source: &Source) -> Result<PathBuf, String> {
     let hash = sha256(part).map_err(|e| format!("{}: {e}", part.display()))?;
-    if !hash.starts_with(source.hash_prefix()) {
+    if !source.promised_by(&hash) {
         let _ = std::fs::remove_file(part);
         return Err(format!(
             "{}: the downloaded file is corrupt (its SHA-256 begins {}, the name promises {}); \
@@ -85,7 +85,7 @@ pub fn import(file: &Path, folder: &Path, sources: &[Source]) -> Result<(Source,
         return Err(format!("{name}: no such file"));
     }
     let hash = sha256(file).map_err(|e| format!("{name}: {e}"))?;
-    let Some(source) = sources.iter().find(|s| hash.starts_with(s.hash_prefix())) else {
+    let Some(source) = sources.iter().find(|s| s.promised_by(&hash)) else {
         let known: Vec<&str> = sources.iter().map(|s| s.file.as_str()).collect();
         return Err(format!(
             "{name}: not one of the ImageNet files Nerve Studio knows (its SHA-256 begins {}; \
