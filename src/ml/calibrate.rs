@@ -8,21 +8,35 @@
 use burn::module::Module;
 use burn::tensor::Tensor;
 
+use super::data::{self, Prepared};
 use super::models::layers::with_momentum;
 use super::models::{ModelSpec, Network};
+use super::recipe::Normalisation;
 
 /// Training images the statistics are measured on (at most; one forward pass, no gradients).
 pub const IMAGES: usize = 16;
 
-/// A copy of `network` whose trainable batch norms hold the statistics of `images` (on the
-/// training device); `configure` freezes the same parts as the training does, so a frozen
-/// pretrained backbone keeps its ImageNet statistics.
+/// A copy of `network` (on the training device) whose trainable batch norms hold the
+/// statistics of up to [`IMAGES`] of the `training` images, unaugmented; `configure` freezes
+/// the same parts as the training does, so a frozen pretrained backbone keeps its ImageNet
+/// statistics.
 pub fn calibrated(
     network: &Network,
     spec: &ModelSpec,
-    images: Tensor<4>,
+    training: &[Prepared],
+    normalisation: Normalisation,
     configure: impl FnOnce(Network) -> Network,
 ) -> Network {
+    let measured: Vec<&Prepared> = chosen(training.len())
+        .into_iter()
+        .map(|i| &training[i])
+        .collect();
+    let device = network
+        .devices()
+        .into_iter()
+        .next()
+        .expect("a network has a device");
+    let images: Tensor<4> = data::batch(&measured, normalisation, None, &device).images;
     let fresh = with_momentum(1.0, || spec.build(&images.device()));
     let fresh = configure(fresh.load_record(network.clone().into_record()));
     // In training mode each trainable batch norm replaces its running statistics with this

@@ -54,34 +54,7 @@ pub fn train(
     let project = Project::open_read_only(&request.project).map_err(|e| e.to_string())?;
     let classes = project.manifest.classes.clone();
 
-    // The run, its recipe and its data snapshot.
-    let (run, recipe, recipe_name, items, resumed) = match &request.resume {
-        Some(id) => {
-            let run = RunDir::open(&request.project, id)?;
-            let state: CheckpointState = run.read_json(run::CHECKPOINT_STATE).map_err(|_| {
-                format!("{}: no completed epoch to resume from", run.path.display())
-            })?;
-            let info = run.info()?;
-            (
-                run.clone(),
-                run.recipe()?,
-                info.recipe.clone(),
-                run.read_snapshot()?,
-                Some((state, info)),
-            )
-        }
-        None => {
-            let recipe = request.recipe.recipe.clone();
-            recipe
-                .validate()
-                .map_err(|e| format!("{}: {e}", request.recipe.path.display()))?;
-            let plan = data::plan(&project, recipe.task());
-            check_data(&plan.items, recipe.task(), &request.project)?;
-            let run = RunDir::create(&request.project, &request.recipe.name)?;
-            run.write(run::RECIPE, recipe.to_toml().as_bytes())?;
-            (run, recipe, request.recipe.name.clone(), plan.items, None)
-        }
-    };
+    let (run, recipe, recipe_name, items, resumed) = open_run(&request, &project)?;
     // Held until training returns: tells the registry the run is live, refuses a second trainer.
     let _lock = run.lock_for_training()?;
     let task = recipe.task();
@@ -269,12 +242,7 @@ pub fn train(
         }
 
         on_event(&TrainEvent::Validating { epoch });
-        let measured: Vec<&Prepared> = calibrate::chosen(train_set.len())
-            .into_iter()
-            .map(|i| &train_set[i])
-            .collect();
-        let images = data::batch(&measured, recipe.normalisation, None, &device).images;
-        let valid = calibrate::calibrated(&network, &spec, images, |n| {
+        let valid = calibrate::calibrated(&network, &spec, &train_set, recipe.normalisation, |n| {
             configure(n, &recipe, stage, pretrained)
         })
         .valid();
@@ -410,6 +378,47 @@ fn chance_level(task: Task, val: &[Prepared], classes: usize) -> f64 {
                 / val.len() as f64
         }
     }
+}
+
+/// A run to train: the recipe, name and data snapshot of the run being resumed (with its
+/// checkpoint state and info), or a new run's folder with the request's recipe and the data as
+/// planned now.
+type Opened = (
+    RunDir,
+    Recipe,
+    String,
+    Vec<Item>,
+    Option<(CheckpointState, RunInfo)>,
+);
+
+fn open_run(request: &TrainRequest, project: &Project) -> Result<Opened, String> {
+    Ok(match &request.resume {
+        Some(id) => {
+            let run = RunDir::open(&request.project, id)?;
+            let state: CheckpointState = run.read_json(run::CHECKPOINT_STATE).map_err(|_| {
+                format!("{}: no completed epoch to resume from", run.path.display())
+            })?;
+            let info = run.info()?;
+            (
+                run.clone(),
+                run.recipe()?,
+                info.recipe.clone(),
+                run.read_snapshot()?,
+                Some((state, info)),
+            )
+        }
+        None => {
+            let recipe = request.recipe.recipe.clone();
+            recipe
+                .validate()
+                .map_err(|e| format!("{}: {e}", request.recipe.path.display()))?;
+            let plan = data::plan(project, recipe.task());
+            check_data(&plan.items, recipe.task(), &request.project)?;
+            let run = RunDir::create(&request.project, &request.recipe.name)?;
+            run.write(run::RECIPE, recipe.to_toml().as_bytes())?;
+            (run, recipe, request.recipe.name.clone(), plan.items, None)
+        }
+    })
 }
 
 /// How many epochs have passed since the validation score first beat guessing by a clear
