@@ -351,7 +351,10 @@ fn weights_row<'a>(train: &'a Train, s: &'a Settings, busy: bool) -> Element<'a,
                 .unwrap_or_default(),
         ),
         StartFrom::Random => {
-            one_line("random weights: every layer trains from the first epoch".into())
+            // A sentence, wrapped (cut at the card's edge it lost its end).
+            text("random weights: every layer trains from the first epoch")
+                .size(13)
+                .into()
         }
         StartFrom::Imagenet => imagenet_offer(train, task, r.architecture, r.width, busy),
     };
