@@ -9,6 +9,7 @@ pub mod forecast;
 pub mod imagenet;
 pub mod infer;
 pub mod job;
+pub mod kernels;
 pub mod loss;
 pub mod models;
 pub mod preannotate;

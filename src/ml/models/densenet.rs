@@ -5,10 +5,15 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AvgPool2dConfig, MaxPool2dConfig};
 use burn::nn::{BatchNorm, PaddingConfig2d};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::layers::{ConvSpec, Norm};
+use crate::ml::kernels::{Activation, batch_norm_act};
+
+/// DenseNet's pre-activation: batch norm, then ReLU, fused on the CPU.
+fn bn_relu(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    batch_norm_act(bn, x, Activation::Relu)
+}
 
 const GROWTH: usize = 32;
 const BOTTLENECK: usize = 4;
@@ -51,8 +56,8 @@ pub struct DenseLayer {
 
 impl DenseLayer {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = self.conv1.forward(relu(self.norm1.forward(x.clone())));
-        let y = self.conv2.forward(relu(self.norm2.forward(y)));
+        let y = self.conv1.forward(bn_relu(&self.norm1, x.clone()));
+        let y = self.conv2.forward(bn_relu(&self.norm2, y));
         Tensor::cat(vec![x, y], 1)
     }
 }
@@ -116,7 +121,7 @@ impl DenseNet {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.norm0.forward(self.conv0.forward(x)));
+        let x = bn_relu(&self.norm0, self.conv0.forward(x));
         let mut x = MaxPool2dConfig::new([3, 3])
             .with_strides([2, 2])
             .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
@@ -125,14 +130,14 @@ impl DenseNet {
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.layers.iter().fold(x, |x, layer| layer.forward(x));
             if let Some(t) = self.transitions.get(i) {
-                x = t.conv.forward(relu(t.norm.forward(x)));
+                x = t.conv.forward(bn_relu(&t.norm, x));
                 x = AvgPool2dConfig::new([2, 2])
                     .with_strides([2, 2])
                     .init()
                     .forward(x);
             }
         }
-        relu(self.norm5.forward(x))
+        bn_relu(&self.norm5, x)
     }
 }
 

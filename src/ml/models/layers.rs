@@ -4,10 +4,11 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation::{relu, relu6};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor};
+
+use crate::ml::kernels::{self, Activation};
 
 /// Which framework's BatchNorm defaults a layer follows (seed-models.md §7.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,10 +62,14 @@ pub enum Act {
 
 impl Act {
     pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        kernels::activate(x, self.kernel())
+    }
+
+    fn kernel(self) -> Activation {
         match self {
-            Act::None => x,
-            Act::Relu => relu(x),
-            Act::Relu6 => relu6(x),
+            Act::None => Activation::None,
+            Act::Relu => Activation::Relu,
+            Act::Relu6 => Activation::Relu6,
         }
     }
 }
@@ -149,13 +154,16 @@ impl ConvBn {
         }
     }
 
+    /// On the CPU the depthwise convolution, the batch norm and the activation run our own
+    /// kernels (`ml::kernels`), the activation fused into the layer before it.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x);
-        let x = match &self.bn {
-            Some(bn) => bn.forward(x),
-            None => x,
-        };
-        self.act.apply(x)
+        match &self.bn {
+            Some(bn) => {
+                let x = kernels::conv_act(&self.conv, x, Activation::None);
+                kernels::batch_norm_act(bn, x, self.act.kernel())
+            }
+            None => kernels::conv_act(&self.conv, x, self.act.kernel()),
+        }
     }
 }
 
@@ -175,7 +183,7 @@ impl UpBlock {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.bn.forward(self.deconv.forward(x)))
+        kernels::batch_norm_act(&self.bn, self.deconv.forward(x), Activation::Relu)
     }
 }
 

@@ -1,0 +1,180 @@
+//! Our own CPU kernels for the layers where burn's generic operations cost the most (issue 17):
+//! depthwise convolution (forward and both gradients), batch norm in training with its
+//! activation fused, and the activations themselves with a branch-free backward.
+//!
+//! They are a burn backend extension ([`NerveKernels`]) implemented for the CPU backend (Flex)
+//! and for autodiff over it, with our own backward passes. The layers call the functions at the
+//! bottom of this file, which route a tensor on any other device (a GPU) to burn's own
+//! operations, so the networks are one code on every device. `tests.rs` compares every kernel
+//! with the plain burn operation on random inputs, forward and gradients, to 1e-4.
+
+mod activation;
+mod autodiff;
+mod batch_norm;
+mod depthwise;
+mod flex;
+#[cfg(test)]
+mod tests;
+mod window;
+
+pub use activation::Activation;
+pub use window::Window;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::nn::BatchNorm;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::{Device, Tensor};
+
+/// The operations with kernels of our own. Arguments after the tensors describe the geometry.
+#[backend_extension(Flex, Autodiff)]
+pub trait NerveKernels: Backend {
+    /// Depthwise convolution: `weight` is `[channels, 1, kh, kw]`, one kernel per channel.
+    fn depthwise_conv(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        window: Window,
+    ) -> FloatTensor<Self>;
+
+    /// `act(depthwise_conv(x, weight) + bias)` for inference, in one pass.
+    fn depthwise_conv_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        window: Window,
+        act: Activation,
+    ) -> FloatTensor<Self>;
+
+    /// The batch mean and biased variance of each channel of `[n, c, h, w]`, as `[2, c]`. Not
+    /// differentiable: the gradient through the statistics is part of [`Self::batch_norm_train`].
+    fn channel_moments(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `act(γ·(x − μ)/σ + β)` with the batch's statistics `moments` (from
+    /// [`Self::channel_moments`] of the same `x`); its backward differentiates through them.
+    fn batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        moments: FloatTensor<Self>,
+        epsilon: f64,
+        act: Activation,
+    ) -> FloatTensor<Self>;
+
+    /// ReLU or ReLU6, whose backward reads the output instead of building masks.
+    fn activate(x: FloatTensor<Self>, act: Activation) -> FloatTensor<Self>;
+}
+
+/// Whether `x` lives where our kernels run (burn's CPU backend, with or without autodiff).
+fn ours<const D: usize>(x: &Tensor<D>) -> bool {
+    x.device().inner() == Device::flex()
+}
+
+/// The window of `conv` if it is a depthwise convolution our kernels take: one input channel per
+/// group, symmetric padding.
+fn depthwise_window(conv: &Conv2d) -> Option<Window> {
+    let [out, per_group, _, _] = conv.weight.dims();
+    if conv.groups <= 1 || per_group != 1 || out != conv.groups {
+        return None;
+    }
+    let padding = match conv.padding {
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
+            [top, left]
+        }
+        PaddingConfig2d::Valid => [0, 0],
+        _ => return None,
+    };
+    Some(Window {
+        kernel: conv.kernel_size,
+        stride: conv.stride,
+        padding,
+        dilation: conv.dilation,
+    })
+}
+
+/// `act(conv(x))`, through our depthwise kernel where it applies.
+pub fn conv_act(conv: &Conv2d, x: Tensor<4>, act: Activation) -> Tensor<4> {
+    let Some(window) = depthwise_window(conv).filter(|_| ours(&x)) else {
+        return activate(conv.forward(x), act);
+    };
+    let weight = conv.weight.val();
+    let y = match (&conv.bias, x.device().is_autodiff()) {
+        (Some(bias), false) => Dispatch::depthwise_conv_fused(
+            x.into_dispatch(),
+            weight.into_dispatch(),
+            bias.val().into_dispatch(),
+            window,
+            act,
+        ),
+        (bias, _) => {
+            let y = Tensor::<4>::from_dispatch(Dispatch::depthwise_conv(
+                x.into_dispatch(),
+                weight.into_dispatch(),
+                window,
+            ));
+            let y = match bias {
+                Some(b) => {
+                    let c = b.dims()[0];
+                    y.add(b.val().reshape([1, c, 1, 1]))
+                }
+                None => y,
+            };
+            return activate(y, act);
+        }
+    };
+    Tensor::from_dispatch(y)
+}
+
+/// `act(bn(x))`: in training (an autodiff device and a batch norm that trains) with the batch's
+/// statistics, updating the running ones as burn's `BatchNorm` does; otherwise with the running
+/// statistics.
+pub fn batch_norm_act(bn: &BatchNorm, x: Tensor<4>, act: Activation) -> Tensor<4> {
+    let training = x.device().is_autodiff() && bn.training.is_enabled();
+    if !(training && ours(&x)) {
+        return activate(bn.forward(x), act);
+    }
+    let moments = Tensor::<2>::from_dispatch(Dispatch::channel_moments(
+        x.clone().detach().into_dispatch(),
+    ));
+    let y = Tensor::<4>::from_dispatch(Dispatch::batch_norm_train(
+        x.clone().into_dispatch(),
+        bn.gamma.val().into_dispatch(),
+        bn.beta.val().into_dispatch(),
+        moments.clone().into_dispatch(),
+        bn.epsilon,
+        act,
+    ));
+    let channels = moments.dims()[1];
+    let device = x.device();
+    let momentum = bn.momentum;
+    let update = |running: Tensor<1>, row: usize| {
+        let batch = moments
+            .clone()
+            .slice([row..row + 1, 0..channels])
+            .reshape([channels]);
+        running
+            .to_device(&device)
+            .mul_scalar(1.0 - momentum)
+            .add(batch.mul_scalar(momentum))
+            .detach()
+    };
+    bn.running_mean
+        .update(update(bn.running_mean.value_sync(), 0));
+    bn.running_var
+        .update(update(bn.running_var.value_sync(), 1));
+    y
+}
+
+/// `act(x)`.
+pub fn activate<const D: usize>(x: Tensor<D>, act: Activation) -> Tensor<D> {
+    if act == Activation::None {
+        return x;
+    }
+    if !ours(&x) {
+        return match act {
+            Activation::Relu => burn::tensor::activation::relu(x),
+            _ => burn::tensor::activation::relu6(x),
+        };
+    }
+    Tensor::from_dispatch(Dispatch::activate(x.into_dispatch(), act))
+}
