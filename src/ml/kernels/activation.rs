@@ -4,6 +4,8 @@
 
 use rayon::prelude::*;
 
+use super::lanes::multiversion;
+
 /// Which activation, if any, a kernel applies to its output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Activation {
@@ -23,6 +25,7 @@ impl Activation {
     }
 
     /// Applies the activation to `values` in place.
+    #[inline(always)]
     pub fn apply(self, values: &mut [f32]) {
         if self == Activation::None {
             return;
@@ -35,6 +38,7 @@ impl Activation {
 
     /// Multiplies `gradient` by the activation's derivative, read from its output `y`:
     /// 1 where `y` lies strictly inside the activation's range, 0 where it was clipped.
+    #[inline(always)]
     pub fn gate(self, gradient: &mut [f32], y: &[f32]) {
         if self == Activation::None {
             return;
@@ -50,7 +54,7 @@ impl Activation {
     pub fn apply_all(self, values: &mut [f32]) {
         values
             .par_chunks_mut(CHUNK)
-            .for_each(|chunk| self.apply(chunk));
+            .for_each(|chunk| apply_chunk(self, chunk));
     }
 
     /// [`Activation::gate`] over a whole tensor, spread over the cores.
@@ -58,9 +62,22 @@ impl Activation {
         gradient
             .par_chunks_mut(CHUNK)
             .zip(y.par_chunks(CHUNK))
-            .for_each(|(g, y)| self.gate(g, y));
+            .for_each(|(g, y)| gate_chunk(self, g, y));
     }
 }
+
+#[inline(always)]
+fn apply_generic(act: Activation, values: &mut [f32]) {
+    act.apply(values)
+}
+
+#[inline(always)]
+fn gate_generic(act: Activation, gradient: &mut [f32], y: &[f32]) {
+    act.gate(gradient, y)
+}
+
+multiversion!(fn apply_chunk(act: Activation, values: &mut [f32]) => apply_generic);
+multiversion!(fn gate_chunk(act: Activation, gradient: &mut [f32], y: &[f32]) => gate_generic);
 
 /// Elements per parallel task of the elementwise passes.
 const CHUNK: usize = 1 << 14;

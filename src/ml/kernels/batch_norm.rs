@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::Activation;
+use super::lanes::{self, multiversion};
 
 /// The layout of a `[batch, channels, height·width]` activation.
 #[derive(Clone, Copy, Debug)]
@@ -47,16 +48,13 @@ pub fn moments(layout: &Layout, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
     (0..layout.channels)
         .into_par_iter()
         .map(|c| {
-            let sum: f64 = layout
-                .planes(x, c)
-                .map(|p| p.iter().map(|v| *v as f64).sum::<f64>())
-                .sum();
-            let mean = sum / count;
+            let sum: f64 = layout.planes(x, c).map(|p| plane_sum(p) as f64).sum();
+            let mean = (sum / count) as f32;
             let squares: f64 = layout
                 .planes(x, c)
-                .map(|p| p.iter().map(|v| (*v as f64 - mean).powi(2)).sum::<f64>())
+                .map(|p| plane_squares(p, mean) as f64)
                 .sum();
-            (mean as f32, (squares / count) as f32)
+            (mean, (squares / count) as f32)
         })
         .unzip()
 }
@@ -96,10 +94,7 @@ pub fn forward(
             let c = plane % layout.channels;
             let scale = gamma[c] * stats.inv_std[c];
             let shift = beta[c] - stats.mean[c] * scale;
-            for (y, x) in y.iter_mut().zip(x) {
-                *y = x * scale + shift;
-            }
-            act.apply(y);
+            normalise_plane(x, scale, shift, act, y);
         });
     y
 }
@@ -130,13 +125,8 @@ pub fn backward(
             let mut sum = 0.0f64;
             let mut dot = 0.0f64;
             for (g, x) in layout.planes(&dy, c).zip(layout.planes(x, c)) {
-                let (mut s, mut d) = (0.0f32, 0.0f32);
-                for (g, x) in g.iter().zip(x) {
-                    s += g;
-                    d += g * (x - mean);
-                }
-                sum += s as f64;
-                dot += d as f64;
+                sum += plane_sum(g) as f64;
+                dot += plane_dot_about(g, x, mean) as f64;
             }
             (sum as f32, (dot * inv_std as f64) as f32)
         })
@@ -154,10 +144,7 @@ pub fn backward(
             let scale = gamma[c] * inv_std;
             let mean_g = beta[c] / count;
             let mean_gx = gamma_grad[c] / count;
-            for (g, x) in g.iter_mut().zip(x) {
-                let normalised = (x - mean) * inv_std;
-                *g = scale * (*g - mean_g - normalised * mean_gx);
-            }
+            input_gradient_plane(g, x, [mean, inv_std, scale, mean_g, mean_gx]);
         });
     Gradients {
         input,
@@ -165,6 +152,34 @@ pub fn backward(
         beta,
     }
 }
+
+multiversion!(fn plane_sum(x: &[f32]) -> f32 => lanes::sum);
+multiversion!(fn plane_squares(x: &[f32], mean: f32) -> f32 => lanes::squares_about);
+multiversion!(fn plane_dot_about(g: &[f32], x: &[f32], mean: f32) -> f32 => lanes::dot_about);
+
+#[inline(always)]
+fn normalise_generic(x: &[f32], scale: f32, shift: f32, act: Activation, y: &mut [f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y = x * scale + shift;
+    }
+    act.apply(y);
+}
+
+multiversion!(fn normalise_plane(x: &[f32], scale: f32, shift: f32, act: Activation, y: &mut [f32])
+    => normalise_generic);
+
+/// `g ← γσ⁻¹·(g − mean(g) − x̂·mean(g·x̂))`, the constants per channel.
+#[inline(always)]
+fn input_gradient_generic(g: &mut [f32], x: &[f32], constants: [f32; 5]) {
+    let [mean, inv_std, scale, mean_g, mean_gx] = constants;
+    for (g, x) in g.iter_mut().zip(x) {
+        let normalised = (x - mean) * inv_std;
+        *g = scale * (*g - mean_g - normalised * mean_gx);
+    }
+}
+
+multiversion!(fn input_gradient_plane(g: &mut [f32], x: &[f32], constants: [f32; 5])
+    => input_gradient_generic);
 
 #[cfg(test)]
 mod tests {

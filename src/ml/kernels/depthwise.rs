@@ -6,6 +6,7 @@
 use rayon::prelude::*;
 
 use super::Activation;
+use super::lanes::{self, multiversion};
 use super::window::Window;
 
 /// The shapes of one depthwise convolution: batch, channels, input and output sides.
@@ -47,8 +48,9 @@ impl Shape {
         (8192 / (self.output_plane() * self.taps()).max(1)).max(1)
     }
 
-    /// Calls `visit(output row, input row, output column span, first input column, weight)` for
-    /// every kernel tap and every output row it reaches inside the image.
+    /// Calls `visit(output row, input row, tap)` for every kernel tap and every output row it
+    /// reaches inside the image.
+    #[inline(always)]
     fn for_each_tap(&self, weights: &[f32], mut visit: impl FnMut(usize, usize, Tap)) {
         let w = &self.window;
         let [kh, kw] = w.kernel;
@@ -69,7 +71,6 @@ impl Shape {
                             lo: cols.lo,
                             len: cols.len(),
                             first_input: cols.first_input,
-                            stride: w.stride[1],
                             weight,
                             tap: ky * kw + kx,
                         },
@@ -81,16 +82,168 @@ impl Shape {
 }
 
 /// One kernel tap on one output row: outputs `lo..lo+len` read inputs `first_input`, then every
-/// `stride`-th.
+/// stride-th.
 #[derive(Clone, Copy)]
 struct Tap {
     lo: usize,
     len: usize,
     first_input: usize,
-    stride: usize,
     weight: f32,
     tap: usize,
 }
+
+/// An input plane with its columns grouped by their remainder modulo the column stride (for
+/// stride 2: the even columns, then the odd ones), so that every kernel tap reads a contiguous
+/// run and the loops vectorise. With stride 1 it is the plane itself.
+struct Phases<'a> {
+    values: std::borrow::Cow<'a, [f32]>,
+    rows: usize,
+    width: usize,
+    stride: usize,
+}
+
+impl<'a> Phases<'a> {
+    #[inline(always)]
+    fn split(plane: &'a [f32], [rows, cols]: [usize; 2], stride: usize) -> Self {
+        if stride == 1 {
+            return Self {
+                values: std::borrow::Cow::Borrowed(plane),
+                rows,
+                width: cols,
+                stride,
+            };
+        }
+        let width = cols.div_ceil(stride);
+        let mut values = vec![0.0f32; stride * rows * width];
+        for (r, row) in plane.chunks_exact(cols).enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                values[((c % stride) * rows + r) * width + c / stride] = *v;
+            }
+        }
+        Self {
+            values: std::borrow::Cow::Owned(values),
+            rows,
+            width,
+            stride,
+        }
+    }
+
+    /// The `len` inputs a tap reads on input row `row`, from column `first` every stride.
+    #[inline(always)]
+    fn run(&self, row: usize, first: usize, len: usize) -> &[f32] {
+        let start = ((first % self.stride) * self.rows + row) * self.width + first / self.stride;
+        &self.values[start..start + len]
+    }
+}
+
+/// An input-sized gradient accumulated phase by phase (see [`Phases`]), then put back in order.
+struct PhaseGradient {
+    values: Vec<f32>,
+    rows: usize,
+    cols: usize,
+    width: usize,
+    stride: usize,
+}
+
+impl PhaseGradient {
+    #[inline(always)]
+    fn new([rows, cols]: [usize; 2], stride: usize) -> Self {
+        let width = cols.div_ceil(stride);
+        Self {
+            values: vec![0.0f32; stride * rows * width],
+            rows,
+            cols,
+            width,
+            stride,
+        }
+    }
+
+    #[inline(always)]
+    fn run(&mut self, row: usize, first: usize, len: usize) -> &mut [f32] {
+        let start = ((first % self.stride) * self.rows + row) * self.width + first / self.stride;
+        &mut self.values[start..start + len]
+    }
+
+    #[inline(always)]
+    fn write_to(&self, plane: &mut [f32]) {
+        for (r, row) in plane.chunks_exact_mut(self.cols).enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v =
+                    self.values[((c % self.stride) * self.rows + r) * self.width + c / self.stride];
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn forward_plane_generic(
+    shape: &Shape,
+    x: &[f32],
+    weights: &[f32],
+    bias: f32,
+    act: Activation,
+    y: &mut [f32],
+) {
+    let out_w = shape.output[1];
+    let x = Phases::split(x, shape.input, shape.window.stride[1]);
+    y.fill(bias);
+    shape.for_each_tap(weights, |oy, iy, t| {
+        let y = &mut y[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
+        lanes::axpy(y, t.weight, x.run(iy, t.first_input, t.len));
+    });
+    act.apply(y);
+}
+
+multiversion!(fn forward_plane(
+    shape: &Shape,
+    x: &[f32],
+    weights: &[f32],
+    bias: f32,
+    act: Activation,
+    y: &mut [f32],
+) => forward_plane_generic);
+
+#[inline(always)]
+fn input_gradient_plane_generic(shape: &Shape, dy: &[f32], weights: &[f32], dx: &mut [f32]) {
+    let out_w = shape.output[1];
+    let stride = shape.window.stride[1];
+    if stride == 1 {
+        let in_w = shape.input[1];
+        shape.for_each_tap(weights, |oy, iy, t| {
+            let dx = &mut dx[iy * in_w + t.first_input..iy * in_w + t.first_input + t.len];
+            lanes::axpy(
+                dx,
+                t.weight,
+                &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len],
+            );
+        });
+        return;
+    }
+    let mut phases = PhaseGradient::new(shape.input, stride);
+    shape.for_each_tap(weights, |oy, iy, t| {
+        let dy = &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
+        lanes::axpy(phases.run(iy, t.first_input, t.len), t.weight, dy);
+    });
+    phases.write_to(dx);
+}
+
+multiversion!(fn input_gradient_plane(shape: &Shape, dy: &[f32], weights: &[f32], dx: &mut [f32])
+    => input_gradient_plane_generic);
+
+/// Adds one image's contribution to channel `c`'s weight gradient, tap by tap.
+#[inline(always)]
+fn weight_gradient_plane_generic(shape: &Shape, x: &[f32], dy: &[f32], sums: &mut [f64]) {
+    let out_w = shape.output[1];
+    let x = Phases::split(x, shape.input, shape.window.stride[1]);
+    let ones = [1.0f32; 64];
+    shape.for_each_tap(&ones, |oy, iy, t| {
+        let dy = &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
+        sums[t.tap] += lanes::dot(dy, x.run(iy, t.first_input, t.len)) as f64;
+    });
+}
+
+multiversion!(fn weight_gradient_plane(shape: &Shape, x: &[f32], dy: &[f32], sums: &mut [f64])
+    => weight_gradient_plane_generic);
 
 /// `y = act(depthwise(x, weights) + bias)`; `weights` is `[channels, 1, kh, kw]`.
 pub fn forward(
@@ -102,33 +255,19 @@ pub fn forward(
 ) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut y = vec![0.0f32; shape.batch * shape.channels * out_plane];
-    let [_, out_w] = shape.output;
-    let in_w = shape.input[1];
     y.par_chunks_mut(out_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
         .for_each(|(plane, y)| {
             let c = plane % shape.channels;
-            let x = &x[plane * in_plane..(plane + 1) * in_plane];
-            let weights = &weights[c * taps..(c + 1) * taps];
-            if let Some(bias) = bias {
-                y.fill(bias[c]);
-            }
-            shape.for_each_tap(weights, |oy, iy, t| {
-                let y = &mut y[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
-                let x = &x[iy * in_w..(iy + 1) * in_w];
-                if t.stride == 1 {
-                    let x = &x[t.first_input..t.first_input + t.len];
-                    for (y, x) in y.iter_mut().zip(x) {
-                        *y += t.weight * x;
-                    }
-                } else {
-                    for (i, y) in y.iter_mut().enumerate() {
-                        *y += t.weight * x[t.first_input + i * t.stride];
-                    }
-                }
-            });
-            act.apply(y);
+            forward_plane(
+                shape,
+                &x[plane * in_plane..(plane + 1) * in_plane],
+                &weights[c * taps..(c + 1) * taps],
+                bias.map_or(0.0, |b| b[c]),
+                act,
+                y,
+            );
         });
     y
 }
@@ -137,29 +276,17 @@ pub fn forward(
 pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut dx = vec![0.0f32; shape.batch * shape.channels * in_plane];
-    let [_, out_w] = shape.output;
-    let in_w = shape.input[1];
     dx.par_chunks_mut(in_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
         .for_each(|(plane, dx)| {
             let c = plane % shape.channels;
-            let dy = &dy[plane * out_plane..(plane + 1) * out_plane];
-            let weights = &weights[c * taps..(c + 1) * taps];
-            shape.for_each_tap(weights, |oy, iy, t| {
-                let dy = &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
-                let dx = &mut dx[iy * in_w..(iy + 1) * in_w];
-                if t.stride == 1 {
-                    let dx = &mut dx[t.first_input..t.first_input + t.len];
-                    for (dx, dy) in dx.iter_mut().zip(dy) {
-                        *dx += t.weight * dy;
-                    }
-                } else {
-                    for (i, dy) in dy.iter().enumerate() {
-                        dx[t.first_input + i * t.stride] += t.weight * dy;
-                    }
-                }
-            });
+            input_gradient_plane(
+                shape,
+                &dy[plane * out_plane..(plane + 1) * out_plane],
+                &weights[c * taps..(c + 1) * taps],
+                dx,
+            );
         });
     dx
 }
@@ -168,48 +295,24 @@ pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
 /// Row sums are accumulated in f64 so that a batch of large images keeps f32 precision.
 pub fn weight_gradient(shape: &Shape, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
+    assert!(taps <= 64, "depthwise kernels up to 8x8");
     let mut dw = vec![0.0f32; shape.channels * taps];
-    let [_, out_w] = shape.output;
-    let in_w = shape.input[1];
-    let ones = vec![1.0f32; taps];
     dw.par_chunks_mut(taps).enumerate().for_each(|(c, dw)| {
         let mut sums = vec![0.0f64; taps];
         for n in 0..shape.batch {
             let plane = n * shape.channels + c;
-            let x = &x[plane * in_plane..(plane + 1) * in_plane];
-            let dy = &dy[plane * out_plane..(plane + 1) * out_plane];
-            shape.for_each_tap(&ones, |oy, iy, t| {
-                let dy = &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
-                let x = &x[iy * in_w..(iy + 1) * in_w];
-                let row: f32 = if t.stride == 1 {
-                    dot(dy, &x[t.first_input..t.first_input + t.len])
-                } else {
-                    dy.iter()
-                        .enumerate()
-                        .map(|(i, dy)| dy * x[t.first_input + i * t.stride])
-                        .sum()
-                };
-                sums[t.tap] += row as f64;
-            });
+            weight_gradient_plane(
+                shape,
+                &x[plane * in_plane..(plane + 1) * in_plane],
+                &dy[plane * out_plane..(plane + 1) * out_plane],
+                &mut sums,
+            );
         }
         for (dw, sum) in dw.iter_mut().zip(sums) {
             *dw = sum as f32;
         }
     });
     dw
-}
-
-/// A dot product in eight lanes, which the compiler keeps in vector registers.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let chunks = a.len() / 8;
-    for i in 0..chunks {
-        for l in 0..8 {
-            lanes[l] += a[i * 8 + l] * b[i * 8 + l];
-        }
-    }
-    let tail: f32 = (chunks * 8..a.len()).map(|i| a[i] * b[i]).sum();
-    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]

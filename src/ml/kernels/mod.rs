@@ -13,6 +13,7 @@ mod autodiff;
 mod batch_norm;
 mod depthwise;
 mod flex;
+mod lanes;
 #[cfg(test)]
 mod tests;
 mod window;
