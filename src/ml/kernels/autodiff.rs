@@ -14,7 +14,12 @@ use burn_flex::FlexTensor;
 
 use super::batch_norm::{self, Normalised};
 use super::depthwise;
-use super::flex::{batch_norm_forward, depthwise_shape, dims4, into_values, tensor, values};
+use super::flex::{
+    batch_norm_forward, depthwise_shape, dims4, into_values, pointwise_shape, tensor,
+    transposed_shape, values,
+};
+use super::pointwise;
+use super::transposed;
 use super::{Activation, NerveKernels, Window};
 
 type Ad<C> = Autodiff<Flex, C>;
@@ -37,6 +42,50 @@ impl Backward<Flex, 2> for DepthwiseBackward {
         }
         if let Some(node) = weight_node {
             let dw = depthwise::weight_gradient(&shape, &values(&x), &dy);
+            grads.register::<Flex>(node.id, tensor(dw, dims4(&weight)));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PointwiseBackward;
+
+impl Backward<Flex, 2> for PointwiseBackward {
+    type State = (FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x_node, weight_node] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (x, weight) = ops.state;
+        let shape = pointwise_shape(&x, &weight);
+        let dy = values(&dy);
+        if let Some(node) = x_node {
+            let dx = pointwise::input_gradient(&shape, &dy, &values(&weight));
+            grads.register::<Flex>(node.id, tensor(dx, dims4(&x)));
+        }
+        if let Some(node) = weight_node {
+            let dw = pointwise::weight_gradient(&shape, &values(&x), &dy);
+            grads.register::<Flex>(node.id, tensor(dw, dims4(&weight)));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TransposedBackward;
+
+impl Backward<Flex, 2> for TransposedBackward {
+    type State = (FlexTensor, FlexTensor, Window, [usize; 2]);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x_node, weight_node] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (x, weight, window, padding_out) = ops.state;
+        let shape = transposed_shape(&x, &weight, window, padding_out);
+        let (dx, dw) = transposed::backward(&shape, &values(&x), &values(&weight), &values(&dy));
+        if let Some(node) = x_node {
+            grads.register::<Flex>(node.id, tensor(dx, dims4(&x)));
+        }
+        if let Some(node) = weight_node {
             grads.register::<Flex>(node.id, tensor(dw, dims4(&weight)));
         }
     }
@@ -103,6 +152,17 @@ impl Backward<Flex, 1> for ActivationBackward {
     }
 }
 
+/// `act(y + bias)` with burn's differentiable addition, for a fused kernel reached under autodiff.
+fn add_bias_act<C: CheckpointStrategy>(
+    y: FloatTensor<Ad<C>>,
+    bias: FloatTensor<Ad<C>>,
+    act: Activation,
+) -> FloatTensor<Ad<C>> {
+    let c = bias.shape()[0];
+    let bias = Ad::<C>::float_reshape(bias, [1, c, 1, 1].into());
+    Ad::<C>::activate(Ad::<C>::float_add(y, bias), act)
+}
+
 impl<C: CheckpointStrategy> NerveKernels for Ad<C> {
     fn depthwise_conv(
         x: FloatTensor<Self>,
@@ -134,10 +194,59 @@ impl<C: CheckpointStrategy> NerveKernels for Ad<C> {
         window: Window,
         act: Activation,
     ) -> FloatTensor<Self> {
-        let y = Self::depthwise_conv(x, weight, window);
-        let c = bias.shape()[0];
-        let bias = Self::float_reshape(bias, [1, c, 1, 1].into());
-        Self::activate(Self::float_add(y, bias), act)
+        add_bias_act::<C>(Self::depthwise_conv(x, weight, window), bias, act)
+    }
+
+    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        match PointwiseBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (x, weight) = (x.into_primitive(), weight.into_primitive());
+                let y = Flex::pointwise_conv(x.clone(), weight.clone());
+                prep.finish((x, weight), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::pointwise_conv(
+                x.into_primitive(),
+                weight.into_primitive(),
+            )),
+        }
+    }
+
+    fn pointwise_conv_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        act: Activation,
+    ) -> FloatTensor<Self> {
+        add_bias_act::<C>(Self::pointwise_conv(x, weight), bias, act)
+    }
+
+    fn conv_transpose(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        window: Window,
+        padding_out: [usize; 2],
+    ) -> FloatTensor<Self> {
+        match TransposedBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (x, weight) = (x.into_primitive(), weight.into_primitive());
+                let y = Flex::conv_transpose(x.clone(), weight.clone(), window, padding_out);
+                prep.finish((x, weight, window, padding_out), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::conv_transpose(
+                x.into_primitive(),
+                weight.into_primitive(),
+                window,
+                padding_out,
+            )),
+        }
     }
 
     fn channel_moments(x: FloatTensor<Self>) -> FloatTensor<Self> {

@@ -48,12 +48,13 @@ impl Shape {
         (8192 / (self.output_plane() * self.taps()).max(1)).max(1)
     }
 
-    /// Calls `visit(output row, input row, tap)` for every kernel tap and every output row it
-    /// reaches inside the image.
-    #[inline(always)]
-    fn for_each_tap(&self, weights: &[f32], mut visit: impl FnMut(usize, usize, Tap)) {
+    /// Every (kernel tap, output row) pair that reaches inside the image, the same for every
+    /// plane: computed once per call, then walked by plain loops (a closure would be compiled
+    /// without the AVX2 of the kernel calling it).
+    fn steps(&self) -> Vec<Step> {
         let w = &self.window;
         let [kh, kw] = w.kernel;
+        let mut steps = Vec::new();
         for ky in 0..kh {
             let rows = w.span(0, ky, self.input[0], self.output[0]);
             for kx in 0..kw {
@@ -61,34 +62,29 @@ impl Shape {
                 if cols.is_empty() {
                     continue;
                 }
-                let weight = weights[ky * kw + kx];
                 for (i, oy) in (rows.lo..rows.hi).enumerate() {
-                    let iy = rows.first_input + i * w.stride[0];
-                    visit(
-                        oy,
-                        iy,
-                        Tap {
-                            lo: cols.lo,
-                            len: cols.len(),
-                            first_input: cols.first_input,
-                            weight,
-                            tap: ky * kw + kx,
-                        },
-                    );
+                    steps.push(Step {
+                        output: oy * self.output[1] + cols.lo,
+                        row: rows.first_input + i * w.stride[0],
+                        first_input: cols.first_input,
+                        len: cols.len(),
+                        tap: ky * kw + kx,
+                    });
                 }
             }
         }
+        steps
     }
 }
 
-/// One kernel tap on one output row: outputs `lo..lo+len` read inputs `first_input`, then every
-/// stride-th.
-#[derive(Clone, Copy)]
-struct Tap {
-    lo: usize,
-    len: usize,
+/// One kernel tap on one output row: outputs `output..output+len` (indices in the plane) read
+/// input row `row` from column `first_input`, then every stride-th column.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    output: usize,
+    row: usize,
     first_input: usize,
-    weight: f32,
+    len: usize,
     tap: usize,
 }
 
@@ -116,8 +112,13 @@ impl<'a> Phases<'a> {
         let width = cols.div_ceil(stride);
         let mut values = vec![0.0f32; stride * rows * width];
         for (r, row) in plane.chunks_exact(cols).enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                values[((c % stride) * rows + r) * width + c / stride] = *v;
+            for phase in 0..stride {
+                let start = (phase * rows + r) * width;
+                let run = row.iter().skip(phase).step_by(stride);
+                values[start..start + width]
+                    .iter_mut()
+                    .zip(run)
+                    .for_each(|(d, v)| *d = *v);
             }
         }
         Self {
@@ -167,9 +168,11 @@ impl PhaseGradient {
     #[inline(always)]
     fn write_to(&self, plane: &mut [f32]) {
         for (r, row) in plane.chunks_exact_mut(self.cols).enumerate() {
-            for (c, v) in row.iter_mut().enumerate() {
-                *v =
-                    self.values[((c % self.stride) * self.rows + r) * self.width + c / self.stride];
+            for phase in 0..self.stride {
+                let start = (phase * self.rows + r) * self.width;
+                let run = &self.values[start..start + self.width];
+                let cells = row.iter_mut().skip(phase).step_by(self.stride);
+                cells.zip(run).for_each(|(d, v)| *d = *v);
             }
         }
     }
@@ -178,24 +181,25 @@ impl PhaseGradient {
 #[inline(always)]
 fn forward_plane_generic(
     shape: &Shape,
+    steps: &[Step],
     x: &[f32],
     weights: &[f32],
     bias: f32,
     act: Activation,
     y: &mut [f32],
 ) {
-    let out_w = shape.output[1];
     let x = Phases::split(x, shape.input, shape.window.stride[1]);
     y.fill(bias);
-    shape.for_each_tap(weights, |oy, iy, t| {
-        let y = &mut y[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
-        lanes::axpy(y, t.weight, x.run(iy, t.first_input, t.len));
-    });
+    for s in steps {
+        let y = &mut y[s.output..s.output + s.len];
+        lanes::axpy(y, weights[s.tap], x.run(s.row, s.first_input, s.len));
+    }
     act.apply(y);
 }
 
 multiversion!(fn forward_plane(
     shape: &Shape,
+    steps: &[Step],
     x: &[f32],
     weights: &[f32],
     bias: f32,
@@ -204,46 +208,62 @@ multiversion!(fn forward_plane(
 ) => forward_plane_generic);
 
 #[inline(always)]
-fn input_gradient_plane_generic(shape: &Shape, dy: &[f32], weights: &[f32], dx: &mut [f32]) {
-    let out_w = shape.output[1];
+fn input_gradient_plane_generic(
+    shape: &Shape,
+    steps: &[Step],
+    dy: &[f32],
+    weights: &[f32],
+    dx: &mut [f32],
+) {
     let stride = shape.window.stride[1];
     if stride == 1 {
         let in_w = shape.input[1];
-        shape.for_each_tap(weights, |oy, iy, t| {
-            let dx = &mut dx[iy * in_w + t.first_input..iy * in_w + t.first_input + t.len];
-            lanes::axpy(
-                dx,
-                t.weight,
-                &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len],
-            );
-        });
+        for s in steps {
+            let start = s.row * in_w + s.first_input;
+            let dy = &dy[s.output..s.output + s.len];
+            lanes::axpy(&mut dx[start..start + s.len], weights[s.tap], dy);
+        }
         return;
     }
     let mut phases = PhaseGradient::new(shape.input, stride);
-    shape.for_each_tap(weights, |oy, iy, t| {
-        let dy = &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
-        lanes::axpy(phases.run(iy, t.first_input, t.len), t.weight, dy);
-    });
+    for s in steps {
+        let dy = &dy[s.output..s.output + s.len];
+        lanes::axpy(phases.run(s.row, s.first_input, s.len), weights[s.tap], dy);
+    }
     phases.write_to(dx);
 }
 
-multiversion!(fn input_gradient_plane(shape: &Shape, dy: &[f32], weights: &[f32], dx: &mut [f32])
-    => input_gradient_plane_generic);
+multiversion!(fn input_gradient_plane(
+    shape: &Shape,
+    steps: &[Step],
+    dy: &[f32],
+    weights: &[f32],
+    dx: &mut [f32],
+) => input_gradient_plane_generic);
 
-/// Adds one image's contribution to channel `c`'s weight gradient, tap by tap.
+/// Adds one image's contribution to a channel's weight gradient, tap by tap.
 #[inline(always)]
-fn weight_gradient_plane_generic(shape: &Shape, x: &[f32], dy: &[f32], sums: &mut [f64]) {
-    let out_w = shape.output[1];
+fn weight_gradient_plane_generic(
+    shape: &Shape,
+    steps: &[Step],
+    x: &[f32],
+    dy: &[f32],
+    sums: &mut [f64],
+) {
     let x = Phases::split(x, shape.input, shape.window.stride[1]);
-    let ones = [1.0f32; 64];
-    shape.for_each_tap(&ones, |oy, iy, t| {
-        let dy = &dy[oy * out_w + t.lo..oy * out_w + t.lo + t.len];
-        sums[t.tap] += lanes::dot(dy, x.run(iy, t.first_input, t.len)) as f64;
-    });
+    for s in steps {
+        let dy = &dy[s.output..s.output + s.len];
+        sums[s.tap] += lanes::dot(dy, x.run(s.row, s.first_input, s.len)) as f64;
+    }
 }
 
-multiversion!(fn weight_gradient_plane(shape: &Shape, x: &[f32], dy: &[f32], sums: &mut [f64])
-    => weight_gradient_plane_generic);
+multiversion!(fn weight_gradient_plane(
+    shape: &Shape,
+    steps: &[Step],
+    x: &[f32],
+    dy: &[f32],
+    sums: &mut [f64],
+) => weight_gradient_plane_generic);
 
 /// `y = act(depthwise(x, weights) + bias)`; `weights` is `[channels, 1, kh, kw]`.
 pub fn forward(
@@ -255,6 +275,7 @@ pub fn forward(
 ) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut y = vec![0.0f32; shape.batch * shape.channels * out_plane];
+    let steps = shape.steps();
     y.par_chunks_mut(out_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
@@ -262,6 +283,7 @@ pub fn forward(
             let c = plane % shape.channels;
             forward_plane(
                 shape,
+                &steps,
                 &x[plane * in_plane..(plane + 1) * in_plane],
                 &weights[c * taps..(c + 1) * taps],
                 bias.map_or(0.0, |b| b[c]),
@@ -276,6 +298,7 @@ pub fn forward(
 pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut dx = vec![0.0f32; shape.batch * shape.channels * in_plane];
+    let steps = shape.steps();
     dx.par_chunks_mut(in_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
@@ -283,6 +306,7 @@ pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
             let c = plane % shape.channels;
             input_gradient_plane(
                 shape,
+                &steps,
                 &dy[plane * out_plane..(plane + 1) * out_plane],
                 &weights[c * taps..(c + 1) * taps],
                 dx,
@@ -295,14 +319,15 @@ pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
 /// Row sums are accumulated in f64 so that a batch of large images keeps f32 precision.
 pub fn weight_gradient(shape: &Shape, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
-    assert!(taps <= 64, "depthwise kernels up to 8x8");
     let mut dw = vec![0.0f32; shape.channels * taps];
+    let steps = shape.steps();
     dw.par_chunks_mut(taps).enumerate().for_each(|(c, dw)| {
         let mut sums = vec![0.0f64; taps];
         for n in 0..shape.batch {
             let plane = n * shape.channels + c;
             weight_gradient_plane(
                 shape,
+                &steps,
                 &x[plane * in_plane..(plane + 1) * in_plane],
                 &dy[plane * out_plane..(plane + 1) * out_plane],
                 &mut sums,

@@ -9,6 +9,8 @@ use burn_flex::FlexTensor;
 
 use super::batch_norm::{self, Normalised};
 use super::depthwise;
+use super::pointwise;
+use super::transposed;
 use super::{Activation, NerveKernels, Window};
 
 /// A tensor's values in row-major order, borrowed where the tensor is already laid out so.
@@ -35,6 +37,30 @@ pub(super) fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
 
 pub(super) fn dims4(t: &FlexTensor) -> [usize; 4] {
     t.shape().dims::<4>()
+}
+
+pub(super) fn pointwise_shape(x: &FlexTensor, weight: &FlexTensor) -> pointwise::Shape {
+    let [batch, input, h, w] = dims4(x);
+    pointwise::Shape {
+        batch,
+        input,
+        output: weight.shape()[0],
+        pixels: h * w,
+    }
+}
+
+fn pointwise_output(x: &FlexTensor, shape: &pointwise::Shape, y: Vec<f32>) -> FlexTensor {
+    let [batch, _, h, w] = dims4(x);
+    tensor(y, [batch, shape.output, h, w])
+}
+
+pub(super) fn transposed_shape(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    window: Window,
+    padding_out: [usize; 2],
+) -> transposed::Shape {
+    transposed::Shape::new(dims4(x), dims4(weight), window, padding_out)
 }
 
 pub(super) fn depthwise_shape(x: &FlexTensor, window: Window) -> depthwise::Shape {
@@ -111,6 +137,46 @@ impl NerveKernels for Flex {
                 shape.output[1],
             ],
         )
+    }
+
+    fn pointwise_conv(x: FlexTensor, weight: FlexTensor) -> FlexTensor {
+        let shape = pointwise_shape(&x, &weight);
+        let y = pointwise::forward(
+            &shape,
+            &values(&x),
+            &values(&weight),
+            None,
+            Activation::None,
+        );
+        pointwise_output(&x, &shape, y)
+    }
+
+    fn pointwise_conv_fused(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        act: Activation,
+    ) -> FlexTensor {
+        let shape = pointwise_shape(&x, &weight);
+        let y = pointwise::forward(
+            &shape,
+            &values(&x),
+            &values(&weight),
+            Some(&values(&bias)),
+            act,
+        );
+        pointwise_output(&x, &shape, y)
+    }
+
+    fn conv_transpose(
+        x: FlexTensor,
+        weight: FlexTensor,
+        window: Window,
+        padding_out: [usize; 2],
+    ) -> FlexTensor {
+        let shape = transposed_shape(&x, &weight, window, padding_out);
+        let y = transposed::forward(&shape, &values(&x), &values(&weight));
+        tensor(y, shape.output_dims())
     }
 
     fn channel_moments(x: FlexTensor) -> FlexTensor {

@@ -14,8 +14,10 @@ mod batch_norm;
 mod depthwise;
 mod flex;
 mod lanes;
+mod pointwise;
 #[cfg(test)]
 mod tests;
+mod transposed;
 mod window;
 
 pub use activation::Activation;
@@ -25,7 +27,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::nn::BatchNorm;
 use burn::nn::PaddingConfig2d;
-use burn::nn::conv::Conv2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::{Device, Tensor};
 
 /// The operations with kernels of our own. Arguments after the tensors describe the geometry.
@@ -45,6 +47,26 @@ pub trait NerveKernels: Backend {
         bias: FloatTensor<Self>,
         window: Window,
         act: Activation,
+    ) -> FloatTensor<Self>;
+
+    /// 1x1 convolution with stride 1 and no padding: `weight` is `[out, in, 1, 1]`.
+    fn pointwise_conv(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `act(pointwise_conv(x, weight) + bias)` for inference, in one pass.
+    fn pointwise_conv_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        act: Activation,
+    ) -> FloatTensor<Self>;
+
+    /// Transposed convolution without groups: `weight` is `[in, out, kh, kw]`, `window` its
+    /// kernel, stride, padding and dilation, `padding_out` the rows and columns added at the end.
+    fn conv_transpose(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        window: Window,
+        padding_out: [usize; 2],
     ) -> FloatTensor<Self>;
 
     /// The batch mean and biased variance of each channel of `[n, c, h, w]`, as `[2, c]`. Not
@@ -93,26 +115,48 @@ fn depthwise_window(conv: &Conv2d) -> Option<Window> {
     })
 }
 
-/// `act(conv(x))`, through our depthwise kernel where it applies.
+/// Whether `conv` is a 1x1 convolution with stride 1 and no padding: a matrix product.
+fn is_pointwise(conv: &Conv2d) -> bool {
+    let unpadded = matches!(
+        conv.padding,
+        PaddingConfig2d::Valid | PaddingConfig2d::Explicit(0, 0, 0, 0)
+    );
+    conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1 && unpadded
+}
+
+/// Which of our convolution kernels serves `conv`, if any.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Depthwise(Window),
+    Pointwise,
+}
+
+/// `act(conv(x))`, through our depthwise or 1x1 kernels where they apply.
 pub fn conv_act(conv: &Conv2d, x: Tensor<4>, act: Activation) -> Tensor<4> {
-    let Some(window) = depthwise_window(conv).filter(|_| ours(&x)) else {
-        return activate(conv.forward(x), act);
+    let kernel = match depthwise_window(conv) {
+        Some(window) => Kernel::Depthwise(window),
+        None if is_pointwise(conv) => Kernel::Pointwise,
+        None => return activate(conv.forward(x), act),
     };
-    let weight = conv.weight.val();
-    let y = match (&conv.bias, x.device().is_autodiff()) {
-        (Some(bias), false) => Dispatch::depthwise_conv_fused(
-            x.into_dispatch(),
-            weight.into_dispatch(),
-            bias.val().into_dispatch(),
-            window,
-            act,
-        ),
+    if !ours(&x) {
+        return activate(conv.forward(x), act);
+    }
+    let (x, weight) = (x.into_dispatch(), conv.weight.val());
+    let weight = weight.into_dispatch();
+    match (&conv.bias, kernel) {
+        // Inference: bias and activation in the same pass.
+        (Some(bias), _) if !conv.weight.val().device().is_autodiff() => {
+            let bias = bias.val().into_dispatch();
+            Tensor::from_dispatch(match kernel {
+                Kernel::Depthwise(w) => Dispatch::depthwise_conv_fused(x, weight, bias, w, act),
+                Kernel::Pointwise => Dispatch::pointwise_conv_fused(x, weight, bias, act),
+            })
+        }
         (bias, _) => {
-            let y = Tensor::<4>::from_dispatch(Dispatch::depthwise_conv(
-                x.into_dispatch(),
-                weight.into_dispatch(),
-                window,
-            ));
+            let y = Tensor::<4>::from_dispatch(match kernel {
+                Kernel::Depthwise(w) => Dispatch::depthwise_conv(x, weight, w),
+                Kernel::Pointwise => Dispatch::pointwise_conv(x, weight),
+            });
             let y = match bias {
                 Some(b) => {
                     let c = b.dims()[0];
@@ -120,10 +164,35 @@ pub fn conv_act(conv: &Conv2d, x: Tensor<4>, act: Activation) -> Tensor<4> {
                 }
                 None => y,
             };
-            return activate(y, act);
+            activate(y, act)
         }
+    }
+}
+
+/// `deconv(x)`, through our transposed-convolution kernel where it applies.
+pub fn conv_transpose(deconv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    if deconv.groups != 1 || !ours(&x) {
+        return deconv.forward(x);
+    }
+    let window = Window {
+        kernel: deconv.kernel_size,
+        stride: deconv.stride,
+        padding: deconv.padding,
+        dilation: deconv.dilation,
     };
-    Tensor::from_dispatch(y)
+    let y = Tensor::<4>::from_dispatch(Dispatch::conv_transpose(
+        x.into_dispatch(),
+        deconv.weight.val().into_dispatch(),
+        window,
+        deconv.padding_out,
+    ));
+    match &deconv.bias {
+        Some(b) => {
+            let c = b.dims()[0];
+            y.add(b.val().reshape([1, c, 1, 1]))
+        }
+        None => y,
+    }
 }
 
 /// `act(bn(x))`: in training (an autodiff device and a batch norm that trains) with the batch's

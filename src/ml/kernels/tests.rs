@@ -2,12 +2,12 @@
 //! every gradient agree to 1e-4 relative (the largest difference over the largest value).
 
 use burn::module::Param;
-use burn::nn::conv::Conv2dConfig;
+use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, relu6};
 use burn::tensor::{Device, Distribution, Tensor};
 
-use super::{Activation, activate, batch_norm_act, conv_act};
+use super::{Activation, activate, batch_norm_act, conv_act, conv_transpose};
 
 fn device() -> Device {
     Device::flex().autodiff()
@@ -85,6 +85,97 @@ fn depthwise_convolution_and_its_gradients_match_burn() {
             &format!("{what}: dx"),
         );
         let grad_w = |g| conv.weight.val().grad(g).unwrap();
+        assert_close(
+            grad_w(&ours_grads),
+            grad_w(&reference_grads),
+            &format!("{what}: dw"),
+        );
+    }
+}
+
+#[test]
+fn pointwise_convolution_and_its_gradients_match_burn() {
+    for (dims, out, bias, act) in [
+        ([2, 6, 5, 7], 4, false, Activation::None),
+        ([1, 3, 4, 4], 9, true, Activation::Relu6),
+        ([8, 16, 3, 5], 24, false, Activation::Relu),
+    ] {
+        let what = format!("{dims:?} -> {out} bias {bias} {act:?}");
+        let mut conv = Conv2dConfig::new([dims[1], out], [1, 1])
+            .with_bias(bias)
+            .init(&device());
+        conv.weight = Param::from_tensor(random([out, dims[1], 1, 1]).require_grad());
+        let x = random(dims).require_grad();
+        let ours = conv_act(&conv, x.clone(), act);
+        let reference = reference_act(conv.forward(x.clone()), act);
+        let seed = random(reference.dims());
+        let ours_grads = ours.clone().mul(seed.clone()).sum().backward();
+        let reference_grads = reference.clone().mul(seed).sum().backward();
+        assert_close(ours, reference, &format!("{what}: output"));
+        let grad_x = |g| x.grad(g).unwrap();
+        assert_close(
+            grad_x(&ours_grads),
+            grad_x(&reference_grads),
+            &format!("{what}: dx"),
+        );
+        let grad_w = |g| conv.weight.val().grad(g).unwrap();
+        assert_close(
+            grad_w(&ours_grads),
+            grad_w(&reference_grads),
+            &format!("{what}: dw"),
+        );
+        if bias {
+            let grad_b = |g| conv.bias.as_ref().unwrap().val().grad(g).unwrap();
+            assert_close(
+                grad_b(&ours_grads),
+                grad_b(&reference_grads),
+                &format!("{what}: db"),
+            );
+        }
+    }
+}
+
+#[test]
+fn fused_inference_pointwise_matches_burn() {
+    let plain = Device::flex();
+    let conv = Conv2dConfig::new([12, 20], [1, 1])
+        .with_bias(true)
+        .init(&plain);
+    let x = Tensor::<4>::random([1, 12, 9, 10], Distribution::Normal(0.0, 2.0), &plain);
+    let ours = conv_act(&conv, x.clone(), Activation::Relu6);
+    let reference = relu6(conv.forward(x));
+    assert_close(ours, reference, "fused inference, 1x1");
+}
+
+#[test]
+fn transposed_convolution_and_its_gradients_match_burn() {
+    for (dims, out, stride, bias) in [
+        ([2, 6, 5, 7], 4, 2, false),
+        ([1, 3, 4, 4], 2, 2, true),
+        ([3, 5, 3, 3], 7, 1, false),
+    ] {
+        let what = format!("{dims:?} -> {out} stride {stride} bias {bias}");
+        let mut deconv = ConvTranspose2dConfig::new([dims[1], out], [3, 3])
+            .with_stride([stride, stride])
+            .with_padding([1, 1])
+            .with_padding_out([stride - 1, stride - 1])
+            .with_bias(bias)
+            .init(&device());
+        deconv.weight = Param::from_tensor(random([dims[1], out, 3, 3]).require_grad());
+        let x = random(dims).require_grad();
+        let ours = conv_transpose(&deconv, x.clone());
+        let reference = deconv.forward(x.clone());
+        let seed = random(reference.dims());
+        let ours_grads = ours.clone().mul(seed.clone()).sum().backward();
+        let reference_grads = reference.clone().mul(seed).sum().backward();
+        assert_close(ours, reference, &format!("{what}: output"));
+        let grad_x = |g| x.grad(g).unwrap();
+        assert_close(
+            grad_x(&ours_grads),
+            grad_x(&reference_grads),
+            &format!("{what}: dx"),
+        );
+        let grad_w = |g| deconv.weight.val().grad(g).unwrap();
         assert_close(
             grad_w(&ours_grads),
             grad_w(&reference_grads),

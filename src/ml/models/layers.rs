@@ -183,7 +183,8 @@ impl UpBlock {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        kernels::batch_norm_act(&self.bn, self.deconv.forward(x), Activation::Relu)
+        let x = kernels::conv_transpose(&self.deconv, x);
+        kernels::batch_norm_act(&self.bn, x, Activation::Relu)
     }
 }
 

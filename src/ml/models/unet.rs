@@ -56,7 +56,7 @@ impl UNetMobileNetV2 {
         for (up, skip) in self.up.iter().zip(skips.into_iter().rev()) {
             x = Tensor::cat(vec![up.forward(x), skip], 1);
         }
-        let logits = self.last.forward(x);
+        let logits = crate::ml::kernels::conv_transpose(&self.last, x);
         let [n, _, h, w] = logits.dims();
         let background = logits.clone().slice([0..n, 0..1, 0..h, 0..w]);
         let nerve = logits.slice([0..n, 1..2, 0..h, 0..w]);
