@@ -7,36 +7,61 @@
 use burn::module::Param;
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
+use burn::tensor::Tensor;
 
 use super::Network;
 use super::aspp::Aspp;
 use super::classifier::Backbone;
 use super::deeplab::DeepLabEncoder;
-use super::layers::ConvBn;
+use super::layers::{ConvBn, UpBlock};
 use super::mobilenet_v2::{InvertedResidual, MobileNetV2};
 use super::mu_net::DoubleConv;
 
-/// `conv` with `bn` folded in: weights scaled per output channel by γ/√(σ²+ε), bias
-/// (b − μ)·γ/√(σ²+ε) + β.
-fn fold(mut conv: Conv2d, bn: BatchNorm) -> Conv2d {
+/// A batch norm at inference as a per-channel scale γ/√(σ²+ε) and shift β − μ·scale.
+fn scale_and_shift(bn: &BatchNorm) -> (Tensor<1>, Tensor<1>) {
     let scale = bn
         .gamma
         .val()
         .div(bn.running_var.value().add_scalar(bn.epsilon).sqrt());
+    let shift = bn
+        .beta
+        .val()
+        .sub(bn.running_mean.value().mul(scale.clone()));
+    (scale, shift)
+}
+
+/// `conv` with `bn` folded in: weights scaled per output channel, bias `b·scale + shift`.
+fn fold(mut conv: Conv2d, bn: BatchNorm) -> Conv2d {
+    let (scale, shift) = scale_and_shift(&bn);
     let channels = scale.dims()[0];
     let bias = match conv.bias.take() {
-        Some(b) => b.val(),
-        None => scale.zeros_like(),
+        Some(b) => b.val().mul(scale.clone()).add(shift),
+        None => shift,
     };
-    let bias = bias
-        .sub(bn.running_mean.value())
-        .mul(scale.clone())
-        .add(bn.beta.val());
-    let weight = conv.weight.val();
-    let weight = weight.mul(scale.reshape([channels, 1, 1, 1]));
+    let weight = conv.weight.val().mul(scale.reshape([channels, 1, 1, 1]));
     conv.weight = Param::from_tensor(weight);
     conv.bias = Some(Param::from_tensor(bias));
     conv
+}
+
+impl UpBlock {
+    /// The same block for inference: a transposed convolution's weights are `[in, out, k, k]`,
+    /// so the per-output-channel scale applies along their second axis.
+    pub fn folded(mut self) -> UpBlock {
+        let Some(bn) = self.bn.take() else {
+            return self;
+        };
+        let (scale, shift) = scale_and_shift(&bn);
+        let channels = scale.dims()[0];
+        let bias = match self.deconv.bias.take() {
+            Some(b) => b.val().mul(scale.clone()).add(shift),
+            None => shift,
+        };
+        let weight = self.deconv.weight.val().mul(scale.reshape([1, channels, 1, 1]));
+        self.deconv.weight = Param::from_tensor(weight);
+        self.deconv.bias = Some(Param::from_tensor(bias));
+        self
+    }
 }
 
 impl ConvBn {
@@ -103,6 +128,7 @@ impl Network {
             }
             Network::UNet(mut m) => {
                 m.encoder = m.encoder.folded();
+                m.up = m.up.into_iter().map(UpBlock::folded).collect();
                 Network::UNet(m)
             }
             Network::MuNet(mut m) => {

@@ -168,23 +168,27 @@ impl ConvBn {
 }
 
 /// The pix2pix `upsample` block: 3x3 transposed convolution with stride 2, batch norm, ReLU.
+/// For inference the batch norm is folded into the convolution (`bn` is then `None`).
 #[derive(Module, Debug)]
 pub struct UpBlock {
     pub deconv: ConvTranspose2d,
-    pub bn: BatchNorm,
+    pub bn: Option<BatchNorm>,
 }
 
 impl UpBlock {
     pub fn new(input: usize, output: usize, norm: Norm, device: &Device) -> Self {
         Self {
             deconv: transposed(input, output, false, device),
-            bn: norm.batch_norm(output, device),
+            bn: Some(norm.batch_norm(output, device)),
         }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = kernels::conv_transpose(&self.deconv, x);
-        kernels::batch_norm_act(&self.bn, x, Activation::Relu)
+        match &self.bn {
+            Some(bn) => kernels::batch_norm_act(bn, x, Activation::Relu),
+            None => kernels::activate(x, Activation::Relu),
+        }
     }
 }
 
