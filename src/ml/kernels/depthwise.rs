@@ -1,7 +1,12 @@
 //! Depthwise convolution on the CPU (issue 17): every channel convolved with its own small
-//! kernel. Each channel plane is independent, so the planes are spread over the cores, and the
-//! inner loops run along contiguous rows (vectorised where the stride is 1). The weight gradient
-//! runs one channel per task over the whole batch, so no two tasks write the same value.
+//! kernel. Each channel plane is independent, so the planes are spread over the cores.
+//!
+//! A plane is first copied, zero-padded, into `stride²` phase planes (for stride 2: even rows
+//! and even columns, even rows and odd columns, …). Every kernel tap then reads one phase plane
+//! at a fixed offset, so the whole tap is one long multiply-add over the output plane, computed
+//! on a grid as wide as the phase plane (the extra columns are dropped at the end). Short rows
+//! (7 or 14 values deep in the network) would otherwise leave the vector units idle. The weight
+//! gradient runs one channel per task over the whole batch, so no two tasks write the same value.
 
 use rayon::prelude::*;
 
@@ -48,131 +53,92 @@ impl Shape {
         (8192 / (self.output_plane() * self.taps()).max(1)).max(1)
     }
 
-    /// Every (kernel tap, output row) pair that reaches inside the image, the same for every
-    /// plane: computed once per call, then walked by plain loops (a closure would be compiled
-    /// without the AVX2 of the kernel calling it).
-    fn steps(&self) -> Vec<Step> {
+    /// The phase-plane layout for this window.
+    fn grid(&self) -> Grid {
+        let w = &self.window;
+        let phase = |axis: usize| {
+            let padded = self.input[axis] + 2 * w.padding[axis];
+            padded.div_ceil(w.stride[axis])
+        };
+        // The garbage columns of the last output rows read past the image: slack rows keep
+        // the furthest tap's reads inside the buffer.
+        let width = phase(1);
+        let furthest = ((w.kernel[0] - 1) * w.dilation[0] / w.stride[0]) * width
+            + (w.kernel[1] - 1) * w.dilation[1] / w.stride[1];
+        let cells = self.output[0] * width;
+        Grid {
+            rows: phase(0).max((furthest + cells).div_ceil(width)),
+            width,
+            phases: w.stride[0] * w.stride[1],
+            cells,
+        }
+    }
+
+    /// For each tap: where its reads start among the phase planes, in cells.
+    fn tap_offsets(&self, grid: &Grid) -> Vec<usize> {
         let w = &self.window;
         let [kh, kw] = w.kernel;
-        let mut steps = Vec::new();
+        let mut offsets = Vec::with_capacity(kh * kw);
         for ky in 0..kh {
-            let rows = w.span(0, ky, self.input[0], self.output[0]);
             for kx in 0..kw {
-                let cols = w.span(1, kx, self.input[1], self.output[1]);
-                if cols.is_empty() {
-                    continue;
-                }
-                for (i, oy) in (rows.lo..rows.hi).enumerate() {
-                    steps.push(Step {
-                        output: oy * self.output[1] + cols.lo,
-                        row: rows.first_input + i * w.stride[0],
-                        first_input: cols.first_input,
-                        len: cols.len(),
-                        tap: ky * kw + kx,
-                    });
-                }
+                let (dy, dx) = (ky * w.dilation[0], kx * w.dilation[1]);
+                let phase = (dy % w.stride[0]) * w.stride[1] + dx % w.stride[1];
+                let offset = (dy / w.stride[0]) * grid.width + dx / w.stride[1];
+                offsets.push(phase * grid.rows * grid.width + offset);
             }
         }
-        steps
+        offsets
     }
 }
 
-/// One kernel tap on one output row: outputs `output..output+len` (indices in the plane) read
-/// input row `row` from column `first_input`, then every stride-th column.
+/// `stride²` zero-padded phase planes of `rows × width`, and the output computed on a grid of
+/// `output rows × width` cells.
 #[derive(Clone, Copy, Debug)]
-struct Step {
-    output: usize,
-    row: usize,
-    first_input: usize,
-    len: usize,
-    tap: usize,
-}
-
-/// An input plane with its columns grouped by their remainder modulo the column stride (for
-/// stride 2: the even columns, then the odd ones), so that every kernel tap reads a contiguous
-/// run and the loops vectorise. With stride 1 it is the plane itself.
-struct Phases<'a> {
-    values: std::borrow::Cow<'a, [f32]>,
+struct Grid {
     rows: usize,
     width: usize,
-    stride: usize,
+    phases: usize,
+    cells: usize,
 }
 
-impl<'a> Phases<'a> {
+impl Grid {
+    fn len(&self) -> usize {
+        self.phases * self.rows * self.width
+    }
+
+    /// Where input pixel `(iy, ix)` lives among the phase planes.
     #[inline(always)]
-    fn split(plane: &'a [f32], [rows, cols]: [usize; 2], stride: usize) -> Self {
-        if stride == 1 {
-            return Self {
-                values: std::borrow::Cow::Borrowed(plane),
-                rows,
-                width: cols,
-                stride,
-            };
-        }
-        let width = cols.div_ceil(stride);
-        let mut values = vec![0.0f32; stride * rows * width];
-        for (r, row) in plane.chunks_exact(cols).enumerate() {
-            for phase in 0..stride {
-                let start = (phase * rows + r) * width;
-                let run = row.iter().skip(phase).step_by(stride);
-                values[start..start + width]
-                    .iter_mut()
-                    .zip(run)
-                    .for_each(|(d, v)| *d = *v);
+    fn cell(&self, shape: &Shape, iy: usize, ix: usize) -> usize {
+        let w = &shape.window;
+        let (py, px) = (iy + w.padding[0], ix + w.padding[1]);
+        let phase = (py % w.stride[0]) * w.stride[1] + px % w.stride[1];
+        (phase * self.rows + py / w.stride[0]) * self.width + px / w.stride[1]
+    }
+
+    /// Copies an input plane into its phase planes (`phases` must be zeroed where padding).
+    #[inline(always)]
+    fn split(&self, shape: &Shape, plane: &[f32], phases: &mut [f32]) {
+        let sx = shape.window.stride[1];
+        let cols = shape.input[1];
+        for (iy, row) in plane.chunks_exact(cols).enumerate() {
+            for px in 0..sx.min(cols) {
+                let start = self.cell(shape, iy, px);
+                let run = row.iter().skip(px).step_by(sx);
+                phases[start..].iter_mut().zip(run).for_each(|(d, v)| *d = *v);
             }
         }
-        Self {
-            values: std::borrow::Cow::Owned(values),
-            rows,
-            width,
-            stride,
-        }
     }
 
-    /// The `len` inputs a tap reads on input row `row`, from column `first` every stride.
+    /// The inverse of [`Grid::split`]: gathers an input-shaped plane back from phase planes.
     #[inline(always)]
-    fn run(&self, row: usize, first: usize, len: usize) -> &[f32] {
-        let start = ((first % self.stride) * self.rows + row) * self.width + first / self.stride;
-        &self.values[start..start + len]
-    }
-}
-
-/// An input-sized gradient accumulated phase by phase (see [`Phases`]), then put back in order.
-struct PhaseGradient {
-    values: Vec<f32>,
-    rows: usize,
-    cols: usize,
-    width: usize,
-    stride: usize,
-}
-
-impl PhaseGradient {
-    #[inline(always)]
-    fn new([rows, cols]: [usize; 2], stride: usize) -> Self {
-        let width = cols.div_ceil(stride);
-        Self {
-            values: vec![0.0f32; stride * rows * width],
-            rows,
-            cols,
-            width,
-            stride,
-        }
-    }
-
-    #[inline(always)]
-    fn run(&mut self, row: usize, first: usize, len: usize) -> &mut [f32] {
-        let start = ((first % self.stride) * self.rows + row) * self.width + first / self.stride;
-        &mut self.values[start..start + len]
-    }
-
-    #[inline(always)]
-    fn write_to(&self, plane: &mut [f32]) {
-        for (r, row) in plane.chunks_exact_mut(self.cols).enumerate() {
-            for phase in 0..self.stride {
-                let start = (phase * self.rows + r) * self.width;
-                let run = &self.values[start..start + self.width];
-                let cells = row.iter_mut().skip(phase).step_by(self.stride);
-                cells.zip(run).for_each(|(d, v)| *d = *v);
+    fn merge(&self, shape: &Shape, phases: &[f32], plane: &mut [f32]) {
+        let sx = shape.window.stride[1];
+        let cols = shape.input[1];
+        for (iy, row) in plane.chunks_exact_mut(cols).enumerate() {
+            for px in 0..sx.min(cols) {
+                let start = self.cell(shape, iy, px);
+                let cells = row.iter_mut().skip(px).step_by(sx);
+                cells.zip(&phases[start..]).for_each(|(d, v)| *d = *v);
             }
         }
     }
@@ -181,25 +147,31 @@ impl PhaseGradient {
 #[inline(always)]
 fn forward_plane_generic(
     shape: &Shape,
-    steps: &[Step],
+    grid: &Grid,
+    offsets: &[usize],
     x: &[f32],
     weights: &[f32],
     bias: f32,
     act: Activation,
     y: &mut [f32],
 ) {
-    let x = Phases::split(x, shape.input, shape.window.stride[1]);
-    y.fill(bias);
-    for s in steps {
-        let y = &mut y[s.output..s.output + s.len];
-        lanes::axpy(y, weights[s.tap], x.run(s.row, s.first_input, s.len));
+    let mut phases = vec![0.0f32; grid.len()];
+    grid.split(shape, x, &mut phases);
+    let mut out = vec![bias; grid.cells];
+    for (&offset, &w) in offsets.iter().zip(weights) {
+        lanes::axpy(&mut out, w, &phases[offset..offset + grid.cells]);
+    }
+    let cols = shape.output[1];
+    for (y, out) in y.chunks_exact_mut(cols).zip(out.chunks_exact(grid.width)) {
+        y.copy_from_slice(&out[..cols]);
     }
     act.apply(y);
 }
 
 multiversion!(fn forward_plane(
     shape: &Shape,
-    steps: &[Step],
+    grid: &Grid,
+    offsets: &[usize],
     x: &[f32],
     weights: &[f32],
     bias: f32,
@@ -207,35 +179,38 @@ multiversion!(fn forward_plane(
     y: &mut [f32],
 ) => forward_plane_generic);
 
+/// The output gradient laid out on the grid, zero in its extra columns.
+#[inline(always)]
+fn on_grid(shape: &Shape, grid: &Grid, dy: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0f32; grid.cells];
+    let cols = shape.output[1];
+    for (out, dy) in out.chunks_exact_mut(grid.width).zip(dy.chunks_exact(cols)) {
+        out[..cols].copy_from_slice(dy);
+    }
+    out
+}
+
 #[inline(always)]
 fn input_gradient_plane_generic(
     shape: &Shape,
-    steps: &[Step],
+    grid: &Grid,
+    offsets: &[usize],
     dy: &[f32],
     weights: &[f32],
     dx: &mut [f32],
 ) {
-    let stride = shape.window.stride[1];
-    if stride == 1 {
-        let in_w = shape.input[1];
-        for s in steps {
-            let start = s.row * in_w + s.first_input;
-            let dy = &dy[s.output..s.output + s.len];
-            lanes::axpy(&mut dx[start..start + s.len], weights[s.tap], dy);
-        }
-        return;
+    let dy = on_grid(shape, grid, dy);
+    let mut phases = vec![0.0f32; grid.len()];
+    for (&offset, &w) in offsets.iter().zip(weights) {
+        lanes::axpy(&mut phases[offset..offset + grid.cells], w, &dy);
     }
-    let mut phases = PhaseGradient::new(shape.input, stride);
-    for s in steps {
-        let dy = &dy[s.output..s.output + s.len];
-        lanes::axpy(phases.run(s.row, s.first_input, s.len), weights[s.tap], dy);
-    }
-    phases.write_to(dx);
+    grid.merge(shape, &phases, dx);
 }
 
 multiversion!(fn input_gradient_plane(
     shape: &Shape,
-    steps: &[Step],
+    grid: &Grid,
+    offsets: &[usize],
     dy: &[f32],
     weights: &[f32],
     dx: &mut [f32],
@@ -245,21 +220,24 @@ multiversion!(fn input_gradient_plane(
 #[inline(always)]
 fn weight_gradient_plane_generic(
     shape: &Shape,
-    steps: &[Step],
+    grid: &Grid,
+    offsets: &[usize],
     x: &[f32],
     dy: &[f32],
     sums: &mut [f64],
 ) {
-    let x = Phases::split(x, shape.input, shape.window.stride[1]);
-    for s in steps {
-        let dy = &dy[s.output..s.output + s.len];
-        sums[s.tap] += lanes::dot(dy, x.run(s.row, s.first_input, s.len)) as f64;
+    let mut phases = vec![0.0f32; grid.len()];
+    grid.split(shape, x, &mut phases);
+    let dy = on_grid(shape, grid, dy);
+    for (&offset, sum) in offsets.iter().zip(sums.iter_mut()) {
+        *sum += lanes::dot(&dy, &phases[offset..offset + grid.cells]) as f64;
     }
 }
 
 multiversion!(fn weight_gradient_plane(
     shape: &Shape,
-    steps: &[Step],
+    grid: &Grid,
+    offsets: &[usize],
     x: &[f32],
     dy: &[f32],
     sums: &mut [f64],
@@ -275,7 +253,8 @@ pub fn forward(
 ) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut y = vec![0.0f32; shape.batch * shape.channels * out_plane];
-    let steps = shape.steps();
+    let grid = shape.grid();
+    let offsets = shape.tap_offsets(&grid);
     y.par_chunks_mut(out_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
@@ -283,7 +262,8 @@ pub fn forward(
             let c = plane % shape.channels;
             forward_plane(
                 shape,
-                &steps,
+                &grid,
+                &offsets,
                 &x[plane * in_plane..(plane + 1) * in_plane],
                 &weights[c * taps..(c + 1) * taps],
                 bias.map_or(0.0, |b| b[c]),
@@ -298,7 +278,8 @@ pub fn forward(
 pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut dx = vec![0.0f32; shape.batch * shape.channels * in_plane];
-    let steps = shape.steps();
+    let grid = shape.grid();
+    let offsets = shape.tap_offsets(&grid);
     dx.par_chunks_mut(in_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
@@ -306,7 +287,8 @@ pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
             let c = plane % shape.channels;
             input_gradient_plane(
                 shape,
-                &steps,
+                &grid,
+                &offsets,
                 &dy[plane * out_plane..(plane + 1) * out_plane],
                 &weights[c * taps..(c + 1) * taps],
                 dx,
@@ -316,18 +298,20 @@ pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
 }
 
 /// The gradient with respect to the weights, `[channels, 1, kh, kw]`, summed over the batch.
-/// Row sums are accumulated in f64 so that a batch of large images keeps f32 precision.
+/// Per-image sums are accumulated in f64 so that a large batch keeps f32 precision.
 pub fn weight_gradient(shape: &Shape, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut dw = vec![0.0f32; shape.channels * taps];
-    let steps = shape.steps();
+    let grid = shape.grid();
+    let offsets = shape.tap_offsets(&grid);
     dw.par_chunks_mut(taps).enumerate().for_each(|(c, dw)| {
         let mut sums = vec![0.0f64; taps];
         for n in 0..shape.batch {
             let plane = n * shape.channels + c;
             weight_gradient_plane(
                 shape,
-                &steps,
+                &grid,
+                &offsets,
                 &x[plane * in_plane..(plane + 1) * in_plane],
                 &dy[plane * out_plane..(plane + 1) * out_plane],
                 &mut sums,
@@ -400,6 +384,9 @@ mod tests {
             Shape::new([2, 2, 7, 5], window(3, 2, 1, 1)),
             Shape::new([1, 2, 9, 9], window(3, 1, 2, 2)),
             Shape::new([1, 1, 1, 1], window(3, 1, 1, 1)),
+            Shape::new([1, 2, 7, 9], window(3, 2, 0, 1)),
+            Shape::new([2, 1, 8, 6], window(3, 1, 1, 3)),
+            Shape::new([1, 2, 6, 6], window(5, 1, 2, 1)),
         ]
     }
 
