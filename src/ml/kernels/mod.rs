@@ -89,8 +89,14 @@ pub trait NerveKernels: Backend {
 }
 
 /// Whether `x` lives where our kernels run (burn's CPU backend, with or without autodiff).
+/// `NERVE_STUDIO_KERNELS=burn` sends everything to burn's own operations instead, to compare
+/// speed and accuracy with and without our kernels in one build.
 fn ours<const D: usize>(x: &Tensor<D>) -> bool {
-    x.device().inner() == Device::flex()
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let enabled = *ENABLED.get_or_init(|| {
+        std::env::var("NERVE_STUDIO_KERNELS").map_or(true, |v| v != "burn")
+    });
+    enabled && x.device().inner() == Device::flex()
 }
 
 /// The window of `conv` if it is a depthwise convolution our kernels take: one input channel per
