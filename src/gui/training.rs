@@ -87,6 +87,14 @@ pub struct Session {
     pub remaining: Vec<Step>,
 }
 
+/// A session nobody holds any more (replaced by a new one) stops its training at the next
+/// batch; its run keeps its checkpoint and can be resumed like any paused run.
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
 impl Session {
     /// Starts `steps` on a thread; its events arrive as `(id, Update)`.
     pub fn start(
@@ -344,8 +352,16 @@ fn sample_view(s: &EpochSample, classes: &[String]) -> SampleView {
             correct: s.truth_class == s.predicted_class,
         };
     }
-    let truth = |i: usize| s.truth_mask.get(i).is_some_and(|&v| v > 127);
-    let called = |i: usize| s.probability_map.get(i).is_some_and(|&v| v >= 128);
+    let truth = |i: usize| {
+        s.truth_mask
+            .get(i)
+            .is_some_and(|&v| crate::mask::is_nerve(v))
+    };
+    let called = |i: usize| {
+        s.probability_map
+            .get(i)
+            .is_some_and(|&v| crate::mask::is_nerve(v))
+    };
     let iou = Overlap::of((0..n).map(truth), (0..n).map(called)).iou();
     SampleView {
         stem: s.stem.clone(),

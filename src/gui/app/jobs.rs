@@ -74,6 +74,10 @@ impl App {
     }
 
     pub(super) fn show_screen(&mut self, screen: Screen) -> Task<Message> {
+        if screen != Screen::Review {
+            // Nobody watches the linked view from another screen: its playback stops.
+            self.review.linked.halt();
+        }
         self.screen = screen;
         match screen {
             Screen::Images => Task::none(),
@@ -282,10 +286,17 @@ impl App {
     /// Pre-annotation writes labels and masks: like an import, the window lets go of the
     /// project (saving what is unsaved first), the job takes it, and the window reopens it.
     fn pre_annotate(&mut self) -> Task<Message> {
-        let Some(run) = self.models.active("segment").map(|r| r.id.clone()) else {
+        let Some(run) = self
+            .models
+            .active(crate::ml::models::Task::Segment)
+            .map(|r| r.id.clone())
+        else {
             return Task::none();
         };
-        let classifier = self.models.active("classify").map(|r| r.id.clone());
+        let classifier = self
+            .models
+            .active(crate::ml::models::Task::Classify)
+            .map(|r| r.id.clone());
         let device = self.train.device;
         self.screen = Screen::Images;
         let detail = format!("with run {run}");

@@ -264,14 +264,16 @@ impl App {
                 models,
                 experiment,
                 stop,
+                run,
             } => {
                 let stream = spawn("linked-play", move |send| {
                     let result = load(&root, &models, choice).and_then(|l| {
                         linked::play(&root, &l, &experiment, &stop, &mut |f, total| {
-                            send(linked_view::Message::Frame(Handover::new(shown(f)), total))
+                            let frame = Handover::new(shown(f));
+                            send(linked_view::Message::Frame(run, frame, total))
                         })
                     });
-                    send(linked_view::Message::Done(result));
+                    send(linked_view::Message::Done(run, result));
                 });
                 Task::run(stream, to)
             }

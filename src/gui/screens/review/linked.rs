@@ -35,8 +35,10 @@ pub enum Message {
     Pick(String),
     Play,
     Stop,
-    Frame(Handover<Shown>, usize),
-    Done(Result<usize, String>),
+    /// A frame of playback `run` (see [`Playback`]).
+    Frame(Playback, Handover<Shown>, usize),
+    /// Playback `run` ended: frames played, or why it stopped.
+    Done(Playback, Result<usize, String>),
     Seek(usize),
     ExportDialog,
     Export(Option<PathBuf>),
@@ -52,6 +54,7 @@ pub enum Action {
         models: Models,
         experiment: String,
         stop: Arc<AtomicBool>,
+        run: Playback,
     },
     ExportDialog,
     Export {
@@ -60,6 +63,12 @@ pub enum Action {
         to: PathBuf,
     },
 }
+
+/// Which press of Play a playback thread serves. Its frames and its end are tagged with it, so
+/// a thread that was stopped cannot clear the stop handle of the one started after it, nor
+/// add its last frames to the new run's list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Playback(u64);
 
 #[derive(Default)]
 pub struct Linked {
@@ -70,6 +79,8 @@ pub struct Linked {
     pub total: usize,
     pub shown: usize,
     stop: Option<Arc<AtomicBool>>,
+    /// The playback now running or last run.
+    run: Playback,
     /// When Play was pressed and when the last frame came.
     played: Option<(Instant, Instant)>,
     pub error: Option<String>,
@@ -137,6 +148,7 @@ impl Linked {
                 self.halt();
                 let stop = Arc::new(AtomicBool::new(false));
                 self.stop = Some(stop.clone());
+                self.run = Playback(self.run.0 + 1);
                 self.frames.clear();
                 self.error = None;
                 self.total = 0;
@@ -145,10 +157,14 @@ impl Linked {
                     models: self.models.clone(),
                     experiment,
                     stop,
+                    run: self.run,
                 };
             }
             Message::Stop => self.halt(),
-            Message::Frame(h, total) => {
+            Message::Frame(run, h, total) => {
+                if run != self.run || !self.playing() {
+                    return Action::None;
+                }
                 if let Some(f) = h.take() {
                     self.total = total;
                     if self.frames.len() >= KEPT_FRAMES {
@@ -161,7 +177,10 @@ impl Linked {
                     }
                 }
             }
-            Message::Done(r) => {
+            Message::Done(run, r) => {
+                if run != self.run {
+                    return Action::None;
+                }
                 self.stop = None;
                 if let Err(e) = r {
                     self.error = Some(e);
@@ -190,7 +209,8 @@ impl Linked {
         Action::None
     }
 
-    fn halt(&mut self) {
+    /// Stops playback, if any (also when the user leaves the Linked view tab).
+    pub fn halt(&mut self) {
         if let Some(s) = self.stop.take() {
             s.store(true, Ordering::Relaxed);
         }
@@ -333,5 +353,67 @@ impl Linked {
             );
         }
         col.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(index: usize) -> Handover<Shown> {
+        Handover::new(Shown {
+            stem: format!("f{index}"),
+            index,
+            call: None,
+            iou: None,
+            ms: 4.0,
+            picture: Handle::from_rgba(1, 1, vec![0, 0, 0, 255]),
+        })
+    }
+
+    fn play(linked: &mut Linked) -> (Arc<AtomicBool>, Playback) {
+        match linked.update(Message::Play) {
+            Action::Play { stop, run, .. } => (stop, run),
+            other => panic!("Play gave {other:?}"),
+        }
+    }
+
+    /// Stop, then Play before the stopped thread has reported its end: the old thread's end and
+    /// its late frames must not touch the new playback.
+    #[test]
+    fn a_stopped_playback_cannot_end_or_fill_the_one_started_after_it() {
+        let mut linked = Linked {
+            models: Models {
+                segmenter: Some("seg".into()),
+                classifier: None,
+            },
+            experiment: Some("e1".into()),
+            ..Linked::default()
+        };
+        let (first_stop, first) = play(&mut linked);
+        linked.update(Message::Frame(first, frame(0), 10));
+        linked.update(Message::Stop);
+        assert!(
+            first_stop.load(Ordering::Relaxed),
+            "Stop reaches the first thread"
+        );
+        let (second_stop, second) = play(&mut linked);
+        assert_ne!(first, second);
+
+        linked.update(Message::Frame(first, frame(1), 10));
+        linked.update(Message::Done(first, Ok(2)));
+        assert!(linked.playing(), "the second playback is still running");
+        assert!(linked.frames.is_empty(), "no late frame of the first run");
+        assert!(!second_stop.load(Ordering::Relaxed));
+
+        linked.update(Message::Frame(second, frame(0), 10));
+        assert_eq!(linked.frames.len(), 1);
+        linked.update(Message::Stop);
+        assert!(
+            second_stop.load(Ordering::Relaxed),
+            "Stop reaches the second thread"
+        );
+        linked.update(Message::Done(second, Ok(1)));
+        assert!(!linked.playing());
     }
 }

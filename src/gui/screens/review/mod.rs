@@ -11,6 +11,7 @@ mod view;
 
 use crate::gui::background::Handover;
 use crate::gui::viewport::Viewport;
+use crate::ml::models::Task;
 use crate::ml::registry::RunSummary;
 use crate::review::decisions::{Accepted, Decision, Take, Verdict};
 use crate::review::{Filter, Models, Order, Review as Table, Row};
@@ -170,7 +171,7 @@ impl Review {
         self.queue.get(self.position).map(|&i| &table.rows[i])
     }
 
-    fn runs_of(&self, task: &str) -> Vec<Choice> {
+    fn runs_of(&self, task: Task) -> Vec<Choice> {
         let mut out = vec![Choice {
             value: None,
             label: "none".into(),
@@ -182,8 +183,8 @@ impl Review {
         out
     }
 
-    /// The runs of `task` ("classify" or "segment") with trained weights to review.
-    fn usable<'a>(&'a self, task: &'a str) -> impl Iterator<Item = &'a RunSummary> + 'a {
+    /// The runs of `task` with trained weights to review.
+    fn usable(&self, task: Task) -> impl Iterator<Item = &RunSummary> + '_ {
         self.runs
             .iter()
             .filter(move |r| r.task == task && r.info.epochs_done > 0)
@@ -238,7 +239,7 @@ impl Review {
         match message {
             Message::Listed(Ok(runs)) => {
                 self.runs = runs;
-                let pick = |task: &str, current: &Option<String>| {
+                let pick = |task: Task, current: &Option<String>| {
                     let runs: Vec<&RunSummary> = self.usable(task).collect();
                     current
                         .clone()
@@ -247,8 +248,8 @@ impl Review {
                         .or_else(|| runs.first().map(|r| r.id.clone()))
                 };
                 let models = Models {
-                    segmenter: pick("segment", &self.models.segmenter),
-                    classifier: pick("classify", &self.models.classifier),
+                    segmenter: pick(Task::Segment, &self.models.segmenter),
+                    classifier: pick(Task::Classify, &self.models.classifier),
                 };
                 self.linked.choose(&models);
                 if self.table.is_none() || models != self.models {
@@ -288,6 +289,9 @@ impl Review {
                 }
             }
             Message::Tab(t) => {
+                if t != Tab::Linked {
+                    self.linked.halt();
+                }
                 self.tab = t;
                 if t == Tab::Linked {
                     return Action::Linked(self.linked.shown());
