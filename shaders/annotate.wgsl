@@ -18,7 +18,8 @@ struct Uniforms {
 @group(0) @binding(2) var mask_tex: texture_2d<f32>;
 @group(0) @binding(3) var image_sampler: sampler;
 
-const NERVE_GREEN: vec3<f32> = vec3<f32>(0.157, 0.902, 0.353);
+// mask::overlay::NERVE_GREEN (0, 230, 64) in 0-1; a test in mask_shader.rs keeps them equal.
+const NERVE_GREEN: vec3<f32> = vec3<f32>(0.0, 0.902, 0.251);
 
 struct VertexOut {
     @builtin(position) position: vec4<f32>,

@@ -369,7 +369,7 @@ fn build_project(root: &Path, images: usize) -> Result<std::path::PathBuf> {
 fn brush_bench() -> BrushBench {
     use crate::mask::history::{History, Recorder};
     use crate::mask::{Mask, Rect, fill, overlay, raster};
-    const GREEN: [u8; 3] = [0, 255, 0];
+    const GREEN: [u8; 3] = overlay::NERVE_GREEN;
     let mut mask = Mask::empty(1920, 1080);
     let radius = 40.0;
     // A nerve-like sweep across the frame, pointer events about 17 px apart.

@@ -42,7 +42,7 @@ pub fn run() -> EvalBench {
         std::hint::black_box(score_image(&pair, 0.5, &mut ScoreHistogram::new(255)));
         t.elapsed().as_secs_f64() * 1e3
     });
-    let mask: Vec<bool> = truth.iter().map(|&v| v > 127).collect();
+    let mask: Vec<bool> = truth.iter().map(|&v| crate::mask::is_nerve(v)).collect();
     let skeleton_ms = super::bench::median(5, || {
         let t = Instant::now();
         std::hint::black_box(skeletonize(&mask, w, h));

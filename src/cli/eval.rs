@@ -177,8 +177,11 @@ fn print(eval: &Evaluation, json: bool) -> Result<()> {
             "{} images: accuracy {:.4}, MCC {:.4}",
             m.images, m.accuracy, m.mcc
         );
-        if let (Some(a), Some(b)) = (m.micro_auc, m.macro_auc) {
-            println!("AUC micro {a:.4}, macro {b:.4}");
+        if let (Some(a), Some(b), Some(c)) = (m.micro_auc, m.macro_auc, m.macro_curve_auc) {
+            println!(
+                "AUC micro {a:.4}, macro {b:.4} (mean of the classes'), \
+                 under the macro-average curve {c:.4}"
+            );
         }
         for s in &m.per_class {
             println!(

@@ -222,7 +222,18 @@ pub struct ClassificationMetrics {
     /// `null` without class probabilities.
     pub roc: Option<RocSet>,
     pub micro_auc: Option<f64>,
+    /// The mean of the per-class AUCs, as scikit-learn's `roc_auc_score(average="macro")`
+    /// (classes whose AUC is undefined, with no positive or no negative image, left out).
     pub macro_auc: Option<f64>,
+    /// The area under the macro-average ROC curve (every class's curve interpolated on the
+    /// union of their false-positive rates, then averaged): the lab notebook's "macro AUC".
+    pub macro_curve_auc: Option<f64>,
+}
+
+/// The mean of the defined values, `None` when there are none.
+fn mean_defined(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let defined: Vec<f64> = values.flatten().collect();
+    (!defined.is_empty()).then(|| defined.iter().sum::<f64>() / defined.len() as f64)
 }
 
 /// Evaluates `truth[i]` vs `predicted[i]` (class indices) with optional per-image class
@@ -281,6 +292,9 @@ pub fn evaluate(
         weighted: Rates::mean(&rates, &support),
         micro_auc: roc.as_ref().and_then(|r| r.micro.auc),
         macro_auc: roc
+            .as_ref()
+            .and_then(|r| mean_defined(r.per_class.iter().map(|c| c.auc))),
+        macro_curve_auc: roc
             .as_ref()
             .and_then(|r| r.macro_average.as_ref().and_then(|m| m.auc)),
         roc,

@@ -186,7 +186,7 @@ fn classification_matches_scikit_learn() {
         );
         close(
             &format!("{name} macro auc"),
-            m.macro_auc.unwrap(),
+            m.macro_curve_auc.unwrap(),
             &e["macro_roc"]["auc"],
         );
     }

@@ -295,7 +295,11 @@ pub fn called(level: u8, threshold: f64) -> bool {
 /// Scores one image at `threshold` (nerve where predicted / 255 >= threshold) and adds its
 /// pixels to `histogram` (255 levels).
 pub fn score_image(pair: &MaskPair, threshold: f64, histogram: &mut ScoreHistogram) -> ImageScores {
-    let truth: Vec<bool> = pair.truth.iter().map(|&v| v > 127).collect();
+    let truth: Vec<bool> = pair
+        .truth
+        .iter()
+        .map(|&v| crate::mask::is_nerve(v))
+        .collect();
     let predicted: Vec<bool> = pair
         .predicted
         .iter()

@@ -42,7 +42,7 @@ pub fn commands(
                 let dir = project.join("cache").join("handover");
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 let path = dir.join(format!("{}.toml", named.name));
-                crate::project::atomic::write_atomic(&path, named.recipe.to_toml().as_bytes())
+                crate::atomic::write_atomic(&path, named.recipe.to_toml().as_bytes())
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 cmd.extend(["--recipe".into(), path.display().to_string()]);
             }

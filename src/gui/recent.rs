@@ -1,6 +1,6 @@
 //! The projects opened before, so that a plain `nerve-studio` reopens the last one.
 
-use crate::project::atomic::write_atomic;
+use crate::atomic::write_atomic;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Mask files: 8-bit single-channel PNG, 0 background / 255 nerve, at image resolution.
 
 use super::Mask;
-use crate::project::atomic::write_atomic;
+use crate::atomic::write_atomic;
 use image::{GrayImage, ImageFormat};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};

@@ -12,6 +12,12 @@ pub use io::{MaskError, decode_mask_png, encode_mask_png, read_mask, write_mask}
 pub const NERVE: u8 = 255;
 pub const BACKGROUND: u8 = 0;
 
+/// The one rule for reading a mask or probability byte as nerve: above the midpoint (a mask
+/// saved by us is 0 or 255; a prediction PNG holds the probability times 255).
+pub fn is_nerve(value: u8) -> bool {
+    value > 127
+}
+
 /// A pixel rectangle in a mask (the part an edit may have changed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rect {

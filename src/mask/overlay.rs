@@ -34,6 +34,10 @@ pub fn tile_bounds(mask: &Mask, (tx, ty): (u32, u32)) -> Rect {
     }
 }
 
+/// The one colour of nerve everywhere a mask is drawn: the Annotate overlay, the Review
+/// pictures, the linked view and its export (the lab's linked tool drew nerve in this green).
+pub const NERVE_GREEN: [u8; 3] = [0, 230, 64];
+
 /// RGBA bytes of one tile: `color` where there is nerve, transparent elsewhere.
 pub fn tile_rgba(mask: &Mask, tile: (u32, u32), color: [u8; 3]) -> (Rect, Vec<u8>) {
     let r = tile_bounds(mask, tile);

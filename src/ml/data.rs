@@ -274,7 +274,7 @@ fn cache_png(path: &Path, pixels: &[u8], size: u32, color: image::ExtendedColorT
         .write_image(pixels, size, size, color)
         .is_ok()
     {
-        let _ = crate::project::atomic::write_atomic(path, &bytes);
+        let _ = crate::atomic::write_atomic(path, &bytes);
     }
 }
 
@@ -367,7 +367,13 @@ pub fn batch(
             );
         }
         if let Some(m) = mask {
-            masks.extend(m.iter().map(|&v| if v > 127 { 1.0f32 } else { 0.0 }));
+            masks.extend(m.iter().map(|&v| {
+                if crate::mask::is_nerve(v) {
+                    1.0f32
+                } else {
+                    0.0
+                }
+            }));
         }
         classes.push(sample.class as i64);
     }

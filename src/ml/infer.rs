@@ -171,7 +171,7 @@ pub fn metrics(
                     for (s, p) in samples.iter().zip(probs) {
                         let mask = s.mask.as_ref().expect("segmenter samples have masks");
                         for (&v, &truth) in p.iter().zip(mask.as_raw()) {
-                            search.add(v, truth > 127);
+                            search.add(v, crate::mask::is_nerve(truth));
                         }
                     }
                     let (t, f1) = search.best();
@@ -197,7 +197,7 @@ pub fn mean_overlap(samples: &[&Prepared], probs: &[Vec<f32>], threshold: f32) -
     for (s, p) in samples.iter().zip(probs) {
         let mask = s.mask.as_ref().expect("segmenter samples have masks");
         let o = Overlap::of(
-            mask.as_raw().iter().map(|&v| v > 127),
+            mask.as_raw().iter().map(|&v| crate::mask::is_nerve(v)),
             p.iter().map(|&v| v >= threshold),
         );
         iou += o.iou();

@@ -13,7 +13,7 @@ use super::infer::{self, SplitMetrics};
 use super::models::Task;
 use super::run::{self, RunDir};
 use super::weights;
-use crate::project::atomic::write_atomic;
+use crate::atomic::write_atomic;
 use crate::project::label::Status;
 use crate::project::splits::Split;
 use crate::project::{ImageEntry, Project};

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::data;
 use super::models::Task;
 use super::run::{self, RunDir, RunInfo};
+use crate::atomic::write_atomic;
 use crate::project::Project;
-use crate::project::atomic::write_atomic;
 use crate::project::splits::Split;
 
 /// The file naming the active classifier and segmenter (used by Review and pre-annotation).
@@ -47,8 +47,8 @@ impl Staleness {
 pub struct RunSummary {
     pub id: String,
     pub info: RunInfo,
-    /// classify or segment.
-    pub task: &'static str,
+    /// Serialised "classify" or "segment".
+    pub task: Task,
     /// Images in the run's data snapshot.
     pub snapshot_images: usize,
     /// Of those, the images it learned from (the train split) and validated on (val).
@@ -76,13 +76,6 @@ pub struct Metric {
     pub name: String,
     pub value: f64,
     pub ci95: Option<[f64; 2]>,
-}
-
-fn task_name(task: Task) -> &'static str {
-    match task {
-        Task::Classify => "classify",
-        Task::Segment => "segment",
-    }
 }
 
 pub fn read_active(project: &Path) -> Active {
@@ -217,7 +210,7 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
         .collect();
     ids.sort();
     ids.reverse();
-    let mut plans: HashMap<&'static str, data::DataPlan> = HashMap::new();
+    let mut plans: HashMap<Task, data::DataPlan> = HashMap::new();
     for id in ids {
         let run = RunDir::open(project_root, &id)?;
         let (Ok(info), Ok(recipe)) = (run.live_info(), run.recipe()) else {
@@ -230,7 +223,7 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
         let snapshot_images = snapshot.len();
         // The current data, planned (and its masks hashed) once per task, not once per run.
         let now = plans
-            .entry(task_name(task))
+            .entry(task)
             .or_insert_with(|| data::plan(&project, task));
         let stale = staleness(now, &run, &info.classes);
         let validation = std::fs::read_to_string(run.file(run::METRICS))
@@ -241,7 +234,7 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
                 Task::Classify => active.classifier.as_deref() == Some(id.as_str()),
                 Task::Segment => active.segmenter.as_deref() == Some(id.as_str()),
             },
-            task: task_name(task),
+            task,
             evaluations: evaluations(&run),
             id,
             info,
@@ -340,9 +333,9 @@ pub fn compare(project_root: &Path, a: &str, b: &str) -> Result<Comparison, Stri
         return Err(format!(
             "run {} is a {} and run {} a {}: compare runs of one kind",
             ra.id,
-            task_name(ta),
+            ta.role(),
             rb.id,
-            task_name(tb)
+            tb.role()
         ));
     }
     let (ea, eb) = (evaluations(&ra), evaluations(&rb));

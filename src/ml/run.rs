@@ -9,7 +9,7 @@ use super::data::Item;
 use super::progress::EpochRecord;
 use super::recipe::Recipe;
 use super::start::{Start, WeightsFile};
-use crate::project::atomic::write_atomic;
+use crate::atomic::write_atomic;
 use crate::project::splits::Split;
 
 pub const RECIPE: &str = "recipe.toml";

@@ -371,7 +371,8 @@ fn chance_level(task: Task, val: &[Prepared], classes: usize) -> f64 {
             val.iter()
                 .map(|p| {
                     p.mask.as_ref().map_or(0.0, |m| {
-                        m.iter().filter(|&&v| v > 127).count() as f64 / m.len().max(1) as f64
+                        m.iter().filter(|&&v| crate::mask::is_nerve(v)).count() as f64
+                            / m.len().max(1) as f64
                     })
                 })
                 .sum::<f64>()

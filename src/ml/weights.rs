@@ -10,7 +10,7 @@ use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, Safetensor
 use serde::Serialize;
 
 use super::models::{Arch, Network};
-use crate::project::atomic::write_atomic;
+use crate::atomic::write_atomic;
 
 /// What an import loaded and what it could not.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

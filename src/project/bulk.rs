@@ -2,11 +2,11 @@
 //! class, status or split in one step. Every label is written atomically; what each image was
 //! before is returned, so the step can be undone exactly.
 
-use super::atomic::write_atomic;
 use super::error::{ProjectError, Result};
 use super::label::{ImageLabel, Status, current_user};
 use super::splits::Split;
 use super::store::{Project, write_label};
+use crate::atomic::write_atomic;
 use std::collections::HashMap;
 use std::path::PathBuf;
 

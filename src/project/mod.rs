@@ -1,7 +1,6 @@
 //! The on-disk project (see DESIGN.md): a plain folder a person can read, back up and version.
 //! Knows nothing of iced or burn.
 
-pub mod atomic;
 pub mod bulk;
 pub mod demo;
 mod error;

@@ -55,7 +55,7 @@ impl Staging {
         let dir = self.dir.take().expect("staging folder is live").keep();
         fs::rename(&dir, &self.dest).map_err(ProjectError::io(&self.dest))?;
         if let Some(parent) = self.dest.parent() {
-            super::atomic::sync_dir(parent);
+            crate::atomic::sync_dir(parent);
         }
         Ok(self.dest.clone())
     }

@@ -1,6 +1,5 @@
 //! The open project: its folder, manifest, image index, labels, masks and splits.
 
-use super::atomic::write_atomic;
 use super::error::{ProjectError, Result};
 use super::label::ImageLabel;
 use super::lock::{LockAttempt, LockOwner, ProjectLock};
@@ -8,6 +7,7 @@ use super::manifest::{MANIFEST_FILE, Manifest};
 use super::names;
 use super::splits::{self, Split, SplitItem};
 use super::stem::{check_stem, is_image_file, split_name};
+use crate::atomic::write_atomic;
 use crate::mask::{self, Mask};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;

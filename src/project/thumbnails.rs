@@ -1,6 +1,6 @@
 //! Thumbnails for the Browse grid, cached in `cache/thumbnails/` (safe to delete).
 
-use super::atomic::write_atomic;
+use crate::atomic::write_atomic;
 use image::imageops::FilterType;
 use image::{ImageFormat, RgbaImage};
 use std::path::{Path, PathBuf};

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::table::{Review, score_row};
+use crate::atomic::write_atomic;
 use crate::mask::Mask;
-use crate::project::atomic::write_atomic;
 use crate::project::label::{ImageLabel, MaskProvenance, Status, current_user, now_rfc3339};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,7 +277,7 @@ pub fn apply_accepted(review: &mut Review, accepted: &Accepted) -> Result<(), St
     let Some(row) = review.row_mut(&accepted.stem) else {
         return Ok(());
     };
-    row.truth = class;
+    row.truth = class.filter(|_| super::table::counts_as_truth(accepted.label.status));
     row.status = accepted.label.status;
     row.has_mask = accepted.has_mask;
     if let Some(mask) = accepted.written.as_ref().filter(|_| class == nerve) {
@@ -301,6 +301,7 @@ pub fn rescore(
     row.truth = label
         .class
         .as_deref()
+        .filter(|_| super::table::counts_as_truth(label.status))
         .and_then(|c| classes.iter().position(|k| k == c));
     row.status = label.status;
     row.has_mask = truth.is_some();

@@ -302,10 +302,9 @@ impl Linked {
                 let at = ((r.y as usize + y) * width + r.x as usize) * 3;
                 let out = &mut buffer[at..at + line.len() * 3];
                 for (px, &m) in out.chunks_exact_mut(3).zip(line) {
-                    if m >= 128 {
-                        for c in 0..3 {
-                            px[c] = ((px[c] as u16 * 55 + g[c] as u16 * 45) / 100) as u8;
-                        }
+                    if crate::mask::is_nerve(m) {
+                        let under = [px[0], px[1], px[2]];
+                        px.copy_from_slice(&super::overlay::blend(under, g, super::overlay::COVER));
                     }
                 }
             }
@@ -493,7 +492,7 @@ pub fn export(
                 .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
                 .map_err(|e| e.to_string())
                 .and_then(|_| {
-                    crate::project::atomic::write_atomic(&path, &png)
+                    crate::atomic::write_atomic(&path, &png)
                         .map_err(|e| format!("{}: {e}", path.display()))
                 });
             let rgba = DynamicImage::ImageRgb8(f.picture.clone()).to_rgba8();
@@ -513,7 +512,7 @@ pub fn export(
     if let Some(e) = failure {
         return Err(e);
     }
-    crate::project::atomic::write_atomic(&video, &gif_bytes)
+    crate::atomic::write_atomic(&video, &gif_bytes)
         .map_err(|e| format!("{}: {e}", video.display()))?;
     let mean_ms = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
     let median_ms = crate::eval::stats::Summary::of(&ms).median;

@@ -11,13 +11,13 @@ pub const TRUE_POSITIVE: [u8; 3] = [240, 228, 66];
 pub const FALSE_POSITIVE: [u8; 3] = [213, 94, 0];
 /// In the truth, missed.
 pub const FALSE_NEGATIVE: [u8; 3] = [86, 180, 233];
-/// A mask (truth or prediction) on its own, as the lab's linked tool drew it.
-pub const MASK: [u8; 3] = [0, 230, 64];
+/// A mask (truth or prediction) on its own.
+pub const MASK: [u8; 3] = crate::mask::overlay::NERVE_GREEN;
 
 /// How strongly a mask colour covers the photo.
-const COVER: f32 = 0.55;
+pub const COVER: f32 = 0.55;
 
-fn blend(under: [u8; 3], colour: [u8; 3], amount: f32) -> [u8; 3] {
+pub fn blend(under: [u8; 3], colour: [u8; 3], amount: f32) -> [u8; 3] {
     let mix = |a: u8, b: u8| (a as f32 * (1.0 - amount) + b as f32 * amount).round() as u8;
     [
         mix(under[0], colour[0]),
@@ -58,7 +58,7 @@ pub fn difference(photo: &RgbImage, truth: &[bool], predicted: &[bool]) -> RgbaI
 
 /// Nerve where a 0/255 mask is set.
 pub fn mask_pixels(mask: &GrayImage) -> Vec<bool> {
-    mask.iter().map(|&v| v > 127).collect()
+    mask.iter().map(|&v| crate::mask::is_nerve(v)).collect()
 }
 
 /// Nerve where a probability map reaches `threshold`.

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::decisions::{Decision, review_dir};
 use super::table::{Filter, Order, Review};
+use crate::atomic::write_atomic;
 use crate::eval::report::{html, plots};
 use crate::eval::stats::Summary;
-use crate::project::atomic::write_atomic;
 
 fn ci(s: &Summary) -> String {
     match s.ci95 {
@@ -136,11 +136,14 @@ fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<Strin
         let _ = writeln!(md, "## Classification\n");
         let _ = writeln!(
             md,
-            "{} labeled images; accuracy {:.3}, MCC {:.3}, macro AUC {}.\n",
+            "{} labeled images; accuracy {:.3}, MCC {:.3}, macro AUC {} (mean of the classes' \
+             AUCs), area under the macro-average ROC curve {}.\n",
             cls.images,
             cls.accuracy,
             cls.mcc,
-            cls.macro_auc.map_or("-".into(), |a| format!("{a:.3}"))
+            cls.macro_auc.map_or("-".into(), |a| format!("{a:.3}")),
+            cls.macro_curve_auc
+                .map_or("-".into(), |a| format!("{a:.3}"))
         );
         let _ = writeln!(
             md,

@@ -250,6 +250,12 @@ impl Review {
 }
 
 /// Predicts what is missing and scores every image: the review of `models`.
+/// The one rule for whether an image's class is ground truth for the review: only labeled and
+/// reviewed images count (a flagged or unlabeled image's class is a guess under question).
+pub fn counts_as_truth(status: Status) -> bool {
+    matches!(status, Status::Labeled | Status::Reviewed)
+}
+
 pub fn build(
     root: &Path,
     models: &Models,
@@ -272,7 +278,7 @@ pub fn build(
             .and_then(|c| project.manifest.match_class(c))
             .and_then(|c| classes.iter().position(|k| k == c))
     };
-    let labeled = |e: &ImageEntry| matches!(e.label.status, Status::Labeled | Status::Reviewed);
+    let labeled = |e: &ImageEntry| counts_as_truth(e.label.status);
 
     let mut probabilities = HashMap::new();
     if let Some(id) = &models.classifier {

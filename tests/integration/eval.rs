@@ -220,7 +220,23 @@ fn eval_labels_gives_scikit_learns_values_and_a_report() {
     close(&m["accuracy"], &want["accuracy"], "accuracy");
     close(&m["mcc"], &want["mcc"], "mcc");
     close(&m["micro_auc"], &want["micro_roc"]["auc"], "micro AUC");
-    close(&m["macro_auc"], &want["macro_roc"]["auc"], "macro AUC");
+    close(
+        &m["macro_curve_auc"],
+        &want["macro_roc"]["auc"],
+        "area under the macro-average curve",
+    );
+    // scikit-learn's roc_auc_score(average="macro"): the mean of its per-class AUCs.
+    let per_class: Vec<f64> = want["per_class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["auc"].as_f64().unwrap())
+        .collect();
+    let sklearn_macro = per_class.iter().sum::<f64>() / per_class.len() as f64;
+    assert!(
+        (m["macro_auc"].as_f64().unwrap() - sklearn_macro).abs() < 1e-9,
+        "macro AUC is scikit-learn's mean of the per-class AUCs"
+    );
     close(
         &m["macro"]["f1_positive"],
         &want["averages"]["macro"]["f1"],

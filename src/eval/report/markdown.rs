@@ -170,8 +170,14 @@ fn classification(out: &mut String, m: &ClassificationMetrics, figures: &Figures
         m.images,
         f(m.accuracy),
         f(m.mcc),
-        match (m.micro_auc, m.macro_auc) {
-            (Some(a), Some(b)) => format!(", micro AUC {}, macro AUC {}", f(a), f(b)),
+        match (m.micro_auc, m.macro_auc, m.macro_curve_auc) {
+            (Some(a), Some(b), Some(c)) => format!(
+                ", micro AUC {}, macro AUC {} (mean of the classes' AUCs), area under the \
+                 macro-average ROC curve {}",
+                f(a),
+                f(b),
+                f(c)
+            ),
             _ => String::new(),
         }
     );

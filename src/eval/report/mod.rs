@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::classification::ClassificationMetrics;
 use super::masks::Problem;
 use super::segmentation::{ImageScores, SegmentationMetrics};
-use crate::project::atomic::write_atomic;
+use crate::atomic::write_atomic;
 use plots::plot;
 pub use samples::Sample;
 

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use super::super::classification::ClassificationMetrics;
 use super::super::segmentation::PrCurve;
 use super::TrainingCurve;
-use crate::project::atomic::write_atomic;
+use crate::atomic::write_atomic;
 
 type Area<'a, DB> = DrawingArea<DB, Shift>;
 pub type PlotResult = Result<(), String>;

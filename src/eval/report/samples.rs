@@ -45,7 +45,7 @@ pub fn mask_overlay(photo: Option<&RgbImage>, truth: &GrayImage, predicted: &[bo
         _ => RgbImage::new(w, h),
     };
     for (i, px) in out.pixels_mut().enumerate() {
-        let t = truth.as_raw()[i] > 127;
+        let t = crate::mask::is_nerve(truth.as_raw()[i]);
         let p = predicted[i];
         let tint = match (t, p) {
             (true, true) => [255, 255, 255],
@@ -125,7 +125,7 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
     }
     let png = super::encode_png(&RgbImage::from_raw(w, h, rgb).expect("sheet buffer"))?;
     let file = format!("{name}.png");
-    crate::project::atomic::write_atomic(&dir.join(&file), &png)
+    crate::atomic::write_atomic(&dir.join(&file), &png)
         .map_err(|e| format!("{}: {e}", dir.join(&file).display()))?;
     Ok(file)
 }

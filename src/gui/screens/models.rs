@@ -3,6 +3,7 @@
 //! and segmenter; resume a stopped run; delete one; and pre-annotate with the active segmenter.
 
 use crate::gui::style::{chip, muted, panel};
+use crate::ml::models::Task;
 use crate::ml::registry::{Comparison, Headline, RunSummary};
 use iced::widget::{Column, button, checkbox, column, container, row, scrollable, space, text};
 use iced::{Alignment, Color, Element, Length};
@@ -59,8 +60,8 @@ impl Models {
         }
     }
 
-    /// The active run of a task ("classify" or "segment").
-    pub fn active(&self, task: &str) -> Option<&RunSummary> {
+    /// The active run of a task.
+    pub fn active(&self, task: Task) -> Option<&RunSummary> {
         self.runs().iter().find(|r| r.active && r.task == task)
     }
 
@@ -151,7 +152,7 @@ impl Models {
     }
 
     fn pre_annotation(&self, read_only: bool) -> Element<'_, Message> {
-        let active = self.active("segment");
+        let active = self.active(Task::Segment);
         let line = match active {
             Some(r) => format!(
                 "Predict masks for the unlabeled images with the active segmenter ({}). Masks \
@@ -182,7 +183,7 @@ impl Models {
         read_only: bool,
     ) -> Element<'a, Message> {
         let i = &r.info;
-        let kind = if r.task == "segment" {
+        let kind = if r.task == Task::Segment {
             "segmenter"
         } else {
             "classifier"

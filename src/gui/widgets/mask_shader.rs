@@ -422,3 +422,28 @@ impl shader::Primitive for MaskPrimitive {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The shader draws nerve in the same green as every other picture of a mask.
+    #[test]
+    fn the_shader_green_is_the_nerve_green() {
+        let source = include_str!("../../../shaders/annotate.wgsl");
+        let line = source
+            .lines()
+            .find(|l| l.starts_with("const NERVE_GREEN"))
+            .expect("the shader names its green");
+        let inside = line
+            .split("vec3<f32>(")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(");");
+        let channels: Vec<f32> = inside
+            .split(',')
+            .map(|v| v.trim().parse().unwrap())
+            .collect();
+        for (shader, ours) in channels.iter().zip(crate::mask::overlay::NERVE_GREEN) {
+            assert!((shader * 255.0 - ours as f32).abs() < 0.5, "{line}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::catalog::{self, Source};
-use crate::project::atomic::sync_dir;
+use crate::atomic::sync_dir;
 
 /// Set to use another folder (tests, or a lab that keeps weights on a shared drive).
 pub const FOLDER_ENV: &str = "NERVE_STUDIO_WEIGHTS_DIR";

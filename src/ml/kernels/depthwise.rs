@@ -124,7 +124,10 @@ impl Grid {
             for px in 0..sx.min(cols) {
                 let start = self.cell(shape, iy, px);
                 let run = row.iter().skip(px).step_by(sx);
-                phases[start..].iter_mut().zip(run).for_each(|(d, v)| *d = *v);
+                phases[start..]
+                    .iter_mut()
+                    .zip(run)
+                    .for_each(|(d, v)| *d = *v);
             }
         }
     }

@@ -93,9 +93,8 @@ pub trait NerveKernels: Backend {
 /// speed and accuracy with and without our kernels in one build.
 fn ours<const D: usize>(x: &Tensor<D>) -> bool {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let enabled = *ENABLED.get_or_init(|| {
-        std::env::var("NERVE_STUDIO_KERNELS").map_or(true, |v| v != "burn")
-    });
+    let enabled = *ENABLED
+        .get_or_init(|| std::env::var("NERVE_STUDIO_KERNELS").map_or(true, |v| v != "burn"));
     enabled && x.device().inner() == Device::flex()
 }
 

@@ -57,7 +57,11 @@ impl UpBlock {
             Some(b) => b.val().mul(scale.clone()).add(shift),
             None => shift,
         };
-        let weight = self.deconv.weight.val().mul(scale.reshape([1, channels, 1, 1]));
+        let weight = self
+            .deconv
+            .weight
+            .val()
+            .mul(scale.reshape([1, channels, 1, 1]));
         self.deconv.weight = Param::from_tensor(weight);
         self.deconv.bias = Some(Param::from_tensor(bias));
         self

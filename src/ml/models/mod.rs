@@ -26,7 +26,7 @@ use mu_net::MuNet;
 use unet::UNetMobileNetV2;
 
 /// Classify whole images, or segment nerve pixels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     Classify,

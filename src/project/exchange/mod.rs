@@ -15,7 +15,6 @@ pub use bitmap::{Bitmap, decode as decode_bitmap, encode as encode_bitmap};
 pub use export::export;
 pub use voc::encode_class_png as encode_voc_mask;
 
-use super::atomic::write_atomic;
 use super::error::{ProjectError, Result};
 use super::label::ImageLabel;
 use super::manifest::{MANIFEST_FILE, Manifest, SplitSettings};
@@ -25,6 +24,7 @@ use super::staging::Staging;
 use super::stem::check_stem;
 use super::store::Project;
 use super::thumbnails::decode_image;
+use crate::atomic::write_atomic;
 use crate::mask::{Mask, encode_mask_png};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -305,7 +305,7 @@ fn move_all(from: &Path, to: &Path) -> Result<()> {
         let target = to.join(entry.file_name());
         std::fs::rename(entry.path(), &target).map_err(ProjectError::io(&target))?;
     }
-    super::atomic::sync_dir(to);
+    crate::atomic::sync_dir(to);
     Ok(())
 }
 

@@ -20,8 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// The overlay colour of nerve pixels.
-pub const NERVE_GREEN: [u8; 3] = [40, 230, 90];
+pub use crate::mask::overlay::NERVE_GREEN;
 /// Save after this long without a change...
 const QUIET: Duration = Duration::from_millis(300);
 /// ...and at the latest this long after the first unsaved change.

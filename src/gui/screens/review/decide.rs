@@ -141,6 +141,9 @@ impl Review {
         };
         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
             r.status = label.status;
+            if !crate::review::table::counts_as_truth(label.status) {
+                r.truth = None;
+            }
         }
         // Undoing an earlier acceptance would now also take the flag back.
         self.undo.retain(|(a, _)| a.stem != stem);

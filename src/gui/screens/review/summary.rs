@@ -152,11 +152,14 @@ impl Review {
             }
             grid = grid.push(
                 text(format!(
-                    "{} images · accuracy {:.3} · MCC {:.3} · macro AUC {}",
+                    "{} images · accuracy {:.3} · MCC {:.3} · macro AUC {} \
+                     (macro-average curve {})",
                     cls.images,
                     cls.accuracy,
                     cls.mcc,
-                    cls.macro_auc.map_or("–".into(), |a| format!("{a:.3}"))
+                    cls.macro_auc.map_or("–".into(), |a| format!("{a:.3}")),
+                    cls.macro_curve_auc
+                        .map_or("–".into(), |a| format!("{a:.3}"))
                 ))
                 .size(13),
             );
@@ -228,7 +231,7 @@ impl Review {
             label: "choose a run".into(),
         }];
         others.extend(
-            self.runs_of("segment")
+            self.runs_of(crate::ml::models::Task::Segment)
                 .into_iter()
                 .filter(|c| c.value.is_some() && c.value != self.models.segmenter),
         );

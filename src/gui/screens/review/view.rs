@@ -4,6 +4,7 @@
 use super::{Choice, Message, Review, Tab};
 use crate::gui::style::{chip, message_line, muted, panel};
 use crate::gui::widgets::compare::{KEYS, Pane};
+use crate::ml::models::Task;
 use crate::review::decisions::Take;
 use crate::review::overlay::{FALSE_NEGATIVE, FALSE_POSITIVE, TRUE_POSITIVE};
 use crate::review::{Order, Row};
@@ -22,8 +23,8 @@ fn swatch<'a>(c: [u8; 3], label: &'a str) -> Element<'a, Message> {
 
 impl Review {
     pub fn view(&self, read_only: bool) -> Element<'_, Message> {
-        let seg = self.runs_of("segment");
-        let cls = self.runs_of("classify");
+        let seg = self.runs_of(Task::Segment);
+        let cls = self.runs_of(Task::Classify);
         let chosen =
             |list: &[Choice], v: &Option<String>| list.iter().find(|c| &c.value == v).cloned();
         let tab = |label: &'static str, t: Tab| {
