@@ -147,21 +147,38 @@ impl Grid {
     }
 }
 
+/// What every plane of one call shares: the shapes, the phase-plane layout and the taps' offsets.
+struct Plan {
+    shape: Shape,
+    grid: Grid,
+    offsets: Vec<usize>,
+}
+
+impl Plan {
+    fn new(shape: &Shape) -> Self {
+        let grid = shape.grid();
+        Self {
+            shape: *shape,
+            grid,
+            offsets: shape.tap_offsets(&grid),
+        }
+    }
+}
+
 #[inline(always)]
 fn forward_plane_generic(
-    shape: &Shape,
-    grid: &Grid,
-    offsets: &[usize],
+    plan: &Plan,
     x: &[f32],
     weights: &[f32],
     bias: f32,
     act: Activation,
     y: &mut [f32],
 ) {
+    let (shape, grid) = (&plan.shape, &plan.grid);
     let mut phases = vec![0.0f32; grid.len()];
     grid.split(shape, x, &mut phases);
     let mut out = vec![bias; grid.cells];
-    for (&offset, &w) in offsets.iter().zip(weights) {
+    for (&offset, &w) in plan.offsets.iter().zip(weights) {
         lanes::axpy(&mut out, w, &phases[offset..offset + grid.cells]);
     }
     let cols = shape.output[1];
@@ -172,9 +189,7 @@ fn forward_plane_generic(
 }
 
 multiversion!(fn forward_plane(
-    shape: &Shape,
-    grid: &Grid,
-    offsets: &[usize],
+    plan: &Plan,
     x: &[f32],
     weights: &[f32],
     bias: f32,
@@ -194,26 +209,18 @@ fn on_grid(shape: &Shape, grid: &Grid, dy: &[f32]) -> Vec<f32> {
 }
 
 #[inline(always)]
-fn input_gradient_plane_generic(
-    shape: &Shape,
-    grid: &Grid,
-    offsets: &[usize],
-    dy: &[f32],
-    weights: &[f32],
-    dx: &mut [f32],
-) {
+fn input_gradient_plane_generic(plan: &Plan, dy: &[f32], weights: &[f32], dx: &mut [f32]) {
+    let (shape, grid) = (&plan.shape, &plan.grid);
     let dy = on_grid(shape, grid, dy);
     let mut phases = vec![0.0f32; grid.len()];
-    for (&offset, &w) in offsets.iter().zip(weights) {
+    for (&offset, &w) in plan.offsets.iter().zip(weights) {
         lanes::axpy(&mut phases[offset..offset + grid.cells], w, &dy);
     }
     grid.merge(shape, &phases, dx);
 }
 
 multiversion!(fn input_gradient_plane(
-    shape: &Shape,
-    grid: &Grid,
-    offsets: &[usize],
+    plan: &Plan,
     dy: &[f32],
     weights: &[f32],
     dx: &mut [f32],
@@ -221,26 +228,18 @@ multiversion!(fn input_gradient_plane(
 
 /// Adds one image's contribution to a channel's weight gradient, tap by tap.
 #[inline(always)]
-fn weight_gradient_plane_generic(
-    shape: &Shape,
-    grid: &Grid,
-    offsets: &[usize],
-    x: &[f32],
-    dy: &[f32],
-    sums: &mut [f64],
-) {
+fn weight_gradient_plane_generic(plan: &Plan, x: &[f32], dy: &[f32], sums: &mut [f64]) {
+    let (shape, grid) = (&plan.shape, &plan.grid);
     let mut phases = vec![0.0f32; grid.len()];
     grid.split(shape, x, &mut phases);
     let dy = on_grid(shape, grid, dy);
-    for (&offset, sum) in offsets.iter().zip(sums.iter_mut()) {
+    for (&offset, sum) in plan.offsets.iter().zip(sums.iter_mut()) {
         *sum += lanes::dot(&dy, &phases[offset..offset + grid.cells]) as f64;
     }
 }
 
 multiversion!(fn weight_gradient_plane(
-    shape: &Shape,
-    grid: &Grid,
-    offsets: &[usize],
+    plan: &Plan,
     x: &[f32],
     dy: &[f32],
     sums: &mut [f64],
@@ -256,17 +255,14 @@ pub fn forward(
 ) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut y = vec![0.0f32; shape.batch * shape.channels * out_plane];
-    let grid = shape.grid();
-    let offsets = shape.tap_offsets(&grid);
+    let plan = Plan::new(shape);
     y.par_chunks_mut(out_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
         .for_each(|(plane, y)| {
             let c = plane % shape.channels;
             forward_plane(
-                shape,
-                &grid,
-                &offsets,
+                &plan,
                 &x[plane * in_plane..(plane + 1) * in_plane],
                 &weights[c * taps..(c + 1) * taps],
                 bias.map_or(0.0, |b| b[c]),
@@ -281,17 +277,14 @@ pub fn forward(
 pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut dx = vec![0.0f32; shape.batch * shape.channels * in_plane];
-    let grid = shape.grid();
-    let offsets = shape.tap_offsets(&grid);
+    let plan = Plan::new(shape);
     dx.par_chunks_mut(in_plane)
         .with_min_len(shape.planes_per_task())
         .enumerate()
         .for_each(|(plane, dx)| {
             let c = plane % shape.channels;
             input_gradient_plane(
-                shape,
-                &grid,
-                &offsets,
+                &plan,
                 &dy[plane * out_plane..(plane + 1) * out_plane],
                 &weights[c * taps..(c + 1) * taps],
                 dx,
@@ -305,16 +298,13 @@ pub fn input_gradient(shape: &Shape, dy: &[f32], weights: &[f32]) -> Vec<f32> {
 pub fn weight_gradient(shape: &Shape, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (in_plane, out_plane, taps) = (shape.input_plane(), shape.output_plane(), shape.taps());
     let mut dw = vec![0.0f32; shape.channels * taps];
-    let grid = shape.grid();
-    let offsets = shape.tap_offsets(&grid);
+    let plan = Plan::new(shape);
     dw.par_chunks_mut(taps).enumerate().for_each(|(c, dw)| {
         let mut sums = vec![0.0f64; taps];
         for n in 0..shape.batch {
             let plane = n * shape.channels + c;
             weight_gradient_plane(
-                shape,
-                &grid,
-                &offsets,
+                &plan,
                 &x[plane * in_plane..(plane + 1) * in_plane],
                 &dy[plane * out_plane..(plane + 1) * out_plane],
                 &mut sums,
