@@ -186,15 +186,7 @@ mod tests {
     use super::*;
 
     fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2654435761).wrapping_add(777);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 4000) as f32 / 1000.0 - 1.5
-            })
-            .collect()
+        super::super::test_values(n, seed, [-1.5, 2.5])
     }
 
     /// Σ dy·bn(x), in f64, for finite differences.

@@ -25,6 +25,7 @@ pub use window::Window;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::module::Param;
 use burn::nn::BatchNorm;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
@@ -162,14 +163,7 @@ pub fn conv_act(conv: &Conv2d, x: Tensor<4>, act: Activation) -> Tensor<4> {
                 Kernel::Depthwise(w) => Dispatch::depthwise_conv(x, weight, w),
                 Kernel::Pointwise => Dispatch::pointwise_conv(x, weight),
             });
-            let y = match bias {
-                Some(b) => {
-                    let c = b.dims()[0];
-                    y.add(b.val().reshape([1, c, 1, 1]))
-                }
-                None => y,
-            };
-            activate(y, act)
+            activate(with_bias(y, bias), act)
         }
     }
 }
@@ -191,13 +185,32 @@ pub fn conv_transpose(deconv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         window,
         deconv.padding_out,
     ));
-    match &deconv.bias {
+    with_bias(y, &deconv.bias)
+}
+
+/// `y` plus a per-channel `bias`, if there is one.
+fn with_bias(y: Tensor<4>, bias: &Option<Param<Tensor<1>>>) -> Tensor<4> {
+    match bias {
         Some(b) => {
             let c = b.dims()[0];
             y.add(b.val().reshape([1, c, 1, 1]))
         }
         None => y,
     }
+}
+
+/// Reproducible test inputs in `[low, high)`: a xorshift sequence started from `seed`.
+#[cfg(test)]
+fn test_values(n: usize, seed: u32, [low, high]: [f32; 2]) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2654435761).wrapping_add(12345);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            low + (high - low) * (s % 10_000) as f32 / 10_000.0
+        })
+        .collect()
 }
 
 /// `act(bn(x))`: in training (an autodiff device and a batch norm that trains) with the batch's

@@ -244,10 +244,8 @@ pub fn weight_gradient(shape: &Shape, x: &[f32], dy: &[f32]) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    fn values(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i * 7919 + seed * 104729) % 1000) as f32) / 500.0 - 1.0)
-            .collect()
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        super::super::test_values(n, seed, [-1.0, 1.0])
     }
 
     #[test]

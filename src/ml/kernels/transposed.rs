@@ -197,10 +197,8 @@ pub fn backward(shape: &Shape, x: &[f32], weights: &[f32], dy: &[f32]) -> (Vec<f
 mod tests {
     use super::*;
 
-    fn values(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i * 7919 + seed * 104729) % 1000) as f32) / 500.0 - 1.0)
-            .collect()
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        super::super::test_values(n, seed, [-1.0, 1.0])
     }
 
     /// The definition: every input pixel, through every tap, adds to one output pixel.
