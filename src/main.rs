@@ -4,6 +4,7 @@ use nerve_studio::gui;
 
 fn main() {
     let cli = Cli::parse();
+    nerve_studio::cli::bench::register_ui_bench(gui::bench::ui_latency);
     if !matches!(cli.command, None | Some(Command::Open { .. })) {
         // Mesa's Vulkan device-selection layer looks for a Wayland or X11 display whenever a
         // Vulkan instance is made, and prints "XDG_RUNTIME_DIR is invalid" where there is none.

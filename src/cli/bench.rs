@@ -4,6 +4,7 @@
 use super::Device;
 use super::bench_models;
 use super::progress::Progress;
+use crate::ml::device::ComputeDevice;
 use crate::ml::models::Arch;
 use crate::project::demo::{self, DemoOptions};
 use crate::project::thumbnails::{load_or_make, thumbnail_path};
@@ -16,6 +17,33 @@ use std::time::Instant;
 const FIRST_SCREEN: usize = 35;
 /// Distinct frames rendered; the big project reuses them through hard links.
 const DISTINCT_FRAMES: usize = 60;
+
+/// Measures the window's latency (`gui::bench::ui_latency`). The binary registers it: the
+/// command line links no window code of its own.
+pub type UiBench = fn(&ComputeDevice) -> Result<UiLatency, String>;
+
+static UI_LATENCY: std::sync::OnceLock<UiBench> = std::sync::OnceLock::new();
+
+/// Lets `bench` measure the window's latency with `measure`.
+pub fn register_ui_bench(measure: UiBench) {
+    let _ = UI_LATENCY.set(measure);
+}
+
+#[derive(serde::Serialize)]
+pub struct UiLatency {
+    /// Pointer events per measurement (strokes of this many points).
+    pub events: usize,
+    pub image: String,
+    pub idle_ms_median: f64,
+    pub idle_ms_p95: f64,
+    pub idle_ms_max: f64,
+    pub training_ms_median: f64,
+    pub training_ms_p95: f64,
+    pub training_ms_max: f64,
+    /// What trained meanwhile, and how fast.
+    pub training: String,
+    pub training_images_per_s: f64,
+}
 
 #[derive(serde::Serialize)]
 struct ProjectOpen {
@@ -42,7 +70,7 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     eval: Option<super::bench_eval::EvalBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ui_latency: Option<super::bench_ui::UiLatency>,
+    ui_latency: Option<UiLatency>,
     #[serde(skip_serializing_if = "Option::is_none")]
     linked: Option<super::bench_linked::LinkedBench>,
     /// With `--reference DIR`: our medians beside the reference scripts', as ratios.
@@ -66,65 +94,52 @@ struct BrushBench {
     undo_1000_steps_kb: f64,
 }
 
+#[derive(Debug, clap::Args)]
 pub struct BenchArgs {
+    #[arg(long, value_enum, default_value = "auto")]
     pub device: Device,
+    #[arg(long)]
     pub json: bool,
+    /// Images in the generated project whose opening is timed
+    #[arg(long, default_value_t = 10_000)]
     pub images: usize,
+    /// Keep the generated project in this folder (to open it in the window)
+    #[arg(long)]
     pub keep: Option<std::path::PathBuf>,
+    /// Only these architectures (comma-separated ids; default all)
+    #[arg(long)]
     pub arch: Option<String>,
+    /// Input side of the model measurements
+    #[arg(long, default_value_t = 224)]
     pub size: usize,
+    /// Batch of the training-step measurement
+    #[arg(long, default_value_t = 4)]
     pub train_batch: usize,
+    /// Skip the model measurements
+    #[arg(long)]
     pub no_models: bool,
+    /// Skip the project measurements
+    #[arg(long)]
     pub no_project: bool,
+    /// A folder with the JSON lines of ../shared/bench's tf_reference.py and
+    /// torch_reference.py: adds their times and our ratios (`reference` in --json)
+    #[arg(long)]
     pub reference: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let device = crate::ml::device::select(args.device).map_err(|e| anyhow::anyhow!(e))?;
-    let archs: Vec<Arch> = match &args.arch {
-        None => Arch::ALL.to_vec(),
-        Some(list) => list
-            .split(',')
-            .map(|id| {
-                Arch::parse(id.trim())
-                    .ok_or_else(|| anyhow::anyhow!("--arch {id}: unknown architecture"))
-            })
-            .collect::<Result<_>>()?,
-    };
-    if !args.size.is_multiple_of(32) || args.size == 0 {
-        anyhow::bail!("--size {}: must be a positive multiple of 32", args.size);
-    }
-    let (project_open, brush, eval, ui_latency, linked) = if args.no_project {
-        (None, None, None, None, None)
+    let archs = architectures(&args)?;
+    let project = if args.no_project {
+        None
     } else {
-        let (p, b) = project_bench(args.images, args.keep.as_deref())?;
-        let ui = super::bench_ui::run(&device).map_err(|e| anyhow::anyhow!(e))?;
-        let linked = super::bench_linked::run(&device).map_err(|e| anyhow::anyhow!(e))?;
-        (
-            Some(p),
-            Some(b),
-            Some(super::bench_eval::run()),
-            Some(ui),
-            Some(linked),
-        )
+        Some(project_measurements(&args, &device)?)
     };
-    let mut results = Vec::new();
-    if !args.no_models {
-        let mut bar = Progress::new();
-        for (i, &arch) in archs.iter().enumerate() {
-            bar.update("timing models", i, archs.len());
-            // Medians of 20 inferences and 8 training steps (issue 17's protocol).
-            results.push(bench_models::infer(arch, args.size, 20, &device.device));
-            results.push(bench_models::train(
-                arch,
-                args.size,
-                args.train_batch,
-                8,
-                &device.device,
-            ));
-        }
-        bar.finish();
-    }
+    let results = if args.no_models {
+        Vec::new()
+    } else {
+        model_measurements(&archs, &args, &device)
+    };
     let reference = match &args.reference {
         Some(dir) => Some(super::bench_reference::ratios(
             &results,
@@ -132,6 +147,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             device.gpu,
         )),
         None => None,
+    };
+    let (project_open, brush, eval, ui_latency, linked) = match project {
+        Some((p, b, e, u, l)) => (Some(p), Some(b), Some(e), u, Some(l)),
+        None => (None, None, None, None, None),
     };
     let report = Report {
         device: device.name.clone(),
@@ -147,9 +166,76 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
+    print_report(&report, args.size);
+    Ok(())
+}
+
+/// The architectures `--arch` names (all by default), and a check of `--size`.
+fn architectures(args: &BenchArgs) -> Result<Vec<Arch>> {
+    let archs: Vec<Arch> = match &args.arch {
+        None => Arch::ALL.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|id| {
+                Arch::parse(id.trim())
+                    .ok_or_else(|| anyhow::anyhow!("--arch {id}: unknown architecture"))
+            })
+            .collect::<Result<_>>()?,
+    };
+    if !args.size.is_multiple_of(32) || args.size == 0 {
+        anyhow::bail!("--size {}: must be a positive multiple of 32", args.size);
+    }
+    Ok(archs)
+}
+
+type ProjectMeasurements = (
+    ProjectOpen,
+    BrushBench,
+    super::bench_eval::EvalBench,
+    Option<UiLatency>,
+    super::bench_linked::LinkedBench,
+);
+
+/// Opening a generated project, the brush, scoring, the window's latency and the linked view.
+fn project_measurements(args: &BenchArgs, device: &ComputeDevice) -> Result<ProjectMeasurements> {
+    let (p, b) = project_bench(args.images, args.keep.as_deref())?;
+    let ui = match UI_LATENCY.get() {
+        Some(measure) => Some(measure(device).map_err(|e| anyhow::anyhow!(e))?),
+        None => None,
+    };
+    let linked = super::bench_linked::run(device).map_err(|e| anyhow::anyhow!(e))?;
+    Ok((p, b, super::bench_eval::run(), ui, linked))
+}
+
+/// Medians of 20 inferences and 8 training steps of each architecture (issue 17's protocol).
+fn model_measurements(
+    archs: &[Arch],
+    args: &BenchArgs,
+    device: &ComputeDevice,
+) -> Vec<bench_models::ModelResult> {
+    let mut results = Vec::new();
+    let mut bar = Progress::new();
+    for (i, &arch) in archs.iter().enumerate() {
+        bar.update("timing models", i, archs.len());
+        // Medians of 20 inferences and 8 training steps (issue 17's protocol).
+        results.push(bench_models::infer(arch, args.size, 20, &device.device));
+        results.push(bench_models::train(
+            arch,
+            args.size,
+            args.train_batch,
+            8,
+            &device.device,
+        ));
+    }
+    bar.finish();
+    results
+}
+
+/// The report in words.
+fn print_report(report: &Report, size: usize) {
     println!("Device: {}", report.device);
     if !report.results.is_empty() {
-        println!("Models ({0}x{0} input):", args.size);
+        println!("Models ({0}x{0} input):", size);
         for r in &report.results {
             println!(
                 "  {:<28} {:<5} batch {:>2}  {:9.1} ms/batch  {:8.2} images/s",
@@ -186,19 +272,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         );
     }
     if let Some(u) = &report.ui_latency {
-        println!(
-            "Handling a brush stroke's pointer event ({} image, {} events), median / p95 / max:",
-            u.image, u.events
-        );
-        println!(
-            "  idle                                   {:.2} / {:.2} / {:.2} ms",
-            u.idle_ms_median, u.idle_ms_p95, u.idle_ms_max
-        );
-        println!(
-            "  while training ({:.1} images/s)         {:.2} / {:.2} / {:.2} ms",
-            u.training_images_per_s, u.training_ms_median, u.training_ms_p95, u.training_ms_max
-        );
-        println!("  training: {}", u.training);
+        print_ui(u);
     }
     if let Some(l) = &report.linked {
         println!(
@@ -220,7 +294,22 @@ pub fn run(args: BenchArgs) -> Result<()> {
             st.read_ms, st.classify_ms, st.segment_ms, st.draw_ms
         );
     }
-    Ok(())
+}
+
+fn print_ui(u: &UiLatency) {
+    println!(
+        "Handling a brush stroke's pointer event ({} image, {} events), median / p95 / max:",
+        u.image, u.events
+    );
+    println!(
+        "  idle                                   {:.2} / {:.2} / {:.2} ms",
+        u.idle_ms_median, u.idle_ms_p95, u.idle_ms_max
+    );
+    println!(
+        "  while training ({:.1} images/s)         {:.2} / {:.2} / {:.2} ms",
+        u.training_images_per_s, u.training_ms_median, u.training_ms_p95, u.training_ms_max
+    );
+    println!("  training: {}", u.training);
 }
 
 fn project_bench(images: usize, keep: Option<&Path>) -> Result<(ProjectOpen, BrushBench)> {

@@ -31,7 +31,7 @@ pub struct LinkedBench {
 }
 
 pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
-    let (_dir, root) = super::bench_ui::full_hd_demo(40)?;
+    let (_dir, root) = crate::project::demo::full_hd(40)?;
     let project = Project::open_read_only(&root).map_err(|e| e.to_string())?;
     let (experiment, _) = linked::experiments(&project)
         .into_iter()

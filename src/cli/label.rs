@@ -44,9 +44,10 @@ struct Report {
     dry_run: bool,
 }
 
-pub fn run(r: Request) -> Result<()> {
+/// What to set, from --class, --status and --split.
+fn change_of(r: &Request) -> Result<Change> {
     let change = Change {
-        class: r.class.map(|c| (c != "none").then_some(c)),
+        class: r.class.clone().map(|c| (c != "none").then_some(c)),
         status: r
             .status
             .as_deref()
@@ -63,6 +64,44 @@ pub fn run(r: Request) -> Result<()> {
     if change.is_empty() {
         bail!("nothing to set: give --class, --status or --split");
     }
+    Ok(change)
+}
+
+/// The images to set: listed in --stems, matching the filters, or --all.
+fn chosen(r: &Request, project: &Project, filter: &Filter) -> Result<Vec<String>> {
+    Ok(match &r.stems {
+        Some(file) => {
+            let text =
+                std::fs::read_to_string(file).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let stems = parse_stem_list(&text);
+            if let Some(missing) = stems.iter().find(|s| project.get(s).is_none()) {
+                bail!(
+                    "{}: `{missing}` is not an image of the project",
+                    file.display()
+                );
+            }
+            stems
+        }
+        None if r.all => project.images().iter().map(|e| e.stem.clone()).collect(),
+        None => bulk::matching(project, filter),
+    })
+}
+
+/// Whether setting `change` on `stem` changes anything.
+fn changes(project: &Project, change: &Change, stem: &str) -> bool {
+    let e = project.get(stem).expect("checked above");
+    change.class.as_ref().is_some_and(|c| {
+        e.label
+            .class
+            .as_deref()
+            .and_then(|k| project.manifest.match_class(k))
+            != c.as_deref().and_then(|k| project.manifest.match_class(k))
+    }) || change.status.is_some_and(|st| e.label.status != st)
+        || change.split.is_some_and(|sp| e.split != Some(sp))
+}
+
+pub fn run(r: Request) -> Result<()> {
+    let change = change_of(&r)?;
     let mut filter = Filter::default();
     for f in &r.filters {
         filter.add(f).map_err(|e| anyhow!(e))?;
@@ -88,35 +127,10 @@ pub fn run(r: Request) -> Result<()> {
             project.manifest.classes.join(", ")
         );
     }
-    let stems: Vec<String> = match &r.stems {
-        Some(file) => {
-            let text =
-                std::fs::read_to_string(file).map_err(|e| anyhow!("{}: {e}", file.display()))?;
-            let stems = parse_stem_list(&text);
-            if let Some(missing) = stems.iter().find(|s| project.get(s).is_none()) {
-                bail!(
-                    "{}: `{missing}` is not an image of the project",
-                    file.display()
-                );
-            }
-            stems
-        }
-        None if r.all => project.images().iter().map(|e| e.stem.clone()).collect(),
-        None => bulk::matching(&project, &filter),
-    };
+    let stems = chosen(&r, &project, &filter)?;
     let changed = stems
         .iter()
-        .filter(|s| {
-            let e = project.get(s).expect("checked above");
-            change.class.as_ref().is_some_and(|c| {
-                e.label
-                    .class
-                    .as_deref()
-                    .and_then(|k| project.manifest.match_class(k))
-                    != c.as_deref().and_then(|k| project.manifest.match_class(k))
-            }) || change.status.is_some_and(|st| e.label.status != st)
-                || change.split.is_some_and(|sp| e.split != Some(sp))
-        })
+        .filter(|s| changes(&project, &change, s))
         .count();
     if !r.dry_run {
         bulk::apply(&mut project, &stems, &change)?;

@@ -1,12 +1,11 @@
 //! The command line of DESIGN.md: no arguments (or `open`) starts the window; subcommands run
 //! the same library headless.
 
-mod bench;
+pub mod bench;
 mod bench_eval;
 mod bench_linked;
 mod bench_models;
 mod bench_reference;
-mod bench_ui;
 mod cancel;
 mod commands;
 mod eval;
@@ -90,34 +89,7 @@ pub enum Command {
         json: bool,
     },
     /// Train a classifier or segmenter on the project's labeled images (runs/<id>/)
-    Train {
-        project: PathBuf,
-        /// A recipe name in models/ (e.g. unet_mobilenet_v2) or a recipe file
-        #[arg(long)]
-        recipe: Option<String>,
-        /// Total epochs (a classifier keeps its two stages' proportions)
-        #[arg(long)]
-        epochs: Option<usize>,
-        /// Square input side, a multiple of 32
-        #[arg(long)]
-        image_size: Option<usize>,
-        #[arg(long)]
-        batch_size: Option<usize>,
-        #[arg(long, value_enum, default_value = "auto")]
-        device: Device,
-        /// torchvision weights (.pth or .safetensors) to start from (default: the recipe's
-        /// ImageNet file when `weights fetch` has downloaded it)
-        #[arg(long, conflicts_with = "from_scratch")]
-        weights: Option<PathBuf>,
-        /// Start from random weights even where ImageNet weights are downloaded
-        #[arg(long)]
-        from_scratch: bool,
-        /// Continue this run from its last checkpoint
-        #[arg(long)]
-        resume: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Train(train::TrainArgs),
     /// Probability maps and class scores of a trained run (cache/predictions/<run>/)
     Predict {
         project: PathBuf,
@@ -177,37 +149,7 @@ pub enum Command {
         command: weights::WeightsCommand,
     },
     /// Measure speed and memory
-    Bench {
-        #[arg(long, value_enum, default_value = "auto")]
-        device: Device,
-        #[arg(long)]
-        json: bool,
-        /// Images in the generated project whose opening is timed
-        #[arg(long, default_value_t = 10_000)]
-        images: usize,
-        /// Keep the generated project in this folder (to open it in the window)
-        #[arg(long)]
-        keep: Option<PathBuf>,
-        /// Only these architectures (comma-separated ids; default all)
-        #[arg(long)]
-        arch: Option<String>,
-        /// Input side of the model measurements
-        #[arg(long, default_value_t = 224)]
-        size: usize,
-        /// Batch of the training-step measurement
-        #[arg(long, default_value_t = 4)]
-        train_batch: usize,
-        /// Skip the model measurements
-        #[arg(long)]
-        no_models: bool,
-        /// Skip the project measurements
-        #[arg(long)]
-        no_project: bool,
-        /// A folder with the JSON lines of ../shared/bench's tf_reference.py and
-        /// torch_reference.py: adds their times and our ratios (`reference` in --json)
-        #[arg(long)]
-        reference: Option<PathBuf>,
-    },
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -348,29 +290,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             dest,
             json,
         } => commands::export(format, &project, &dest, json),
-        Command::Train {
-            project,
-            recipe,
-            epochs,
-            image_size,
-            batch_size,
-            device,
-            weights,
-            from_scratch,
-            resume,
-            json,
-        } => train::train(train::TrainArgs {
-            project,
-            recipe,
-            epochs,
-            image_size,
-            batch_size,
-            device,
-            weights,
-            from_scratch,
-            resume,
-            json,
-        }),
+        Command::Train(args) => train::train(args),
         Command::Predict {
             project,
             run,
@@ -395,36 +315,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             out,
             json,
         } => match command {
-            Some(EvalCommand::Masks {
-                truth,
-                pred,
-                threshold,
-                resize,
-                images,
-                out,
-                json,
-            }) => eval::masks(eval::MasksArgs {
-                truth,
-                pred,
-                threshold,
-                resize,
-                images,
-                out,
-                json,
-            }),
-            Some(EvalCommand::Labels {
-                csv,
-                softmax,
-                images,
-                out,
-                json,
-            }) => eval::labels(eval::LabelsArgs {
-                csv,
-                softmax,
-                images,
-                out,
-                json,
-            }),
+            Some(command) => eval_command(command),
             None => eval::run(eval::RunArgs {
                 project: project.expect("clap requires PROJECT"),
                 run: run.expect("clap requires --run"),
@@ -434,70 +325,91 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 json,
             }),
         },
-        Command::Runs { command } => match command {
-            RunsCommand::List { project, json } => runs::list(&project, json),
-            RunsCommand::Compare {
-                project,
-                a,
-                b,
-                json,
-            } => runs::compare(&project, &a, &b, json),
-            RunsCommand::Activate { project, run } => runs::activate(&project, &run),
-            RunsCommand::Delete {
-                project,
-                run,
-                force,
-            } => runs::delete(&project, &run, force),
-        },
-        Command::Model { command } => match command {
-            ModelCommand::Summary {
-                name,
-                classes,
-                json,
-            } => model::summary(&name, classes, json),
-            ModelCommand::Run {
-                arch,
-                classes,
-                weights,
-                images,
-                width,
-                size,
-                device,
-                json,
-            } => model::run(model::RunArgs {
-                arch,
-                classes,
-                weights,
-                images,
-                width,
-                size,
-                device,
-                json,
-            }),
-        },
+        Command::Runs { command } => runs_command(command),
+        Command::Model { command } => model_command(command),
         Command::Weights { command } => weights::run(command),
-        Command::Bench {
+        Command::Bench(args) => bench::run(args),
+    }
+}
+
+fn eval_command(command: EvalCommand) -> anyhow::Result<()> {
+    match command {
+        EvalCommand::Masks {
+            truth,
+            pred,
+            threshold,
+            resize,
+            images,
+            out,
+            json,
+        } => eval::masks(eval::MasksArgs {
+            truth,
+            pred,
+            threshold,
+            resize,
+            images,
+            out,
+            json,
+        }),
+        EvalCommand::Labels {
+            csv,
+            softmax,
+            images,
+            out,
+            json,
+        } => eval::labels(eval::LabelsArgs {
+            csv,
+            softmax,
+            images,
+            out,
+            json,
+        }),
+    }
+}
+
+fn runs_command(command: RunsCommand) -> anyhow::Result<()> {
+    match command {
+        RunsCommand::List { project, json } => runs::list(&project, json),
+        RunsCommand::Compare {
+            project,
+            a,
+            b,
+            json,
+        } => runs::compare(&project, &a, &b, json),
+        RunsCommand::Activate { project, run } => runs::activate(&project, &run),
+        RunsCommand::Delete {
+            project,
+            run,
+            force,
+        } => runs::delete(&project, &run, force),
+    }
+}
+
+fn model_command(command: ModelCommand) -> anyhow::Result<()> {
+    match command {
+        ModelCommand::Summary {
+            name,
+            classes,
+            json,
+        } => model::summary(&name, classes, json),
+        ModelCommand::Run {
+            arch,
+            classes,
+            weights,
+            images,
+            width,
+            size,
             device,
             json,
-            images,
-            keep,
+        } => model::run(model::RunArgs {
             arch,
+            classes,
+            weights,
+            images,
+            width,
             size,
-            train_batch,
-            no_models,
-            no_project,
-            reference,
-        } => bench::run(bench::BenchArgs {
             device,
             json,
-            images,
-            keep,
-            arch,
-            size,
-            train_batch,
-            no_models,
-            no_project,
-            reference,
         }),
     }
 }

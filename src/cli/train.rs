@@ -11,19 +11,36 @@ use crate::ml::job::{train_guarded, write_reports};
 use crate::ml::predict;
 use crate::ml::progress::{BatchProgress, StopReason, TrainEvent, duration};
 use crate::ml::recipe;
-use crate::ml::train::TrainRequest;
+use crate::ml::train::{TrainOutcome, TrainRequest};
 use crate::project::splits::Split;
 
+#[derive(Debug, clap::Args)]
 pub struct TrainArgs {
     pub project: PathBuf,
+    /// A recipe name in models/ (e.g. unet_mobilenet_v2) or a recipe file
+    #[arg(long)]
     pub recipe: Option<String>,
+    /// Total epochs (a classifier keeps its two stages' proportions)
+    #[arg(long)]
     pub epochs: Option<usize>,
+    /// Square input side, a multiple of 32
+    #[arg(long)]
     pub image_size: Option<usize>,
+    #[arg(long)]
     pub batch_size: Option<usize>,
+    #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceChoice,
+    /// torchvision weights (.pth or .safetensors) to start from (default: the recipe's
+    /// ImageNet file when `weights fetch` has downloaded it)
+    #[arg(long, conflicts_with = "from_scratch")]
     pub weights: Option<PathBuf>,
+    /// Start from random weights even where ImageNet weights are downloaded
+    #[arg(long)]
     pub from_scratch: bool,
+    /// Continue this run from its last checkpoint
+    #[arg(long)]
     pub resume: Option<String>,
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -58,6 +75,45 @@ fn imagenet_default(recipe: &recipe::Recipe) -> Option<PathBuf> {
 
 pub fn train(args: TrainArgs) -> Result<()> {
     let device = device::select(args.device).map_err(|e| anyhow!(e))?;
+    let named = recipe_for(&args)?;
+    eprintln!("device: {}", device.name);
+    let weights = match (&args.weights, args.from_scratch || args.resume.is_some()) {
+        (Some(w), _) => Some(w.clone()),
+        (None, true) => None,
+        (None, false) => imagenet_default(&named.recipe),
+    };
+    let mut bar = Progress::new();
+    let request = TrainRequest {
+        project: args.project.clone(),
+        recipe: named,
+        device: device.clone(),
+        weights,
+        resume: args.resume.clone(),
+        cancel: super::cancel::on_ctrl_c(),
+    };
+    let outcome = train_with_progress(request, &mut bar)?;
+    // A finished run gets its report on the validation split (runs/<id>/eval-val/). A report
+    // that cannot be written is a warning: the run itself is saved.
+    let report = write_reports(
+        &args.project,
+        &outcome,
+        &[Split::Val],
+        &device,
+        &mut |stage, d, t| bar.update(stage, d, t),
+    )
+    .into_iter()
+    .find_map(|(_, report)| {
+        report
+            .map_err(|e| eprintln!("warning: the validation report was not written: {e}"))
+            .ok()
+    });
+    bar.finish();
+    print_outcome(&args, &outcome, report)
+}
+
+/// The recipe to train: named (or a file), or the resumed run's own; with the command line's
+/// epochs, image size and batch size, checked.
+fn recipe_for(args: &TrainArgs) -> Result<recipe::NamedRecipe> {
     let mut named = match (&args.recipe, &args.resume) {
         (Some(r), _) => recipe::load(r).map_err(|e| anyhow!(e))?,
         // Resuming uses the run's own recipe.
@@ -91,17 +147,14 @@ pub fn train(args: TrainArgs) -> Result<()> {
         .recipe
         .validate()
         .map_err(|e| anyhow!("{}: {e}", named.path.display()))?;
-    eprintln!("device: {}", device.name);
-    let weights = match (args.weights, args.from_scratch || args.resume.is_some()) {
-        (Some(w), _) => Some(w),
-        (None, true) => None,
-        (None, false) => imagenet_default(&named.recipe),
-    };
-    let cancel = super::cancel::on_ctrl_c();
-    let mut bar = Progress::new();
+    Ok(named)
+}
+
+/// Trains, showing the progress and each epoch on `bar`.
+fn train_with_progress(request: TrainRequest, bar: &mut Progress) -> Result<TrainOutcome> {
     let mut epochs_note = String::new();
-    let outcome = train_guarded(
-        TrainRequest { project: args.project.clone(), recipe: named, device: device.clone(), weights, resume: args.resume, cancel },
+    train_guarded(
+        request,
         &mut |event| match event {
             TrainEvent::Loading { done, total } => bar.update("preparing images", *done, *total),
             TrainEvent::Started { run, train_images, val_images, epochs, weights, first_epoch, architecture, .. } => {
@@ -134,23 +187,15 @@ pub fn train(args: TrainArgs) -> Result<()> {
             TrainEvent::Finished { .. } => {}
         },
     )
-    .map_err(|e| anyhow!(e))?;
-    // A finished run gets its report on the validation split (runs/<id>/eval-val/). A report
-    // that cannot be written is a warning: the run itself is saved.
-    let report = write_reports(
-        &args.project,
-        &outcome,
-        &[Split::Val],
-        &device,
-        &mut |stage, d, t| bar.update(stage, d, t),
-    )
-    .into_iter()
-    .find_map(|(_, report)| {
-        report
-            .map_err(|e| eprintln!("warning: the validation report was not written: {e}"))
-            .ok()
-    });
-    bar.finish();
+    .map_err(|e| anyhow!(e))
+}
+
+/// What the run came to: JSON, or a line for a person.
+fn print_outcome(
+    args: &TrainArgs,
+    outcome: &TrainOutcome,
+    report: Option<std::path::PathBuf>,
+) -> Result<()> {
     if args.json {
         println!(
             "{}",

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::masks::Problem;
+use crate::table;
 
 /// The lab's classes, the order used when a table has no probability columns.
 pub const LAB_CLASSES: [&str; 3] = ["nerve", "opening wound", "tendon"];
@@ -51,21 +52,6 @@ fn key(name: &str) -> String {
         .replace(['_', '-'], " ")
 }
 
-/// A table's text, without the byte-order mark Excel puts at the start of a UTF-8 CSV.
-fn read_table(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        format!(
-            "{}: not UTF-8 text (save the table as \"CSV UTF-8\")",
-            path.display()
-        )
-    })?;
-    Ok(text
-        .strip_prefix('\u{feff}')
-        .map(str::to_string)
-        .unwrap_or(text))
-}
-
 /// What the `p_<class>` columns hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scores {
@@ -77,177 +63,63 @@ pub enum Scores {
 
 /// The (stem, predicted class) pairs of a predictions table, with or without truth.
 pub fn read_predictions(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = read_table(path)?;
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or_default()
-        .split(',')
-        .map(key)
-        .collect();
-    let (Some(stem), Some(pred)) = (
-        header.iter().position(|h| h == "stem"),
-        header.iter().position(|h| h == "pred"),
-    ) else {
+    let t = table::read(path).map_err(|e| e.to_string())?;
+    let (Some(stem), Some(pred)) = (t.column("stem", key), t.column("pred", key)) else {
         return Err(format!(
             "{}: the header needs stem and pred columns",
             path.display()
         ));
     };
-    Ok(lines
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            Some((f.get(stem)?.to_string(), f.get(pred)?.to_string()))
-        })
+    Ok(t.rows
+        .iter()
+        .filter_map(|r| Some((r.fields.get(stem)?.clone(), r.fields.get(pred)?.clone())))
         .collect())
+}
+
+/// Where a predictions table keeps what it says.
+struct Columns {
+    stem: usize,
+    truth: usize,
+    pred: usize,
+    /// The `p_<class>` columns and their classes.
+    scores: Vec<(usize, String)>,
+    width: usize,
 }
 
 /// Reads and checks the table; any bad row is an error naming the file, line and column.
 pub fn read_csv(path: &Path, kind: Scores) -> Result<LabelTable, String> {
-    let text = read_table(path)?;
-    let at = |line: usize, what: String| format!("{} line {line}: {what}", path.display());
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return Err(format!(
-            "{}: empty file (expected a header stem,truth,pred[,p_<class>...])",
-            path.display()
-        ));
+    let t = table::read(path).map_err(|e| e.to_string())?;
+    let cols = columns(&t, path)?;
+    let mut reader = Reader {
+        path,
+        kind,
+        fixed: !cols.scores.is_empty(),
+        classes: if cols.scores.is_empty() {
+            LAB_CLASSES.iter().map(|c| c.to_string()).collect()
+        } else {
+            cols.scores.iter().map(|(_, c)| c.clone()).collect()
+        },
+        cols,
     };
-    let header: Vec<String> = header.split(',').map(key).collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(stem_col), Some(truth_col)) = (col("stem"), col("truth")) else {
-        return Err(at(
-            1,
-            format!(
-                "the header needs the columns stem, truth and pred; it has {}",
-                header.join(", ")
-            ),
-        ));
-    };
-    let Some(pred_col) = col("pred")
-        .or_else(|| col("predicted"))
-        .or_else(|| col("prediction"))
-    else {
-        return Err(at(1, "the header has no pred column".into()));
-    };
-    let prob_cols: Vec<(usize, String)> = header
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| h.strip_prefix("p ").map(|c| (i, c.to_string())))
-        .collect();
-    let mut classes: Vec<String> = if prob_cols.is_empty() {
-        LAB_CLASSES.iter().map(|c| c.to_string()).collect()
-    } else {
-        prob_cols.iter().map(|(_, c)| c.clone()).collect()
-    };
-    let fixed_classes = !prob_cols.is_empty();
     let mut problems = vec![];
     let mut seen = std::collections::HashSet::new();
     let (mut rows, mut no_truth) = (vec![], vec![]);
-    for (i, line) in lines {
-        let n = i + 1;
-        let fields: Vec<&str> = line
-            .split(',')
-            .map(|f| f.trim().trim_matches('"'))
-            .collect();
-        if fields.len() != header.len() {
-            return Err(at(
-                n,
-                format!("{} fields, the header has {}", fields.len(), header.len()),
-            ));
-        }
-        let stem = fields[stem_col].to_string();
-        if stem.is_empty() {
-            return Err(at(n, "empty stem".into()));
-        }
-        if fields[truth_col].is_empty() {
-            no_truth.push(stem);
+    for row in &t.rows {
+        let Some(parsed) = reader.row(row)? else {
+            no_truth.push(row.fields[reader.cols.stem].clone());
             continue;
-        }
-        if !seen.insert(stem.clone()) {
+        };
+        if !seen.insert(parsed.stem.clone()) {
             problems.push(Problem {
                 file: path.to_path_buf(),
-                problem: format!("line {n}: {stem} appears again; only its first row is used"),
+                problem: format!(
+                    "line {}: {} appears again; only its first row is used",
+                    row.line, parsed.stem
+                ),
             });
             continue;
         }
-        let mut class_of = |column: &str, value: &str| -> Result<usize, String> {
-            let k = key(value);
-            if let Some(c) = classes.iter().position(|c| *c == k) {
-                return Ok(c);
-            }
-            if let Ok(index) = k.parse::<usize>()
-                && index < classes.len()
-            {
-                return Ok(index);
-            }
-            if fixed_classes {
-                return Err(at(
-                    n,
-                    format!(
-                        "unknown class '{value}' in column {column} (classes: {})",
-                        classes.join(", ")
-                    ),
-                ));
-            }
-            classes.push(k);
-            Ok(classes.len() - 1)
-        };
-        if fields[pred_col].is_empty() {
-            return Err(at(n, format!("{stem} has an empty pred cell")));
-        }
-        let truth = class_of("truth", fields[truth_col])?;
-        let predicted = class_of("pred", fields[pred_col])?;
-        let scores = if prob_cols.is_empty() {
-            None
-        } else {
-            let mut s = vec![];
-            for (c, name) in &prob_cols {
-                let v: f64 = fields[*c].parse().map_err(|_| {
-                    at(
-                        n,
-                        format!(
-                            "'{}' in column p_{} is not a number",
-                            fields[*c],
-                            name.replace(' ', "_")
-                        ),
-                    )
-                })?;
-                if !v.is_finite() {
-                    return Err(at(
-                        n,
-                        format!(
-                            "'{}' in column p_{} is not finite",
-                            fields[*c],
-                            name.replace(' ', "_")
-                        ),
-                    ));
-                }
-                if kind == Scores::Probabilities && !(-1e-6..=1.0 + 1e-6).contains(&v) {
-                    return Err(at(
-                        n,
-                        format!(
-                            "'{}' in column p_{} is not a probability (0 to 1); if the \
-                             columns hold logits, pass --softmax",
-                            fields[*c],
-                            name.replace(' ', "_")
-                        ),
-                    ));
-                }
-                s.push(v);
-            }
-            Some(s)
-        };
-        rows.push(LabelRow {
-            stem,
-            truth,
-            predicted,
-            scores,
-        });
+        rows.push(parsed);
     }
     if !no_truth.is_empty() {
         let shown: Vec<&str> = no_truth.iter().take(5).map(String::as_str).collect();
@@ -268,10 +140,151 @@ pub fn read_csv(path: &Path, kind: Scores) -> Result<LabelTable, String> {
         ));
     }
     Ok(LabelTable {
-        classes,
+        classes: reader.classes,
         rows,
         problems,
     })
+}
+
+/// The columns of the header: stem, truth, pred (or predicted, prediction), p_<class>.
+fn columns(t: &table::Table, path: &Path) -> Result<Columns, String> {
+    if t.header.is_empty() {
+        return Err(format!(
+            "{}: empty file (expected a header stem,truth,pred[,p_<class>...])",
+            path.display()
+        ));
+    }
+    let at = |what: String| format!("{} line 1: {what}", path.display());
+    let header: Vec<String> = t.header.iter().map(|h| key(h)).collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(stem), Some(truth)) = (col("stem"), col("truth")) else {
+        return Err(at(format!(
+            "the header needs the columns stem, truth and pred; it has {}",
+            header.join(", ")
+        )));
+    };
+    let Some(pred) = col("pred")
+        .or_else(|| col("predicted"))
+        .or_else(|| col("prediction"))
+    else {
+        return Err(at("the header has no pred column".into()));
+    };
+    let scores = header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| h.strip_prefix("p ").map(|c| (i, c.to_string())))
+        .collect();
+    Ok(Columns {
+        stem,
+        truth,
+        pred,
+        scores,
+        width: header.len(),
+    })
+}
+
+/// Reads rows against the header: the classes grow as rows name new ones, unless the header's
+/// probability columns fixed them.
+struct Reader<'a> {
+    path: &'a Path,
+    kind: Scores,
+    cols: Columns,
+    classes: Vec<String>,
+    fixed: bool,
+}
+
+impl Reader<'_> {
+    fn at(&self, line: usize, what: String) -> String {
+        format!("{} line {line}: {what}", self.path.display())
+    }
+
+    /// One row, or `None` when it has no truth.
+    fn row(&mut self, row: &table::Row) -> Result<Option<LabelRow>, String> {
+        let (n, fields) = (row.line, &row.fields);
+        if fields.len() != self.cols.width {
+            return Err(self.at(
+                n,
+                format!(
+                    "{} fields, the header has {}",
+                    fields.len(),
+                    self.cols.width
+                ),
+            ));
+        }
+        let stem = fields[self.cols.stem].clone();
+        if stem.is_empty() {
+            return Err(self.at(n, "empty stem".into()));
+        }
+        if fields[self.cols.truth].is_empty() {
+            return Ok(None);
+        }
+        if fields[self.cols.pred].is_empty() {
+            return Err(self.at(n, format!("{stem} has an empty pred cell")));
+        }
+        let truth = self.class_of(n, "truth", &fields[self.cols.truth])?;
+        let predicted = self.class_of(n, "pred", &fields[self.cols.pred])?;
+        let scores = if self.cols.scores.is_empty() {
+            None
+        } else {
+            Some(self.scores(n, fields)?)
+        };
+        Ok(Some(LabelRow {
+            stem,
+            truth,
+            predicted,
+            scores,
+        }))
+    }
+
+    /// The class a cell names (by name or index); a new name adds a class unless they are fixed.
+    fn class_of(&mut self, n: usize, column: &str, value: &str) -> Result<usize, String> {
+        let k = key(value);
+        if let Some(c) = self.classes.iter().position(|c| *c == k) {
+            return Ok(c);
+        }
+        if let Ok(index) = k.parse::<usize>()
+            && index < self.classes.len()
+        {
+            return Ok(index);
+        }
+        if self.fixed {
+            return Err(self.at(
+                n,
+                format!(
+                    "unknown class '{value}' in column {column} (classes: {})",
+                    self.classes.join(", ")
+                ),
+            ));
+        }
+        self.classes.push(k);
+        Ok(self.classes.len() - 1)
+    }
+
+    /// The row's probability (or logit) columns, checked.
+    fn scores(&self, n: usize, fields: &[String]) -> Result<Vec<f64>, String> {
+        let mut s = vec![];
+        for (c, name) in &self.cols.scores {
+            let column = format!("p_{}", name.replace(' ', "_"));
+            let cell = &fields[*c];
+            let v: f64 = cell
+                .parse()
+                .map_err(|_| self.at(n, format!("'{cell}' in column {column} is not a number")))?;
+            if !v.is_finite() {
+                return Err(self.at(n, format!("'{cell}' in column {column} is not finite")));
+            }
+            if self.kind == Scores::Probabilities && !(-1e-6..=1.0 + 1e-6).contains(&v) {
+                return Err(self.at(
+                    n,
+                    format!(
+                        "'{cell}' in column {column} is not a probability (0 to 1); if the \
+                         columns hold logits, pass --softmax"
+                    ),
+                ));
+            }
+            s.push(v);
+        }
+        Ok(s)
+    }
 }
 
 #[cfg(test)]

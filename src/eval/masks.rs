@@ -153,6 +153,61 @@ pub fn read_map(path: &Path, note: &mut Option<String>) -> Result<GrayImage, Str
     Ok(grey)
 }
 
+/// One image's scores, its probability histogram and notes; or why it is left out.
+type One = Result<(ImageScores, ScoreHistogram, Vec<Problem>), Problem>;
+
+/// Scores one truth and prediction (the prediction resized to the truth when `resize`).
+fn score_pair(m: &Matched, threshold: f64, resize: bool) -> One {
+    let mut notes = vec![];
+    let read = |path: &Path, notes: &mut Vec<Problem>| {
+        let mut note = None;
+        let map = read_map(path, &mut note).map_err(|problem| Problem {
+            file: path.to_path_buf(),
+            problem,
+        })?;
+        if let Some(problem) = note {
+            notes.push(Problem {
+                file: path.to_path_buf(),
+                problem,
+            });
+        }
+        Ok::<_, Problem>(map)
+    };
+    let truth = read(&m.truth, &mut notes)?;
+    let mut pred = read(&m.predicted, &mut notes)?;
+    if pred.dimensions() != truth.dimensions() {
+        let problem = format!(
+            "{}x{}, but its truth {} is {}x{}",
+            pred.width(),
+            pred.height(),
+            m.truth.display(),
+            truth.width(),
+            truth.height()
+        );
+        if !resize {
+            return Err(Problem {
+                file: m.predicted.clone(),
+                problem: format!("{problem}; left out (--resize scales it)"),
+            });
+        }
+        notes.push(Problem {
+            file: m.predicted.clone(),
+            problem: format!("{problem}; resized to the truth"),
+        });
+        pred = imageops::resize(&pred, truth.width(), truth.height(), FilterType::Triangle);
+    }
+    let mut histogram = ScoreHistogram::new(255);
+    let pair = MaskPair {
+        stem: &m.stem,
+        width: truth.width() as usize,
+        height: truth.height() as usize,
+        truth: truth.as_raw(),
+        predicted: pred.as_raw(),
+    };
+    let scores = score_image(&pair, threshold, &mut histogram);
+    Ok((scores, histogram, notes))
+}
+
 /// Scores every matched pair at `threshold`. With `resize`, a prediction of another size is
 /// resized to its truth (bilinear) and noted; without it, the pair is reported and left out.
 pub fn score(
@@ -162,62 +217,8 @@ pub fn score(
     resize: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Scored, String> {
-    type One = Result<(ImageScores, ScoreHistogram, Vec<Problem>), Problem>;
     let job = |m: &Matched| -> Result<One, std::convert::Infallible> {
-        let mut notes = vec![];
-        let read = |path: &Path, notes: &mut Vec<Problem>| {
-            let mut note = None;
-            let map = read_map(path, &mut note).map_err(|problem| Problem {
-                file: path.to_path_buf(),
-                problem,
-            })?;
-            if let Some(problem) = note {
-                notes.push(Problem {
-                    file: path.to_path_buf(),
-                    problem,
-                });
-            }
-            Ok::<_, Problem>(map)
-        };
-        let truth = match read(&m.truth, &mut notes) {
-            Ok(t) => t,
-            Err(p) => return Ok(Err(p)),
-        };
-        let mut pred = match read(&m.predicted, &mut notes) {
-            Ok(p) => p,
-            Err(p) => return Ok(Err(p)),
-        };
-        if pred.dimensions() != truth.dimensions() {
-            let problem = format!(
-                "{}x{}, but its truth {} is {}x{}",
-                pred.width(),
-                pred.height(),
-                m.truth.display(),
-                truth.width(),
-                truth.height()
-            );
-            if !resize {
-                return Ok(Err(Problem {
-                    file: m.predicted.clone(),
-                    problem: format!("{problem}; left out (--resize scales it)"),
-                }));
-            }
-            notes.push(Problem {
-                file: m.predicted.clone(),
-                problem: format!("{problem}; resized to the truth"),
-            });
-            pred = imageops::resize(&pred, truth.width(), truth.height(), FilterType::Triangle);
-        }
-        let mut histogram = ScoreHistogram::new(255);
-        let pair = MaskPair {
-            stem: &m.stem,
-            width: truth.width() as usize,
-            height: truth.height() as usize,
-            truth: truth.as_raw(),
-            predicted: pred.as_raw(),
-        };
-        let scores = score_image(&pair, threshold, &mut histogram);
-        Ok(Ok((scores, histogram, notes)))
+        Ok(score_pair(m, threshold, resize))
     };
     let results = crate::project::parallel::try_map(&matched, job, progress)
         .unwrap_or_else(|never| match never {});

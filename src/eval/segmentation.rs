@@ -256,23 +256,41 @@ pub struct ImageScores {
 }
 
 impl ImageScores {
-    pub const CSV_HEADER: &'static str =
-        "stem,truth_pixels,predicted_pixels,intersection,iou,dice,precision,recall,f1,cl_dice";
+    /// The columns of `per_image.csv`.
+    pub const COLUMNS: [&'static str; 10] = [
+        "stem",
+        "truth_pixels",
+        "predicted_pixels",
+        "intersection",
+        "iou",
+        "dice",
+        "precision",
+        "recall",
+        "f1",
+        "cl_dice",
+    ];
 
-    pub fn csv_row(&self) -> String {
-        format!(
-            "{},{},{},{},{},{},{},{},{},{}",
-            self.stem,
-            self.overlap.truth,
-            self.overlap.predicted,
-            self.overlap.intersection,
-            self.iou,
-            self.dice,
-            self.precision,
-            self.recall,
-            self.f1,
-            self.cl_dice
-        )
+    /// The image's `per_image.csv` row.
+    pub fn fields(&self) -> Vec<String> {
+        let o = &self.overlap;
+        let mut f = vec![
+            self.stem.clone(),
+            o.truth.to_string(),
+            o.predicted.to_string(),
+            o.intersection.to_string(),
+        ];
+        f.extend(
+            [
+                self.iou,
+                self.dice,
+                self.precision,
+                self.recall,
+                self.f1,
+                self.cl_dice,
+            ]
+            .map(|v| v.to_string()),
+        );
+        f
     }
 }
 

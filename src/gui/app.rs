@@ -1,29 +1,50 @@
-//! The application: which project is open, routing to the screen, and the background jobs
-//! (opening, demo generation, import, thumbnails) whose events come back as messages.
+//! The application: which project is open, its screens, and the window's own jobs (opening,
+//! demo generation, import, thumbnails, saves, training). `update` routes each message to its
+//! screen and carries out what the screen asks (see `screens` for the shape every screen has);
+//! the work itself lives in the submodules, one concern each.
 
 use super::Launch;
-use super::background::{Handover, spawn};
+use super::background::Handover;
 use super::dialogs::{self, Picked, Prompt, Purpose};
 use super::recent::Recent;
-use super::screens::annotate::{self, Annotate, ImageKey, LoadedImage, SaveJob, SaveOutcome};
+use super::screens::annotate::{self, Annotate, SaveJob};
 use super::screens::browse::{self, Browse};
 use super::screens::models::{self, Models};
 use super::screens::review::{self, Review};
 use super::screens::train::{self, Train};
-use super::screens::welcome;
-use super::thumbnails::{Loaded, Request, ThumbnailLoader};
-use super::training::{self, Phase, Session};
-use crate::project::demo::{self, DemoOptions};
-use crate::project::exchange::{self, ImportFormat};
-use crate::project::{Access, Project};
-use iced::widget::{button, column, container, row, text};
-use iced::{Alignment, Element, Length, Subscription, Task, Theme};
+use super::screens::{Action, Settings};
+use super::thumbnails::{Loaded, ThumbnailLoader, Thumbnails};
+use super::training::Session;
+use crate::project::Project;
+use crate::project::exchange::ImportFormat;
+use iced::{Subscription, Task, Theme};
 use std::path::{Path, PathBuf};
 
+#[macro_use]
+mod context {
+    /// The read-only context of the open project's screens: `ctx!(project, screens, app)`,
+    /// a macro so that the screen being updated can be borrowed mutably beside it.
+    macro_rules! ctx {
+        ($project:expr, $screens:expr, $app:expr) => {
+            $crate::gui::screens::Context {
+                project: $project,
+                thumbnails: &$screens.thumbnails,
+                settings: &$app.settings,
+                training: $app.training.as_ref(),
+            }
+        };
+    }
+}
+
 mod annotating;
-mod jobs;
+mod browsing;
 mod labeling;
+mod opening;
 mod reviewing;
+mod training;
+mod view;
+
+pub use annotating::write_save;
 
 /// Where the default project lives when nothing was opened before.
 pub const DEMO_PROJECT: &str = "projects/demo";
@@ -39,13 +60,24 @@ pub enum State {
         path: PathBuf,
         error: String,
     },
+    /// A project is open, with its screens (made afresh for every project opened).
     Ready {
         project: Box<Project>,
-        browse: Box<Browse>,
-        loader: ThumbnailLoader,
-        /// The Annotate screen, over Browse, when an image is open.
-        annotate: Option<Box<Annotate>>,
+        screens: Box<Screens>,
     },
+}
+
+/// The screens of the open project and what they share.
+pub struct Screens {
+    pub thumbnails: Thumbnails,
+    loader: ThumbnailLoader,
+    pub browse: Browse,
+    /// The Annotate screen, over Browse, when an image is open.
+    pub annotate: Option<Annotate>,
+    /// Train, Models and Review are made when first shown.
+    pub train: Option<Train>,
+    pub models: Option<Models>,
+    pub review: Option<Review>,
 }
 
 /// The screens the toolbar's tabs switch between (Annotate opens over Images).
@@ -80,15 +112,17 @@ pub enum Closing {
 pub enum Message {
     Job(u64, JobEvent),
     Show(Screen),
+    Browse(browse::Message),
+    Annotate(annotate::Message),
     Train(train::Message),
     Models(models::Message),
     Review(review::Message),
-    Training(u64, training::Update),
+    Training(u64, crate::gui::training::Update),
     Close(CloseChoice),
-    Browse(browse::Message),
-    Annotate(annotate::Message),
     /// The window's close button: save what is unsaved, then close.
     CloseRequested(iced::window::Id),
+    /// The last saves are written (or failed): the window closes.
+    Closed(iced::window::Id),
     Thumbnail(u64, Loaded),
     OpenDialog,
     Open(Option<PathBuf>),
@@ -103,16 +137,14 @@ pub enum Message {
     DismissNotice,
     /// The device training and inference will use (found on another thread at start).
     Compute(String),
-    /// Another screen wrote an image's label (and perhaps its mask) on a background thread.
-    Saved(String, crate::project::ImageLabel, bool),
-    /// An image's label and mask were put back as they were (undo): whether it has a mask.
-    Restored(String, crate::project::ImageLabel, bool),
+    /// The recent projects, read (and updated) on another thread.
+    Recent(Vec<PathBuf>),
     /// Browse's labeling of many images (or its undo) was written, or failed.
     Labeled(labeling::Written),
-    /// What a background write of the project at this folder reported: dropped when another
-    /// project is open by the time it arrives (its files were written; this window's index
-    /// and screens describe another project).
-    ForProject(PathBuf, Box<Message>),
+    /// What a job of the project opened `generation`th reported: dropped when another
+    /// project (or the same one, reopened) is open by the time it arrives, since the screens
+    /// and index it would update are gone.
+    ForProject(u64, Box<Message>),
 }
 
 /// Events of the background job that opens (or first makes) a project.
@@ -127,7 +159,7 @@ pub enum JobEvent {
 
 pub struct App {
     pub state: State,
-    /// Events of older jobs are dropped (a generation counter).
+    /// Counts the projects opened: events of older jobs are dropped.
     generation: u64,
     select: Option<String>,
     /// Open the selected image in the Annotate screen once the project is open.
@@ -138,9 +170,7 @@ pub struct App {
     /// "GPU: <adapter>" or "CPU: <model>", once known.
     compute: Option<String>,
     pub screen: Screen,
-    pub train: Train,
-    pub models: Models,
-    pub review: Review,
+    pub settings: Settings,
     /// The training of this window (running, paused or ended), whatever screen is shown.
     pub training: Option<Session>,
     jobs: u64,
@@ -156,6 +186,8 @@ pub struct App {
 
 impl App {
     pub fn new(launch: Launch) -> (App, Task<Message>) {
+        // The recent projects are read before the window shows (one small file): which project
+        // to open depends on them.
         let recent = if launch.remember {
             Recent::load()
         } else {
@@ -179,9 +211,7 @@ impl App {
             remember: launch.remember,
             compute: None,
             screen: launch.screen,
-            train: Train::new(),
-            models: Models::default(),
-            review: Review::default(),
+            settings: Settings::default(),
             training: None,
             jobs: 0,
             closing: None,
@@ -190,205 +220,81 @@ impl App {
             prompt: None,
         };
         let task = app.open(path);
-        (app, Task::batch([task, detect_compute()]))
+        (app, Task::batch([task, opening::detect_compute()]))
     }
 
-    /// Opens `path` in the background (generating the demo first when it is the missing default).
-    pub fn open(&mut self, path: PathBuf) -> Task<Message> {
-        self.generation += 1;
-        let generation = self.generation;
-        self.state = State::Busy {
-            title: "Opening project".into(),
-            detail: path.display().to_string(),
-            progress: None,
-        };
-        let make_demo = !path.exists() && path == Path::new(DEMO_PROJECT);
-        let stream = spawn("open-project", move |send| {
-            if make_demo {
-                let mut report = |done, total| {
-                    send(JobEvent::Progress(
-                        "Generating the demo project".into(),
-                        done,
-                        total,
-                    ))
-                };
-                if let Err(e) = demo::generate(&path, &DemoOptions::default(), &mut report) {
-                    return send(JobEvent::Failed(path, e.to_string()));
-                }
-            }
-            send(reopen(path));
-        });
-        Task::run(stream, move |e| Message::Job(generation, e))
+    /// The Annotate screen, while an image is open.
+    pub fn annotate(&self) -> Option<&Annotate> {
+        self.screens().and_then(|s| s.annotate.as_ref())
     }
 
-    fn import(&mut self, format: ImportFormat, src: PathBuf) -> Task<Message> {
-        let detail = src.display().to_string();
-        // The import takes the project's lock itself.
-        self.with_project_released("import", "Importing", detail, move |dest, send| {
-            let mut report = |stage: &str, done, total| {
-                send(JobEvent::Progress(
-                    format!("Importing: {stage}"),
-                    done,
-                    total,
-                ))
-            };
-            match exchange::import(format, &src, dest, &mut report) {
-                Ok(r) => format!(
-                    "Imported {} images ({} with masks) from {}",
-                    r.images,
-                    r.masks,
-                    src.display()
-                ),
-                Err(e) => format!("Nothing was imported: {e}"),
-            }
-        })
+    /// The Train screen, once shown.
+    pub fn train(&self) -> Option<&Train> {
+        self.screens().and_then(|s| s.train.as_ref())
     }
 
-    /// Runs `job` on its own thread while the window lets go of the project (for jobs that take
-    /// the project's lock to write): unsaved edits are written first, the window shows `title`
-    /// and the job's progress, then the notice the job returns, and reopens the project.
-    fn with_project_released(
-        &mut self,
-        name: &str,
-        title: &str,
-        detail: String,
-        job: impl FnOnce(&Path, &dyn Fn(JobEvent)) -> String + Send + 'static,
-    ) -> Task<Message> {
-        if !matches!(self.state, State::Ready { .. }) {
-            return Task::none();
+    /// The Models screen, once shown.
+    pub fn models(&self) -> Option<&Models> {
+        self.screens().and_then(|s| s.models.as_ref())
+    }
+
+    /// The Review screen, once shown.
+    pub fn review(&self) -> Option<&Review> {
+        self.screens().and_then(|s| s.review.as_ref())
+    }
+
+    fn screens(&self) -> Option<&Screens> {
+        match &self.state {
+            State::Ready { screens, .. } => Some(screens),
+            _ => None,
         }
-        let busy = State::Busy {
-            title: title.into(),
-            detail,
-            progress: None,
-        };
-        let State::Ready {
-            project, annotate, ..
-        } = std::mem::replace(&mut self.state, busy)
-        else {
-            return Task::none();
-        };
-        let jobs = annotate.map(|mut s| s.flush()).unwrap_or_default();
-        for job in last_saves(std::mem::take(&mut self.carried), jobs) {
-            let _ = write_save(&job, &project);
-        }
-        let root = project.root().to_path_buf();
-        drop(project);
-        self.generation += 1;
-        let generation = self.generation;
-        let stream = spawn(name, move |send| {
-            send(JobEvent::Notice(job(&root, send)));
-            send(reopen(root));
-        });
-        Task::run(stream, move |e| Message::Job(generation, e))
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         match message {
-            Message::Job(g, _) | Message::Thumbnail(g, _) if g != self.generation => Task::none(),
-            Message::Job(_, JobEvent::Progress(title, done, total)) => {
-                if let State::Busy {
-                    title: t, progress, ..
-                } = &mut self.state
-                {
-                    *t = title;
-                    *progress = Some((done, total));
-                }
+            Message::Job(g, _) | Message::Thumbnail(g, _) | Message::ForProject(g, _)
+                if g != self.generation =>
+            {
                 Task::none()
             }
-            Message::Job(_, JobEvent::Notice(n)) => {
-                self.notice = Some(n);
-                Task::none()
-            }
-            Message::Job(_, JobEvent::Failed(path, error)) => {
-                self.state = State::Failed { path, error };
-                Task::none()
-            }
-            Message::Job(_, JobEvent::Opened(handover)) => match handover.take() {
-                Some(project) => self.show(project),
-                None => Task::none(),
-            },
-            Message::Browse(m) => {
-                let State::Ready {
-                    project,
-                    browse,
-                    loader,
-                    annotate,
-                } = &mut self.state
-                else {
-                    return Task::none();
-                };
-                let action = browse.update(m, project);
-                if matches!(
-                    action,
-                    browse::Action::Label(..) | browse::Action::Restore(..)
-                ) {
-                    return self.label_many(action);
-                }
-                let task = match &action {
-                    browse::Action::Refiltered(_) => browse.scroll_to_top().map(Message::Browse),
-                    browse::Action::Annotate(stem) => {
-                        let carried = self.carried.values().cloned().collect();
-                        let (screen, task) =
-                            open_annotate(project, browse, loader, stem.clone(), carried);
-                        *annotate = Some(screen);
-                        self.annotate_from = Screen::Images;
-                        task
-                    }
-                    _ => Task::none(),
-                };
-                perform(action, project, loader);
-                task
-            }
+            Message::ForProject(_, message) => self.update(*message),
+            Message::Job(_, event) => self.job_event(event),
+            Message::Browse(m) => self.browse_message(m),
             Message::Annotate(m) => self.annotate_message(m),
-            Message::CloseRequested(id) => {
-                if self.training_active() {
-                    self.closing = Some(Closing::Asking(id));
-                    return Task::none();
-                }
-                self.close_now(id)
-            }
-            Message::Close(choice) => {
-                let Some(Closing::Asking(id)) = self.closing else {
-                    return Task::none();
-                };
-                let Some(session) = self.training.as_mut().filter(|t| t.phase.is_active()) else {
-                    self.closing = None;
-                    return self.close_now(id);
-                };
-                self.closing = match choice {
-                    CloseChoice::Stay => None,
-                    CloseChoice::StopTraining => {
-                        session.cancel();
-                        Some(Closing::Stopping(id))
-                    }
-                    CloseChoice::KeepTraining => {
-                        session.pause();
-                        Some(Closing::HandingOver(id))
-                    }
-                };
-                Task::none()
-            }
-            Message::Show(screen) => self.show_screen(screen),
-            Message::Train(m) => {
-                let action = self.train.update(m);
-                self.train_action(action)
-            }
-            Message::Models(m) => {
-                let action = self.models.update(m);
-                self.models_action(action)
-            }
-            Message::Review(m) => {
-                let action = self.review.update(m);
-                self.review_action(action)
-            }
+            Message::Train(m) => self.train_message(m),
+            Message::Models(m) => self.models_message(m),
+            Message::Review(m) => self.review_message(m),
             Message::Training(id, update) => self.training_update(id, update),
+            Message::CloseRequested(id) => self.close_requested(id),
+            Message::Close(choice) => self.close_choice(choice),
+            Message::Closed(id) => iced::window::close(id),
+            Message::Show(screen) => self.show_screen(screen),
             Message::Thumbnail(_, loaded) => {
-                if let State::Ready { browse, .. } = &mut self.state {
-                    browse.thumbnail_loaded(loaded.stem, loaded.pixels);
+                if let State::Ready { screens, .. } = &mut self.state {
+                    screens.thumbnails.arrived(loaded);
                 }
                 Task::none()
             }
+            Message::Labeled(written) => self.labeled(written),
+            Message::Compute(name) => {
+                self.compute = Some(name);
+                Task::none()
+            }
+            Message::Recent(projects) => {
+                self.recent = projects;
+                Task::none()
+            }
+            Message::DismissNotice => {
+                self.notice = None;
+                Task::none()
+            }
+            other => self.dialog_message(other),
+        }
+    }
+
+    /// The file dialogs, the typed-path bar, and what a chosen path starts.
+    fn dialog_message(&mut self, message: Message) -> Task<Message> {
+        match message {
             Message::OpenDialog => self.update(Message::Pick(Purpose::OpenProject)),
             Message::ImportDialog(format) => self.update(Message::Pick(Purpose::Import(format))),
             Message::Pick(purpose) => {
@@ -399,7 +305,7 @@ impl App {
             Message::Picked(_, Picked::Cancelled) => Task::none(),
             Message::Picked(purpose, Picked::Unavailable) => {
                 self.prompt = Some(Prompt::new(purpose));
-                iced::widget::operation::focus(PROMPT_ID)
+                iced::widget::operation::focus(view::PROMPT_ID)
             }
             Message::PromptText(t) => {
                 if let Some(p) = &mut self.prompt {
@@ -408,53 +314,35 @@ impl App {
                 }
                 Task::none()
             }
-            Message::PromptSubmit => {
-                let Some(p) = &mut self.prompt else {
-                    return Task::none();
-                };
-                match p.purpose.check(&p.text) {
-                    Ok(path) => {
-                        let purpose = p.purpose;
-                        self.prompt = None;
-                        self.chosen(purpose, path)
-                    }
-                    Err(e) => {
-                        p.error = Some(e);
-                        Task::none()
-                    }
-                }
-            }
+            Message::PromptSubmit => self.prompt_submit(),
             Message::PromptCancel => {
                 self.prompt = None;
                 Task::none()
             }
             Message::Open(Some(path)) => {
                 self.carried.clear();
-                self.state = State::Busy {
-                    title: "Opening project".into(),
-                    detail: path.display().to_string(),
-                    progress: None,
-                };
                 self.select = None;
                 self.open(path)
             }
             Message::Import(format, Some(src)) => self.import(format, src),
-            Message::Open(None) | Message::Import(_, None) => Task::none(),
-            Message::DismissNotice => {
-                self.notice = None;
+            _ => Task::none(),
+        }
+    }
+
+    fn prompt_submit(&mut self) -> Task<Message> {
+        let Some(p) = &mut self.prompt else {
+            return Task::none();
+        };
+        match p.purpose.check(&p.text) {
+            Ok(path) => {
+                let purpose = p.purpose;
+                self.prompt = None;
+                self.chosen(purpose, path)
+            }
+            Err(e) => {
+                p.error = Some(e);
                 Task::none()
             }
-            Message::Compute(name) => {
-                self.compute = Some(name);
-                Task::none()
-            }
-            Message::ForProject(root, message) => match self.root() {
-                Some(open) if open == root => self.update(*message),
-                _ => Task::none(),
-            },
-            Message::Saved(stem, label, has_mask) => self.written(&stem, label, has_mask, false),
-            Message::Labeled(written) => self.labeled(written),
-            Message::Restored(stem, label, has_mask) => self.written(&stem, label, has_mask, true),
         }
     }
 
@@ -470,71 +358,23 @@ impl App {
         })
     }
 
-    /// Another screen wrote an image's label and perhaps its mask (`restored`: the files were
-    /// put back as they were, so "no mask" means the mask file is gone).
-    fn written(
-        &mut self,
-        stem: &str,
-        label: crate::project::ImageLabel,
-        has_mask: bool,
-        restored: bool,
-    ) -> Task<Message> {
-        if let State::Ready {
-            project, browse, ..
-        } = &mut self.state
-        {
-            project.record_saved(stem, label, has_mask);
-            if restored && !has_mask {
-                project.record_no_mask(stem);
-            }
-            browse.refresh(project);
-        }
-        Task::none()
+    /// `task` of the open project's screens, its messages made app messages by `wrap` and
+    /// tagged with the project: they are dropped if another project is open when they come.
+    fn tagged<M: Send + 'static>(&self, task: Task<M>, wrap: fn(M) -> Message) -> Task<Message> {
+        let generation = self.generation;
+        task.map(move |m| Message::ForProject(generation, Box::new(wrap(m))))
     }
 
-    /// A project finished opening: show Browse and start loading its first thumbnails.
-    fn show(&mut self, project: Project) -> Task<Message> {
-        let mut tasks = Vec::new();
-        if self.remember {
-            Recent::remember(project.root());
-            self.recent = Recent::load().projects;
-        }
-        if let Some(first) = project.open_problems.first() {
-            let more = match project.open_problems.len() {
-                1 => String::new(),
-                n => format!(" (and {} more; `nerve-studio info` lists them)", n - 1),
-            };
-            self.notice = Some(format!("{}: {}{more}", first.file, first.problem));
-        }
-        if let Access::ReadOnly { held_by } = project.access() {
-            self.notice = Some(format!("Opened read-only: {}.", held_by.read_only_reason()));
-        }
-        let (loader, results) = ThumbnailLoader::new(project.cache_dir());
-        let select = self.select.take();
-        let (browse, action, scroll) = Browse::new(&project, select.clone());
-        perform(action, &project, &loader);
-        let annotate = match select.filter(|s| self.open_annotate && project.get(s).is_some()) {
-            Some(stem) => {
-                let carried = self.carried.values().cloned().collect();
-                let (screen, task) = open_annotate(&project, &browse, &loader, stem, carried);
-                tasks.push(task);
-                Some(screen)
-            }
-            None => None,
-        };
-        self.state = State::Ready {
-            project: Box::new(project),
-            browse: Box::new(browse),
-            loader,
-            annotate,
-        };
-        let generation = self.generation;
-        tasks.push(Task::run(results, move |l| {
-            Message::Thumbnail(generation, l)
-        }));
-        tasks.push(scroll.map(Message::Browse));
-        if self.screen != Screen::Images {
-            tasks.push(self.show_screen(self.screen));
+    /// Runs a screen's own work and carries out its requests, in order.
+    fn perform<M: Send + 'static, R>(
+        &mut self,
+        action: Action<M, R>,
+        wrap: fn(M) -> Message,
+        mut request: impl FnMut(&mut App, R) -> Task<Message>,
+    ) -> Task<Message> {
+        let mut tasks = vec![self.tagged(action.task, wrap)];
+        for r in action.requests {
+            tasks.push(request(self, r));
         }
         Task::batch(tasks)
     }
@@ -563,433 +403,41 @@ impl App {
         Theme::Dark
     }
 
+    /// The window's close button, and the subscription of the screen shown.
     pub fn subscription(&self) -> Subscription<Message> {
         let close = iced::window::close_requests().map(Message::CloseRequested);
-        let ticks = match &self.state {
-            State::Ready {
-                annotate: Some(a), ..
-            } if a.wants_ticks() => iced::time::every(std::time::Duration::from_millis(200))
-                .map(|t| Message::Annotate(annotate::Message::Tick(t))),
-            _ => Subscription::none(),
+        let State::Ready { screens, .. } = &self.state else {
+            return close;
         };
-        // Browse's keys (Shift/Ctrl+click, Ctrl+A, Esc, Ctrl+Z) while its grid is shown.
-        let browse_keys = match &self.state {
-            State::Ready { annotate: None, .. } if self.screen == Screen::Images => {
-                iced::event::listen_with(|event, status, _| {
-                    browse::Browse::key_event(event, status).map(Message::Browse)
-                })
+        // Annotate's autosave ticks run whatever tab is shown: edits must reach the disk.
+        let annotate = screens
+            .annotate
+            .as_ref()
+            .map_or_else(Subscription::none, |a| {
+                a.subscription().map(Message::Annotate)
+            });
+        let shown = match self.screen {
+            Screen::Images if screens.annotate.is_none() => {
+                screens.browse.subscription().map(Message::Browse)
             }
-            _ => Subscription::none(),
-        };
-        Subscription::batch([close, ticks, browse_keys])
-    }
-
-    pub fn view(&self) -> Element<'_, Message> {
-        let body: Element<'_, Message> = match &self.state {
-            State::Busy {
-                title,
-                detail,
-                progress,
-            } => welcome::busy(title.clone(), detail.clone(), *progress),
-            State::Failed { path, error } => {
-                welcome::failed(path, error, &self.recent, Message::OpenDialog, |p| {
-                    Message::Open(Some(p))
-                })
-            }
-            State::Ready { .. } if self.screen == Screen::Train => {
-                self.train.view(self.training.as_ref()).map(Message::Train)
-            }
-            State::Ready { project, .. } if self.screen == Screen::Models => self
+            Screen::Images => Subscription::none(),
+            Screen::Train => screens
+                .train
+                .as_ref()
+                .map_or_else(Subscription::none, |s| s.subscription().map(Message::Train)),
+            Screen::Models => screens
                 .models
-                .view(self.training_active(), project.is_read_only())
-                .map(Message::Models),
-            State::Ready { project, .. } if self.screen == Screen::Review => self
+                .as_ref()
+                .map_or_else(Subscription::none, |s| {
+                    s.subscription().map(Message::Models)
+                }),
+            Screen::Review => screens
                 .review
-                .view(project.is_read_only())
-                .map(Message::Review),
-            State::Ready {
-                project,
-                browse,
-                annotate: Some(screen),
-                ..
-            } => screen.view(project, browse).map(Message::Annotate),
-            State::Ready {
-                project, browse, ..
-            } => browse.view(project).map(Message::Browse),
+                .as_ref()
+                .map_or_else(Subscription::none, |s| {
+                    s.subscription().map(Message::Review)
+                }),
         };
-        let mut page = column![self.toolbar()].spacing(8).padding(8);
-        if let Some(closing) = self.closing {
-            page = page.push(close_question(closing));
-        }
-        if let Some(p) = &self.prompt {
-            page = page.push(prompt_bar(p));
-        }
-        if let Some(n) = &self.notice {
-            page = page.push(
-                container(
-                    row![
-                        text(n).size(14).width(Length::Fill),
-                        button(text("Dismiss").size(13))
-                            .style(button::secondary)
-                            .on_press(Message::DismissNotice)
-                    ]
-                    .align_y(Alignment::Center)
-                    .spacing(10),
-                )
-                .padding([6, 10])
-                .style(container::warning),
-            );
-        }
-        page.push(body).into()
-    }
-
-    fn toolbar(&self) -> Element<'_, Message> {
-        let (name, path, read_only) = match &self.state {
-            State::Ready { project, .. } => (
-                project.manifest.name.clone(),
-                project.root().display().to_string(),
-                project.is_read_only(),
-            ),
-            _ => ("Nerve Studio".into(), String::new(), false),
-        };
-        let ready = matches!(self.state, State::Ready { .. });
-        let import = |label: &'static str, f: ImportFormat| {
-            button(text(label).size(13))
-                .style(button::secondary)
-                .on_press_maybe((ready && !read_only).then_some(Message::ImportDialog(f)))
-        };
-        let mut title = row![text(name).size(20)]
-            .spacing(10)
-            .align_y(Alignment::Center);
-        if read_only {
-            title = title.push(super::style::chip(
-                "read-only",
-                iced::Color::from_rgb8(0xF0, 0xAD, 0x4E),
-            ));
-        }
-        title = title.push(text(path).size(12).style(super::style::muted));
-        let compute = self
-            .compute
-            .as_deref()
-            .unwrap_or("finding the compute device…");
-        let tab = |label: &'static str, screen: Screen| {
-            button(text(label).size(14))
-                .style(if self.screen == screen {
-                    button::primary
-                } else {
-                    button::text
-                })
-                .on_press_maybe(ready.then_some(Message::Show(screen)))
-        };
-        let training_active = self.training_active();
-        let status: Element<'_, Message> = match self.training.as_ref() {
-            Some(t) if training_active || t.phase == Phase::Paused => {
-                let what = match (t.phase == Phase::Paused, t.batch) {
-                    (true, _) => "Training paused".to_string(),
-                    (false, Some(b)) => format!(
-                        "Training: epoch {}/{} · {:.0} %",
-                        b.epoch,
-                        b.epochs,
-                        b.fraction() * 100.0
-                    ),
-                    (false, None) => "Training: preparing".to_string(),
-                };
-                button(text(what).size(12))
-                    .style(button::secondary)
-                    .on_press(Message::Show(Screen::Train))
-                    .into()
-            }
-            // Nothing trains: the device training and inference would use.
-            _ => text(compute.replace("(R)", "").replace("(TM)", ""))
-                .size(12)
-                .style(super::style::muted)
-                .wrapping(iced::widget::text::Wrapping::None)
-                .into(),
-        };
-        // A fixed width: the badge's text changes every batch, and the tabs beside it must
-        // not move between two clicks.
-        let status = container(status)
-            .width(Length::Fixed(STATUS_WIDTH))
-            .align_x(Alignment::Center)
-            .clip(true);
-        row![
-            title.width(Length::Fill),
-            tab("Images", Screen::Images),
-            tab("Train", Screen::Train),
-            tab("Models", Screen::Models),
-            tab("Review", Screen::Review),
-            status,
-            button(text("Open project…").size(13))
-                .on_press_maybe((!training_active).then_some(Message::OpenDialog)),
-            import("Import class folders…", ImportFormat::Folders),
-            import("Import Supervisely…", ImportFormat::Supervisely),
-            import("Import VOC…", ImportFormat::Voc),
-        ]
-        .spacing(8)
-        .align_y(Alignment::Center)
-        .into()
-    }
-}
-
-/// The toolbar's training badge / compute device, in pixels.
-const STATUS_WIDTH: f32 = 270.0;
-
-/// The typed-path field's widget id (focused when it appears).
-const PROMPT_ID: &str = "typed-path";
-
-/// Where the system has no file dialog: say so, and take a typed path.
-fn prompt_bar(p: &Prompt) -> Element<'_, Message> {
-    use iced::widget::text_input;
-    let mut col = iced::widget::Column::new().spacing(6).push(
-        text(format!(
-            "{}: this system has no file dialog (it needs a desktop portal or zenity). \
-             Type the path instead:",
-            p.purpose.title()
-        ))
-        .size(14),
-    );
-    col = col.push(
-        row![
-            text_input("/path/to/…", &p.text)
-                .id(PROMPT_ID)
-                .on_input(Message::PromptText)
-                .on_submit(Message::PromptSubmit)
-                .size(14)
-                .width(Length::Fill),
-            button(text("OK").size(13)).on_press(Message::PromptSubmit),
-            button(text("Cancel").size(13))
-                .style(button::secondary)
-                .on_press(Message::PromptCancel),
-        ]
-        .spacing(8)
-        .align_y(Alignment::Center),
-    );
-    if let Some(e) = &p.error {
-        col = col.push(text(e).size(13).style(text::danger));
-    }
-    container(col)
-        .padding([8, 10])
-        .width(Length::Fill)
-        .style(container::warning)
-        .into()
-}
-
-/// "A training is running": stop it, keep it going in the background, or stay.
-fn close_question(closing: Closing) -> Element<'static, Message> {
-    let body: Element<'static, Message> = match closing {
-        Closing::Asking(_) => row![
-            text("A training is running. Close the window and…")
-                .size(14)
-                .width(Length::Fill),
-            button(text("Keep training in the background").size(13))
-                .on_press(Message::Close(CloseChoice::KeepTraining)),
-            button(text("Stop the training").size(13))
-                .style(button::danger)
-                .on_press(Message::Close(CloseChoice::StopTraining)),
-            button(text("Don't close").size(13))
-                .style(button::secondary)
-                .on_press(Message::Close(CloseChoice::Stay)),
-        ]
-        .spacing(8)
-        .align_y(Alignment::Center)
-        .into(),
-        Closing::Stopping(_) => text("Stopping the training after this batch, then closing…")
-            .size(14)
-            .into(),
-        Closing::HandingOver(_) => text(
-            "Handing the training over to a background process after this batch, then closing…",
-        )
-        .size(14)
-        .into(),
-    };
-    container(body)
-        .padding([8, 10])
-        .width(Length::Fill)
-        .style(container::warning)
-        .into()
-}
-
-/// Opens the project at `root` (on a job's thread) and hands it to the window.
-fn reopen(root: PathBuf) -> JobEvent {
-    match Project::open(&root) {
-        Ok(p) => JobEvent::Opened(Handover::new(p)),
-        Err(e) => JobEvent::Failed(root, e.to_string()),
-    }
-}
-
-/// Finds the device training will use (enumerating GPU adapters can take a moment).
-fn detect_compute() -> Task<Message> {
-    let stream = spawn("compute-device", |send| {
-        send(
-            match crate::ml::device::select(crate::ml::device::DeviceChoice::Auto) {
-                Ok(d) if d.gpu => format!("GPU: {}", d.name),
-                Ok(d) => d.name,
-                Err(e) => e,
-            },
-        )
-    });
-    Task::run(stream, Message::Compute)
-}
-
-/// Carries out a screen's wish.
-/// The Annotate screen on `stem`, moving through Browse's order, and its first loads.
-fn open_annotate(
-    project: &Project,
-    browse: &Browse,
-    loader: &ThumbnailLoader,
-    stem: String,
-    carried: Vec<(SaveJob, bool)>,
-) -> (Box<Annotate>, Task<Message>) {
-    let (screen, actions) = Annotate::new(project, browse.order(project), stem, carried);
-    let task = Task::batch(
-        actions
-            .into_iter()
-            .map(|a| annotate_action(a, project, loader)),
-    );
-    (Box::new(screen), task)
-}
-
-/// Carries out what the Annotate screen asks for, on other threads.
-fn annotate_action(
-    action: annotate::Action,
-    project: &Project,
-    loader: &ThumbnailLoader,
-) -> Task<Message> {
-    match action {
-        annotate::Action::Load(key) => {
-            let Some(entry) = project.get(&key.stem) else {
-                return Task::none();
-            };
-            let image_path = project.image_path(entry);
-            let mask_path = entry.has_mask.then(|| project.mask_path(&key.stem));
-            let stream = spawn("load-image", move |send| {
-                send(load_image(&key, &image_path, mask_path.as_deref()))
-            });
-            Task::run(stream, Message::Annotate)
-        }
-        annotate::Action::Save(job) => save_task(job, project),
-        annotate::Action::WantThumbnails(stems) => {
-            perform(browse::Action::WantThumbnails(stems), project, loader);
-            Task::none()
-        }
-        annotate::Action::Back => Task::none(),
-        annotate::Action::Adjust(stem, rgba, (w, h), settings) => {
-            let stream = spawn("view-adjust", move |send| {
-                let handle = iced::widget::image::Handle::from_rgba(w, h, settings.apply(&rgba));
-                send(annotate::Message::Adjusted(stem, settings, handle));
-            });
-            Task::run(stream, Message::Annotate)
-        }
-    }
-}
-
-/// Decodes an image and its mask for the Annotate screen (run off the UI thread).
-pub fn load_image(
-    key: &ImageKey,
-    image_path: &Path,
-    mask_path: Option<&Path>,
-) -> annotate::Message {
-    let loaded = (|| -> Result<LoadedImage, String> {
-        let rgba = crate::project::thumbnails::decode_image(image_path)?.to_rgba8();
-        let (w, h) = rgba.dimensions();
-        let mask = match mask_path {
-            Some(p) => {
-                let m = crate::mask::read_mask(p).map_err(|e| e.to_string())?;
-                if (m.width(), m.height()) != (w, h) {
-                    return Err(format!(
-                        "{}: the mask is {}x{} but the image is {w}x{h}; fix or remove the mask file",
-                        p.display(),
-                        m.width(),
-                        m.height()
-                    ));
-                }
-                m
-            }
-            None => crate::mask::Mask::empty(w, h),
-        };
-        let rgba = std::sync::Arc::new(rgba.into_raw());
-        Ok(LoadedImage {
-            image: iced::widget::image::Handle::from_rgba(w, h, rgba.as_ref().clone()),
-            rgba,
-            size: (w, h),
-            mask: std::sync::Arc::new(mask),
-        })
-    })();
-    match loaded {
-        Ok(l) => annotate::Message::Loaded(key.clone(), Handover::new(l)),
-        Err(e) => annotate::Message::LoadFailed(key.clone(), e),
-    }
-}
-
-fn save_task(job: SaveJob, project: &Project) -> Task<Message> {
-    let (mask_path, label_path) = (project.mask_path(&job.stem), project.label_path(&job.stem));
-    let root = project.root().to_path_buf();
-    let stream = spawn("save", move |send| {
-        let result = write_paths(&job, &mask_path, &label_path);
-        send(annotate::Message::Saved(SaveOutcome {
-            wrote_mask: job.mask.is_some(),
-            stem: job.stem,
-            revision: job.revision,
-            label: job.label,
-            result,
-        }));
-    });
-    Task::run(stream, move |m| for_project(&root, Message::Annotate(m)))
-}
-
-/// Writes a save job: the mask first, then the label that describes it; both atomically.
-fn write_paths(job: &SaveJob, mask_path: &Path, label_path: &Path) -> Result<(), String> {
-    if let Some(mask) = &job.mask {
-        crate::mask::write_mask(mask_path, mask).map_err(|e| e.to_string())?;
-    }
-    crate::project::write_label(label_path, &job.label).map_err(|e| e.to_string())
-}
-
-/// `message`, to be handled only while the project at `root` is the one open.
-pub(super) fn for_project(root: &Path, message: Message) -> Message {
-    Message::ForProject(root.to_path_buf(), Box::new(message))
-}
-
-/// What must be written before the project is let go (closing, an import): the saves carried
-/// from a closed Annotate screen, then the open screen's, which are newer for the same image.
-fn last_saves(
-    carried: std::collections::HashMap<String, (SaveJob, bool)>,
-    open: Vec<SaveJob>,
-) -> Vec<SaveJob> {
-    let mut jobs: Vec<SaveJob> = carried
-        .into_values()
-        .map(|(job, _)| job)
-        .filter(|job| !open.iter().any(|o| o.stem == job.stem))
-        .collect();
-    jobs.extend(open);
-    jobs
-}
-
-/// Writes a save job synchronously (the last save when the window closes).
-pub fn write_save(job: &SaveJob, project: &Project) -> Result<(), String> {
-    write_paths(
-        job,
-        &project.mask_path(&job.stem),
-        &project.label_path(&job.stem),
-    )
-}
-
-fn perform(action: browse::Action, project: &Project, loader: &ThumbnailLoader) {
-    match action {
-        browse::Action::None
-        | browse::Action::Annotate(_)
-        | browse::Action::Label(..)
-        | browse::Action::Restore(..) => {}
-        browse::Action::WantThumbnails(stems) | browse::Action::Refiltered(stems) => loader.want(
-            stems
-                .into_iter()
-                .filter_map(|s| {
-                    project.get(&s).map(|e| Request {
-                        image: project.image_path(e),
-                        stem: s,
-                    })
-                })
-                .collect(),
-        ),
+        Subscription::batch([close, annotate, shown])
     }
 }

@@ -46,3 +46,16 @@ impl<T> Handover<T> {
         self.0.lock().ok()?.take()
     }
 }
+
+/// Runs `f` on a thread of its own; its result comes back as the message `to` makes of it.
+pub fn job<T, M>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+    to: impl Fn(T) -> M + Send + 'static,
+) -> iced::Task<M>
+where
+    T: Send + 'static,
+    M: Send + 'static,
+{
+    iced::Task::run(spawn(name, move |send| send(f())), to)
+}

@@ -2,6 +2,7 @@
 
 mod app;
 pub mod background;
+pub mod bench;
 pub mod dialogs;
 pub mod handover;
 pub mod keys;
@@ -13,9 +14,8 @@ pub mod training;
 pub mod viewport;
 pub mod widgets;
 
-pub use app::{
-    App, CloseChoice, Closing, JobEvent, Message, Screen, State, load_image, write_save,
-};
+pub use app::{App, CloseChoice, Closing, JobEvent, Message, Screen, Screens, State, write_save};
+pub use screens::annotate::load_image;
 use std::path::PathBuf;
 
 /// What the window opens on.

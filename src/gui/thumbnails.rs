@@ -3,6 +3,7 @@
 
 use crate::project::thumbnails::{load_or_make, thumbnail_path};
 use iced::futures::channel::mpsc;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -99,5 +100,66 @@ impl Drop for ThumbnailLoader {
             q.wanted.clear();
         }
         cv.notify_all();
+    }
+}
+
+/// The thumbnails the window has uploaded, shared by the screens that show them (Browse's grid,
+/// Annotate's strip): at most `MAX_KEPT`, the ones furthest from view going first.
+#[derive(Default)]
+pub struct Thumbnails {
+    loaded: HashMap<String, Thumb>,
+}
+
+enum Thumb {
+    Ready(iced::widget::image::Handle),
+    Failed(String),
+}
+
+/// Thumbnails kept uploaded at most.
+const MAX_KEPT: usize = 800;
+
+impl Thumbnails {
+    /// The loaded thumbnail of an image.
+    pub fn get(&self, stem: &str) -> Option<&iced::widget::image::Handle> {
+        match self.loaded.get(stem) {
+            Some(Thumb::Ready(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Why `stem`'s thumbnail could not be made, if it could not (the grid says so instead of
+    /// waiting).
+    pub fn failure(&self, stem: &str) -> Option<&str> {
+        match self.loaded.get(stem) {
+            Some(Thumb::Failed(why)) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// A thumbnail arrived from the loader: upload it once and keep the handle.
+    pub fn arrived(&mut self, loaded: Loaded) {
+        let thumb = match loaded.pixels {
+            Ok((w, h, bytes)) => Thumb::Ready(iced::widget::image::Handle::from_rgba(
+                w,
+                h,
+                Arc::unwrap_or_clone(bytes),
+            )),
+            Err(why) => Thumb::Failed(why),
+        };
+        self.loaded.insert(loaded.stem, thumb);
+    }
+
+    /// Of `shown` (on screen first), the ones not loaded yet; when too many are kept, those
+    /// not in `shown` are let go first.
+    pub fn missing(&mut self, shown: &[String]) -> Vec<String> {
+        if self.loaded.len() > MAX_KEPT {
+            let keep: std::collections::HashSet<&str> = shown.iter().map(String::as_str).collect();
+            self.loaded.retain(|stem, _| keep.contains(stem.as_str()));
+        }
+        shown
+            .iter()
+            .filter(|s| !self.loaded.contains_key(*s))
+            .cloned()
+            .collect()
     }
 }

@@ -64,7 +64,7 @@ fn mark_failed(project: &Path, run: &str, error: &str) {
         return;
     };
     if let Ok(mut info) = dir.info() {
-        info.status = "failed".into();
+        info.status = super::run::RunStatus::Failed;
         info.error = Some(error.to_string());
         info.updated_at = now_rfc3339();
         let _ = dir.write_json(run::INFO, &info);
@@ -264,7 +264,7 @@ mod tests {
         );
         assert_eq!(seen, 1);
         let info = run.info().unwrap();
-        assert_eq!(info.status, "failed");
+        assert_eq!(info.status, crate::ml::run::RunStatus::Failed);
         assert_eq!(info.error.as_deref(), Some(error.as_str()));
         // An error before the run started touches no run.
         let early: Result<(), String> = guard(dir.path(), |_| Err("no data".into()), &mut |_| {});

@@ -33,6 +33,27 @@ fn wanted(e: &ImageEntry) -> bool {
     e.label.status == Status::Unlabeled && !e.has_mask
 }
 
+impl PreannotateReport {
+    /// What the window tells the user once the masks are drawn.
+    pub fn describe(&self) -> String {
+        let classifier = self
+            .classifier
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "; classifier {c} called {} other frames not nerve",
+                    self.not_called_nerve
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "Run {} drew masks on {} of {} unlabeled images ({} showed no nerve{classifier}); \
+             they are marked predicted: filter Browse by status Unlabeled to correct them.",
+            self.run, self.filled, self.predicted, self.no_nerve_found
+        )
+    }
+}
+
 /// Fills the masks of the unlabeled, unmasked images with the run's binarised prediction. With
 /// a classifier (as the lab's linked tool), only the frames it calls nerve are drawn on.
 pub fn pre_annotate(
@@ -72,27 +93,9 @@ pub fn pre_annotate(
         return Ok(report);
     }
     if let Some(classifier) = classifier {
-        let c = RunDir::open(project_root, classifier)?;
-        c.recipe_for(Task::Classify)?;
-        report.classifier = Some(c.id.clone());
-        let scores = predict::predict_where(
-            project_root,
-            &c.id,
-            ("unlabeled", &wanted),
-            device,
-            progress,
-        )?;
-        let table = crate::eval::labels::read_predictions(&scores.output.join("scores.csv"))?;
-        let nerve = project
-            .manifest
-            .match_class(&project.manifest.mask_class)
-            .map(str::to_string);
-        let called: std::collections::HashSet<String> = table
-            .into_iter()
-            .filter(|(_, pred)| project.manifest.match_class(pred).map(str::to_string) == nerve)
-            .map(|(stem, _)| stem)
-            .collect();
+        report.classifier = Some(classifier.to_string());
         let before = targets.len();
+        let called = called_nerve(project_root, &project, classifier, device, progress)?;
         targets.retain(|s| called.contains(s));
         report.not_called_nerve = before - targets.len();
         if targets.is_empty() {
@@ -109,38 +112,79 @@ pub fn pre_annotate(
         progress,
     )?;
     let threshold = predicted.threshold.unwrap_or(0.5);
-    let user = current_user();
     for stem in targets {
         let path = predicted.output.join(format!("{stem}.png"));
-        let map = image::open(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .to_luma8();
-        let called: Vec<u8> = map
-            .iter()
-            .map(|&v| u8::from(v as f32 / 255.0 >= threshold))
-            .collect();
         report.predicted += 1;
-        if called.iter().all(|&v| v == 0) {
-            report.no_nerve_found += 1;
-            continue;
-        }
-        let mask = Mask::from_nonzero(map.width(), map.height(), &called);
-        project.save_mask(&stem, &mask).map_err(|e| e.to_string())?;
-        let mut label = project
-            .get(&stem)
-            .map(|e| e.label.clone())
-            .unwrap_or_default();
-        label.mask = Some(MaskProvenance::Predicted);
-        label.comment = if label.comment.is_empty() {
-            format!("mask predicted by run {}", run.id)
+        if draw(&mut project, &stem, &path, threshold, &run.id)? {
+            report.filled += 1;
         } else {
-            label.comment
-        };
-        label.touch(&user);
-        project
-            .save_label(&stem, &label)
-            .map_err(|e| e.to_string())?;
-        report.filled += 1;
+            report.no_nerve_found += 1;
+        }
     }
     Ok(report)
+}
+
+/// The unlabeled images the classifier run calls the mask class (nerve).
+fn called_nerve(
+    project_root: &Path,
+    project: &Project,
+    classifier: &str,
+    device: &ComputeDevice,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<std::collections::HashSet<String>, String> {
+    let c = RunDir::open(project_root, classifier)?;
+    c.recipe_for(Task::Classify)?;
+    let scores = predict::predict_where(
+        project_root,
+        &c.id,
+        ("unlabeled", &wanted),
+        device,
+        progress,
+    )?;
+    let table = crate::eval::labels::read_predictions(&scores.output.join("scores.csv"))?;
+    let nerve = project
+        .manifest
+        .match_class(&project.manifest.mask_class)
+        .map(str::to_string);
+    Ok(table
+        .into_iter()
+        .filter(|(_, pred)| project.manifest.match_class(pred).map(str::to_string) == nerve)
+        .map(|(stem, _)| stem)
+        .collect())
+}
+
+/// Draws `stem`'s mask from its probability map at `path`, marked predicted by `run`; false
+/// when the map shows no nerve (nothing is written then).
+fn draw(
+    project: &mut Project,
+    stem: &str,
+    path: &Path,
+    threshold: f32,
+    run: &str,
+) -> Result<bool, String> {
+    let map = image::open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .to_luma8();
+    let called: Vec<u8> = map
+        .iter()
+        .map(|&v| u8::from(v as f32 / 255.0 >= threshold))
+        .collect();
+    if called.iter().all(|&v| v == 0) {
+        return Ok(false);
+    }
+    let mask = Mask::from_nonzero(map.width(), map.height(), &called);
+    project.save_mask(stem, &mask).map_err(|e| e.to_string())?;
+    let mut label = project
+        .get(stem)
+        .map(|e| e.label.clone())
+        .unwrap_or_default();
+    label.mask = Some(MaskProvenance::Predicted);
+    if label.comment.is_empty() {
+        label.comment = format!("mask predicted by run {run}");
+    }
+    label.touch(&current_user());
+    project
+        .save_label(stem, &label)
+        .map_err(|e| e.to_string())?;
+    Ok(true)
 }

@@ -63,14 +63,11 @@ pub fn predict_where(
     let run = RunDir::open(project_root, run_id)?;
     let recipe = run.recipe()?;
     let info = run.info()?;
-    let task = recipe.task();
     let classes = info.classes.clone();
     let network = weights::load_for_inference(
         recipe.spec(classes.len()).build(&device.device),
         &run.file(run::WEIGHTS),
     )?;
-    let size = recipe.image_size as u32;
-
     let entries: Vec<_> = project.images().iter().filter(|e| (which.1)(e)).collect();
     if entries.is_empty() {
         return Err(format!(
@@ -81,44 +78,26 @@ pub fn predict_where(
     }
     let out = predictions_dir(project_root, &run.id);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-
-    let mut scores = String::from("stem,truth,pred");
-    for c in &classes {
-        scores.push_str(&format!(
-            ",p_{}",
-            crate::project::manifest::class_key(c).replace(' ', "_")
-        ));
-    }
-    scores.push('\n');
-    let (mut truth_samples, mut truth_probs) = (Vec::new(), Vec::new());
-    let threshold = info.threshold.unwrap_or(0.5);
-    let mask_class = project
-        .manifest
-        .match_class(&project.manifest.mask_class)
-        .and_then(|m| classes.iter().position(|c| c == m));
+    let mut outputs = Outputs {
+        mask_class: project
+            .manifest
+            .match_class(&project.manifest.mask_class)
+            .and_then(|m| classes.iter().position(|c| c == m)),
+        project: &project,
+        task: recipe.task(),
+        classes: &classes,
+        size: recipe.image_size as u32,
+        out: &out,
+        score_rows: Vec::new(),
+        truth_samples: Vec::new(),
+        truth_probs: Vec::new(),
+    };
     let chunk = 32;
     let total = entries.len();
     for (k, group) in entries.chunks(chunk).enumerate() {
-        let labeled = |e: &crate::project::ImageEntry| {
-            matches!(e.label.status, Status::Labeled | Status::Reviewed) && e.label.class.is_some()
-        };
-        let items: Vec<Item> = group
-            .iter()
-            .map(|e| Item {
-                stem: e.stem.clone(),
-                split: e.split.unwrap_or(Split::Test),
-                class: e
-                    .label
-                    .class
-                    .as_deref()
-                    .and_then(|c| project.manifest.match_class(c))
-                    .and_then(|c| classes.iter().position(|k| k == c))
-                    .unwrap_or(0),
-                mask_hash: (task == Task::Segment && e.has_mask && labeled(e)).then(String::new),
-            })
-            .collect();
+        let items = outputs.items(group);
         let refs: Vec<&Item> = items.iter().collect();
-        let prepared = data::load(&project, &refs, size, false, &mut |_, _| {})?;
+        let prepared = data::load(&project, &refs, outputs.size, false, &mut |_, _| {})?;
         let sample_refs: Vec<&Prepared> = prepared.iter().collect();
         let probs = infer::run(
             &network,
@@ -129,59 +108,131 @@ pub fn predict_where(
             &device.device,
         );
         for ((entry, sample), p) in group.iter().zip(&prepared).zip(&probs.per_image) {
-            let is_labeled = labeled(entry);
-            match task {
-                Task::Classify => {
-                    let pred = crate::eval::classification::argmax(p);
-                    let truth = if is_labeled {
-                        classes[sample.class].as_str()
-                    } else {
-                        ""
-                    };
-                    scores.push_str(&format!("{},{},{}", entry.stem, truth, classes[pred]));
-                    for v in p {
-                        scores.push_str(&format!(",{v:.6}"));
-                    }
-                    scores.push('\n');
-                }
-                Task::Segment => {
-                    let full = project.image_path(entry);
-                    let (w, h) = image::image_dimensions(&full)
-                        .map_err(|e| format!("{}: {e}", full.display()))?;
-                    let map = full_size_map(p, size, w, h, &project.manifest.roi);
-                    let path = out.join(format!("{}.png", entry.stem));
-                    write_atomic(&path, &encode_gray_png(&map))
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                }
-            }
-            // Segmenters are scored on nerve images, as they are trained.
-            let scored = match task {
-                Task::Classify => true,
-                Task::Segment => sample.mask.is_some() && Some(sample.class) == mask_class,
-            };
-            if is_labeled && scored {
-                truth_samples.push(sample.clone());
-                truth_probs.push(p.to_vec());
-            }
+            outputs.take(entry, sample, p)?;
         }
         progress(((k + 1) * chunk).min(total), total);
     }
-    if task == Task::Classify {
-        let path = out.join("scores.csv");
-        write_atomic(&path, scores.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    let refs: Vec<&Prepared> = truth_samples.iter().collect();
-    let metrics = (!refs.is_empty())
-        .then(|| infer::metrics(task, &refs, &truth_probs, classes.len(), Some(threshold)));
+    let threshold = info.threshold.unwrap_or(0.5);
+    let metrics = outputs.finish(threshold)?;
     Ok(PredictReport {
         run: run.id,
         split: which.0.to_string(),
         images: total,
+        threshold: (recipe.task() == Task::Segment).then_some(threshold),
+        labeled: outputs.truth_samples.len(),
         output: out,
-        threshold: (task == Task::Segment).then_some(threshold),
         metrics,
-        labeled: refs.len(),
     })
+}
+
+/// Whether an image's class counts as its truth.
+fn labeled(e: &ImageEntry) -> bool {
+    matches!(e.label.status, Status::Labeled | Status::Reviewed) && e.label.class.is_some()
+}
+
+/// What a prediction writes (probability maps, the scores table) and what it keeps to score.
+struct Outputs<'a> {
+    project: &'a Project,
+    task: Task,
+    classes: &'a [String],
+    size: u32,
+    out: &'a Path,
+    /// The class whose images have nerve masks (segmenters are scored on those).
+    mask_class: Option<usize>,
+    score_rows: Vec<Vec<String>>,
+    truth_samples: Vec<Prepared>,
+    truth_probs: Vec<Vec<f32>>,
+}
+
+impl Outputs<'_> {
+    /// The images of `group` as the data loader takes them (truth where they have it).
+    fn items(&self, group: &[&ImageEntry]) -> Vec<Item> {
+        group
+            .iter()
+            .map(|e| Item {
+                stem: e.stem.clone(),
+                split: e.split.unwrap_or(Split::Test),
+                class: e
+                    .label
+                    .class
+                    .as_deref()
+                    .and_then(|c| self.project.manifest.match_class(c))
+                    .and_then(|c| self.classes.iter().position(|k| k == c))
+                    .unwrap_or(0),
+                mask_hash: (self.task == Task::Segment && e.has_mask && labeled(e))
+                    .then(String::new),
+            })
+            .collect()
+    }
+
+    /// One image's prediction: a scores row, or a full-size probability map.
+    fn take(&mut self, entry: &ImageEntry, sample: &Prepared, p: &[f32]) -> Result<(), String> {
+        let is_labeled = labeled(entry);
+        match self.task {
+            Task::Classify => {
+                let pred = crate::eval::classification::argmax(p);
+                let truth = if is_labeled {
+                    self.classes[sample.class].as_str()
+                } else {
+                    ""
+                };
+                let mut row = vec![entry.stem.clone(), truth.into(), self.classes[pred].clone()];
+                row.extend(p.iter().map(|v| format!("{v:.6}")));
+                self.score_rows.push(row);
+            }
+            Task::Segment => {
+                let full = self.project.image_path(entry);
+                let (w, h) = image::image_dimensions(&full)
+                    .map_err(|e| format!("{}: {e}", full.display()))?;
+                let map = full_size_map(p, self.size, w, h, &self.project.manifest.roi);
+                let path = self.out.join(format!("{}.png", entry.stem));
+                write_atomic(&path, &encode_gray_png(&map))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+        // Segmenters are scored on nerve images, as they are trained.
+        let scored = match self.task {
+            Task::Classify => true,
+            Task::Segment => sample.mask.is_some() && Some(sample.class) == self.mask_class,
+        };
+        if is_labeled && scored {
+            self.truth_samples.push(sample.clone());
+            self.truth_probs.push(p.to_vec());
+        }
+        Ok(())
+    }
+
+    /// Writes the scores table (classifiers) and scores the labeled images.
+    fn finish(&self, threshold: f32) -> Result<Option<SplitMetrics>, String> {
+        if self.task == Task::Classify {
+            let path = self.out.join("scores.csv");
+            let p_columns: Vec<String> = self
+                .classes
+                .iter()
+                .map(|c| {
+                    format!(
+                        "p_{}",
+                        crate::project::manifest::class_key(c).replace(' ', "_")
+                    )
+                })
+                .collect();
+            let mut header = vec!["stem", "truth", "pred"];
+            header.extend(p_columns.iter().map(String::as_str));
+            let scores = crate::table::to_text(&header, self.score_rows.clone());
+            write_atomic(&path, scores.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let refs: Vec<&Prepared> = self.truth_samples.iter().collect();
+        Ok((!refs.is_empty()).then(|| {
+            infer::metrics(
+                self.task,
+                &refs,
+                &self.truth_probs,
+                self.classes.len(),
+                Some(threshold),
+            )
+        }))
+    }
 }
 
 /// Puts an S x S probability map back where the ROI crop came from, at the image's resolution.

@@ -60,26 +60,35 @@ pub struct EpochRecord {
 }
 
 impl EpochRecord {
-    pub const CSV_HEADER: &'static str =
-        "epoch,stage,learning_rate,train_loss,val_loss,train_metric,val_metric,seconds";
+    /// The columns of `history.csv`.
+    pub const COLUMNS: [&'static str; 8] = [
+        "epoch",
+        "stage",
+        "learning_rate",
+        "train_loss",
+        "val_loss",
+        "train_metric",
+        "val_metric",
+        "seconds",
+    ];
 
-    pub fn csv_row(&self) -> String {
-        format!(
-            "{},{},{},{:.6},{:.6},{:.6},{:.6},{:.3}",
-            self.epoch,
-            self.stage,
-            self.learning_rate,
-            self.train_loss,
-            self.val_loss,
-            self.train_metric,
-            self.val_metric,
-            self.seconds
-        )
+    /// The record's `history.csv` row.
+    pub fn fields(&self) -> Vec<String> {
+        vec![
+            self.epoch.to_string(),
+            self.stage.to_string(),
+            self.learning_rate.to_string(),
+            format!("{:.6}", self.train_loss),
+            format!("{:.6}", self.val_loss),
+            format!("{:.6}", self.train_metric),
+            format!("{:.6}", self.val_metric),
+            format!("{:.3}", self.seconds),
+        ]
     }
 
-    pub fn parse_csv_row(line: &str) -> Option<EpochRecord> {
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 8 {
+    /// A `history.csv` row back, if it is one.
+    pub fn from_fields(f: &[String]) -> Option<EpochRecord> {
+        if f.len() != Self::COLUMNS.len() {
             return None;
         }
         Some(EpochRecord {

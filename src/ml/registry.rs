@@ -252,7 +252,7 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
 pub fn activate(project_root: &Path, run_id: &str) -> Result<&'static str, String> {
     let run = RunDir::open(project_root, run_id)?;
     let info = run.info()?;
-    if !matches!(info.status.as_str(), "finished" | "early_stopped") {
+    if !info.status.completed() {
         return Err(format!(
             "run {}: it is {}, only a finished run can be active",
             run.id, info.status

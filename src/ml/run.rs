@@ -10,7 +10,9 @@ use super::progress::EpochRecord;
 use super::recipe::Recipe;
 use super::start::{Start, WeightsFile};
 use crate::atomic::write_atomic;
+use crate::project::label::now_rfc3339;
 use crate::project::splits::Split;
+use crate::table;
 
 pub const RECIPE: &str = "recipe.toml";
 /// The best weights (lowest validation loss), in burn's record format.
@@ -20,6 +22,8 @@ pub const CHECKPOINT_OPTIMIZER: &str = "checkpoint/optimizer.bpk";
 pub const CHECKPOINT_STATE: &str = "checkpoint/state.json";
 pub const HISTORY: &str = "history.csv";
 pub const SNAPSHOT: &str = "snapshot.csv";
+/// The columns of the data snapshot.
+const SNAPSHOT_COLUMNS: [&str; 4] = ["stem", "split", "class", "mask_hash"];
 pub const METRICS: &str = "metrics.json";
 pub const INFO: &str = "run.json";
 
@@ -33,8 +37,7 @@ pub struct RunInfo {
     pub device: String,
     pub started_at: String,
     pub updated_at: String,
-    /// training, finished, early_stopped, cancelled or failed.
-    pub status: String,
+    pub status: RunStatus,
     pub epochs_done: usize,
     pub epochs_planned: usize,
     pub best_epoch: usize,
@@ -53,7 +56,95 @@ pub struct RunInfo {
     pub error: Option<String>,
 }
 
+/// Where a run stands, as `info.json` writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// A trainer holds it now.
+    Training,
+    /// All epochs ran.
+    Finished,
+    /// Validation loss stopped improving.
+    EarlyStopped,
+    /// The user cancelled; the last checkpoint can be resumed.
+    Cancelled,
+    /// Its trainer stopped without saying why (killed, crashed): resumable like a cancel.
+    Interrupted,
+    /// It failed (`error` says why).
+    Failed,
+}
+
+impl RunStatus {
+    /// The word shown and written ("early_stopped").
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Training => "training",
+            RunStatus::Finished => "finished",
+            RunStatus::EarlyStopped => "early_stopped",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    /// It ran to its end: its weights can be used and activated.
+    pub fn completed(self) -> bool {
+        matches!(self, RunStatus::Finished | RunStatus::EarlyStopped)
+    }
+
+    /// It stopped early and can continue from its checkpoint.
+    pub fn resumable(self) -> bool {
+        matches!(self, RunStatus::Cancelled | RunStatus::Interrupted)
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<super::progress::StopReason> for RunStatus {
+    fn from(reason: super::progress::StopReason) -> Self {
+        use super::progress::StopReason;
+        match reason {
+            StopReason::Finished => RunStatus::Finished,
+            StopReason::EarlyStopped => RunStatus::EarlyStopped,
+            StopReason::Cancelled => RunStatus::Cancelled,
+        }
+    }
+}
+
 impl RunInfo {
+    /// A new run's info, as it starts training.
+    pub fn new(
+        id: &str,
+        recipe_name: &str,
+        recipe: &Recipe,
+        classes: &[String],
+        device: &str,
+        start: &Start,
+    ) -> RunInfo {
+        RunInfo {
+            id: id.to_string(),
+            recipe: recipe_name.to_string(),
+            architecture: recipe.architecture.id().into(),
+            classes: classes.to_vec(),
+            device: device.to_string(),
+            started_at: now_rfc3339(),
+            updated_at: now_rfc3339(),
+            status: RunStatus::Training,
+            epochs_done: 0,
+            epochs_planned: recipe.total_epochs(),
+            best_epoch: 0,
+            initial_weights: start.text.clone(),
+            weights_file: start.file.clone(),
+            backbone_pretrained: Some(start.pretrained),
+            threshold: None,
+            error: None,
+        }
+    }
+
     /// "started from mobilenet_v2-b0353104.pth (SHA-256 b0353104e3…)", for the registry.
     pub fn started_from(&self) -> String {
         match &self.weights_file {
@@ -94,6 +185,38 @@ pub struct CheckpointState {
     pub best_val_loss: f64,
     pub best_epoch: usize,
     pub epochs_without_improvement: usize,
+}
+
+impl CheckpointState {
+    /// Before the first epoch.
+    pub fn new() -> CheckpointState {
+        CheckpointState {
+            epoch: 0,
+            best_val_loss: f64::INFINITY,
+            best_epoch: 0,
+            epochs_without_improvement: 0,
+        }
+    }
+
+    /// `epoch` ended with `val_loss`: whether it is the best so far (the first always is).
+    pub fn record(&mut self, epoch: usize, val_loss: f64) -> bool {
+        let best = val_loss < self.best_val_loss - 1e-9 || self.best_epoch == 0;
+        if best {
+            self.best_val_loss = val_loss;
+            self.best_epoch = epoch;
+            self.epochs_without_improvement = 0;
+        } else {
+            self.epochs_without_improvement += 1;
+        }
+        self.epoch = epoch;
+        best
+    }
+}
+
+impl Default for CheckpointState {
+    fn default() -> Self {
+        CheckpointState::new()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -178,8 +301,8 @@ impl RunDir {
     /// crashed, the machine restarted) says `interrupted`: nothing holds its training lock.
     pub fn live_info(&self) -> Result<RunInfo, String> {
         let mut info = self.info()?;
-        if info.status == "training" && !self.is_training() {
-            info.status = "interrupted".into();
+        if info.status == RunStatus::Training && !self.is_training() {
+            info.status = RunStatus::Interrupted;
         }
         Ok(info)
     }
@@ -233,65 +356,60 @@ impl RunDir {
     }
 
     pub fn write_snapshot(&self, items: &[Item]) -> Result<(), String> {
-        let mut text = String::from("stem,split,class,mask_hash\n");
-        for i in items {
-            text.push_str(&format!(
-                "{},{},{},{}\n",
-                i.stem,
-                i.split,
-                i.class,
-                i.mask_hash.as_deref().unwrap_or("")
-            ));
-        }
+        let rows = items.iter().map(|i| {
+            vec![
+                i.stem.clone(),
+                i.split.to_string(),
+                i.class.to_string(),
+                i.mask_hash.clone().unwrap_or_default(),
+            ]
+        });
+        let text = table::to_text(&SNAPSHOT_COLUMNS, rows);
         self.write(SNAPSHOT, text.as_bytes())
     }
 
     pub fn read_snapshot(&self) -> Result<Vec<Item>, String> {
         let path = self.file(SNAPSHOT);
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        text.lines()
-            .skip(1)
-            .filter(|l| !l.is_empty())
-            .enumerate()
-            .map(|(n, line)| {
-                let f: Vec<&str> = line.split(',').collect();
+        let t = table::read(&path).map_err(|e| e.to_string())?;
+        t.rows
+            .iter()
+            .map(|row| {
                 let bad = || {
                     format!(
-                        "{}: line {} is not stem,split,class,mask_hash",
+                        "{}: line {} is not {}",
                         path.display(),
-                        n + 2
+                        row.line,
+                        SNAPSHOT_COLUMNS.join(",")
                     )
                 };
-                if f.len() != 4 {
+                let [stem, split, class, hash] = &row.fields[..] else {
                     return Err(bad());
-                }
+                };
                 Ok(Item {
-                    stem: f[0].to_string(),
-                    split: Split::from_name(f[1]).ok_or_else(bad)?,
-                    class: f[2].parse().map_err(|_| bad())?,
-                    mask_hash: (!f[3].is_empty()).then(|| f[3].to_string()),
+                    stem: stem.clone(),
+                    split: Split::from_name(split).ok_or_else(bad)?,
+                    class: class.parse().map_err(|_| bad())?,
+                    mask_hash: (!hash.is_empty()).then(|| hash.clone()),
                 })
             })
             .collect()
     }
 
     pub fn write_history(&self, history: &[EpochRecord]) -> Result<(), String> {
-        let mut text = String::from(EpochRecord::CSV_HEADER);
-        text.push('\n');
-        for r in history {
-            text.push_str(&r.csv_row());
-            text.push('\n');
-        }
+        let text = table::to_text(
+            &EpochRecord::COLUMNS,
+            history.iter().map(EpochRecord::fields),
+        );
         self.write(HISTORY, text.as_bytes())
     }
 
+    /// The epochs recorded so far (none when the file is missing or unreadable).
     pub fn read_history(&self) -> Vec<EpochRecord> {
-        std::fs::read_to_string(self.file(HISTORY))
+        table::read(&self.file(HISTORY))
             .map(|t| {
-                t.lines()
-                    .skip(1)
-                    .filter_map(EpochRecord::parse_csv_row)
+                t.rows
+                    .iter()
+                    .filter_map(|r| EpochRecord::from_fields(&r.fields))
                     .collect()
             })
             .unwrap_or_default()
@@ -320,16 +438,16 @@ mod tests {
     fn a_run_marked_training_without_its_trainer_is_interrupted() {
         let dir = tempfile::tempdir().unwrap();
         let run = run_marked_training(dir.path());
-        assert_eq!(run.live_info().unwrap().status, "interrupted");
+        assert_eq!(run.live_info().unwrap().status, RunStatus::Interrupted);
         let lock = run.lock_for_training().unwrap();
         assert!(run.is_training());
-        assert_eq!(run.live_info().unwrap().status, "training");
+        assert_eq!(run.live_info().unwrap().status, RunStatus::Training);
         assert!(
             run.lock_for_training()
                 .unwrap_err()
                 .contains("is being trained by")
         );
         drop(lock);
-        assert_eq!(run.live_info().unwrap().status, "interrupted");
+        assert_eq!(run.live_info().unwrap().status, RunStatus::Interrupted);
     }
 }

@@ -7,16 +7,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
 
 use super::calibrate;
 use super::data::{self, Item, Prepared};
 use super::device::ComputeDevice;
 use super::infer::{self, SplitMetrics};
-use super::models::{Network, Task};
+use super::models::{ModelSpec, Network, Task};
 use super::progress::{BatchProgress, EpochRecord, EpochSample, StopReason, TrainEvent};
 use super::recipe::{NamedRecipe, Recipe};
-use super::run::{self, CheckpointState, RunDir, RunInfo};
+use super::run::{self, CheckpointState, RunDir, RunInfo, RunStatus};
 use super::start::{self, Start};
 use super::weights;
 use crate::project::Project;
@@ -47,20 +48,427 @@ pub struct TrainOutcome {
     pub metrics: Option<SplitMetrics>,
 }
 
+/// Trains a run: opens it (new, or resumed from its checkpoint), loads its data, then each
+/// epoch trains, validates and writes a checkpoint, until the last epoch, early stopping or a
+/// cancel; the best weights' validation metrics are written at the end.
 pub fn train(
     request: TrainRequest,
     on_event: &mut dyn FnMut(&TrainEvent),
 ) -> Result<TrainOutcome, String> {
     let project = Project::open_read_only(&request.project).map_err(|e| e.to_string())?;
-    let classes = project.manifest.classes.clone();
-
-    let (run, recipe, recipe_name, items, resumed) = open_run(&request, &project)?;
+    let opened = open_run(&request, &project)?;
     // Held until training returns: tells the registry the run is live, refuses a second trainer.
-    let _lock = run.lock_for_training()?;
-    let task = recipe.task();
-    let size = recipe.image_size as u32;
+    let _lock = opened.0.lock_for_training()?;
+    let mut t = Training::start(&request, &project, opened, on_event)?;
+    let mut reason = StopReason::Finished;
+    for epoch in t.state.epoch + 1..=t.epochs {
+        t.enter_stage(epoch, on_event);
+        let Some(sums) = t.train_epoch(epoch, &request.cancel, on_event) else {
+            reason = StopReason::Cancelled;
+            break;
+        };
+        if t.validate_and_checkpoint(epoch, sums, on_event)? {
+            reason = StopReason::EarlyStopped;
+            break;
+        }
+    }
+    t.finish(reason, on_event)
+}
 
-    // Load the snapshot's images (decoded, cropped, resized; cached for next time).
+/// A training under way: the run, its data, the network and its optimiser, and where it is.
+struct Training {
+    run: RunDir,
+    recipe: Recipe,
+    spec: ModelSpec,
+    task: Task,
+    classes: usize,
+    train_set: Vec<Prepared>,
+    val_set: Vec<Prepared>,
+    /// The snapshot entries of `val_set`, in the same order.
+    val_items: Vec<Item>,
+    /// The device, and the same device recording gradients.
+    plain: Device,
+    device: Device,
+    /// The network being trained (taken out for the moment an optimiser step consumes it).
+    network: Option<Network>,
+    optimizer: ModuleOptimizer,
+    pretrained: bool,
+    state: CheckpointState,
+    history: Vec<EpochRecord>,
+    info: RunInfo,
+    /// What validation scores by guessing; early stopping waits until a run beats it.
+    chance: f64,
+    batch_size: usize,
+    epochs: usize,
+    stage: u8,
+    started: Instant,
+    images_seen: usize,
+}
+
+/// What one epoch's batches added up to: the loss and metric, weighted by images.
+struct EpochSums {
+    loss: f64,
+    metric: f64,
+    lr: f64,
+    started: Instant,
+}
+
+impl Training {
+    /// Loads the data, builds the network (from the checkpoint, a weights file or random),
+    /// writes the run's info and says `Started`.
+    fn start(
+        request: &TrainRequest,
+        project: &Project,
+        (run, recipe, recipe_name, items, resumed): Opened,
+        on_event: &mut dyn FnMut(&TrainEvent),
+    ) -> Result<Training, String> {
+        let classes = project.manifest.classes.clone();
+        let (train_set, val_set, val_items) =
+            load_data(project, &run, &recipe, &items, resumed.is_some(), on_event)?;
+        let plain = request.device.device.clone();
+        let device = plain.clone().autodiff();
+        let spec = recipe.spec(classes.len());
+        let mut network = spec.build(&device);
+        let start = match (&resumed, &request.weights) {
+            (Some((_, info)), _) => {
+                network = weights::load(network, &run.file(run::CHECKPOINT_MODEL))?;
+                info.start()
+            }
+            (None, Some(path)) => start::from_file(&mut network, recipe.architecture, path)?,
+            (None, None) => Start::random(),
+        };
+        let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+        if resumed.is_some() {
+            let path = run.file(run::CHECKPOINT_OPTIMIZER);
+            optimizer = optimizer
+                .load(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let epochs = recipe.total_epochs();
+        let (state, history) = match &resumed {
+            Some((state, _)) => {
+                let mut history = run.read_history();
+                history.retain(|r| r.epoch <= state.epoch);
+                (state.clone(), history)
+            }
+            None => (CheckpointState::new(), Vec::new()),
+        };
+        let info = match &resumed {
+            Some((_, info)) => RunInfo {
+                status: RunStatus::Training,
+                updated_at: now_rfc3339(),
+                device: request.device.name.clone(),
+                error: None,
+                ..info.clone()
+            },
+            None => RunInfo::new(
+                &run.id,
+                &recipe_name,
+                &recipe,
+                &classes,
+                &request.device.name,
+                &start,
+            ),
+        };
+        run.write_json(run::INFO, &info)?;
+        on_event(&TrainEvent::Started {
+            run: run.id.clone(),
+            device: request.device.name.clone(),
+            architecture: recipe.architecture.id().into(),
+            train_images: train_set.len(),
+            val_images: val_set.len(),
+            epochs,
+            weights: start.text.clone(),
+            first_epoch: state.epoch + 1,
+        });
+        Ok(Training {
+            task: recipe.task(),
+            chance: chance_level(recipe.task(), &val_set, classes.len()),
+            batch_size: recipe.batch_size.min(train_set.len()).max(1),
+            classes: classes.len(),
+            run,
+            recipe,
+            spec,
+            train_set,
+            val_set,
+            val_items,
+            plain,
+            device,
+            network: Some(network),
+            optimizer,
+            pretrained: start.pretrained,
+            state,
+            history,
+            info,
+            epochs,
+            stage: 0,
+            started: Instant::now(),
+            images_seen: 0,
+        })
+    }
+
+    fn take_network(&mut self) -> Network {
+        self.network
+            .take()
+            .expect("the network is in place between steps")
+    }
+
+    /// Classifiers train in two stages: the first `recipe.epochs` with the pretrained backbone
+    /// frozen, then all of it (see `configure`).
+    fn enter_stage(&mut self, epoch: usize, on_event: &mut dyn FnMut(&TrainEvent)) {
+        let stage = if epoch <= self.recipe.epochs { 1 } else { 2 };
+        if stage == self.stage {
+            return;
+        }
+        self.stage = stage;
+        let network = configure(self.take_network(), &self.recipe, stage, self.pretrained);
+        on_event(&TrainEvent::Stage {
+            stage,
+            training: network.training_now(),
+            total: network.counts().trainable,
+        });
+        self.network = Some(network);
+    }
+
+    /// One pass over the training images in a new random order; `None` when cancelled.
+    fn train_epoch(
+        &mut self,
+        epoch: usize,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(&TrainEvent),
+    ) -> Option<EpochSums> {
+        // The second stage's lower rate protects pretrained features; random ones have none.
+        let lr = if self.stage == 1 || !self.pretrained {
+            self.recipe.learning_rate
+        } else {
+            self.recipe.learning_rate * 0.1
+        };
+        let mut sums = EpochSums {
+            loss: 0.0,
+            metric: 0.0,
+            lr,
+            started: Instant::now(),
+        };
+        let mut order: Vec<usize> = (0..self.train_set.len()).collect();
+        let mut rng = Rng::fork(self.recipe.seed, epoch as u64);
+        rng.shuffle(&mut order);
+        let batches = order.len().div_ceil(self.batch_size);
+        for (b, chunk) in order.chunks(self.batch_size).enumerate() {
+            if cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            let (loss, metric) = self.step(chunk, lr, &mut rng);
+            sums.loss += loss * chunk.len() as f64;
+            sums.metric += metric * chunk.len() as f64;
+            self.images_seen += chunk.len();
+            let speed = self.images_seen as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+            let n = self.train_set.len();
+            let remaining = (self.epochs - epoch) * n + (n - (b * self.batch_size + chunk.len()));
+            on_event(&TrainEvent::Batch(BatchProgress {
+                epoch,
+                epochs: self.epochs,
+                stage: self.stage,
+                batch: b + 1,
+                batches,
+                loss,
+                images_per_s: speed,
+                eta_s: remaining as f64 / speed.max(1e-9),
+            }));
+        }
+        Some(sums)
+    }
+
+    /// One optimiser step on the images `chunk` indexes; its loss and metric.
+    fn step(&mut self, chunk: &[usize], lr: f64, rng: &mut Rng) -> (f64, f64) {
+        let network = self.take_network();
+        let samples: Vec<&Prepared> = chunk.iter().map(|&i| &self.train_set[i]).collect();
+        let recipe = &self.recipe;
+        let batch = data::batch(
+            &samples,
+            recipe.normalisation,
+            Some((&recipe.augment, rng)),
+            &self.device,
+        );
+        let output = network.forward(batch.images.clone());
+        let probs = output.clone().detach();
+        let loss = infer::batch_loss(output, &batch, recipe.loss);
+        let grads = GradientsParams::from_grads(loss.backward(), &network);
+        self.network = Some(self.optimizer.step(lr, network, grads));
+        let loss_value = infer::to_vec(loss.detach())[0] as f64;
+        // Scored against the batch as augmented (a flipped image has a flipped mask).
+        let metric = infer::batch_metric(infer::probabilities(probs), &batch);
+        (loss_value, metric)
+    }
+
+    /// Validates the epoch's network, keeps it when it is the best so far, writes the
+    /// checkpoint, the history and the info; whether training should stop early.
+    fn validate_and_checkpoint(
+        &mut self,
+        epoch: usize,
+        sums: EpochSums,
+        on_event: &mut dyn FnMut(&TrainEvent),
+    ) -> Result<bool, String> {
+        on_event(&TrainEvent::Validating { epoch });
+        let (recipe, stage, pretrained) = (&self.recipe, self.stage, self.pretrained);
+        let network = self
+            .network
+            .as_ref()
+            .expect("the network is in place between steps");
+        let valid = calibrate::calibrated(
+            network,
+            &self.spec,
+            &self.train_set,
+            recipe.normalisation,
+            |n| configure(n, recipe, stage, pretrained),
+        )
+        .valid();
+        let val_refs: Vec<&Prepared> = self.val_set.iter().collect();
+        let val = infer::run(
+            &valid,
+            &val_refs,
+            self.batch_size,
+            recipe.normalisation,
+            Some(recipe.loss),
+            &self.plain,
+        );
+        let val_metrics = infer::metrics(
+            self.task,
+            &val_refs,
+            &val.per_image,
+            self.classes,
+            Some(0.5),
+        );
+        let val_loss = val.loss.unwrap_or(f64::NAN);
+        let n = self.train_set.len().max(1) as f64;
+        let record = EpochRecord {
+            epoch,
+            stage,
+            learning_rate: sums.lr,
+            train_loss: sums.loss / n,
+            val_loss,
+            train_metric: sums.metric / n,
+            val_metric: val_metrics.main(),
+            seconds: sums.started.elapsed().as_secs_f64(),
+        };
+        self.history.push(record.clone());
+        self.run.write_history(&self.history)?;
+        let best = self.state.record(epoch, val_loss);
+        if best {
+            weights::save(&valid, &self.run.file(run::WEIGHTS))?;
+        }
+        self.checkpoint(epoch)?;
+        let metric = match self.task {
+            Task::Classify => "accuracy",
+            Task::Segment => "iou",
+        };
+        on_event(&TrainEvent::Epoch {
+            record,
+            metric,
+            best,
+        });
+        let val_items: Vec<&Item> = self.val_items.iter().collect();
+        let size = self.recipe.image_size as u32;
+        on_event(&TrainEvent::Samples {
+            epoch,
+            samples: epoch_samples(&val_items, &self.val_set, &val.per_image, self.task, size),
+        });
+        // A run that reached its last epoch finished, whatever its patience says.
+        let patience = self.recipe.early_stopping_patience;
+        Ok(patience > 0
+            && epoch < self.epochs
+            && self.state.epochs_without_improvement >= patience
+            && learning_for(&self.history, self.chance) >= patience)
+    }
+
+    /// Writes what resuming needs: the network, the optimiser, the state and the info.
+    fn checkpoint(&mut self, epoch: usize) -> Result<(), String> {
+        let network = self
+            .network
+            .as_ref()
+            .expect("the network is in place between steps");
+        weights::save(network, &self.run.file(run::CHECKPOINT_MODEL))?;
+        let bytes = self
+            .optimizer
+            .into_bytes()
+            .map_err(|e| format!("cannot encode the optimiser state: {e}"))?;
+        self.run.write(run::CHECKPOINT_OPTIMIZER, &bytes)?;
+        self.run.write_json(run::CHECKPOINT_STATE, &self.state)?;
+        self.info.epochs_done = epoch;
+        self.info.best_epoch = self.state.best_epoch;
+        self.info.updated_at = now_rfc3339();
+        self.run.write_json(run::INFO, &self.info)
+    }
+
+    /// The best weights on the validation split: final metrics and the binarisation
+    /// threshold; the run's info says how it ended.
+    fn finish(
+        mut self,
+        reason: StopReason,
+        on_event: &mut dyn FnMut(&TrainEvent),
+    ) -> Result<TrainOutcome, String> {
+        let metrics = if self.state.best_epoch > 0 && reason != StopReason::Cancelled {
+            Some(self.best_metrics()?)
+        } else {
+            None
+        };
+        if let Some(m) = &metrics {
+            self.info.threshold = m.threshold;
+        }
+        self.info.status = reason.into();
+        self.info.updated_at = now_rfc3339();
+        self.run.write_json(run::INFO, &self.info)?;
+        on_event(&TrainEvent::Finished {
+            run: self.run.id.clone(),
+            reason,
+            best_epoch: self.state.best_epoch,
+            val_metric: metrics.as_ref().map_or(0.0, SplitMetrics::main),
+        });
+        Ok(TrainOutcome {
+            run: self.run,
+            info: self.info,
+            reason,
+            history: self.history,
+            metrics,
+        })
+    }
+
+    fn best_metrics(&self) -> Result<SplitMetrics, String> {
+        let best = weights::load_for_inference(
+            self.spec.build(&self.plain),
+            &self.run.file(run::WEIGHTS),
+        )?;
+        let val_refs: Vec<&Prepared> = self.val_set.iter().collect();
+        let val = infer::run(
+            &best,
+            &val_refs,
+            self.batch_size,
+            self.recipe.normalisation,
+            None,
+            &self.plain,
+        );
+        let m = infer::metrics(self.task, &val_refs, &val.per_image, self.classes, None);
+        self.run.write_json(
+            run::METRICS,
+            &serde_json::json!({ "split": "val", "best_epoch": self.state.best_epoch, "metrics": m }),
+        )?;
+        Ok(m)
+    }
+}
+
+/// The training images, the validation images and their snapshot entries.
+type Loaded = (Vec<Prepared>, Vec<Prepared>, Vec<Item>);
+
+/// Loads the snapshot's training and validation images (decoded, cropped, resized; cached for
+/// next time). A resumed run must see its snapshot's masks; a new one records the masks it
+/// really read (the technician may be saving masks while the images load).
+fn load_data(
+    project: &Project,
+    run: &RunDir,
+    recipe: &Recipe,
+    items: &[Item],
+    resumed: bool,
+    on_event: &mut dyn FnMut(&TrainEvent),
+) -> Result<Loaded, String> {
     let train_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Train).collect();
     let val_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Val).collect();
     let all: Vec<&Item> = train_items
@@ -69,18 +477,17 @@ pub fn train(
         .copied()
         .collect();
     let total = all.len();
-    // A resumed run must see its snapshot's masks; a new one records the masks it really read
-    // (the technician may be saving masks while the images load).
-    let mut loaded = data::load(&project, &all, size, resumed.is_some(), &mut |done, _| {
+    let size = recipe.image_size as u32;
+    let mut loaded = data::load(project, &all, size, resumed, &mut |done, _| {
         on_event(&TrainEvent::Loading { done, total })
     })?;
-    if resumed.is_none() {
-        let mut items = items.clone();
+    if !resumed {
         let by_stem: std::collections::HashMap<&str, &Prepared> = all
             .iter()
             .map(|i| i.stem.as_str())
             .zip(loaded.iter())
             .collect();
+        let mut items = items.to_vec();
         for item in &mut items {
             if let Some(p) = by_stem.get(item.stem.as_str()) {
                 item.mask_hash = p.mask_hash.clone();
@@ -88,266 +495,9 @@ pub fn train(
         }
         run.write_snapshot(&items)?;
     }
-    let val_set: Vec<Prepared> = loaded.split_off(train_items.len());
-    let train_set = loaded;
-
-    // The network, on the training device.
-    let plain = request.device.device.clone();
-    let device = plain.clone().autodiff();
-    let spec = recipe.spec(classes.len());
-    let mut network = spec.build(&device);
-    let start = match (&resumed, &request.weights) {
-        (Some((_, info)), _) => {
-            network = weights::load(network, &run.file(run::CHECKPOINT_MODEL))?;
-            info.start()
-        }
-        (None, Some(path)) => start::from_file(&mut network, recipe.architecture, path)?,
-        (None, None) => Start::random(),
-    };
-    let pretrained = start.pretrained;
-    let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
-    if resumed.is_some() {
-        let path = run.file(run::CHECKPOINT_OPTIMIZER);
-        optimizer = optimizer
-            .load(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-
-    let epochs = recipe.total_epochs();
-    let (mut state, mut history) = match &resumed {
-        Some((state, _)) => {
-            let mut history = run.read_history();
-            history.retain(|r| r.epoch <= state.epoch);
-            (state.clone(), history)
-        }
-        None => (
-            CheckpointState {
-                epoch: 0,
-                best_val_loss: f64::INFINITY,
-                best_epoch: 0,
-                epochs_without_improvement: 0,
-            },
-            Vec::new(),
-        ),
-    };
-    let mut info = match &resumed {
-        Some((_, info)) => RunInfo {
-            status: "training".into(),
-            updated_at: now_rfc3339(),
-            device: request.device.name.clone(),
-            error: None,
-            ..info.clone()
-        },
-        None => RunInfo {
-            id: run.id.clone(),
-            recipe: recipe_name,
-            architecture: recipe.architecture.id().into(),
-            classes: classes.clone(),
-            device: request.device.name.clone(),
-            started_at: now_rfc3339(),
-            updated_at: now_rfc3339(),
-            status: "training".into(),
-            epochs_done: 0,
-            epochs_planned: epochs,
-            best_epoch: 0,
-            initial_weights: start.text.clone(),
-            weights_file: start.file.clone(),
-            backbone_pretrained: Some(start.pretrained),
-            threshold: None,
-            error: None,
-        },
-    };
-    run.write_json(run::INFO, &info)?;
-    on_event(&TrainEvent::Started {
-        run: run.id.clone(),
-        device: request.device.name.clone(),
-        architecture: recipe.architecture.id().into(),
-        train_images: train_set.len(),
-        val_images: val_set.len(),
-        epochs,
-        weights: start.text.clone(),
-        first_epoch: state.epoch + 1,
-    });
-
-    let metric_name = match task {
-        Task::Classify => "accuracy",
-        Task::Segment => "iou",
-    };
-    // What validation scores by guessing; early stopping waits until a run beats it.
-    let chance = chance_level(task, &val_set, classes.len());
-    let batch_size = recipe.batch_size.min(train_set.len()).max(1);
-    let batches = train_set.len().div_ceil(batch_size);
-    let mut reason = StopReason::Finished;
-    let mut stage = 0u8;
-    let started = Instant::now();
-    let mut images_seen = 0usize;
-    'epochs: for epoch in state.epoch + 1..=epochs {
-        let epoch_stage = if epoch <= recipe.epochs { 1 } else { 2 };
-        if epoch_stage != stage {
-            stage = epoch_stage;
-            network = configure(network, &recipe, stage, pretrained);
-            on_event(&TrainEvent::Stage {
-                stage,
-                training: network.training_now(),
-                total: network.counts().trainable,
-            });
-        }
-        // The second stage's lower rate protects pretrained features; random ones have none.
-        let lr = if stage == 1 || !pretrained {
-            recipe.learning_rate
-        } else {
-            recipe.learning_rate * 0.1
-        };
-        let epoch_start = Instant::now();
-        let mut order: Vec<usize> = (0..train_set.len()).collect();
-        let mut rng = Rng::fork(recipe.seed, epoch as u64);
-        rng.shuffle(&mut order);
-        let (mut loss_sum, mut metric_sum) = (0.0, 0.0);
-        for (b, chunk) in order.chunks(batch_size).enumerate() {
-            if request.cancel.load(Ordering::Relaxed) {
-                reason = StopReason::Cancelled;
-                break 'epochs;
-            }
-            let samples: Vec<&Prepared> = chunk.iter().map(|&i| &train_set[i]).collect();
-            let batch = data::batch(
-                &samples,
-                recipe.normalisation,
-                Some((&recipe.augment, &mut rng)),
-                &device,
-            );
-            let output = network.forward(batch.images.clone());
-            let probs = output.clone().detach();
-            let loss = infer::batch_loss(output, &batch, recipe.loss);
-            let grads = GradientsParams::from_grads(loss.backward(), &network);
-            network = optimizer.step(lr, network, grads);
-            let loss_value = infer::to_vec(loss.detach())[0] as f64;
-            // Scored against the batch as augmented (a flipped image has a flipped mask).
-            let metric = infer::batch_metric(infer::probabilities(probs), &batch);
-            loss_sum += loss_value * samples.len() as f64;
-            metric_sum += metric * samples.len() as f64;
-            images_seen += samples.len();
-            let speed = images_seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let remaining = (epochs - epoch) * train_set.len()
-                + (train_set.len() - (b * batch_size + samples.len()));
-            on_event(&TrainEvent::Batch(BatchProgress {
-                epoch,
-                epochs,
-                stage,
-                batch: b + 1,
-                batches,
-                loss: loss_value,
-                images_per_s: speed,
-                eta_s: remaining as f64 / speed.max(1e-9),
-            }));
-        }
-
-        on_event(&TrainEvent::Validating { epoch });
-        let valid = calibrate::calibrated(&network, &spec, &train_set, recipe.normalisation, |n| {
-            configure(n, &recipe, stage, pretrained)
-        })
-        .valid();
-        let val_refs: Vec<&Prepared> = val_set.iter().collect();
-        let val = infer::run(
-            &valid,
-            &val_refs,
-            batch_size,
-            recipe.normalisation,
-            Some(recipe.loss),
-            &plain,
-        );
-        let val_metrics = infer::metrics(task, &val_refs, &val.per_image, classes.len(), Some(0.5));
-        let val_loss = val.loss.unwrap_or(f64::NAN);
-        let n = train_set.len().max(1) as f64;
-        let record = EpochRecord {
-            epoch,
-            stage,
-            learning_rate: lr,
-            train_loss: loss_sum / n,
-            val_loss,
-            train_metric: metric_sum / n,
-            val_metric: val_metrics.main(),
-            seconds: epoch_start.elapsed().as_secs_f64(),
-        };
-        history.push(record.clone());
-        run.write_history(&history)?;
-        let best = val_loss < state.best_val_loss - 1e-9 || state.best_epoch == 0;
-        if best {
-            state.best_val_loss = val_loss;
-            state.best_epoch = epoch;
-            state.epochs_without_improvement = 0;
-            weights::save(&valid, &run.file(run::WEIGHTS))?;
-        } else {
-            state.epochs_without_improvement += 1;
-        }
-        state.epoch = epoch;
-        weights::save(&network, &run.file(run::CHECKPOINT_MODEL))?;
-        let bytes = optimizer
-            .into_bytes()
-            .map_err(|e| format!("cannot encode the optimiser state: {e}"))?;
-        run.write(run::CHECKPOINT_OPTIMIZER, &bytes)?;
-        run.write_json(run::CHECKPOINT_STATE, &state)?;
-        info.epochs_done = epoch;
-        info.best_epoch = state.best_epoch;
-        info.updated_at = now_rfc3339();
-        run.write_json(run::INFO, &info)?;
-        on_event(&TrainEvent::Epoch {
-            record,
-            metric: metric_name,
-            best,
-        });
-        on_event(&TrainEvent::Samples {
-            epoch,
-            samples: epoch_samples(&val_items, &val_set, &val.per_image, task, size),
-        });
-        // A run that reached its last epoch finished, whatever its patience says.
-        if recipe.early_stopping_patience > 0
-            && epoch < epochs
-            && state.epochs_without_improvement >= recipe.early_stopping_patience
-            && learning_for(&history, chance) >= recipe.early_stopping_patience
-        {
-            reason = StopReason::EarlyStopped;
-            break;
-        }
-    }
-
-    // The best weights on the validation split: final metrics and the binarisation threshold.
-    let metrics = if state.best_epoch > 0 && reason != StopReason::Cancelled {
-        let best = weights::load_for_inference(spec.build(&plain), &run.file(run::WEIGHTS))?;
-        let val_refs: Vec<&Prepared> = val_set.iter().collect();
-        let val = infer::run(
-            &best,
-            &val_refs,
-            batch_size,
-            recipe.normalisation,
-            None,
-            &plain,
-        );
-        let m = infer::metrics(task, &val_refs, &val.per_image, classes.len(), None);
-        run.write_json(
-            run::METRICS,
-            &serde_json::json!({ "split": "val", "best_epoch": state.best_epoch, "metrics": m }),
-        )?;
-        info.threshold = m.threshold;
-        Some(m)
-    } else {
-        None
-    };
-    info.status = reason.name().into();
-    info.updated_at = now_rfc3339();
-    run.write_json(run::INFO, &info)?;
-    on_event(&TrainEvent::Finished {
-        run: run.id.clone(),
-        reason,
-        best_epoch: state.best_epoch,
-        val_metric: metrics.as_ref().map_or(0.0, SplitMetrics::main),
-    });
-    Ok(TrainOutcome {
-        run,
-        info,
-        reason,
-        history,
-        metrics,
-    })
+    let val_set = loaded.split_off(train_items.len());
+    let val_items = val_items.into_iter().cloned().collect();
+    Ok((loaded, val_set, val_items))
 }
 
 /// The validation score of a model that learned nothing: for a classifier, the accuracy of

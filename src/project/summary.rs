@@ -107,38 +107,7 @@ impl Project {
             if !e.has_mask {
                 continue;
             }
-            let mask_file = format!("masks/{}.png", e.stem);
-            let image_size = image::image_dimensions(self.image_path(e));
-            let mask_size = image::image_dimensions(self.mask_path(&e.stem));
-            match (image_size, mask_size) {
-                (Err(err), _) => push(
-                    format!("images/{}", e.file_name),
-                    format!("not a readable image: {err}"),
-                ),
-                (_, Err(err)) => push(mask_file, format!("not a readable mask: {err}")),
-                (Ok(i), Ok(m)) if i != m => push(
-                    mask_file,
-                    format!("mask is {}x{} but its image is {}x{}", m.0, m.1, i.0, i.1),
-                ),
-                _ => {
-                    let Ok(bytes) = std::fs::read(self.mask_path(&e.stem)) else {
-                        continue;
-                    };
-                    if let Some(kind) = not_grey8(&bytes) {
-                        push(
-                            mask_file.clone(),
-                            format!("mask is {kind}, not an 8-bit grey PNG of 0 and 255"),
-                        );
-                    }
-                    match mask::decode_mask_png(&bytes) {
-                        Ok((_, true)) => {
-                            push(mask_file, "mask has values other than 0 and 255".into())
-                        }
-                        Err(err) => push(mask_file, err),
-                        _ => {}
-                    }
-                }
-            }
+            self.check_mask(e, &mut push);
         }
         for (folder, suffix) in [("labels", ".json"), ("masks", ".png")] {
             if let Ok(rd) = std::fs::read_dir(self.root().join(folder)) {
@@ -172,6 +141,40 @@ impl Project {
             }
         }
         out
+    }
+
+    /// An image's mask against its image: readable, the same size, 8-bit grey of 0 and 255.
+    fn check_mask(&self, e: &super::ImageEntry, push: &mut impl FnMut(String, String)) {
+        let mask_file = format!("masks/{}.png", e.stem);
+        let image_size = image::image_dimensions(self.image_path(e));
+        let mask_size = image::image_dimensions(self.mask_path(&e.stem));
+        match (image_size, mask_size) {
+            (Err(err), _) => push(
+                format!("images/{}", e.file_name),
+                format!("not a readable image: {err}"),
+            ),
+            (_, Err(err)) => push(mask_file, format!("not a readable mask: {err}")),
+            (Ok(i), Ok(m)) if i != m => push(
+                mask_file,
+                format!("mask is {}x{} but its image is {}x{}", m.0, m.1, i.0, i.1),
+            ),
+            _ => {
+                let Ok(bytes) = std::fs::read(self.mask_path(&e.stem)) else {
+                    return;
+                };
+                if let Some(kind) = not_grey8(&bytes) {
+                    push(
+                        mask_file.clone(),
+                        format!("mask is {kind}, not an 8-bit grey PNG of 0 and 255"),
+                    );
+                }
+                match mask::decode_mask_png(&bytes) {
+                    Ok((_, true)) => push(mask_file, "mask has values other than 0 and 255".into()),
+                    Err(err) => push(mask_file, err),
+                    _ => {}
+                }
+            }
+        }
     }
 }
 

@@ -43,6 +43,15 @@ pub fn write(review: &Review, decisions: &[Decision]) -> Result<PathBuf, String>
 
 fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<String, String> {
     let mut md = String::new();
+    heading(&mut md, review, decisions);
+    segmentation(&mut md, review, dir)?;
+    classification(&mut md, review, dir)?;
+    decisions_table(&mut md, decisions);
+    Ok(md)
+}
+
+/// The title: which runs, which project, whose decisions.
+fn heading(md: &mut String, review: &Review, decisions: &[Decision]) {
     let names = [
         review
             .models
@@ -72,117 +81,130 @@ fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<Strin
             format!(" from the decisions of {}", reviewers.join(", "))
         }
     );
+}
 
+/// The segmentation metrics per split, the IoU histogram and the worst images.
+fn segmentation(md: &mut String, review: &Review, dir: &Path) -> Result<(), String> {
     let all = Filter::default();
-    if let Some(seg) = review.segmentation(&all) {
-        let _ = writeln!(md, "## Segmentation\n");
-        let _ = writeln!(
-            md,
-            "Labeled nerve images with a mask, at threshold {:.2}; mean [95 % CI].\n",
-            review.threshold
-        );
-        let _ = writeln!(md, "| split | images | IoU | Dice | clDice | median IoU |");
-        let _ = writeln!(md, "|---|---|---|---|---|---|");
-        let splits = [None, Some(crate::project::Split::Test)];
-        for split in splits {
-            let f = Filter {
-                split,
-                ..Default::default()
-            };
-            if let Some(s) = review.segmentation(&f) {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} | {:.3} |",
-                    split.map_or("all", |s| s.name()),
-                    s.images,
-                    ci(&s.iou),
-                    ci(&s.dice),
-                    ci(&s.cl_dice),
-                    s.iou.median
-                );
-            }
-        }
-        let iou: Vec<f64> = review.rows.iter().filter_map(|r| r.iou()).collect();
-        let mean = seg.iou.mean;
-        plots::render(
-            dir,
-            "iou_histogram",
-            (640, 420),
-            |a| plots::iou_histogram(a, &iou, mean),
-            |a| plots::iou_histogram(a, &iou, mean),
-        )?;
-        let _ = writeln!(md, "\n![IoU histogram](iou_histogram.png)\n");
-        let _ = writeln!(md, "Worst images by IoU:\n");
-        let _ = writeln!(md, "| image | split | IoU | Dice | clDice |");
-        let _ = writeln!(md, "|---|---|---|---|---|");
-        for i in review.queue(Order::WorstIou, &all).into_iter().take(10) {
-            let r = &review.rows[i];
-            if let Some(s) = &r.scores {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {:.3} | {:.3} | {:.3} |",
-                    r.stem,
-                    r.split.map_or("-", |s| s.name()),
-                    s.iou,
-                    s.dice,
-                    s.cl_dice
-                );
-            }
-        }
-        md.push('\n');
-    }
-
-    if let Some(cls) = review.classification(&all) {
-        let _ = writeln!(md, "## Classification\n");
-        let _ = writeln!(
-            md,
-            "{} labeled images; accuracy {:.3}, MCC {:.3}, macro AUC {} (mean of the classes' \
-             AUCs), area under the macro-average ROC curve {}.\n",
-            cls.images,
-            cls.accuracy,
-            cls.mcc,
-            cls.macro_auc.map_or("-".into(), |a| format!("{a:.3}")),
-            cls.macro_curve_auc
-                .map_or("-".into(), |a| format!("{a:.3}"))
-        );
-        let _ = writeln!(
-            md,
-            "| class | images | sensitivity | specificity | F1 | AUC |"
-        );
-        let _ = writeln!(md, "|---|---|---|---|---|---|");
-        for c in &cls.per_class {
+    let Some(seg) = review.segmentation(&all) else {
+        return Ok(());
+    };
+    let _ = writeln!(md, "## Segmentation\n");
+    let _ = writeln!(
+        md,
+        "Labeled nerve images with a mask, at threshold {:.2}; mean [95 % CI].\n",
+        review.threshold
+    );
+    let _ = writeln!(md, "| split | images | IoU | Dice | clDice | median IoU |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let splits = [None, Some(crate::project::Split::Test)];
+    for split in splits {
+        let f = Filter {
+            split,
+            ..Default::default()
+        };
+        if let Some(s) = review.segmentation(&f) {
             let _ = writeln!(
                 md,
-                "| {} | {} | {:.3} | {:.3} | {:.3} | {} |",
-                c.class,
-                c.support,
-                c.rates.sensitivity,
-                c.rates.specificity,
-                c.rates.f1_positive,
-                c.auc.map_or("-".into(), |a| format!("{a:.3}"))
+                "| {} | {} | {} | {} | {} | {:.3} |",
+                split.map_or("all", |s| s.name()),
+                s.images,
+                ci(&s.iou),
+                ci(&s.dice),
+                ci(&s.cl_dice),
+                s.iou.median
             );
         }
-        let m = cls.clone();
-        plots::render(
-            dir,
-            "confusion",
-            (560, 480),
-            |a| plots::confusion(a, &m),
-            |a| plots::confusion(a, &m),
-        )?;
-        let _ = writeln!(md, "\n![Confusion matrix](confusion.png)\n");
-        if cls.roc.is_some() {
-            plots::render(
-                dir,
-                "roc",
-                (560, 480),
-                |a| plots::roc(a, &m),
-                |a| plots::roc(a, &m),
-            )?;
-            let _ = writeln!(md, "![ROC curves](roc.png)\n");
+    }
+    let iou: Vec<f64> = review.rows.iter().filter_map(|r| r.iou()).collect();
+    let mean = seg.iou.mean;
+    plots::render(
+        dir,
+        "iou_histogram",
+        (640, 420),
+        |a| plots::iou_histogram(a, &iou, mean),
+        |a| plots::iou_histogram(a, &iou, mean),
+    )?;
+    let _ = writeln!(md, "\n![IoU histogram](iou_histogram.png)\n");
+    let _ = writeln!(md, "Worst images by IoU:\n");
+    let _ = writeln!(md, "| image | split | IoU | Dice | clDice |");
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for i in review.queue(Order::WorstIou, &all).into_iter().take(10) {
+        let r = &review.rows[i];
+        if let Some(s) = &r.scores {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.3} | {:.3} | {:.3} |",
+                r.stem,
+                r.split.map_or("-", |s| s.name()),
+                s.iou,
+                s.dice,
+                s.cl_dice
+            );
         }
     }
+    md.push('\n');
+    Ok(())
+}
 
+/// The classification metrics, per class, the confusion matrix and the ROC curves.
+fn classification(md: &mut String, review: &Review, dir: &Path) -> Result<(), String> {
+    let Some(cls) = review.classification(&Filter::default()) else {
+        return Ok(());
+    };
+    let _ = writeln!(md, "## Classification\n");
+    let _ = writeln!(
+        md,
+        "{} labeled images; accuracy {:.3}, MCC {:.3}, macro AUC {} (mean of the classes' \
+         AUCs), area under the macro-average ROC curve {}.\n",
+        cls.images,
+        cls.accuracy,
+        cls.mcc,
+        cls.macro_auc.map_or("-".into(), |a| format!("{a:.3}")),
+        cls.macro_curve_auc
+            .map_or("-".into(), |a| format!("{a:.3}"))
+    );
+    let _ = writeln!(
+        md,
+        "| class | images | sensitivity | specificity | F1 | AUC |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for c in &cls.per_class {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {} |",
+            c.class,
+            c.support,
+            c.rates.sensitivity,
+            c.rates.specificity,
+            c.rates.f1_positive,
+            c.auc.map_or("-".into(), |a| format!("{a:.3}"))
+        );
+    }
+    let m = cls.clone();
+    plots::render(
+        dir,
+        "confusion",
+        (560, 480),
+        |a| plots::confusion(a, &m),
+        |a| plots::confusion(a, &m),
+    )?;
+    let _ = writeln!(md, "\n![Confusion matrix](confusion.png)\n");
+    if cls.roc.is_some() {
+        plots::render(
+            dir,
+            "roc",
+            (560, 480),
+            |a| plots::roc(a, &m),
+            |a| plots::roc(a, &m),
+        )?;
+        let _ = writeln!(md, "![ROC curves](roc.png)\n");
+    }
+    Ok(())
+}
+
+/// Every decision of the review, with the counts of each kind.
+fn decisions_table(md: &mut String, decisions: &[Decision]) {
     let _ = writeln!(md, "## Decisions\n");
     if decisions.is_empty() {
         let _ = writeln!(md, "No image was accepted, flagged or sent for editing.\n");
@@ -219,5 +241,4 @@ fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<Strin
             );
         }
     }
-    Ok(md)
 }

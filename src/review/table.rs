@@ -256,6 +256,52 @@ pub fn counts_as_truth(status: Status) -> bool {
     matches!(status, Status::Labeled | Status::Reviewed)
 }
 
+/// The classifier's probabilities per image, predicting first where its table lacks images.
+fn classifier_scores(
+    root: &Path,
+    project: &Project,
+    id: &str,
+    device: &ComputeDevice,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<HashMap<String, Vec<f64>>, String> {
+    let run = checked(root, id, Task::Classify)?;
+    let csv = predictions_dir(root, &run.id).join("scores.csv");
+    let table = read_scores(&csv, &run).unwrap_or_default();
+    if project.images().iter().all(|e| table.contains_key(&e.stem)) {
+        return Ok(table);
+    }
+    predict::predict(root, &run.id, None, device, &mut |d, t| {
+        progress("Classifying", d, t)
+    })?;
+    read_scores(&csv, &run)
+}
+
+/// Predicts the segmenter's maps that are missing or older than its weights; its threshold.
+fn segmenter_maps(
+    root: &Path,
+    project: &Project,
+    id: &str,
+    device: &ComputeDevice,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<f64, String> {
+    let run = checked(root, id, Task::Segment)?;
+    let threshold = f64::from(run.info()?.threshold.unwrap_or(0.5));
+    let dir = predictions_dir(root, &run.id);
+    let missing: std::collections::HashSet<String> = project
+        .images()
+        .iter()
+        .filter(|e| !fresh(&dir.join(format!("{}.png", e.stem)), &run))
+        .map(|e| e.stem.clone())
+        .collect();
+    if !missing.is_empty() {
+        let which = |e: &ImageEntry| missing.contains(&e.stem);
+        predict::predict_where(root, &run.id, ("review", &which), device, &mut |d, t| {
+            progress("Segmenting", d, t)
+        })?;
+    }
+    Ok(threshold)
+}
+
 pub fn build(
     root: &Path,
     models: &Models,
@@ -280,43 +326,14 @@ pub fn build(
     };
     let labeled = |e: &ImageEntry| counts_as_truth(e.label.status);
 
-    let mut probabilities = HashMap::new();
-    if let Some(id) = &models.classifier {
-        let run = checked(root, id, Task::Classify)?;
-        let csv = predictions_dir(root, &run.id).join("scores.csv");
-        let mut table = read_scores(&csv, &run).unwrap_or_default();
-        if project
-            .images()
-            .iter()
-            .any(|e| !table.contains_key(&e.stem))
-        {
-            predict::predict(root, &run.id, None, device, &mut |d, t| {
-                progress("Classifying", d, t)
-            })?;
-            table = read_scores(&csv, &run)?;
-        }
-        probabilities = table;
-    }
-
-    let mut threshold = 0.5;
-    if let Some(id) = &models.segmenter {
-        let run = checked(root, id, Task::Segment)?;
-        threshold = f64::from(run.info()?.threshold.unwrap_or(0.5));
-        let dir = predictions_dir(root, &run.id);
-        let missing: std::collections::HashSet<String> = project
-            .images()
-            .iter()
-            .filter(|e| !fresh(&dir.join(format!("{}.png", e.stem)), &run))
-            .map(|e| e.stem.clone())
-            .collect();
-        if !missing.is_empty() {
-            let which = |e: &ImageEntry| missing.contains(&e.stem);
-            predict::predict_where(root, &run.id, ("review", &which), device, &mut |d, t| {
-                progress("Segmenting", d, t)
-            })?;
-        }
-    }
-
+    let probabilities = match &models.classifier {
+        Some(id) => classifier_scores(root, &project, id, device, progress)?,
+        None => HashMap::new(),
+    };
+    let threshold = match &models.segmenter {
+        Some(id) => segmenter_maps(root, &project, id, device, progress)?,
+        None => 0.5,
+    };
     let review = Review {
         root: root.to_path_buf(),
         models: models.clone(),
@@ -426,20 +443,19 @@ fn read_scores(path: &Path, run: &RunDir) -> Result<HashMap<String, Vec<f64>>, S
     if !fresh(path, run) {
         return Ok(HashMap::new());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let t = crate::table::read(path).map_err(|e| e.to_string())?;
     let mut out = HashMap::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        let values: Result<Vec<f64>, _> = fields.iter().skip(3).map(|v| v.parse()).collect();
-        match (fields.first(), values) {
+    for row in &t.rows {
+        let values: Result<Vec<f64>, _> = row.fields.iter().skip(3).map(|v| v.parse()).collect();
+        match (row.fields.first(), values) {
             (Some(stem), Ok(p)) if !p.is_empty() => {
-                out.insert(stem.to_string(), p);
+                out.insert(stem.clone(), p);
             }
             _ => {
                 return Err(format!(
                     "{} line {}: not stem,truth,pred,p…",
                     path.display(),
-                    n + 1
+                    row.line
                 ));
             }
         }

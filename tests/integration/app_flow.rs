@@ -169,10 +169,8 @@ fn an_import_saves_the_open_images_unsaved_edit_first() {
     );
     let task = app.update(Message::Browse(browse::Message::Annotate(stem.clone())));
     feed(&mut app, run(task));
-    match &app.state {
-        State::Ready {
-            annotate: Some(a), ..
-        } => assert_eq!(
+    match app.annotate() {
+        Some(a) => assert_eq!(
             a.label().class.as_deref(),
             Some("tendon"),
             "the window shows the edit"

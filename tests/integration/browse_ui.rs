@@ -1,6 +1,6 @@
 //! The Browse screen driven as a person would: clicks on filters, through iced_test.
 
-use crate::support::small_demo;
+use crate::support::{Shared, small_demo};
 use iced_test::simulator;
 use nerve_studio::gui::Message;
 use nerve_studio::gui::screens::browse::{self, Browse};
@@ -9,8 +9,10 @@ use nerve_studio::project::Project;
 /// Clicks the widget showing `label`, feeds the messages to the screen as the app would, and
 /// returns what the screen asked for last.
 fn click(b: &mut Browse, project: &Project, label: &str) -> browse::Action {
+    let shared = Shared::default();
+    let ctx = shared.ctx(project);
     let messages: Vec<browse::Message> = {
-        let mut ui = simulator(b.view(project));
+        let mut ui = simulator(b.view(&ctx));
         ui.click(label)
             .unwrap_or_else(|e| panic!("no `{label}` to click: {e:?}"));
         ui.into_messages().collect()
@@ -18,7 +20,7 @@ fn click(b: &mut Browse, project: &Project, label: &str) -> browse::Action {
     assert!(!messages.is_empty(), "clicking `{label}` did nothing");
     messages
         .into_iter()
-        .map(|m| b.update(m, project))
+        .map(|m| b.update(m, &ctx))
         .last()
         .expect("one message")
 }
@@ -27,8 +29,9 @@ fn click(b: &mut Browse, project: &Project, label: &str) -> browse::Action {
 fn filters_change_what_is_shown() {
     let (_d, root) = small_demo(40, 21);
     let project = Project::open(&root).unwrap();
-    let (mut b, action, _) = Browse::new(&project, None);
-    assert!(matches!(action, browse::Action::WantThumbnails(ref w) if !w.is_empty()));
+    let shared = Shared::default();
+    let (mut b, _) = Browse::new(&shared.ctx(&project), None);
+    assert!(!b.in_view(&project).is_empty(), "thumbnails to load");
     assert_eq!(b.shown_stems(&project).len(), 40);
     let tendons = project
         .images()
@@ -40,12 +43,13 @@ fn filters_change_what_is_shown() {
     let action = click(&mut b, &project, "tendon");
     let shown = b.shown_stems(&project);
     // A new filter scrolls back to the top and asks for the thumbnails now on screen.
-    match action {
-        browse::Action::Refiltered(want) => {
+    match &action.requests[..] {
+        [browse::Request::Thumbnails(want)] => {
             assert_eq!(want.first().map(String::as_str), shown.first().copied())
         }
-        other => panic!("expected Refiltered, got {other:?}"),
+        other => panic!("expected the thumbnails of the new list, got {other:?}"),
     }
+    assert_eq!(action.task.units(), 1, "and a scroll back to the top");
     assert_eq!(shown.len(), tendons);
     assert!(
         shown
@@ -53,7 +57,8 @@ fn filters_change_what_is_shown() {
             .all(|s| project.get(s).unwrap().label.class.as_deref() == Some("tendon"))
     );
     {
-        let mut ui = simulator(b.view(&project));
+        let ctx = shared.ctx(&project);
+        let mut ui = simulator(b.view(&ctx));
         assert!(
             ui.find(format!("Showing {tendons} of 40 images").as_str())
                 .is_ok()
@@ -61,17 +66,17 @@ fn filters_change_what_is_shown() {
         assert!(ui.find(shown[0]).is_ok(), "the first tendon is on screen");
     }
 
-    click(&mut b, &project, "test");
+    let _ = click(&mut b, &project, "test");
     assert!(b.shown_stems(&project).iter().all(|s| {
         let e = project.get(s).unwrap();
         e.split == Some(nerve_studio::project::Split::Test)
             && e.label.class.as_deref() == Some("tendon")
     }));
 
-    click(&mut b, &project, "Clear filters");
+    let _ = click(&mut b, &project, "Clear filters");
     assert_eq!(b.shown_stems(&project).len(), 40);
 
-    click(&mut b, &project, "unlabeled");
+    let _ = click(&mut b, &project, "unlabeled");
     let unlabeled = b.shown_stems(&project);
     assert!(!unlabeled.is_empty());
     assert!(
@@ -85,11 +90,13 @@ fn filters_change_what_is_shown() {
 fn clicking_a_thumbnail_shows_its_details() {
     let (_d, root) = small_demo(6, 22);
     let project = Project::open(&root).unwrap();
-    let (mut b, _, _) = Browse::new(&project, None);
+    let shared = Shared::default();
+    let ctx = shared.ctx(&project);
+    let (mut b, _) = Browse::new(&ctx, None);
     let stem = project.images()[2].stem.clone();
-    click(&mut b, &project, &stem);
+    let _ = click(&mut b, &project, &stem);
     assert_eq!(b.selected(), Some(stem.as_str()));
-    let mut ui = simulator(b.view(&project));
+    let mut ui = simulator(b.view(&ctx));
     assert!(
         ui.find(project.images()[2].file_name.as_str()).is_ok(),
         "details show the file name"
@@ -105,8 +112,10 @@ fn empty_project_and_empty_filter_are_explained() {
         nerve_studio::project::Manifest::new("e"),
     )
     .unwrap();
-    let (b, _, _) = Browse::new(&project, None);
-    let mut ui = simulator(b.view(&project));
+    let shared = Shared::default();
+    let ctx = shared.ctx(&project);
+    let (b, _) = Browse::new(&ctx, None);
+    let mut ui = simulator(b.view(&ctx));
     assert!(ui.find("This project has no images yet.").is_ok());
 }
 
@@ -235,7 +244,7 @@ fn browse_hears_its_keys() {
             text: None,
         })
     };
-    let heard = |e| Browse::key_event(e, iced::event::Status::Ignored);
+    let heard = |e| browse::key_event(e, iced::event::Status::Ignored);
     assert!(matches!(
         heard(press(Key::Character("a".into()), Modifiers::CTRL)),
         Some(browse::Message::ChooseAll)

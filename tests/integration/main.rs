@@ -11,6 +11,7 @@ mod exchange;
 mod fuzz;
 mod gpu;
 mod hostile;
+mod layering;
 mod ml;
 mod review_ui;
 mod store;

@@ -47,7 +47,8 @@ fn label_json(root: &Path, stem: &str) -> serde_json::Value {
 }
 
 fn current_stem(app: &App) -> String {
-    app.review
+    app.review()
+        .unwrap()
         .current()
         .expect("an image is shown")
         .stem
@@ -67,8 +68,13 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     let task = click(&mut app, "Review");
     settle_deep(&mut app, task);
     assert_eq!(app.screen, Screen::Review);
-    assert_eq!(app.review.error, None);
-    let table = app.review.table.clone().expect("the review was built");
+    assert_eq!(app.review().unwrap().error, None);
+    let table = app
+        .review()
+        .unwrap()
+        .table
+        .clone()
+        .expect("the review was built");
     assert_eq!(table.models.segmenter.as_deref(), Some(segmenter.as_str()));
     assert_eq!(
         table.models.classifier.as_deref(),
@@ -81,10 +87,11 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         .iter()
         .filter_map(|r| r.iou())
         .fold(f64::INFINITY, f64::min);
-    let first = app.review.current().unwrap().clone();
+    let first = app.review().unwrap().current().unwrap().clone();
     assert_eq!(first.iou(), Some(worst));
     let ious: Vec<f64> = app
-        .review
+        .review()
+        .unwrap()
         .queue
         .iter()
         .filter_map(|&i| table.rows[i].iou())
@@ -93,7 +100,8 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     assert!(first.has_mask && worst < 1.0);
     // Its three pictures are there, the same size as the photo, and its scores are shown.
     let panes = app
-        .review
+        .review()
+        .unwrap()
         .panes
         .as_ref()
         .expect("the side-by-side pictures");
@@ -121,7 +129,14 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         before,
         "the replaced mask is kept"
     );
-    let accepted_row = app.review.table.as_ref().unwrap().row(&stem).unwrap();
+    let accepted_row = app
+        .review()
+        .unwrap()
+        .table
+        .as_ref()
+        .unwrap()
+        .row(&stem)
+        .unwrap();
     assert_eq!(
         accepted_row.iou(),
         Some(1.0),
@@ -154,7 +169,7 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         "the label is back"
     );
     assert_eq!(current_stem(&app), stem, "the undone image is shown again");
-    assert_eq!(app.review.current().unwrap().iou(), Some(worst));
+    assert_eq!(app.review().unwrap().current().unwrap().iou(), Some(worst));
     if let State::Ready { project, .. } = &app.state {
         let restored: nerve_studio::project::ImageLabel =
             serde_json::from_value(label_before_accept.clone()).unwrap();
@@ -168,7 +183,7 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     let flagged = current_stem(&app);
     assert_ne!(flagged, stem);
     drop(click(&mut app, "Flag… (F)"));
-    assert!(app.review.flagging.is_some());
+    assert!(app.review().unwrap().flagging.is_some());
     let typed: Vec<Message> = {
         let mut ui = iced_test::simulator(app.view());
         ui.click(iced_test::selector::id("review-comment")).unwrap();
@@ -178,7 +193,10 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     for m in typed {
         drop(app.update(m));
     }
-    assert_eq!(app.review.flagging.as_deref(), Some("nerve edge unclear"));
+    assert_eq!(
+        app.review().unwrap().flagging.as_deref(),
+        Some("nerve edge unclear")
+    );
     let task = click(&mut app, "Flag");
     settle_deep(&mut app, task);
     assert_ne!(current_stem(&app), flagged, "flagging moved on");
@@ -197,10 +215,11 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     // The flagged image, then Edit: the log keeps both decisions, and Esc in Annotate comes
     // back to Review.
     let pos = app
-        .review
+        .review()
+        .unwrap()
         .queue
         .iter()
-        .position(|&i| app.review.table.as_ref().unwrap().rows[i].stem == flagged)
+        .position(|&i| app.review().unwrap().table.as_ref().unwrap().rows[i].stem == flagged)
         .unwrap();
     let task = app.update(Message::Review(review::Message::Select(pos)));
     settle_deep(&mut app, task);
@@ -224,9 +243,10 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
 
     // C accepts the classifier's call as the class of an image it disagrees with (or an
     // unlabeled one); its mask stays.
-    let t = app.review.table.as_ref().unwrap();
+    let t = app.review().unwrap().table.as_ref().unwrap();
     let pos = app
-        .review
+        .review()
+        .unwrap()
         .queue
         .iter()
         .position(|&i| {
@@ -236,9 +256,9 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         .expect("an image whose class the classifier would change");
     let task = app.update(Message::Review(review::Message::Select(pos)));
     settle_deep(&mut app, task);
-    let row = app.review.current().unwrap().clone();
+    let row = app.review().unwrap().current().unwrap().clone();
     let (call, _) = row.call().expect("a classifier call");
-    let class_name = app.review.table.as_ref().unwrap().classes[call].clone();
+    let class_name = app.review().unwrap().table.as_ref().unwrap().classes[call].clone();
     let mask_before = std::fs::read(root.join(format!("masks/{}.png", row.stem))).ok();
     let task = key(&mut app, "c");
     settle_deep(&mut app, task);
@@ -259,7 +279,7 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     let scores =
         std::fs::read_to_string(root.join(format!("cache/predictions/{classifier}/scores.csv")))
             .unwrap();
-    let table = app.review.table.clone().unwrap();
+    let table = app.review().unwrap().table.clone().unwrap();
     let on_disk = Project::open_read_only(&root).unwrap();
     let mut cells: std::collections::BTreeMap<(usize, usize), Vec<String>> = Default::default();
     for line in scores.lines().skip(1) {
@@ -287,9 +307,10 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         .expect("some labeled image");
     let task = app.update(Message::Review(review::Message::Cell(t, c)));
     settle_deep(&mut app, task);
-    assert_eq!(app.review.tab, Tab::Images);
+    assert_eq!(app.review().unwrap().tab, Tab::Images);
     let mut opened: Vec<String> = app
-        .review
+        .review()
+        .unwrap()
         .queue
         .iter()
         .map(|&i| table.rows[i].stem.clone())
@@ -305,10 +326,8 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     let task = click(&mut app, "Edit in Annotate (E)");
     settle(&mut app, task);
     assert_eq!(app.screen, Screen::Images);
-    match &app.state {
-        State::Ready {
-            annotate: Some(a), ..
-        } => assert_eq!(a.current(), shown),
+    match app.annotate() {
+        Some(a) => assert_eq!(a.current(), shown),
         _ => panic!("Annotate is not open"),
     }
 
@@ -344,9 +363,16 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
     // The linked view plays an experiment's frames in order, with their speed.
     let task = click(&mut app, "Linked view");
     settle_deep(&mut app, task);
-    let experiment = app.review.linked.experiment.clone().expect("an experiment");
+    let experiment = app
+        .review()
+        .unwrap()
+        .linked
+        .experiment
+        .clone()
+        .expect("an experiment");
     let frames = app
-        .review
+        .review()
+        .unwrap()
         .linked
         .experiments
         .iter()
@@ -355,9 +381,16 @@ fn review_worst_first_accept_flag_confusion_cell_edit_report_and_linked_view() {
         .1;
     let task = click(&mut app, "Play");
     settle_deep(&mut app, task);
-    assert_eq!(app.review.linked.error, None);
-    assert_eq!(app.review.linked.frames.len(), frames);
-    let order: Vec<usize> = app.review.linked.frames.iter().map(|f| f.index).collect();
+    assert_eq!(app.review().unwrap().linked.error, None);
+    assert_eq!(app.review().unwrap().linked.frames.len(), frames);
+    let order: Vec<usize> = app
+        .review()
+        .unwrap()
+        .linked
+        .frames
+        .iter()
+        .map(|f| f.index)
+        .collect();
     assert_eq!(order, (0..frames).collect::<Vec<_>>());
     assert!(shows(&app, "ms/frame"));
     drop(dir);

@@ -70,3 +70,43 @@ pub fn demo_export(
     .unwrap();
     (dir, root, out)
 }
+
+/// What the window gives its screens beside the project, for driving a screen on its own.
+#[derive(Default)]
+pub struct Shared {
+    pub thumbnails: nerve_studio::gui::thumbnails::Thumbnails,
+    pub settings: nerve_studio::gui::screens::Settings,
+}
+
+impl Shared {
+    /// The read-only context a screen sees, over `project`.
+    pub fn ctx<'a>(
+        &'a self,
+        project: &'a nerve_studio::project::Project,
+    ) -> nerve_studio::gui::screens::Context<'a> {
+        nerve_studio::gui::screens::Context {
+            project,
+            thumbnails: &self.thumbnails,
+            settings: &self.settings,
+            training: None,
+        }
+    }
+}
+
+/// Runs a task (a screen's background work really runs) to its end; returns its messages.
+pub fn run_task<M: Send + 'static>(task: iced::Task<M>) -> Vec<M> {
+    use iced::futures::StreamExt;
+    let Some(stream) = iced_runtime::task::into_stream(task) else {
+        return Vec::new();
+    };
+    iced::futures::executor::block_on(
+        stream
+            .filter_map(|action| async move {
+                match action {
+                    iced_runtime::Action::Output(m) => Some(m),
+                    _ => None,
+                }
+            })
+            .collect(),
+    )
+}

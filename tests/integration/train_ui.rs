@@ -38,7 +38,8 @@ fn train_until(
 fn in_models(app: &mut App, run: &str) -> RunSummary {
     let task = click(app, "Models");
     settle(app, task);
-    app.models
+    app.models()
+        .unwrap()
         .runs()
         .iter()
         .find(|r| r.id == run)
@@ -64,8 +65,8 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     let task = click(&mut app, "Train");
     assert_eq!(app.screen, Screen::Train);
     settle(&mut app, task);
-    let Some(Ok(plans)) = &app.train.plans else {
-        panic!("no data plan: {:?}", app.train.plans);
+    let Some(Ok(plans)) = &app.train().unwrap().plans else {
+        panic!("no data plan: {:?}", app.train().unwrap().plans);
     };
     let seg = plans.of(MlTask::Segment);
     assert!(seg.in_split(Split::Train) > 0 && seg.in_split(Split::Val) > 0);
@@ -83,8 +84,8 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     ] {
         drop(app.update(Message::Train(m)));
     }
-    while app.train.segmenter.as_ref().unwrap().epochs != 30 {
-        let up = app.train.segmenter.as_ref().unwrap().epochs < 30;
+    while app.train().unwrap().segmenter.as_ref().unwrap().epochs != 30 {
+        let up = app.train().unwrap().segmenter.as_ref().unwrap().epochs < 30;
         drop(app.update(Message::Train(TrainMessage::Adjust(
             MlTask::Segment,
             Field::Epochs,
@@ -98,7 +99,10 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
             false,
         ))));
     }
-    assert_eq!(app.train.segmenter.as_ref().unwrap().image_size, 32);
+    assert_eq!(
+        app.train().unwrap().segmenter.as_ref().unwrap().image_size,
+        32
+    );
 
     // Start: progress events arrive while the window keeps handling messages.
     let mut stream = messages(click(&mut app, "Start training"));
@@ -125,7 +129,7 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
 
     // Models lists it, cancelled, with Resume offered.
     let run = in_models(&mut app, &first_run);
-    assert_eq!(run.info.status, "cancelled");
+    assert_eq!(run.info.status, nerve_studio::ml::run::RunStatus::Cancelled);
     assert!(shows(&app, &first_run));
 
     // Start again, then go to Images and paint a mask the run trains on, while it trains.
@@ -239,10 +243,7 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
 
     // Models: the new run is there and knows that a mask changed since it was trained.
     let run = in_models(&mut app, &second_run);
-    assert!(matches!(
-        run.info.status.as_str(),
-        "finished" | "early_stopped"
-    ));
+    assert!(run.info.status.completed(), "{}", run.info.status);
     assert_eq!(run.info.epochs_done, epochs.len());
     assert_eq!(run.stale.masks_changed, 1);
     assert!(shows(&app, "stale: 1 mask changed"));
@@ -257,7 +258,8 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     ));
     settle(&mut app, task);
     let run = app
-        .models
+        .models()
+        .unwrap()
         .runs()
         .iter()
         .find(|r| r.id == second_run)

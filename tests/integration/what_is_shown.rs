@@ -1,7 +1,7 @@
 //! What the window shows is what is edited: a new visit to Annotate never shows the previous
 //! visit's picture (on the GPU canvas or the CPU one), and a stroke lands on the image shown.
 
-use crate::support::small_demo;
+use crate::support::{Shared, small_demo};
 use crate::window::{click, open_window, settle};
 use iced::mouse::{self, Button};
 use iced::widget::shader::Program;
@@ -25,21 +25,17 @@ fn frame(a: &Annotate) -> MaskPrimitive {
 
 /// An Annotate screen on `stem`, its image loaded as the app loads it.
 fn visit(project: &Project, order: &[String], stem: &str) -> Annotate {
-    let (mut a, actions) = Annotate::new(project, order.to_vec(), stem.to_string(), Vec::new());
-    let key = actions
-        .into_iter()
-        .find_map(|action| match action {
-            annotate::Action::Load(key) => Some(key),
-            _ => None,
-        })
-        .expect("the screen asks for its image");
+    let shared = Shared::default();
+    let ctx = shared.ctx(project);
+    let (mut a, _) = Annotate::new(&ctx, order.to_vec(), stem.to_string(), Vec::new());
+    let key = a.loading().expect("the screen asks for its image").clone();
     // While the picture is on its way, the canvas shows nothing rather than the last texture.
     assert_eq!(frame(&a).plan(None), Upload::Clear);
     let e = project.get(stem).unwrap();
     let mask = e.has_mask.then(|| project.mask_path(stem));
     drop(a.update(
         load_image(&key, &project.image_path(e), mask.as_deref()),
-        project,
+        &ctx,
     ));
     assert!(a.picture().is_some(), "{stem} loaded");
     a
@@ -49,7 +45,8 @@ fn visit(project: &Project, order: &[String], stem: &str) -> Annotate {
 fn two_visits_in_a_row_upload_their_own_textures() {
     let (_d, root) = small_demo(6, 51);
     let project = Project::open(&root).unwrap();
-    let (browse, _, _) = Browse::new(&project, None);
+    let shared = Shared::default();
+    let (browse, _) = Browse::new(&shared.ctx(&project), None);
     let order = browse.order(&project);
     let (first, second) = (order[0].clone(), order[1].clone());
 
@@ -75,10 +72,8 @@ fn two_visits_in_a_row_upload_their_own_textures() {
 }
 
 fn annotate_screen(app: &App) -> &Annotate {
-    match &app.state {
-        State::Ready {
-            annotate: Some(a), ..
-        } => a,
+    match app.annotate() {
+        Some(a) => a,
         _ => panic!("Annotate is not open"),
     }
 }
@@ -114,10 +109,8 @@ fn browse_annotate_back_annotate_another_then_a_stroke_edits_the_image_shown() {
     let (_d, root) = small_demo(6, 52);
     let mut app = open_window(&root);
     let (a_stem, b_stem, a_image, b_image) = match &app.state {
-        State::Ready {
-            project, browse, ..
-        } => {
-            let order = browse.order(project);
+        State::Ready { project, screens } => {
+            let order = screens.browse.order(project);
             let path = |s: &str| project.image_path(project.get(s).unwrap());
             (
                 order[0].clone(),
@@ -137,7 +130,7 @@ fn browse_annotate_back_annotate_another_then_a_stroke_edits_the_image_shown() {
     assert_eq!(annotate_screen(&app).current(), a_stem);
     let task = click(&mut app, "← Browse");
     settle(&mut app, task);
-    assert!(matches!(app.state, State::Ready { annotate: None, .. }));
+    assert!(app.annotate().is_none());
 
     let task = app.update(Message::Browse(browse::Message::Annotate(b_stem.clone())));
     settle(&mut app, task);

@@ -154,40 +154,38 @@ pub fn write(eval: &mut Evaluation, dir: &Path, samples: &[Sample]) -> Result<()
 }
 
 fn per_image_csv(eval: &Evaluation) -> String {
-    let mut out = String::new();
     match &eval.per_image {
-        PerImage::Segmentation(scores) => {
-            out.push_str(ImageScores::CSV_HEADER);
-            out.push('\n');
-            for s in scores {
-                out.push_str(&s.csv_row());
-                out.push('\n');
-            }
-        }
+        PerImage::Segmentation(scores) => crate::table::to_text(
+            &ImageScores::COLUMNS,
+            scores.iter().map(ImageScores::fields),
+        ),
         PerImage::Classification(calls) => {
-            out.push_str("stem,truth,pred,correct");
             let classes = eval
                 .classification
                 .as_ref()
                 .map(|m| m.classes.clone())
                 .unwrap_or_default();
             let with_p = calls.iter().any(|c| c.p.is_some());
-            if with_p {
-                for c in &classes {
-                    out.push_str(&format!(",p_{}", c.replace(' ', "_")));
-                }
-            }
-            out.push('\n');
-            for c in calls {
-                out.push_str(&format!("{},{},{},{}", c.stem, c.truth, c.pred, c.correct));
+            let p_columns: Vec<String> = classes
+                .iter()
+                .map(|c| format!("p_{}", c.replace(' ', "_")))
+                .filter(|_| with_p)
+                .collect();
+            let mut header = vec!["stem", "truth", "pred", "correct"];
+            header.extend(p_columns.iter().map(String::as_str));
+            let rows = calls.iter().map(|c| {
+                let mut row = vec![
+                    c.stem.clone(),
+                    c.truth.clone(),
+                    c.pred.clone(),
+                    c.correct.to_string(),
+                ];
                 if let Some(p) = c.p.as_ref().filter(|_| with_p) {
-                    for v in p {
-                        out.push_str(&format!(",{v}"));
-                    }
+                    row.extend(p.iter().map(|v| v.to_string()));
                 }
-                out.push('\n');
-            }
+                row
+            });
+            crate::table::to_text(&header, rows)
         }
     }
-    out
 }

@@ -2,7 +2,7 @@
 //! open project (checked before anything is written), written in the background, and the index
 //! is updated once the files are on disk.
 
-use super::{App, Message, State, for_project};
+use super::{App, Message, State};
 use crate::gui::background::spawn;
 use crate::gui::screens::browse;
 use crate::project::bulk::{self, Before, Change, Writes};
@@ -20,23 +20,27 @@ pub enum Written {
 }
 
 impl App {
-    /// Plans and starts writing a Browse labeling step or its undo.
-    pub(super) fn label_many(&mut self, action: browse::Action) -> Task<Message> {
+    /// Plans and starts writing a Browse labeling step: `change` on `stems`.
+    pub(super) fn label_many(&mut self, stems: Vec<String>, change: Change) -> Task<Message> {
         let State::Ready { project, .. } = &self.state else {
             return Task::none();
         };
-        let root = project.root().to_path_buf();
-        let planned = match action {
-            browse::Action::Label(stems, change) => plan(project, &stems, &change),
-            browse::Action::Restore(what, before) => {
-                Ok((bulk::plan_restore(project, &before), what, None))
-            }
-            _ => return Task::none(),
+        match plan(project, &stems, &change) {
+            Ok(planned) => self.write_many(planned),
+            Err(e) => Task::done(Message::Labeled(Written::Failed(e, false))),
+        }
+    }
+
+    /// Plans and starts writing the undo of a Browse labeling step.
+    pub(super) fn restore_many(&mut self, what: String, before: Vec<Before>) -> Task<Message> {
+        let State::Ready { project, .. } = &self.state else {
+            return Task::none();
         };
-        let (writes, what, before) = match planned {
-            Ok(p) => p,
-            Err(e) => return Task::done(Message::Labeled(Written::Failed(e, false))),
-        };
+        let writes = bulk::plan_restore(project, &before);
+        self.write_many((writes, what, None))
+    }
+
+    fn write_many(&self, (writes, what, before): Planned) -> Task<Message> {
         let stream = spawn("label-many", move |send| {
             let written = match writes.write() {
                 Ok(()) => match before {
@@ -47,15 +51,12 @@ impl App {
             };
             send(written);
         });
-        Task::run(stream, move |w| for_project(&root, Message::Labeled(w)))
+        self.tagged(Task::run(stream, |w| w), Message::Labeled)
     }
 
     /// A labeling write ended: the index follows the files, and Browse says so.
     pub(super) fn labeled(&mut self, written: Written) -> Task<Message> {
-        let State::Ready {
-            project, browse, ..
-        } = &mut self.state
-        else {
+        let State::Ready { project, screens } = &mut self.state else {
             return Task::none();
         };
         let message = match written {
@@ -70,8 +71,10 @@ impl App {
             Written::Failed(e, false) => browse::Message::Applied(Err(e)),
             Written::Failed(e, true) => browse::Message::Undone(Err(e)),
         };
-        browse.update(message, project);
-        Task::none()
+        let action = screens
+            .browse
+            .update(message, &ctx!(project, screens, self));
+        self.perform(action, Message::Browse, |app, r| app.browse_request(r))
     }
 }
 

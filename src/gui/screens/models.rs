@@ -2,11 +2,14 @@
 //! a "stale" badge when the data changed since; compare two runs; choose the active classifier
 //! and segmenter; resume a stopped run; delete one; and pre-annotate with the active segmenter.
 
+use crate::gui::background::job;
+use crate::gui::screens::Context;
 use crate::gui::style::{chip, muted, panel};
-use crate::ml::models::Task;
-use crate::ml::registry::{Comparison, Headline, RunSummary};
+use crate::ml::models::Task as ModelTask;
+use crate::ml::registry::{self, Comparison, Headline, RunSummary};
+use crate::ml::run::RunStatus;
 use iced::widget::{Column, button, checkbox, column, container, row, scrollable, space, text};
-use iced::{Alignment, Color, Element, Length};
+use iced::{Alignment, Color, Element, Length, Subscription, Task};
 
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -24,16 +27,20 @@ pub enum Message {
     PreAnnotate,
 }
 
+/// What the Models screen asks of the app.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    None,
-    List,
-    Compare(String, String),
-    Activate(String),
-    Delete(String),
+pub enum Request {
+    /// Continue a stopped run (on the Train screen).
     Resume(String),
-    PreAnnotate,
+    /// Predict masks for the unlabeled images with the active segmenter (and the active
+    /// classifier choosing the frames, if there is one).
+    PreAnnotate {
+        segmenter: String,
+        classifier: Option<String>,
+    },
 }
+
+pub type Action = crate::gui::screens::Action<Message, Request>;
 
 #[derive(Default)]
 pub struct Models {
@@ -48,9 +55,23 @@ pub struct Models {
 }
 
 impl Models {
-    pub fn shown(&mut self) -> Action {
+    /// The screen, listing the project's runs.
+    pub fn new(ctx: &Context) -> (Models, Task<Message>) {
+        let mut models = Models::default();
+        let task = models.list(ctx);
+        (models, task)
+    }
+
+    /// Lists the runs again (the screen is shown again, or a run changed).
+    fn list(&mut self, ctx: &Context) -> Task<Message> {
         self.loading = true;
-        Action::List
+        let root = ctx.root().to_path_buf();
+        job("registry", move || registry::list(&root), Message::Listed)
+    }
+
+    /// Nothing to listen to: every change comes from a click.
+    pub fn subscription(&self) -> Subscription<Message> {
+        Subscription::none()
     }
 
     pub fn runs(&self) -> &[RunSummary] {
@@ -61,11 +82,12 @@ impl Models {
     }
 
     /// The active run of a task.
-    pub fn active(&self, task: Task) -> Option<&RunSummary> {
+    pub fn active(&self, task: ModelTask) -> Option<&RunSummary> {
         self.runs().iter().find(|r| r.active && r.task == task)
     }
 
-    pub fn update(&mut self, message: Message) -> Action {
+    pub fn update(&mut self, message: Message, ctx: &Context) -> Action {
+        let root = ctx.root().to_path_buf();
         match message {
             Message::Listed(runs) => {
                 self.loading = false;
@@ -74,7 +96,7 @@ impl Models {
                 }
                 self.runs = Some(runs);
             }
-            Message::Refresh => return self.shown(),
+            Message::Refresh => return Action::run(self.list(ctx)),
             Message::ToggleCompare(id, on) => {
                 self.compare.retain(|c| c != &id);
                 if on {
@@ -85,29 +107,57 @@ impl Models {
                 }
                 self.comparison = None;
                 if let [a, b] = self.compare.as_slice() {
-                    return Action::Compare(a.clone(), b.clone());
+                    let (a, b) = (a.clone(), b.clone());
+                    return Action::run(job(
+                        "compare-runs",
+                        move || registry::compare(&root, &a, &b),
+                        Message::Compared,
+                    ));
                 }
             }
             Message::Compared(c) => self.comparison = Some(c),
-            Message::Activate(id) => return Action::Activate(id),
+            Message::Activate(id) => {
+                return Action::run(job(
+                    "activate-run",
+                    move || {
+                        registry::activate(&root, &id)
+                            .map(|kind| format!("Run {id} is now the active {kind}."))
+                    },
+                    Message::Done,
+                ));
+            }
             Message::AskDelete(id) => self.confirm_delete = Some(id),
             Message::KeepRun => self.confirm_delete = None,
             Message::Delete(id) => {
                 self.confirm_delete = None;
-                return Action::Delete(id);
+                return Action::run(job(
+                    "delete-run",
+                    move || {
+                        registry::delete(&root, &id, false).map(|_| format!("Run {id} deleted."))
+                    },
+                    Message::Done,
+                ));
             }
             Message::Done(outcome) => {
                 self.outcome = Some(outcome);
-                return self.shown();
+                return Action::run(self.list(ctx));
             }
-            Message::Resume(id) => return Action::Resume(id),
-            Message::PreAnnotate => return Action::PreAnnotate,
+            Message::Resume(id) => return Action::request(Request::Resume(id)),
+            Message::PreAnnotate => {
+                if let Some(run) = self.active(ModelTask::Segment) {
+                    return Action::request(Request::PreAnnotate {
+                        segmenter: run.id.clone(),
+                        classifier: self.active(ModelTask::Classify).map(|r| r.id.clone()),
+                    });
+                }
+            }
         }
-        Action::None
+        Action::none()
     }
 
-    /// `training`: a training runs in this window (no resume meanwhile).
-    pub fn view(&self, training: bool, read_only: bool) -> Element<'_, Message> {
+    /// While a training runs in this window, no run is resumed.
+    pub fn view(&self, ctx: &Context) -> Element<'_, Message> {
+        let (training, read_only) = (ctx.training_active(), ctx.read_only());
         let mut col = Column::new().spacing(10);
         col = col.push(
             row![
@@ -152,7 +202,7 @@ impl Models {
     }
 
     fn pre_annotation(&self, read_only: bool) -> Element<'_, Message> {
-        let active = self.active(Task::Segment);
+        let active = self.active(ModelTask::Segment);
         let line = match active {
             Some(r) => format!(
                 "Predict masks for the unlabeled images with the active segmenter ({}). Masks \
@@ -176,54 +226,9 @@ impl Models {
         .into()
     }
 
-    fn run_row<'a>(
-        &'a self,
-        r: &'a RunSummary,
-        training: bool,
-        read_only: bool,
-    ) -> Element<'a, Message> {
-        let i = &r.info;
-        let kind = if r.task == Task::Segment {
-            "segmenter"
-        } else {
-            "classifier"
-        };
-        let status_colour = match i.status.as_str() {
-            "finished" | "early_stopped" => GOOD,
-            "failed" | "interrupted" => BAD,
-            _ => WARN,
-        };
-        let mut title = row![
-            checkbox(self.compare.contains(&r.id))
-                .on_toggle(|on| Message::ToggleCompare(r.id.clone(), on)),
-            text(&r.id).size(15),
-            chip(i.status.replace('_', " "), status_colour),
-        ]
-        .spacing(8)
-        .align_y(Alignment::Center);
-        if r.active {
-            title = title.push(chip(format!("active {kind}"), GOOD));
-        }
-        if r.stale.total() > 0 {
-            title = title.push(chip(format!("stale: {}", staleness(r)), WARN));
-        }
-        title = title.push(space::horizontal());
-        let finished = matches!(i.status.as_str(), "finished" | "early_stopped");
-        if finished && !r.active {
-            title = title.push(
-                button(text(format!("Make active {kind}")).size(12))
-                    .style(button::secondary)
-                    .on_press_maybe((!read_only).then(|| Message::Activate(r.id.clone()))),
-            );
-        }
-        if matches!(i.status.as_str(), "cancelled" | "interrupted") {
-            title = title.push(
-                button(text("Resume training").size(12))
-                    .style(button::secondary)
-                    .on_press_maybe((!training).then(|| Message::Resume(r.id.clone()))),
-            );
-        }
-        title = title.push(if self.confirm_delete.as_ref() == Some(&r.id) {
+    /// Delete…, then the question whether to delete the run.
+    fn delete_button<'a>(&'a self, r: &'a RunSummary, read_only: bool) -> Element<'a, Message> {
+        if self.confirm_delete.as_ref() == Some(&r.id) {
             Element::from(
                 row![
                     text("Delete this run and its weights?").size(12),
@@ -241,11 +246,61 @@ impl Models {
             button(text("Delete…").size(12))
                 .style(button::secondary)
                 .on_press_maybe(
-                    (!read_only && i.status != "training")
+                    (!read_only && r.info.status != RunStatus::Training)
                         .then(|| Message::AskDelete(r.id.clone())),
                 )
                 .into()
-        });
+        }
+    }
+
+    fn run_row<'a>(
+        &'a self,
+        r: &'a RunSummary,
+        training: bool,
+        read_only: bool,
+    ) -> Element<'a, Message> {
+        let i = &r.info;
+        let kind = if r.task == ModelTask::Segment {
+            "segmenter"
+        } else {
+            "classifier"
+        };
+        let status_colour = match i.status {
+            RunStatus::Finished | RunStatus::EarlyStopped => GOOD,
+            RunStatus::Failed | RunStatus::Interrupted => BAD,
+            RunStatus::Training | RunStatus::Cancelled => WARN,
+        };
+        let mut title = row![
+            checkbox(self.compare.contains(&r.id))
+                .on_toggle(|on| Message::ToggleCompare(r.id.clone(), on)),
+            text(&r.id).size(15),
+            chip(i.status.name().replace('_', " "), status_colour),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center);
+        if r.active {
+            title = title.push(chip(format!("active {kind}"), GOOD));
+        }
+        if r.stale.total() > 0 {
+            title = title.push(chip(format!("stale: {}", staleness(r)), WARN));
+        }
+        title = title.push(space::horizontal());
+        let finished = i.status.completed();
+        if finished && !r.active {
+            title = title.push(
+                button(text(format!("Make active {kind}")).size(12))
+                    .style(button::secondary)
+                    .on_press_maybe((!read_only).then(|| Message::Activate(r.id.clone()))),
+            );
+        }
+        if i.status.resumable() {
+            title = title.push(
+                button(text("Resume training").size(12))
+                    .style(button::secondary)
+                    .on_press_maybe((!training).then(|| Message::Resume(r.id.clone()))),
+            );
+        }
+        title = title.push(self.delete_button(r, read_only));
         let mut body = column![
             title,
             text(format!(

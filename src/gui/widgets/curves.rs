@@ -66,6 +66,83 @@ impl Chart {
     }
 }
 
+impl Chart {
+    /// The series' names and colours, right-aligned on the title line.
+    fn legend(&self, frame: &mut Frame, width: f32, ink: Color) {
+        let mut x = width - RIGHT;
+        for s in self.series.iter().rev() {
+            label(
+                frame,
+                s.name.clone(),
+                Point::new(x, 4.0),
+                (alignment::Horizontal::Right, alignment::Vertical::Top),
+                ink,
+            );
+            x -= s.name.len() as f32 * 6.2 + 6.0;
+            frame.fill_rectangle(Point::new(x - 12.0, 9.0), Size::new(12.0, 3.0), s.color);
+            x -= 22.0;
+        }
+    }
+
+    /// x ticks: about five epochs (whole numbers), or round steps of a continuous range.
+    fn x_ticks(&self) -> Vec<(f64, String)> {
+        match self.x_range {
+            Some((lo, hi)) => {
+                let step = nice_step(hi - lo);
+                let n = ((hi - lo) / step).round() as usize;
+                (0..=n)
+                    .map(|k| lo + step * k as f64)
+                    .map(|v| (v, tick(v, hi - lo)))
+                    .collect()
+            }
+            None => {
+                let step = (self.epochs as f64 / 5.0).ceil().max(1.0) as usize;
+                (1..=self.epochs.max(1))
+                    .filter(|e| (e - 1) % step == 0 || *e == self.epochs)
+                    .map(|e| (e as f64, e.to_string()))
+                    .collect()
+            }
+        }
+    }
+
+    /// Each series as a line through its points, with a dot on each.
+    fn draw_series(&self, frame: &mut Frame, to_screen: impl Fn((f64, f64)) -> Point) {
+        for s in &self.series {
+            let points: Vec<Point> = s
+                .points
+                .iter()
+                .filter(|p| p.1.is_finite())
+                .map(|&p| to_screen(p))
+                .collect();
+            if points.len() > 1 {
+                let line = Path::new(|b| {
+                    b.move_to(points[0]);
+                    for p in &points[1..] {
+                        b.line_to(*p);
+                    }
+                });
+                frame.stroke(&line, Stroke::default().with_width(2.0).with_color(s.color));
+            }
+            for p in &points {
+                frame.fill(&Path::circle(*p, 2.5), s.color);
+            }
+        }
+    }
+}
+
+/// A small label at `at`, aligned as `align` says.
+fn label(frame: &mut Frame, content: String, at: Point, align: Align, color: Color) {
+    frame.fill_text(Text {
+        content,
+        position: at,
+        color,
+        size: Pixels(11.0),
+        align_x: align.0.into(),
+        align_y: align.1,
+        ..Text::default()
+    });
+}
+
 impl<M> canvas::Program<M> for Chart {
     type State = ();
 
@@ -88,17 +165,6 @@ impl<M> canvas::Program<M> for Chart {
                 (bounds.height - TOP - BOTTOM).max(10.0),
             ),
         );
-        let label = |frame: &mut Frame, content: String, at: Point, align: Align, color| {
-            frame.fill_text(Text {
-                content,
-                position: at,
-                color,
-                size: Pixels(11.0),
-                align_x: align.0.into(),
-                align_y: align.1,
-                ..Text::default()
-            });
-        };
         label(
             &mut frame,
             self.title.clone(),
@@ -106,21 +172,7 @@ impl<M> canvas::Program<M> for Chart {
             (alignment::Horizontal::Left, alignment::Vertical::Top),
             ink,
         );
-        // Legend, right-aligned on the title line.
-        let mut x = bounds.width - RIGHT;
-        for s in self.series.iter().rev() {
-            label(
-                &mut frame,
-                s.name.clone(),
-                Point::new(x, 4.0),
-                (alignment::Horizontal::Right, alignment::Vertical::Top),
-                ink,
-            );
-            x -= s.name.len() as f32 * 6.2 + 6.0;
-            frame.fill_rectangle(Point::new(x - 12.0, 9.0), Size::new(12.0, 3.0), s.color);
-            x -= 22.0;
-        }
-
+        self.legend(&mut frame, bounds.width, ink);
         let (y0, y1) = self.y_bounds();
         let (x_min, x_max) = self.x_range.unwrap_or((1.0, self.epochs.max(2) as f64));
         let to_screen = |(e, v): (f64, f64)| {
@@ -150,24 +202,7 @@ impl<M> canvas::Program<M> for Chart {
                 ink.scale_alpha(0.7),
             );
         }
-        // x ticks: about five epochs (whole numbers), or round steps of a continuous range.
-        let xs: Vec<(f64, String)> = match self.x_range {
-            Some((lo, hi)) => {
-                let step = nice_step(hi - lo);
-                let n = ((hi - lo) / step).round() as usize;
-                (0..=n)
-                    .map(|k| lo + step * k as f64)
-                    .map(|v| (v, tick(v, hi - lo)))
-                    .collect()
-            }
-            None => {
-                let step = (self.epochs as f64 / 5.0).ceil().max(1.0) as usize;
-                (1..=self.epochs.max(1))
-                    .filter(|e| (e - 1) % step == 0 || *e == self.epochs)
-                    .map(|e| (e as f64, e.to_string()))
-                    .collect()
-            }
-        };
+        let xs = self.x_ticks();
         for (x, name) in xs {
             let p = to_screen((x, y0));
             label(
@@ -184,26 +219,7 @@ impl<M> canvas::Program<M> for Chart {
                 .with_width(1.0)
                 .with_color(ink.scale_alpha(0.4)),
         );
-        for s in &self.series {
-            let points: Vec<Point> = s
-                .points
-                .iter()
-                .filter(|p| p.1.is_finite())
-                .map(|&p| to_screen(p))
-                .collect();
-            if points.len() > 1 {
-                let line = Path::new(|b| {
-                    b.move_to(points[0]);
-                    for p in &points[1..] {
-                        b.line_to(*p);
-                    }
-                });
-                frame.stroke(&line, Stroke::default().with_width(2.0).with_color(s.color));
-            }
-            for p in &points {
-                frame.fill(&Path::circle(*p, 2.5), s.color);
-            }
-        }
+        self.draw_series(&mut frame, to_screen);
         vec![frame.into_geometry()]
     }
 }

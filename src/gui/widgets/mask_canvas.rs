@@ -52,12 +52,61 @@ pub fn stacked(annotate: &Annotate) -> iced::Element<'_, Message> {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CanvasState {
     drag: Option<Drag>,
     space: bool,
     modifiers: Modifiers,
     size: Option<Size>,
+    /// The photograph or the mask tiles as last drawn, redrawn only when what they show changes
+    /// (not on every pointer move, which redraws the tools layer only).
+    drawn: Drawn,
+}
+
+/// A layer's geometry, and the hash of what it showed.
+#[derive(Default)]
+struct Drawn {
+    cache: canvas::Cache,
+    key: std::cell::Cell<Option<u64>>,
+}
+
+impl Drawn {
+    fn draw(
+        &self,
+        renderer: &Renderer,
+        size: Size,
+        key: u64,
+        paint: impl Fn(&mut Frame),
+    ) -> Geometry {
+        if self.key.get() != Some(key) {
+            self.cache.clear();
+            self.key.set(Some(key));
+        }
+        self.cache.draw(renderer, size, paint)
+    }
+}
+
+/// What a layer shows: the picture (its handle), the mask's version, the viewport, the size
+/// of the canvas and the overlay's look.
+fn shown_key(a: &Annotate, size: Size) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    a.loaded.as_ref().map(|l| l.image.id()).hash(&mut h);
+    a.mask_version.hash(&mut h);
+    a.tiles.len().hash(&mut h);
+    let v = &a.viewport;
+    for x in [
+        v.scale,
+        v.offset.x,
+        v.offset.y,
+        size.width,
+        size.height,
+        a.opacity,
+    ] {
+        x.to_bits().hash(&mut h);
+    }
+    a.show_mask.hash(&mut h);
+    h.finish()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +118,70 @@ enum Drag {
 impl MaskCanvas<'_> {
     fn to_image(&self, p: Point) -> Point {
         self.annotate.viewport.to_image(p)
+    }
+}
+
+impl MaskCanvas<'_> {
+    /// A button pressed at `p`: a stroke, a fill, a polygon point, or a pan.
+    fn pressed(
+        &self,
+        state: &mut CanvasState,
+        button: Button,
+        p: Point,
+    ) -> Option<canvas::Action<Message>> {
+        use canvas::Action;
+        let message = match button {
+            Button::Middle => {
+                state.drag = Some(Drag::Pan(p));
+                return Some(Action::capture());
+            }
+            Button::Left if state.space => {
+                state.drag = Some(Drag::Pan(p));
+                return Some(Action::capture());
+            }
+            Button::Right if self.annotate.tool == Tool::Polygon => {
+                Message::Command(crate::gui::keys::Command::FinishPolygon)
+            }
+            Button::Left => match self.annotate.tool {
+                Tool::Brush | Tool::Eraser => {
+                    state.drag = Some(Drag::Stroke);
+                    Message::StrokeStart(self.to_image(p))
+                }
+                Tool::Fill => Message::FillAt(self.to_image(p)),
+                Tool::Polygon => Message::PolygonPoint(self.to_image(p), state.modifiers.shift()),
+            },
+            _ => return None,
+        };
+        Some(Action::publish(message).and_capture())
+    }
+}
+
+/// Keys: modifiers and Space (held to pan) are the canvas's own; others are commands.
+fn key(state: &mut CanvasState, event: &keyboard::Event) -> Option<canvas::Action<Message>> {
+    use canvas::Action;
+    match event {
+        keyboard::Event::ModifiersChanged(m) => {
+            state.modifiers = *m;
+            None
+        }
+        keyboard::Event::KeyPressed {
+            key: Key::Named(Named::Space),
+            ..
+        } => {
+            state.space = true;
+            Some(Action::capture())
+        }
+        keyboard::Event::KeyReleased {
+            key: Key::Named(Named::Space),
+            ..
+        } => {
+            state.space = false;
+            Some(Action::capture())
+        }
+        keyboard::Event::KeyPressed { key, modifiers, .. } => {
+            command_for(key, *modifiers).map(|c| Action::publish(Message::Command(c)).and_capture())
+        }
+        _ => None,
     }
 }
 
@@ -107,34 +220,7 @@ impl canvas::Program<Message> for MaskCanvas<'_> {
                 }
                 _ => Some(Action::request_redraw()),
             },
-            Event::Mouse(mouse::Event::ButtonPressed(button)) => {
-                let p = pos?;
-                let message = match button {
-                    Button::Middle => {
-                        state.drag = Some(Drag::Pan(p));
-                        return Some(Action::capture());
-                    }
-                    Button::Left if state.space => {
-                        state.drag = Some(Drag::Pan(p));
-                        return Some(Action::capture());
-                    }
-                    Button::Right if self.annotate.tool == Tool::Polygon => {
-                        Message::Command(crate::gui::keys::Command::FinishPolygon)
-                    }
-                    Button::Left => match self.annotate.tool {
-                        Tool::Brush | Tool::Eraser => {
-                            state.drag = Some(Drag::Stroke);
-                            Message::StrokeStart(self.to_image(p))
-                        }
-                        Tool::Fill => Message::FillAt(self.to_image(p)),
-                        Tool::Polygon => {
-                            Message::PolygonPoint(self.to_image(p), state.modifiers.shift())
-                        }
-                    },
-                    _ => return None,
-                };
-                Some(Action::publish(message).and_capture())
-            }
+            Event::Mouse(mouse::Event::ButtonPressed(button)) => self.pressed(state, *button, pos?),
             Event::Mouse(mouse::Event::ButtonReleased(Button::Left | Button::Middle)) => {
                 match state.drag.take() {
                     Some(Drag::Stroke) => Some(Action::publish(Message::StrokeEnd)),
@@ -155,28 +241,7 @@ impl canvas::Program<Message> for MaskCanvas<'_> {
                 };
                 Some(Action::publish(message).and_capture())
             }
-            Event::Keyboard(keyboard::Event::ModifiersChanged(m)) => {
-                state.modifiers = *m;
-                None
-            }
-            Event::Keyboard(keyboard::Event::KeyPressed {
-                key: Key::Named(Named::Space),
-                ..
-            }) => {
-                state.space = true;
-                Some(Action::capture())
-            }
-            Event::Keyboard(keyboard::Event::KeyReleased {
-                key: Key::Named(Named::Space),
-                ..
-            }) => {
-                state.space = false;
-                Some(Action::capture())
-            }
-            Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) => {
-                command_for(key, *modifiers)
-                    .map(|c| Action::publish(Message::Command(c)).and_capture())
-            }
+            Event::Keyboard(event) => key(state, event),
             _ => None,
         }
     }
@@ -190,49 +255,21 @@ impl canvas::Program<Message> for MaskCanvas<'_> {
         cursor: mouse::Cursor,
     ) -> Vec<Geometry> {
         let a = self.annotate;
-        let v = &a.viewport;
-        let mut frame = Frame::new(renderer, bounds.size());
-        match (self.layer, &a.loaded) {
-            (Layer::Image, loaded) => {
-                frame.fill_rectangle(
-                    Point::ORIGIN,
-                    bounds.size(),
-                    Color::from_rgb8(0x18, 0x18, 0x1b),
-                );
-                if let Some(loaded) = loaded {
-                    let filter = if v.scale >= 2.0 {
-                        FilterMethod::Nearest
-                    } else {
-                        FilterMethod::Linear
-                    };
-                    let (w, h) = (loaded.size.0 as f32, loaded.size.1 as f32);
-                    frame.draw_image(
-                        Rectangle::new(
-                            v.to_screen(Point::ORIGIN),
-                            Size::new(w * v.scale, h * v.scale),
-                        ),
-                        Image::new(loaded.image.clone()).filter_method(filter),
-                    );
-                }
-            }
-            (Layer::Mask, Some(_)) if a.show_mask => {
-                for (rect, handle) in a.tiles.values() {
-                    let at = v.to_screen(Point::new(rect.x as f32, rect.y as f32));
-                    frame.draw_image(
-                        Rectangle::new(
-                            at,
-                            Size::new(rect.width as f32 * v.scale, rect.height as f32 * v.scale),
-                        ),
-                        Image::new(handle.clone())
-                            .filter_method(FilterMethod::Nearest)
-                            .opacity(a.opacity),
-                    );
-                }
-            }
-            (Layer::Mask, _) => {}
-            (Layer::Tools, _) => draw_tools(self, &mut frame, state, bounds, cursor),
+        if self.layer == Layer::Tools {
+            let mut frame = Frame::new(renderer, bounds.size());
+            draw_tools(self, &mut frame, state, bounds, cursor);
+            return vec![frame.into_geometry()];
         }
-        vec![frame.into_geometry()]
+        let key = shown_key(a, bounds.size());
+        let layer = self.layer;
+        vec![
+            state
+                .drawn
+                .draw(renderer, bounds.size(), key, |frame| match layer {
+                    Layer::Image => draw_image(a, frame, bounds.size()),
+                    _ => draw_mask(a, frame),
+                }),
+        ]
     }
 
     fn mouse_interaction(
@@ -254,6 +291,47 @@ impl canvas::Program<Message> for MaskCanvas<'_> {
 }
 
 /// The polygon in progress and the round brush cursor.
+/// The photograph at the viewport, over the canvas's background.
+fn draw_image(a: &Annotate, frame: &mut Frame, size: Size) {
+    let v = &a.viewport;
+    frame.fill_rectangle(Point::ORIGIN, size, Color::from_rgb8(0x18, 0x18, 0x1b));
+    if let Some(loaded) = &a.loaded {
+        let filter = if v.scale >= 2.0 {
+            FilterMethod::Nearest
+        } else {
+            FilterMethod::Linear
+        };
+        let (w, h) = (loaded.size.0 as f32, loaded.size.1 as f32);
+        frame.draw_image(
+            Rectangle::new(
+                v.to_screen(Point::ORIGIN),
+                Size::new(w * v.scale, h * v.scale),
+            ),
+            Image::new(loaded.image.clone()).filter_method(filter),
+        );
+    }
+}
+
+/// The mask's overlay tiles at the viewport, when the mask is shown.
+fn draw_mask(a: &Annotate, frame: &mut Frame) {
+    if a.loaded.is_none() || !a.show_mask {
+        return;
+    }
+    let v = &a.viewport;
+    for (rect, handle) in a.tiles.values() {
+        let at = v.to_screen(Point::new(rect.x as f32, rect.y as f32));
+        frame.draw_image(
+            Rectangle::new(
+                at,
+                Size::new(rect.width as f32 * v.scale, rect.height as f32 * v.scale),
+            ),
+            Image::new(handle.clone())
+                .filter_method(FilterMethod::Nearest)
+                .opacity(a.opacity),
+        );
+    }
+}
+
 fn draw_tools(
     canvas: &MaskCanvas<'_>,
     frame: &mut Frame,

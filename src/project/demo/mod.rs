@@ -102,6 +102,24 @@ pub fn plan(opts: &DemoOptions) -> Vec<PlannedFrame> {
     frames
 }
 
+/// A demo project of `images` Full-HD frames in a temporary folder (gone with the `TempDir`).
+pub fn full_hd(images: usize) -> Result<(tempfile::TempDir, std::path::PathBuf), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = dir.path().join("demo");
+    generate(
+        &root,
+        &DemoOptions {
+            images,
+            width: 1920,
+            height: 1080,
+            ..DemoOptions::default()
+        },
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((dir, root))
+}
+
 /// Writes the demo project to `dest` (missing or empty). `progress(done, total)` is called as
 /// frames are finished. The project appears whole or not at all.
 pub fn generate(

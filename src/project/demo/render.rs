@@ -87,20 +87,19 @@ impl Scene {
     }
 }
 
-/// Renders frame `frame` of the experiment seeded `seed`, of the given class.
-/// Returns the image and its exact nerve mask (empty unless the class is nerve).
-pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) -> (RgbImage, Mask) {
-    let (w, h) = (width as f32, height as f32);
-    let s = w / 960.0;
-    let scene = Scene::new(seed, w, h, s);
-    let mut r = Rng::fork(seed, 1000 + frame as u64);
-    let dx = scene.drift.0 * frame as f32 + r.normal() * 2.0 * s;
-    let dy = scene.drift.1 * frame as f32 + r.normal() * 2.0 * s;
+/// The tissue under everything: texture, fat and vessels, shifted by the frame's drift; the
+/// pixels and the fine noise at each (later passes reuse it).
+fn background(
+    scene: &Scene,
+    width: u32,
+    height: u32,
+    (dx, dy): (f32, f32),
+    s: f32,
+) -> (Vec<Rgb>, Vec<f32>) {
     let n = width as usize * height as usize;
     let mut px: Vec<Rgb> = Vec::with_capacity(n);
     let mut fine_at: Vec<f32> = Vec::with_capacity(n);
 
-    // Tissue: texture, fat, vessels.
     let fat_color = [0.84, 0.68, 0.48];
     for y in 0..height {
         for x in 0..width {
@@ -133,7 +132,36 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
             fine_at.push(n2);
         }
     }
+    (px, fine_at)
+}
 
+/// Look-alikes in every class: pale fascia strands.
+fn draw_fascia(px: &mut [Rgb], width: u32, height: u32, s: f32, r: &mut Rng) {
+    let (w, h) = (width as f32, height as f32);
+    for _ in 0..r.below(3) {
+        let curve = Curve::across(r, w, h, 0.0);
+        let hw = r.range(1.2, 3.2) * s;
+        let strength = r.range(0.3, 0.6);
+        let f = DistanceField::new(&curve, width, height, hw + 2.0);
+        for (k, c) in px.iter_mut().enumerate() {
+            let a = (hw - f.dist[k] + 0.5).clamp(0.0, 1.0);
+            if a > 0.0 {
+                *c = mix(*c, [0.9, 0.64, 0.58], a * strength);
+            }
+        }
+    }
+}
+
+/// Renders frame `frame` of the experiment seeded `seed`, of the given class.
+/// Returns the image and its exact nerve mask (empty unless the class is nerve).
+pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) -> (RgbImage, Mask) {
+    let (w, h) = (width as f32, height as f32);
+    let s = w / 960.0;
+    let scene = Scene::new(seed, w, h, s);
+    let mut r = Rng::fork(seed, 1000 + frame as u64);
+    let dx = scene.drift.0 * frame as f32 + r.normal() * 2.0 * s;
+    let dy = scene.drift.1 * frame as f32 + r.normal() * 2.0 * s;
+    let (mut px, fine_at) = background(&scene, width, height, (dx, dy), s);
     let mut mask = Mask::empty(width, height);
     match tissue {
         Tissue::OpeningWound => draw_wound(&mut px, &scene, width, height, (dx, dy), s),
@@ -152,19 +180,7 @@ pub fn render(width: u32, height: u32, tissue: Tissue, seed: u64, frame: u32) ->
         }
     }
 
-    // Look-alikes in every class: pale fascia strands.
-    for _ in 0..r.below(3) {
-        let curve = Curve::across(&mut r, w, h, 0.0);
-        let hw = r.range(1.2, 3.2) * s;
-        let strength = r.range(0.3, 0.6);
-        let f = DistanceField::new(&curve, width, height, hw + 2.0);
-        for (k, c) in px.iter_mut().enumerate() {
-            let a = (hw - f.dist[k] + 0.5).clamp(0.0, 1.0);
-            if a > 0.0 {
-                *c = mix(*c, [0.9, 0.64, 0.58], a * strength);
-            }
-        }
-    }
+    draw_fascia(&mut px, width, height, s, &mut r);
     draw_glare(&mut px, width, height, s, &mut r);
     light_and_expose(&mut px, &fine_at, &scene, width, height, &mut r);
     let radius = if r.chance(0.3) { 2 } else { 1 };

@@ -288,6 +288,29 @@ fn read_machine_mask(
     Ok(Some(Mask::from_nonzero(gray.width(), gray.height(), &on)))
 }
 
+/// What an annotation's tags say about its image.
+#[derive(Default)]
+struct Tags<'a> {
+    label: ImageLabel,
+    split: Option<SplitHint>,
+    status: Option<Status>,
+    /// The mask provenance tag, when written by us.
+    mask: Option<String>,
+    /// The tag that gave the class (its author and time stand for the label's).
+    class_tag: Option<&'a Tag>,
+}
+
+/// The objects of an annotation drawn into one mask.
+struct Drawing {
+    mask: Mask,
+    any_object: bool,
+    nn_created: bool,
+    nn_updated: bool,
+    /// The latest change and the first author found on the objects.
+    latest: String,
+    annotator: String,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn read_item(
     ann: &Annotation,
@@ -299,133 +322,20 @@ fn read_item(
     machine: Option<Mask>,
     ignored: &mut BTreeMap<String, usize>,
 ) -> Result<ImportItem> {
-    let mut label = ImageLabel {
-        comment: ann.description.clone(),
-        ..Default::default()
-    };
-    let mut split = None;
-    let mut status = None;
-    let mut mask_tag = None;
-    let mut class_tag: Option<&Tag> = None;
-    for tag in &ann.tags {
-        let value = tag.value.as_str();
-        match (tag.name.as_str(), value) {
-            (STATUS_TAG, Some(v)) => {
-                status = Some(
-                    Status::ALL
-                        .into_iter()
-                        .find(|s| s.name() == v)
-                        .ok_or_else(|| {
-                            ProjectError::invalid(ann_path, format!("unknown status `{v}`"))
-                        })?,
-                )
-            }
-            (EXPERIMENT_TAG, Some(v)) => {
-                if let Some(why) = crate::project::names::problem(v) {
-                    return Err(ProjectError::invalid(
-                        ann_path,
-                        format!("the experiment tag {why}"),
-                    ));
-                }
-                label.experiment = Some(v.to_string())
-            }
-            (FRAME_TAG, _) => label.frame = tag.value.as_u64().map(|f| f as u32),
-            (MASK_TAG, Some(v)) => mask_tag = Some(v.to_string()),
-            ("train" | "val" | "test" | "trainval", _) if tag.value.is_null() => {
-                split = Some(match tag.name.as_str() {
-                    "trainval" => SplitHint::TrainVal,
-                    n => SplitHint::Exact(Split::from_name(n).expect("split tag")),
-                })
-            }
-            ("split", Some(v)) => split = super::folders::split_hint(v),
-            (name, value) => {
-                let candidate = value.unwrap_or(name);
-                if tag.value.is_null() || value.is_some() {
-                    if let Some(c) = manifest.match_class(candidate) {
-                        if let Some(prev) = label.class.as_ref().filter(|p| *p != c) {
-                            return Err(ProjectError::invalid(
-                                ann_path,
-                                format!("tagged both `{prev}` and `{c}`"),
-                            ));
-                        }
-                        label.class = Some(c.to_string());
-                        class_tag = Some(tag);
-                    } else if value.is_some() && (name == CLASS_TAG || name == "class") {
-                        project_class(manifest, candidate, ann_path)?;
-                    }
-                }
-            }
-        }
-    }
+    let tags = read_tags(ann, ann_path, manifest)?;
     if let Some(why) = limits::size_problem(ann.size.width, ann.size.height) {
         return Err(ProjectError::invalid(
             ann_path,
             format!("`size` claims {why}"),
         ));
     }
-    let mut mask = Mask::empty(ann.size.width, ann.size.height);
-    let (mut any_object, mut nn_created, mut nn_updated) = (false, false, false);
-    let mut latest = class_tag
-        .and_then(|t| t.updated_at.clone())
-        .unwrap_or_default();
-    let mut annotator = class_tag
-        .and_then(|t| t.labeler_login.clone())
-        .unwrap_or_default();
-    for obj in &ann.objects {
-        if !mask_titles.contains(&obj.class_title) {
-            *ignored
-                .entry(format!("class `{}`", obj.class_title))
-                .or_default() += 1;
-            continue;
-        }
-        match (obj.geometry_type.as_str(), &obj.bitmap, &obj.points) {
-            ("bitmap", Some(b), _) => {
-                let within = (ann.size.width, ann.size.height);
-                let decoded = bitmap::decode(&b.data, b.origin, within)
-                    .map_err(|r| ProjectError::invalid(ann_path, r))?;
-                let (x, y) = decoded.origin;
-                // In i128: an origin near i64::MAX must not wrap round into the image.
-                let inside = |at: i64, len: u32, size: u32| {
-                    at >= 0 && at as i128 + len as i128 <= size as i128
-                };
-                if !inside(x, decoded.data.width(), ann.size.width)
-                    || !inside(y, decoded.data.height(), ann.size.height)
-                {
-                    return Err(ProjectError::invalid(
-                        ann_path,
-                        format!(
-                            "a bitmap at [{x}, {y}] runs outside the {}x{} image",
-                            ann.size.width, ann.size.height
-                        ),
-                    ));
-                }
-                mask.paste_union(&decoded.data, x, y);
-            }
-            ("polygon", _, Some(p)) => {
-                let ring = |pts: &[[f64; 2]]| pts.iter().map(|q| (q[0], q[1])).collect::<Vec<_>>();
-                let holes: Vec<Vec<(f64, f64)>> = p.interior.iter().map(|h| ring(h)).collect();
-                polygon::fill_union(&mut mask, &ring(&p.exterior), &holes);
-            }
-            (other, _, _) => {
-                *ignored.entry(format!("geometry `{other}`")).or_default() += 1;
-                continue;
-            }
-        }
-        any_object = true;
-        nn_created |= obj.nn_created;
-        nn_updated |= obj.nn_updated;
-        if let Some(t) = obj.updated_at.as_ref().filter(|t| **t > latest) {
-            latest = t.clone();
-        }
-        if annotator.is_empty() {
-            annotator = obj.labeler_login.clone().unwrap_or_default();
-        }
-    }
-    label.mask = match mask_tag.as_deref() {
+    let d = draw_objects(ann, ann_path, mask_titles, tags.class_tag, ignored)?;
+    let mut label = tags.label;
+    label.mask = match tags.mask.as_deref() {
         Some(v) => Some(provenance_from_name(v).ok_or_else(|| {
             ProjectError::invalid(ann_path, format!("unknown mask provenance `{v}`"))
         })?),
-        None if any_object => Some(match (nn_created, nn_updated) {
+        None if d.any_object => Some(match (d.nn_created, d.nn_updated) {
             (true, true) => MaskProvenance::PredictedEdited,
             (true, false) => MaskProvenance::Predicted,
             _ => MaskProvenance::Drawn,
@@ -433,18 +343,18 @@ fn read_item(
         None if machine.is_some() => Some(MaskProvenance::Imported),
         None => None,
     };
-    let mask = match (label.mask, any_object, machine) {
+    let mask = match (label.mask, d.any_object, machine) {
         (None, _, _) => None,
         (Some(_), false, Some(m)) => Some(m),
-        (Some(_), _, _) => Some(mask),
+        (Some(_), _, _) => Some(d.mask),
     };
-    label.status = status.unwrap_or(if label.class.is_some() {
+    label.status = tags.status.unwrap_or(if label.class.is_some() {
         Status::Labeled
     } else {
         Status::Unlabeled
     });
-    label.annotator = annotator;
-    label.updated_at = latest;
+    label.annotator = d.annotator;
+    label.updated_at = d.latest;
     let derived = stem.rsplit_once('_').map_or(stem, |(e, _)| e);
     if label.experiment.is_none() && dataset != derived {
         label.experiment = Some(dataset.to_string());
@@ -453,11 +363,156 @@ fn read_item(
         stem: stem.to_string(),
         source: PathBuf::new(),
         extension: String::new(),
-        status_given: status.is_some(),
+        status_given: tags.status.is_some(),
         label,
         mask,
-        split,
+        split: tags.split,
     })
+}
+
+/// The image's tags: class, status, split, experiment, frame and our mask provenance.
+fn read_tags<'a>(ann: &'a Annotation, ann_path: &Path, manifest: &Manifest) -> Result<Tags<'a>> {
+    let mut t = Tags {
+        label: ImageLabel {
+            comment: ann.description.clone(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    for tag in &ann.tags {
+        let value = tag.value.as_str();
+        match (tag.name.as_str(), value) {
+            (STATUS_TAG, Some(v)) => {
+                t.status = Some(Status::ALL.into_iter().find(|s| s.name() == v).ok_or_else(
+                    || ProjectError::invalid(ann_path, format!("unknown status `{v}`")),
+                )?)
+            }
+            (EXPERIMENT_TAG, Some(v)) => {
+                if let Some(why) = crate::project::names::problem(v) {
+                    return Err(ProjectError::invalid(
+                        ann_path,
+                        format!("the experiment tag {why}"),
+                    ));
+                }
+                t.label.experiment = Some(v.to_string())
+            }
+            (FRAME_TAG, _) => t.label.frame = tag.value.as_u64().map(|f| f as u32),
+            (MASK_TAG, Some(v)) => t.mask = Some(v.to_string()),
+            ("train" | "val" | "test" | "trainval", _) if tag.value.is_null() => {
+                t.split = Some(match tag.name.as_str() {
+                    "trainval" => SplitHint::TrainVal,
+                    n => SplitHint::Exact(Split::from_name(n).expect("split tag")),
+                })
+            }
+            ("split", Some(v)) => t.split = super::folders::split_hint(v),
+            (name, value) => class_tag(&mut t, tag, name, value, manifest, ann_path)?,
+        }
+    }
+    Ok(t)
+}
+
+/// A tag that may name the image's class (as its name, or as its value).
+fn class_tag<'a>(
+    t: &mut Tags<'a>,
+    tag: &'a Tag,
+    name: &str,
+    value: Option<&str>,
+    manifest: &Manifest,
+    ann_path: &Path,
+) -> Result<()> {
+    let candidate = value.unwrap_or(name);
+    if !(tag.value.is_null() || value.is_some()) {
+        return Ok(());
+    }
+    if let Some(c) = manifest.match_class(candidate) {
+        if let Some(prev) = t.label.class.as_ref().filter(|p| *p != c) {
+            return Err(ProjectError::invalid(
+                ann_path,
+                format!("tagged both `{prev}` and `{c}`"),
+            ));
+        }
+        t.label.class = Some(c.to_string());
+        t.class_tag = Some(tag);
+    } else if value.is_some() && (name == CLASS_TAG || name == "class") {
+        project_class(manifest, candidate, ann_path)?;
+    }
+    Ok(())
+}
+
+/// Draws the objects of the mask classes into one mask (bitmaps and polygons, united);
+/// objects of other classes and other geometries are counted in `ignored`.
+fn draw_objects(
+    ann: &Annotation,
+    ann_path: &Path,
+    mask_titles: &BTreeSet<String>,
+    class_tag: Option<&Tag>,
+    ignored: &mut BTreeMap<String, usize>,
+) -> Result<Drawing> {
+    let mut d = Drawing {
+        mask: Mask::empty(ann.size.width, ann.size.height),
+        any_object: false,
+        nn_created: false,
+        nn_updated: false,
+        latest: class_tag
+            .and_then(|t| t.updated_at.clone())
+            .unwrap_or_default(),
+        annotator: class_tag
+            .and_then(|t| t.labeler_login.clone())
+            .unwrap_or_default(),
+    };
+    for obj in &ann.objects {
+        if !mask_titles.contains(&obj.class_title) {
+            *ignored
+                .entry(format!("class `{}`", obj.class_title))
+                .or_default() += 1;
+            continue;
+        }
+        match (obj.geometry_type.as_str(), &obj.bitmap, &obj.points) {
+            ("bitmap", Some(b), _) => paste_bitmap(&mut d.mask, b, ann, ann_path)?,
+            ("polygon", _, Some(p)) => {
+                let ring = |pts: &[[f64; 2]]| pts.iter().map(|q| (q[0], q[1])).collect::<Vec<_>>();
+                let holes: Vec<Vec<(f64, f64)>> = p.interior.iter().map(|h| ring(h)).collect();
+                polygon::fill_union(&mut d.mask, &ring(&p.exterior), &holes);
+            }
+            (other, _, _) => {
+                *ignored.entry(format!("geometry `{other}`")).or_default() += 1;
+                continue;
+            }
+        }
+        d.any_object = true;
+        d.nn_created |= obj.nn_created;
+        d.nn_updated |= obj.nn_updated;
+        if let Some(t) = obj.updated_at.as_ref().filter(|t| **t > d.latest) {
+            d.latest = t.clone();
+        }
+        if d.annotator.is_empty() {
+            d.annotator = obj.labeler_login.clone().unwrap_or_default();
+        }
+    }
+    Ok(d)
+}
+
+/// Unites a bitmap object with `mask`; a bitmap reaching outside the image is an error.
+fn paste_bitmap(mask: &mut Mask, b: &BitmapJson, ann: &Annotation, ann_path: &Path) -> Result<()> {
+    let within = (ann.size.width, ann.size.height);
+    let decoded = bitmap::decode(&b.data, b.origin, within)
+        .map_err(|r| ProjectError::invalid(ann_path, r))?;
+    let (x, y) = decoded.origin;
+    // In i128: an origin near i64::MAX must not wrap round into the image.
+    let inside = |at: i64, len: u32, size: u32| at >= 0 && at as i128 + len as i128 <= size as i128;
+    if !inside(x, decoded.data.width(), ann.size.width)
+        || !inside(y, decoded.data.height(), ann.size.height)
+    {
+        return Err(ProjectError::invalid(
+            ann_path,
+            format!(
+                "a bitmap at [{x}, {y}] runs outside the {}x{} image",
+                ann.size.width, ann.size.height
+            ),
+        ));
+    }
+    mask.paste_union(&decoded.data, x, y);
+    Ok(())
 }
 
 pub fn provenance_from_name(name: &str) -> Option<MaskProvenance> {

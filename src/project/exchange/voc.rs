@@ -60,20 +60,28 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
         .enumerate()
         .map(|(i, it)| (it.stem.clone(), i))
         .collect();
-    // Segmentation lists name the images with a mask; VOC's Main lists (classification) may
-    // name the others, and give a split to an image no Segmentation list has.
-    let split_lists = [
-        ("trainval", SplitHint::TrainVal),
-        ("train", SplitHint::Exact(Split::Train)),
-        ("val", SplitHint::Exact(Split::Val)),
-        ("test", SplitHint::Exact(Split::Test)),
-    ];
+    read_splits(src, &index, &mut items)?;
+    read_classes(src, manifest, &index, &mut items, notes)?;
+    Ok(items)
+}
+
+/// The split lists each image is named in.
+const SPLIT_LISTS: [(&str, SplitHint); 4] = [
+    ("trainval", SplitHint::TrainVal),
+    ("train", SplitHint::Exact(Split::Train)),
+    ("val", SplitHint::Exact(Split::Val)),
+    ("test", SplitHint::Exact(Split::Test)),
+];
+
+/// Splits from ImageSets: Segmentation lists name the images with a mask; VOC's Main lists
+/// (classification) may name the others, and give a split to an image no Segmentation list has.
+fn read_splits(src: &Path, index: &HashMap<String, usize>, items: &mut [ImportItem]) -> Result<()> {
     for folder in ["Segmentation", "Main"] {
         let sets = src.join("ImageSets").join(folder);
-        for (file, hint) in split_lists {
+        for (file, hint) in SPLIT_LISTS {
             let path = sets.join(format!("{file}.txt"));
-            for stem in read_list(&path, &index)? {
-                let i = find(&index, &stem, &path)?;
+            for stem in read_list(&path, index)? {
+                let i = find(index, &stem, &path)?;
                 // An exact split is better than "train or val"; Main only fills in.
                 let better = match (items[i].split, hint) {
                     (None, _) => true,
@@ -86,10 +94,21 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
             }
         }
     }
+    Ok(())
+}
+
+/// Classes from ImageSets/Main's per-class lists (`<class>.txt`).
+fn read_classes(
+    src: &Path,
+    manifest: &Manifest,
+    index: &HashMap<String, usize>,
+    items: &mut [ImportItem],
+    notes: &mut Vec<String>,
+) -> Result<()> {
     let main = src.join("ImageSets").join("Main");
     if main.is_dir() {
         for (name, path) in sorted_entries(&main)? {
-            if split_lists
+            if SPLIT_LISTS
                 .iter()
                 .any(|(file, _)| name == format!("{file}.txt"))
             {
@@ -105,14 +124,14 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
                 ));
                 continue;
             };
-            for stem in read_list(&path, &index)? {
-                let i = find(&index, &stem, &path)?;
+            for stem in read_list(&path, index)? {
+                let i = find(index, &stem, &path)?;
                 items[i].label.class = Some(class.to_string());
                 items[i].label.status = Status::Labeled;
             }
         }
     }
-    Ok(items)
+    Ok(())
 }
 
 /// Stem lists; VOC's classification lists (`stem  1` / `stem -1`) keep only the positives. A

@@ -3,18 +3,22 @@
 //! on another thread; undo history is kept per image for the whole session.
 
 pub mod adjust;
+mod jobs;
+mod saving;
 mod view;
 
 pub use adjust::Adjust;
+pub use jobs::load_image;
 
 use crate::gui::background::Handover;
 use crate::gui::keys::Command;
+use crate::gui::screens::Context;
 use crate::gui::viewport::Viewport;
 use crate::mask::history::{History, Recorder};
 use crate::mask::{Mask, Rect, fill, overlay, raster};
 use crate::project::{ImageLabel, MaskProvenance, Project, Status, label::current_user};
 use iced::widget::image;
-use iced::{Point, Size, Vector};
+use iced::{Point, Size, Subscription, Vector};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,16 +122,19 @@ pub struct SaveOutcome {
     pub result: Result<(), String>,
 }
 
-/// What the screen asks of the app.
+/// What the Annotate screen asks of the app.
 #[derive(Debug)]
-pub enum Action {
-    Load(ImageKey),
+pub enum Request {
+    /// Write this save on another thread; the outcome comes back as `Message::Saved` (the app
+    /// writes saves because they must outlive the screen: Esc leaves while they are written).
     Save(SaveJob),
+    /// Leave for the screen Annotate was opened from.
     Back,
-    WantThumbnails(Vec<String>),
-    /// Compute the picture with these viewing settings (off the UI thread).
-    Adjust(String, std::sync::Arc<Vec<u8>>, (u32, u32), Adjust),
+    /// Load these thumbnails for the strip.
+    Thumbnails(Vec<String>),
 }
+
+pub type Action = crate::gui::screens::Action<Message, Request>;
 
 /// Edits of an image not yet on disk, kept while another image is shown.
 struct Pending {
@@ -185,11 +192,12 @@ impl Annotate {
     /// an earlier Annotate screen started and that are not known to be on disk yet: they are
     /// shown instead of the files, and written again if they failed.
     pub fn new(
-        project: &Project,
+        ctx: &Context,
         order: Vec<String>,
         stem: String,
         carried: Vec<(SaveJob, bool)>,
-    ) -> (Annotate, Vec<Action>) {
+    ) -> (Annotate, Action) {
+        let project = ctx.project;
         let mut a = Annotate {
             order,
             current: String::new(),
@@ -221,7 +229,7 @@ impl Annotate {
             mask_version: 0,
             mask_log: VecDeque::new(),
         };
-        let mut actions = Vec::new();
+        let mut action = Action::none();
         for (job, failed) in carried {
             a.pending.insert(
                 job.stem.clone(),
@@ -232,15 +240,20 @@ impl Annotate {
                 },
             );
             if failed {
-                actions.push(Action::Save(job));
+                action = action.and_request(Request::Save(job));
             }
         }
-        actions.extend(a.go(project, stem));
-        (a, actions)
+        let go = a.go(project, stem);
+        (a, action.and(go))
     }
 
     pub fn current(&self) -> &str {
         &self.current
+    }
+
+    /// The image being loaded for the canvas, until it is.
+    pub fn loading(&self) -> Option<&ImageKey> {
+        self.image_key.as_ref().filter(|_| self.loaded.is_none())
     }
 
     /// The picture on the canvas (none while the image loads).
@@ -266,39 +279,9 @@ impl Annotate {
         self.unsaved.is_some() || self.save_error.is_some()
     }
 
-    /// Everything unsaved, for a last save when the window closes.
-    pub fn flush(&mut self) -> Vec<SaveJob> {
-        let mut jobs: Vec<SaveJob> = self
-            .pending
-            .iter()
-            .map(|(stem, p)| SaveJob {
-                stem: stem.clone(),
-                revision: p.revision,
-                label: p.label.clone(),
-                mask: p.mask.clone(),
-            })
-            .collect();
-        if self.unsaved.is_some() {
-            jobs.push(self.save_job());
-        }
-        jobs
-    }
-
-    fn save_job(&self) -> SaveJob {
-        SaveJob {
-            stem: self.current.clone(),
-            revision: self.revision,
-            label: self.label.clone(),
-            mask: self
-                .mask_exists
-                .then(|| self.loaded.as_ref().map(|l| Mask::clone(&l.mask)))
-                .flatten(),
-        }
-    }
-
     /// Leaves the current image (keeping unsaved edits) and loads `stem`.
-    fn go(&mut self, project: &Project, stem: String) -> Vec<Action> {
-        let mut actions = Vec::new();
+    fn go(&mut self, project: &Project, stem: String) -> Action {
+        let mut action = Action::none();
         // Edits not known to be on disk (unsaved, failed, or still being written) are kept in
         // memory until their save succeeds.
         if let Some(loaded) = self.loaded.take()
@@ -316,7 +299,7 @@ impl Annotate {
                     revision: job.revision,
                 },
             );
-            actions.push(Action::Save(job));
+            action = action.and_request(Request::Save(job));
         }
         self.unsaved = None;
         self.saving = None;
@@ -339,9 +322,9 @@ impl Annotate {
         self.current = stem.clone();
         let key = ImageKey::next(&stem);
         self.image_key = Some(key.clone());
-        actions.push(Action::Load(key));
-        actions.push(Action::WantThumbnails(self.neighbours(4)));
-        actions
+        action
+            .and(Action::run(jobs::load(project, key)))
+            .and_request(Request::Thumbnails(self.neighbours(4)))
     }
 
     /// Stems around the current one in the Browse order (for the strip).
@@ -359,7 +342,18 @@ impl Annotate {
             .unwrap_or(0)
     }
 
-    pub fn update(&mut self, message: Message, project: &Project) -> Vec<Action> {
+    /// Its autosave ticks while something waits to be saved (keys reach it through the
+    /// canvas, which takes them while the pointer is over it or it has focus).
+    pub fn subscription(&self) -> Subscription<Message> {
+        if self.wants_ticks() {
+            iced::time::every(Duration::from_millis(200)).map(Message::Tick)
+        } else {
+            Subscription::none()
+        }
+    }
+
+    pub fn update(&mut self, message: Message, ctx: &Context) -> Action {
+        let project = ctx.project;
         match message {
             Message::Loaded(key, handover) if self.image_key.as_ref() == Some(&key) => {
                 if let Some(mut loaded) = handover.take() {
@@ -442,10 +436,10 @@ impl Annotate {
                 }
             }
         }
-        Vec::new()
+        Action::none()
     }
 
-    fn command(&mut self, c: Command, project: &Project) -> Vec<Action> {
+    fn command(&mut self, c: Command, project: &Project) -> Action {
         let canvas = self.canvas.unwrap_or(Size::new(800.0, 600.0));
         let centre = Point::new(canvas.width / 2.0, canvas.height / 2.0);
         match c {
@@ -465,7 +459,7 @@ impl Annotate {
                 }
             }
             Command::Cancel if !self.polygon.is_empty() => self.polygon.clear(),
-            Command::Cancel => return vec![Action::Back],
+            Command::Cancel => return Action::request(Request::Back),
             Command::Smaller => self.radius = (self.radius / 1.25).max(1.0),
             Command::Larger => self.radius = (self.radius * 1.25).min(400.0),
             Command::ZoomIn => self.viewport.zoom_at(centre, 1.25),
@@ -489,28 +483,7 @@ impl Annotate {
             Command::Labeled => self.change_label(|l| l.status = Status::Labeled),
             Command::Reviewed => self.change_label(|l| l.status = Status::Reviewed),
             Command::Flagged => self.change_label(|l| l.status = Status::Flagged),
-            Command::Undo | Command::Redo => {
-                let (Some(loaded), Some(history)) =
-                    (self.loaded.as_mut(), self.histories.get_mut(&self.current))
-                else {
-                    return Vec::new();
-                };
-                let tiles = if c == Command::Undo {
-                    history.undo(Arc::make_mut(&mut loaded.mask))
-                } else {
-                    history.redo(Arc::make_mut(&mut loaded.mask))
-                };
-                if let Some(tiles) = tiles {
-                    let rects: Vec<Rect> = tiles
-                        .iter()
-                        .map(|&t| crate::mask::history::tile_rect(&loaded.mask, t))
-                        .collect();
-                    for r in rects {
-                        self.rebuild_tiles(Some(r));
-                    }
-                    self.mask_changed();
-                }
-            }
+            Command::Undo | Command::Redo => self.undo_redo(c == Command::Undo),
             Command::Save => {
                 if self.unsaved.is_some() && self.saving.is_none() {
                     return self.start_save();
@@ -526,6 +499,41 @@ impl Annotate {
                     self.region_edit(fill::clear);
                 }
             }
+            Command::Next | Command::Previous | Command::NextUnlabeled => {
+                return self.move_to(c, project);
+            }
+            Command::Help => self.help = !self.help,
+        }
+        Action::none()
+    }
+
+    /// Ctrl+Z / Ctrl+Y on the image shown: its history puts the tiles back.
+    fn undo_redo(&mut self, undo: bool) {
+        let (Some(loaded), Some(history)) =
+            (self.loaded.as_mut(), self.histories.get_mut(&self.current))
+        else {
+            return;
+        };
+        let tiles = if undo {
+            history.undo(Arc::make_mut(&mut loaded.mask))
+        } else {
+            history.redo(Arc::make_mut(&mut loaded.mask))
+        };
+        if let Some(tiles) = tiles {
+            let rects: Vec<Rect> = tiles
+                .iter()
+                .map(|&t| crate::mask::history::tile_rect(&loaded.mask, t))
+                .collect();
+            for r in rects {
+                self.rebuild_tiles(Some(r));
+            }
+            self.mask_changed();
+        }
+    }
+
+    /// D / A / N: the next or previous image in Browse's order, or the next unlabeled one.
+    fn move_to(&mut self, c: Command, project: &Project) -> Action {
+        match c {
             Command::Next | Command::Previous => {
                 let i = self.position();
                 let j = if c == Command::Next {
@@ -549,23 +557,25 @@ impl Annotate {
                     return self.go(project, stem);
                 }
             }
-            Command::Help => self.help = !self.help,
+            _ => {}
         }
-        Vec::new()
+        Action::none()
     }
 
-    fn adjusted(&self) -> Vec<Action> {
+    /// The picture with the viewing settings, computed off the UI thread (the GPU view applies
+    /// them itself).
+    fn adjusted(&self) -> Action {
         if crate::gui::widgets::mask_shader::gpu_active() {
-            return Vec::new(); // the shader applies the settings itself
+            return Action::none();
         }
         match &self.loaded {
-            Some(l) => vec![Action::Adjust(
+            Some(l) => Action::run(jobs::adjust(
                 self.current.clone(),
                 l.rgba.clone(),
                 l.size,
                 self.adjust,
-            )],
-            None => Vec::new(),
+            )),
+            None => Action::none(),
         }
     }
 
@@ -654,79 +664,6 @@ impl Annotate {
         self.unsaved = Some(Unsaved { first, last: now });
     }
 
-    fn autosave(&mut self, now: Instant) -> Vec<Action> {
-        if self.saving.is_some() || self.stroke.is_some() {
-            return Vec::new();
-        }
-        if let Some((_, failed_at)) = &self.save_error
-            && now.duration_since(*failed_at) < RETRY
-        {
-            return Vec::new();
-        }
-        let due = self.unsaved.as_ref().is_some_and(|u| {
-            now.duration_since(u.last) >= QUIET || now.duration_since(u.first) >= AT_MOST
-        });
-        let retry_pending = self.save_error.is_some() && !self.pending.is_empty();
-        let mut actions = if due { self.start_save() } else { Vec::new() };
-        if retry_pending {
-            actions.extend(self.pending.iter().map(|(stem, p)| {
-                Action::Save(SaveJob {
-                    stem: stem.clone(),
-                    revision: p.revision,
-                    label: p.label.clone(),
-                    mask: p.mask.clone(),
-                })
-            }));
-        }
-        actions
-    }
-
-    fn start_save(&mut self) -> Vec<Action> {
-        if self.read_only.is_some() || self.loaded.is_none() {
-            return Vec::new();
-        }
-        self.saving = Some(self.revision);
-        vec![Action::Save(self.save_job())]
-    }
-
-    fn saved(&mut self, stem: &str, revision: u64, result: Result<(), String>) {
-        let current = stem == self.current;
-        match result {
-            Ok(()) => {
-                if self
-                    .pending
-                    .get(stem)
-                    .is_some_and(|p| p.revision == revision)
-                {
-                    self.pending.remove(stem);
-                }
-                if current && self.saving == Some(revision) {
-                    self.saving = None;
-                    if revision == self.revision {
-                        self.unsaved = None;
-                    }
-                }
-                if self.pending.is_empty() && (!current || self.unsaved.is_none()) {
-                    self.save_error = None;
-                }
-            }
-            Err(e) => {
-                if current {
-                    self.saving = None;
-                    // Keep the edits marked unsaved; the next tick tries again.
-                    if self.unsaved.is_none() {
-                        let now = Instant::now();
-                        self.unsaved = Some(Unsaved {
-                            first: now,
-                            last: now,
-                        });
-                    }
-                }
-                self.save_error = Some((e, Instant::now()));
-            }
-        }
-    }
-
     fn fit_if_needed(&mut self) {
         if let (true, Some(canvas), Some(l)) = (self.needs_fit, self.canvas, self.loaded.as_ref()) {
             self.viewport = Viewport::fit(Size::new(l.size.0 as f32, l.size.1 as f32), canvas);
@@ -770,25 +707,6 @@ impl Annotate {
                     image::Handle::from_rgba(rect.width, rect.height, rgba),
                 ),
             );
-        }
-    }
-
-    /// The save state in words, for the status line.
-    pub fn save_state(&self) -> String {
-        match (
-            &self.read_only,
-            &self.save_error,
-            self.saving,
-            &self.unsaved,
-        ) {
-            (Some(why), ..) => format!("Read-only: {why}"),
-            (_, Some((e, _)), ..) => {
-                format!("Not saved: {e}. Your changes are kept and saving is retried.")
-            }
-            (_, _, Some(_), _) => "Saving…".into(),
-            (_, _, _, Some(_)) => "Unsaved changes".into(),
-            _ if !self.pending.is_empty() => "Saving earlier images…".into(),
-            _ => "All changes saved".into(),
         }
     }
 }

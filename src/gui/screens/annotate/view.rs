@@ -3,8 +3,9 @@
 
 use super::{Annotate, Message, Tool};
 use crate::gui::keys::{BINDINGS, Command};
-use crate::gui::screens::browse::Browse;
+use crate::gui::screens::Context;
 use crate::gui::style::{chip, class_color, field, muted, panel};
+use crate::gui::thumbnails::Thumbnails;
 use crate::gui::widgets::mask_canvas;
 use crate::project::{Project, Status};
 use iced::widget::{
@@ -13,7 +14,8 @@ use iced::widget::{
 use iced::{Alignment, Element, Length, Theme};
 
 impl Annotate {
-    pub fn view<'a>(&'a self, project: &'a Project, browse: &'a Browse) -> Element<'a, Message> {
+    pub fn view<'a>(&'a self, ctx: &Context<'a>) -> Element<'a, Message> {
+        let project = ctx.project;
         let board: Element<'a, Message> = match (&self.load_error, &self.loaded) {
             (Some(e), _) => container(text(e).size(15)).center(Length::Fill).into(),
             (None, None) => container(text("Loading…").size(15).style(muted))
@@ -29,7 +31,7 @@ impl Annotate {
             ]
             .spacing(8)
             .height(Length::Fill),
-            self.strip(browse),
+            self.strip(ctx.thumbnails),
         ]
         .spacing(8);
         if self.help {
@@ -209,10 +211,10 @@ impl Annotate {
         .into()
     }
 
-    fn strip<'a>(&'a self, browse: &'a Browse) -> Element<'a, Message> {
+    fn strip<'a>(&'a self, thumbnails: &'a Thumbnails) -> Element<'a, Message> {
         let cells = self.neighbours(4).into_iter().map(|stem| {
             let current = stem == self.current;
-            let thumb: Element<'a, Message> = match browse.thumbnail(&stem) {
+            let thumb: Element<'a, Message> = match thumbnails.get(&stem) {
                 Some(h) => image(h.clone()).height(54).into(),
                 None => container(text("…").size(11))
                     .width(96)

@@ -95,6 +95,25 @@ pub fn view<'a>(bulk: &'a Bulk, chosen: usize, project: &'a Project) -> Element<
         splits,
     ]
     .spacing(6);
+    col = col.push(outcome(bulk, chosen, busy));
+    col = col.push(
+        text(
+            "Shift+click chooses a range, Ctrl+click adds or removes an image, Ctrl+A chooses \
+             every image shown, Esc chooses none, Ctrl+Z undoes the last step.",
+        )
+        .size(11)
+        .style(muted),
+    );
+    container(scrollable(col.padding(10)).height(Length::Fill))
+        .width(300)
+        .height(Length::Fill)
+        .style(panel)
+        .into()
+}
+
+/// The step waiting for Apply, the write in progress, its outcome, and Undo.
+fn outcome(bulk: &Bulk, chosen: usize, busy: bool) -> Element<'_, Message> {
+    let mut col = column![].spacing(6);
     if let Some(change) = &bulk.pending {
         col = col.push(
             container(
@@ -130,17 +149,5 @@ pub fn view<'a>(bulk: &'a Bulk, chosen: usize, project: &'a Project) -> Element<
                 .on_press_maybe((!busy).then_some(Message::Undo)),
         );
     }
-    col = col.push(
-        text(
-            "Shift+click chooses a range, Ctrl+click adds or removes an image, Ctrl+A chooses \
-             every image shown, Esc chooses none, Ctrl+Z undoes the last step.",
-        )
-        .size(11)
-        .style(muted),
-    );
-    container(scrollable(col.padding(10)).height(Length::Fill))
-        .width(300)
-        .height(Length::Fill)
-        .style(panel)
-        .into()
+    col.into()
 }

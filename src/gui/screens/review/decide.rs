@@ -1,30 +1,30 @@
 //! The reviewer's decisions as the screen sees them: what an acceptance, an undo, a flag or an
 //! edit changes in the table and the queue, and the decision log they add to.
 
-use super::{Action, Review};
+use super::{Job, Review, Written};
 use crate::project::ImageLabel;
 use crate::review::Row;
 use crate::review::decisions::{Accepted, Decision, Take, Verdict, record};
 
 impl Review {
     /// Adds a decision to the log and asks for the log to be written.
-    pub(super) fn decide(&mut self, stem: &str, verdict: Verdict, comment: String) -> Action {
+    pub(super) fn decide(&mut self, stem: &str, verdict: Verdict, comment: String) -> Job {
         let (Some(table), Some(run)) = (&self.table, self.models.primary()) else {
-            return Action::None;
+            return Job::None;
         };
         record(
             &mut self.decisions,
             Decision::new(table, stem, verdict, comment),
         );
         self.log_generation += 1;
-        Action::WriteLog(run.to_string(), self.decisions.clone(), self.log_generation)
+        Job::WriteLog(run.to_string(), self.decisions.clone(), self.log_generation)
     }
 
     /// Sorts the queue again (a decision may have moved images) and shows the first of
     /// `wanted` still in it; otherwise the same place in the queue.
-    fn requeue_showing(&mut self, wanted: &[&str]) -> Action {
+    fn requeue_showing(&mut self, wanted: &[&str]) -> Job {
         let Some(table) = &self.table else {
-            return Action::None;
+            return Job::None;
         };
         self.queue = table.queue(self.order, &self.filter);
         let found = wanted
@@ -38,7 +38,7 @@ impl Review {
     }
 
     /// After a decision on `stem`: the image that followed it in the queue is shown.
-    fn advance_after(&mut self, stem: &str) -> Action {
+    fn advance_after(&mut self, stem: &str) -> Job {
         let next = self.table.as_ref().and_then(|table| {
             self.queue
                 .iter()
@@ -52,13 +52,13 @@ impl Review {
         }
     }
 
-    pub(super) fn accepted(&mut self, result: Result<(Accepted, Row), String>) -> Action {
+    pub(super) fn accepted(&mut self, result: Result<(Accepted, Row), String>) -> Job {
         self.busy = false;
         let (accepted, row) = match result {
             Ok(done) => done,
             Err(e) => {
                 self.outcome = Some(Err(format!("Nothing was accepted: {e}")));
-                return Action::None;
+                return Job::None;
             }
         };
         let stem = accepted.stem.clone();
@@ -83,38 +83,44 @@ impl Review {
             ),
         }));
         let next = self.advance_after(&stem);
-        Action::Many(vec![log, next])
+        let written = Job::Written(Written {
+            stem: stem.clone(),
+            label: accepted.label.clone(),
+            has_mask: accepted.has_mask,
+            restored: false,
+        });
+        Job::Many(vec![written, log, next])
     }
 
     /// Ctrl+Z: asks for the last acceptance to be taken back.
-    pub(super) fn ask_undo(&mut self) -> Action {
+    pub(super) fn ask_undo(&mut self) -> Job {
         if self.busy {
-            return Action::None;
+            return Job::None;
         }
         match self.undo.last() {
             Some((accepted, _)) => {
                 self.busy = true;
-                Action::Undo(Box::new(accepted.clone()))
+                Job::Undo(Box::new(accepted.clone()))
             }
             None => {
                 self.outcome = Some(Err("Nothing to undo.".into()));
-                Action::None
+                Job::None
             }
         }
     }
 
-    pub(super) fn undone(&mut self, result: Result<(Accepted, bool), String>) -> Action {
+    pub(super) fn undone(&mut self, result: Result<(Accepted, bool), String>) -> Job {
         self.busy = false;
-        let accepted = match result {
-            Ok((accepted, _)) => accepted,
+        let (accepted, has_mask) = match result {
+            Ok(done) => done,
             Err(e) => {
                 self.outcome = Some(Err(format!("Nothing was undone: {e}")));
-                return Action::None;
+                return Job::None;
             }
         };
         let stem = accepted.stem.clone();
         let Some(at) = self.undo.iter().rposition(|(a, _)| a.stem == stem) else {
-            return Action::None;
+            return Job::None;
         };
         let (_, row) = self.undo.remove(at);
         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
@@ -127,16 +133,22 @@ impl Review {
         let log = self.decide(&stem, Verdict::Undone, format!("undid: {what}"));
         self.panes = None;
         let show = self.requeue_showing(&[&stem]);
-        Action::Many(vec![log, show])
+        let written = Job::Written(Written {
+            stem: stem.clone(),
+            label: accepted.before.label.clone(),
+            has_mask,
+            restored: true,
+        });
+        Job::Many(vec![written, log, show])
     }
 
-    pub(super) fn flagged(&mut self, result: Result<(String, ImageLabel), String>) -> Action {
+    pub(super) fn flagged(&mut self, result: Result<(String, ImageLabel), String>) -> Job {
         self.busy = false;
         let (stem, label) = match result {
             Ok(done) => done,
             Err(e) => {
                 self.outcome = Some(Err(format!("Nothing was flagged: {e}")));
-                return Action::None;
+                return Job::None;
             }
         };
         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
@@ -148,13 +160,19 @@ impl Review {
         // Undoing an earlier acceptance would now also take the flag back.
         self.undo.retain(|(a, _)| a.stem != stem);
         self.outcome = Some(Ok(format!("{stem} is flagged: {}", label.comment)));
-        let log = self.decide(&stem, Verdict::Flagged, label.comment);
+        let log = self.decide(&stem, Verdict::Flagged, label.comment.clone());
         let next = self.advance_after(&stem);
-        Action::Many(vec![log, next])
+        let written = Job::Written(Written {
+            stem: stem.clone(),
+            label,
+            has_mask: false,
+            restored: false,
+        });
+        Job::Many(vec![written, log, next])
     }
 
     /// An image came back from Annotate with this row (scored against its edited mask).
-    pub fn edited(&mut self, row: Row) -> Action {
+    pub fn edited(&mut self, row: Row) -> Job {
         let stem = row.stem.clone();
         self.undo.retain(|(a, _)| a.stem != stem);
         if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {

@@ -46,8 +46,9 @@ pub enum Message {
     Exported(Result<Export, String>),
 }
 
+/// What an update of the linked view wants done (the Review screen's jobs.rs does it).
 #[derive(Debug)]
-pub enum Action {
+pub enum Job {
     None,
     Experiments,
     Play {
@@ -93,10 +94,6 @@ impl Linked {
         self.models = models.clone();
     }
 
-    pub fn shown(&mut self) -> Action {
-        Action::Experiments
-    }
-
     pub fn set_experiments(&mut self, list: Vec<(String, usize)>) {
         if self
             .experiment
@@ -130,7 +127,7 @@ impl Linked {
         (s > 0.0 && !self.frames.is_empty()).then(|| self.frames.len() as f64 / s)
     }
 
-    pub fn update(&mut self, message: Message) -> Action {
+    pub fn update(&mut self, message: Message) -> Job {
         match message {
             Message::Pick(e) => {
                 self.halt();
@@ -139,11 +136,11 @@ impl Linked {
             }
             Message::Play => {
                 let Some(experiment) = self.experiment.clone() else {
-                    return Action::None;
+                    return Job::None;
                 };
                 if self.models.segmenter.is_none() {
                     self.error = Some("Choose a segmenter run above.".into());
-                    return Action::None;
+                    return Job::None;
                 }
                 self.halt();
                 let stop = Arc::new(AtomicBool::new(false));
@@ -153,7 +150,7 @@ impl Linked {
                 self.error = None;
                 self.total = 0;
                 self.played = Some((Instant::now(), Instant::now()));
-                return Action::Play {
+                return Job::Play {
                     models: self.models.clone(),
                     experiment,
                     stop,
@@ -163,7 +160,7 @@ impl Linked {
             Message::Stop => self.halt(),
             Message::Frame(run, h, total) => {
                 if run != self.run || !self.playing() {
-                    return Action::None;
+                    return Job::None;
                 }
                 if let Some(f) = h.take() {
                     self.total = total;
@@ -179,7 +176,7 @@ impl Linked {
             }
             Message::Done(run, r) => {
                 if run != self.run {
-                    return Action::None;
+                    return Job::None;
                 }
                 self.stop = None;
                 if let Err(e) = r {
@@ -187,12 +184,12 @@ impl Linked {
                 }
             }
             Message::Seek(i) => self.shown = i.min(self.frames.len().saturating_sub(1)),
-            Message::ExportDialog => return Action::ExportDialog,
+            Message::ExportDialog => return Job::ExportDialog,
             Message::Export(Some(to)) => {
                 if let Some(experiment) = self.experiment.clone() {
                     self.exporting = Some((0, 0));
                     self.exported = None;
-                    return Action::Export {
+                    return Job::Export {
                         models: self.models.clone(),
                         experiment,
                         to,
@@ -206,17 +203,55 @@ impl Linked {
                 self.exported = Some(r);
             }
         }
-        Action::None
+        Job::None
     }
 
-    /// Stops playback, if any (also when the user leaves the Linked view tab).
+    /// Stops playback, if any (also when the user leaves the Linked view tab or the screen).
     pub fn halt(&mut self) {
         if let Some(s) = self.stop.take() {
             s.store(true, Ordering::Relaxed);
         }
     }
+}
 
+/// A playback nobody shows any more (the screen was closed) stops.
+impl Drop for Linked {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+impl Linked {
     pub fn view(&self) -> Element<'_, Message> {
+        let models = format!(
+            "Classifier {} → segmenter {} (only on frames called nerve)",
+            self.models.classifier.as_deref().unwrap_or("none"),
+            self.models.segmenter.as_deref().unwrap_or("none")
+        );
+        let mut col = Column::new()
+            .spacing(8)
+            .push(self.controls())
+            .push(text(models).size(12).style(muted));
+        if let Some((ms, fps)) = self.speed() {
+            col = col.push(
+                text(format!(
+                    "{} of {} frames · {ms:.0} ms/frame ({fps:.1} frames/s){}{}",
+                    self.frames.len(),
+                    self.total,
+                    self.playback_rate()
+                        .map(|r| format!(" · played at {r:.1} frames/s"))
+                        .unwrap_or_default(),
+                    if self.playing() { " · playing" } else { "" }
+                ))
+                .size(14),
+            );
+        }
+        col = col.push(self.outcome());
+        col.push(self.frame_view()).into()
+    }
+
+    /// The experiment, Play or Stop, Export.
+    fn controls(&self) -> Element<'_, Message> {
         let mut controls = row![
             text("Experiment").size(13),
             pick_list(
@@ -256,29 +291,12 @@ impl Linked {
                     .then_some(Message::ExportDialog),
                 ),
         );
-        let models = format!(
-            "Classifier {} → segmenter {} (only on frames called nerve)",
-            self.models.classifier.as_deref().unwrap_or("none"),
-            self.models.segmenter.as_deref().unwrap_or("none")
-        );
-        let mut col = Column::new()
-            .spacing(8)
-            .push(controls)
-            .push(text(models).size(12).style(muted));
-        if let Some((ms, fps)) = self.speed() {
-            col = col.push(
-                text(format!(
-                    "{} of {} frames · {ms:.0} ms/frame ({fps:.1} frames/s){}{}",
-                    self.frames.len(),
-                    self.total,
-                    self.playback_rate()
-                        .map(|r| format!(" · played at {r:.1} frames/s"))
-                        .unwrap_or_default(),
-                    if self.playing() { " · playing" } else { "" }
-                ))
-                .size(14),
-            );
-        }
+        controls.into()
+    }
+
+    /// A playback's error, and the export's progress or outcome.
+    fn outcome(&self) -> Element<'_, Message> {
+        let mut col = Column::new().spacing(8);
         if let Some(e) = &self.error {
             col = col.push(text(e).size(13).style(text::danger));
         }
@@ -309,6 +327,12 @@ impl Linked {
             Some(Err(e)) => col = col.push(text(e).size(13).style(text::danger)),
             None => {}
         }
+        col.into()
+    }
+
+    /// The frame shown with its call, time and IoU, and the slider to scrub; or what Play does.
+    fn frame_view(&self) -> Element<'_, Message> {
+        let mut col = Column::new().spacing(8);
         if let Some(f) = self.frames.get(self.shown) {
             let detail = format!(
                 "Frame {} · {} · {}{}",
@@ -373,7 +397,7 @@ mod tests {
 
     fn play(linked: &mut Linked) -> (Arc<AtomicBool>, Playback) {
         match linked.update(Message::Play) {
-            Action::Play { stop, run, .. } => (stop, run),
+            Job::Play { stop, run, .. } => (stop, run),
             other => panic!("Play gave {other:?}"),
         }
     }
@@ -382,14 +406,12 @@ mod tests {
     /// its late frames must not touch the new playback.
     #[test]
     fn a_stopped_playback_cannot_end_or_fill_the_one_started_after_it() {
-        let mut linked = Linked {
-            models: Models {
-                segmenter: Some("seg".into()),
-                classifier: None,
-            },
-            experiment: Some("e1".into()),
-            ..Linked::default()
+        let mut linked = Linked::default();
+        linked.models = Models {
+            segmenter: Some("seg".into()),
+            classifier: None,
         };
+        linked.experiment = Some("e1".into());
         let (first_stop, first) = play(&mut linked);
         linked.update(Message::Frame(first, frame(0), 10));
         linked.update(Message::Stop);

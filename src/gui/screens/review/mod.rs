@@ -5,11 +5,13 @@
 //! comparison of two runs, and the lab's linked real-time view.
 
 mod decide;
+mod jobs;
 pub mod linked;
 pub mod summary;
 mod view;
 
 use crate::gui::background::Handover;
+use crate::gui::screens::Context;
 use crate::gui::viewport::Viewport;
 use crate::ml::models::Task;
 use crate::ml::registry::RunSummary;
@@ -48,15 +50,15 @@ pub struct Delta {
 #[derive(Debug, Clone)]
 pub enum Message {
     Listed(Result<Vec<RunSummary>, String>),
-    PickSegmenter(Choice),
-    PickClassifier(Choice),
+    PickSegmenter(Choice<String>),
+    PickClassifier(Choice<String>),
     Progress(String, usize, usize),
     Built(Handover<Result<(Table, Vec<Decision>), String>>),
     Tab(Tab),
     Sort(Order),
-    FilterClass(Choice),
-    FilterSplit(Choice),
-    FilterStatus(Choice),
+    FilterClass(Choice<usize>),
+    FilterSplit(Choice<crate::project::Split>),
+    FilterStatus(Choice<crate::project::Status>),
     ClearCell,
     Cell(usize, usize),
     Select(usize),
@@ -85,28 +87,29 @@ pub enum Message {
     LogWritten(Result<(), String>),
     WriteReport,
     ReportWritten(Result<std::path::PathBuf, String>),
-    CompareWith(Choice),
+    CompareWith(Choice<String>),
     Compared(Handover<Result<Table, String>>),
     Open(String),
     Linked(linked::Message),
 }
 
-/// An entry of a pick list: a value with the words shown for it.
+/// An entry of a pick list: a value (none: "any", "none") with the words shown for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
-    pub value: Option<String>,
+pub struct Choice<T> {
+    pub value: Option<T>,
     pub label: String,
 }
 
-impl std::fmt::Display for Choice {
+impl<T> std::fmt::Display for Choice<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.label)
     }
 }
 
-/// What the screen asks of the app.
+/// What an update of the Review screen wants done: jobs.rs turns each into the screen's own
+/// background work or a request to the app.
 #[derive(Debug)]
-pub enum Action {
+pub enum Job {
     None,
     List,
     Build(Models),
@@ -121,9 +124,35 @@ pub enum Action {
     WriteLog(String, Vec<Decision>, u64),
     Report(Box<Table>, Vec<Decision>),
     Compare(String),
-    Linked(linked::Action),
-    Many(Vec<Action>),
+    Linked(linked::Job),
+    /// An image's files were written: the app records them (see [`Request::Written`]).
+    Written(Written),
+    Many(Vec<Job>),
 }
+
+/// An image's label (and perhaps mask) the review wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub stem: String,
+    pub label: crate::project::ImageLabel,
+    /// Whether the image has a mask file now.
+    pub has_mask: bool,
+    /// The files were put back as they were (an undo): no mask means the file is gone.
+    pub restored: bool,
+}
+
+/// What the Review screen asks of the app.
+#[derive(Debug)]
+pub enum Request {
+    /// Open the image in Annotate; Esc comes back here.
+    Edit(String),
+    /// Record what was written in the open project's index.
+    Written(Written),
+    /// Choose where the linked view's export goes; answer with `linked::Message::Export`.
+    PickExport,
+}
+
+pub type Action = crate::gui::screens::Action<Message, Request>;
 
 #[derive(Default)]
 pub struct Review {
@@ -162,8 +191,31 @@ pub struct Review {
 
 impl Review {
     /// The screen is shown: list the runs (then build the review of the chosen ones).
-    pub fn shown(&mut self) -> Action {
-        Action::List
+    /// The screen, listing the runs (then building the review of the chosen ones).
+    pub fn new(ctx: &Context) -> (Review, iced::Task<Message>) {
+        let mut review = Review::default();
+        let action = review.perform(Job::List, ctx);
+        (review, action.task)
+    }
+
+    /// The screen is shown again: the runs may have changed meanwhile.
+    pub fn shown(&mut self, ctx: &Context) -> Action {
+        self.perform(Job::List, ctx)
+    }
+
+    /// The screen is left: playback stops, as nobody watches it.
+    pub fn left(&mut self) {
+        self.linked.halt();
+    }
+
+    /// Nothing to listen to: the review's keys are its canvas's.
+    pub fn subscription(&self) -> iced::Subscription<Message> {
+        iced::Subscription::none()
+    }
+
+    pub fn update(&mut self, message: Message, ctx: &Context) -> Action {
+        let job = self.step(message);
+        self.perform(job, ctx)
     }
 
     pub fn current(&self) -> Option<&Row> {
@@ -171,7 +223,7 @@ impl Review {
         self.queue.get(self.position).map(|&i| &table.rows[i])
     }
 
-    fn runs_of(&self, task: Task) -> Vec<Choice> {
+    fn runs_of(&self, task: Task) -> Vec<Choice<String>> {
         let mut out = vec![Choice {
             value: None,
             label: "none".into(),
@@ -190,9 +242,9 @@ impl Review {
             .filter(move |r| r.task == task && r.info.epochs_done > 0)
     }
 
-    fn requeue(&mut self) -> Action {
+    fn requeue(&mut self) -> Job {
         let Some(table) = &self.table else {
-            return Action::None;
+            return Job::None;
         };
         self.queue = table.queue(self.order, &self.filter);
         self.position = 0;
@@ -200,25 +252,25 @@ impl Review {
         self.show_current()
     }
 
-    fn show_current(&mut self) -> Action {
+    fn show_current(&mut self) -> Job {
         self.flagging = None;
         match self.current() {
             Some(row) => {
                 let stem = row.stem.clone();
                 if self.panes.as_ref().is_some_and(|p| p.stem == stem) {
-                    return Action::None;
+                    return Job::None;
                 }
                 self.panes_error = None;
-                Action::Panes(stem)
+                Job::Panes(stem)
             }
             None => {
                 self.panes = None;
-                Action::None
+                Job::None
             }
         }
     }
 
-    fn build(&mut self) -> Action {
+    fn build(&mut self) -> Job {
         self.table = None;
         self.summary = None;
         self.panes = None;
@@ -228,14 +280,51 @@ impl Review {
         self.undo.clear();
         if self.models.primary().is_none() {
             self.error = Some("There is no trained model to review yet: train one first.".into());
-            return Action::None;
+            return Job::None;
         }
         self.error = None;
         self.loading = Some(("Preparing the review".into(), 0, 0));
-        Action::Build(self.models.clone())
+        Job::Build(self.models.clone())
     }
 
-    pub fn update(&mut self, message: Message) -> Action {
+    fn step(&mut self, message: Message) -> Job {
+        use Message as M;
+        match message {
+            M::Listed(_)
+            | M::PickSegmenter(_)
+            | M::PickClassifier(_)
+            | M::Progress(..)
+            | M::Built(_) => self.runs_step(message),
+            M::Tab(_)
+            | M::Sort(_)
+            | M::FilterClass(_)
+            | M::FilterSplit(_)
+            | M::FilterStatus(_)
+            | M::ClearCell
+            | M::Cell(..)
+            | M::Select(_)
+            | M::Next
+            | M::Previous
+            | M::Open(_) => self.queue_step(message),
+            M::PanesReady(_)
+            | M::PanesFailed(..)
+            | M::CanvasSize(_)
+            | M::Zoom(..)
+            | M::Pan(_)
+            | M::Fit => {
+                self.picture_step(message);
+                Job::None
+            }
+            M::WriteReport | M::ReportWritten(_) | M::CompareWith(_) | M::Compared(_) => {
+                self.report_step(message)
+            }
+            M::Linked(m) => Job::Linked(self.linked.update(m)),
+            other => self.decision_step(other),
+        }
+    }
+
+    /// The runs to review: listed, chosen, and the review built of them.
+    fn runs_step(&mut self, message: Message) -> Job {
         match message {
             Message::Listed(Ok(runs)) => {
                 self.runs = runs;
@@ -268,14 +357,12 @@ impl Review {
                 self.linked.choose(&self.models);
                 return self.build();
             }
-            Message::Progress(what, done, total) => {
-                if self.loading.is_some() {
-                    self.loading = Some((what, done, total));
-                }
+            Message::Progress(what, done, total) if self.loading.is_some() => {
+                self.loading = Some((what, done, total));
             }
             Message::Built(h) => {
                 let Some(result) = h.take() else {
-                    return Action::None;
+                    return Job::None;
                 };
                 self.loading = None;
                 match result {
@@ -288,13 +375,21 @@ impl Review {
                     Err(e) => self.error = Some(e),
                 }
             }
+            _ => {}
+        }
+        Job::None
+    }
+
+    /// Which images are queued, in which order, and which one is shown.
+    fn queue_step(&mut self, message: Message) -> Job {
+        match message {
             Message::Tab(t) => {
                 if t != Tab::Linked {
                     self.linked.halt();
                 }
                 self.tab = t;
                 if t == Tab::Linked {
-                    return Action::Linked(self.linked.shown());
+                    return Job::Linked(linked::Job::Experiments);
                 }
             }
             Message::Sort(o) => {
@@ -302,19 +397,15 @@ impl Review {
                 return self.requeue();
             }
             Message::FilterClass(c) => {
-                self.filter.class = c.value.and_then(|v| v.parse().ok());
+                self.filter.class = c.value;
                 return self.requeue();
             }
             Message::FilterSplit(c) => {
-                self.filter.split = c.value.and_then(|v| crate::project::Split::from_name(&v));
+                self.filter.split = c.value;
                 return self.requeue();
             }
             Message::FilterStatus(c) => {
-                self.filter.status = c.value.and_then(|v| {
-                    crate::project::Status::ALL
-                        .into_iter()
-                        .find(|s| s.name() == v)
-                });
+                self.filter.status = c.value;
                 return self.requeue();
             }
             Message::ClearCell => {
@@ -358,36 +449,14 @@ impl Review {
                     return self.show_current();
                 }
             }
-            Message::PanesReady(h) => {
-                if let Some(p) = h.take()
-                    && self.current().is_some_and(|r| r.stem == p.stem)
-                {
-                    if !self.fitted || self.panes.as_ref().map(|q| q.size) != Some(p.size) {
-                        self.fit(p.size);
-                    }
-                    self.panes = Some(p);
-                }
-            }
-            Message::PanesFailed(stem, e) => {
-                if self.current().is_some_and(|r| r.stem == stem) {
-                    self.panes_error = Some(e);
-                }
-            }
-            Message::CanvasSize(s) => {
-                let first = self.canvas.is_none();
-                self.canvas = Some(s);
-                if let (true, Some(p)) = (first || !self.fitted, &self.panes) {
-                    let size = p.size;
-                    self.fit(size);
-                }
-            }
-            Message::Zoom(at, factor) => self.viewport.zoom_at(at, factor),
-            Message::Pan(by) => self.viewport.pan(by),
-            Message::Fit => {
-                if let Some(size) = self.panes.as_ref().map(|p| p.size) {
-                    self.fit(size);
-                }
-            }
+            _ => {}
+        }
+        Job::None
+    }
+
+    /// The reviewer's decisions: accept, undo, flag, edit, and their outcomes.
+    fn decision_step(&mut self, message: Message) -> Job {
+        match message {
             Message::Accept(take) => {
                 if let Some(row) = self.current()
                     && !self.busy
@@ -395,7 +464,7 @@ impl Review {
                 {
                     let stem = row.stem.clone();
                     self.busy = true;
-                    return Action::Accept(stem, take);
+                    return Job::Accept(stem, take);
                 }
             }
             Message::Accepted(h) => {
@@ -416,27 +485,21 @@ impl Review {
             Message::Edit => {
                 if let Some(stem) = self.current().map(|r| r.stem.clone()) {
                     let log = self.decide(&stem, Verdict::Edited, String::new());
-                    return Action::Many(vec![log, Action::Edit(stem)]);
+                    return Job::Many(vec![log, Job::Edit(stem)]);
                 }
             }
-            Message::Flag => {
-                if self.current().is_some() {
-                    self.flagging = Some(String::new());
-                    return Action::FocusComment;
-                }
+            Message::Flag if self.current().is_some() => {
+                self.flagging = Some(String::new());
+                return Job::FocusComment;
             }
-            Message::Comment(c) => {
-                if self.flagging.is_some() {
-                    self.flagging = Some(c);
-                }
-            }
+            Message::Comment(c) if self.flagging.is_some() => self.flagging = Some(c),
             Message::CancelFlag => self.flagging = None,
             Message::ConfirmFlag => {
                 if let (Some(comment), Some(stem)) =
                     (self.flagging.take(), self.current().map(|r| r.stem.clone()))
                 {
                     self.busy = true;
-                    return Action::Flag(stem, comment);
+                    return Job::Flag(stem, comment);
                 }
             }
             Message::Flagged(result) => return self.flagged(result),
@@ -444,9 +507,17 @@ impl Review {
                 self.outcome = Some(Err(format!("The decisions could not be recorded: {e}")))
             }
             Message::LogWritten(Ok(())) => {}
+            _ => {}
+        }
+        Job::None
+    }
+
+    /// The report and the comparison with another run.
+    fn report_step(&mut self, message: Message) -> Job {
+        match message {
             Message::WriteReport => {
                 if let Some(t) = &self.table {
-                    return Action::Report(Box::new(t.clone()), self.decisions.clone());
+                    return Job::Report(Box::new(t.clone()), self.decisions.clone());
                 }
             }
             Message::ReportWritten(r) => {
@@ -459,7 +530,7 @@ impl Review {
                 self.compare_with = c.value.clone();
                 self.comparison = None;
                 if let Some(id) = c.value {
-                    return Action::Compare(id);
+                    return Job::Compare(id);
                 }
             }
             Message::Compared(h) => {
@@ -467,9 +538,44 @@ impl Review {
                     self.comparison = Some(result.map(|other| self.deltas(&other)));
                 }
             }
-            Message::Linked(m) => return Action::Linked(self.linked.update(m)),
+            _ => {}
         }
-        Action::None
+        Job::None
+    }
+
+    /// The three pictures of the image shown, and their shared zoom and pan.
+    fn picture_step(&mut self, message: Message) {
+        match message {
+            Message::PanesReady(h) => {
+                if let Some(p) = h.take()
+                    && self.current().is_some_and(|r| r.stem == p.stem)
+                {
+                    if !self.fitted || self.panes.as_ref().map(|q| q.size) != Some(p.size) {
+                        self.fit(p.size);
+                    }
+                    self.panes = Some(p);
+                }
+            }
+            Message::PanesFailed(stem, e) if self.current().is_some_and(|r| r.stem == stem) => {
+                self.panes_error = Some(e);
+            }
+            Message::CanvasSize(s) => {
+                let first = self.canvas.is_none();
+                self.canvas = Some(s);
+                if let (true, Some(p)) = (first || !self.fitted, &self.panes) {
+                    let size = p.size;
+                    self.fit(size);
+                }
+            }
+            Message::Zoom(at, factor) => self.viewport.zoom_at(at, factor),
+            Message::Pan(by) => self.viewport.pan(by),
+            Message::Fit => {
+                if let Some(size) = self.panes.as_ref().map(|p| p.size) {
+                    self.fit(size);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Whether an acceptance can be taken back.
@@ -519,5 +625,51 @@ impl Review {
                 .then_with(|| a.stem.cmp(&b.stem))
         });
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A Review screen on the Linked tab, playing; the playback's stop flag.
+    fn playing() -> (Review, Arc<AtomicBool>) {
+        let mut review = Review::default();
+        review.linked.models = Models {
+            segmenter: Some("seg".into()),
+            classifier: None,
+        };
+        review.linked.experiment = Some("e1".into());
+        let _ = review.step(Message::Tab(Tab::Linked));
+        let Job::Linked(linked::Job::Play { stop, .. }) =
+            review.step(Message::Linked(linked::Message::Play))
+        else {
+            panic!("Play started no playback");
+        };
+        assert!(review.linked.playing());
+        (review, stop)
+    }
+
+    #[test]
+    fn leaving_the_linked_tab_stops_playback() {
+        let (mut review, stop) = playing();
+        let _ = review.step(Message::Tab(Tab::Summary));
+        assert!(stop.load(Ordering::Relaxed), "the thread is told to stop");
+        assert!(!review.linked.playing(), "the button says Play again");
+    }
+
+    #[test]
+    fn leaving_the_screen_or_closing_it_stops_playback() {
+        let (mut review, stop) = playing();
+        review.left();
+        assert!(stop.load(Ordering::Relaxed));
+        let (review, stop) = playing();
+        drop(review);
+        assert!(
+            stop.load(Ordering::Relaxed),
+            "a dropped screen stops its playback"
+        );
     }
 }

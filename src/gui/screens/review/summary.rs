@@ -78,139 +78,17 @@ impl Review {
             .style(muted),
         );
         if let Some(seg) = &summary.segmentation {
-            let mut t = Column::new().spacing(4).push(row![
-                cell("Segmenter", 90.0),
-                cell("mean [95 % CI]", 200.0),
-                cell("median", 70.0),
-                cell("images", 60.0)
-            ]);
-            for (name, s) in [
-                ("IoU", &seg.iou),
-                ("Dice", &seg.dice),
-                ("clDice", &seg.cl_dice),
-                ("precision", &seg.precision),
-                ("recall", &seg.recall),
-            ] {
-                t = t.push(row![
-                    cell(name, 90.0),
-                    cell(with_ci(s), 200.0),
-                    cell(format!("{:.3}", s.median), 70.0),
-                    cell(s.n.to_string(), 60.0),
-                ]);
-            }
-            left = left.push(container(t).padding(10).style(panel));
+            left = left.push(segmentation_table(seg));
             left = left.push(histogram(&summary.iou));
         } else if table.models.segmenter.is_some() {
             left = left.push(text("No labeled nerve image with a mask here to score.").size(13));
         }
         let mut right = Column::new().spacing(12);
         if let Some(cls) = &summary.classification {
-            let n = cls.classes.len();
-            let mut grid = Column::new().spacing(4).push(
-                text("Confusion matrix: rows labeled, columns called; click a cell to see its images")
-                    .size(12)
-                    .style(muted),
-            );
-            let mut head = Row::new().spacing(4).push(cell("", 110.0));
-            for c in &cls.classes {
-                head = head.push(cell(format!("called {c}"), 110.0));
-            }
-            grid = grid.push(head);
-            for t in 0..n {
-                let total: u64 = cls.confusion[t].iter().sum();
-                let mut line = Row::new()
-                    .spacing(4)
-                    .push(cell(cls.classes[t].clone(), 110.0));
-                for c in 0..n {
-                    let count = cls.confusion[t][c];
-                    let share = if total > 0 {
-                        count as f64 / total as f64
-                    } else {
-                        0.0
-                    };
-                    line = line.push(
-                        button(
-                            column![
-                                text(count.to_string()).size(15),
-                                text(format!("{:.0} %", share * 100.0)).size(11)
-                            ]
-                            .align_x(Alignment::Center)
-                            .width(Length::Fill),
-                        )
-                        .width(Length::Fixed(110.0))
-                        .style(if t == c {
-                            button::success
-                        } else if count > 0 {
-                            button::danger
-                        } else {
-                            button::secondary
-                        })
-                        .on_press_maybe((count > 0).then_some(Message::Cell(t, c))),
-                    );
-                }
-                grid = grid.push(line);
-            }
-            grid = grid.push(
-                text(format!(
-                    "{} images · accuracy {:.3} · MCC {:.3} · macro AUC {} \
-                     (macro-average curve {})",
-                    cls.images,
-                    cls.accuracy,
-                    cls.mcc,
-                    cls.macro_auc.map_or("–".into(), |a| format!("{a:.3}")),
-                    cls.macro_curve_auc
-                        .map_or("–".into(), |a| format!("{a:.3}"))
-                ))
-                .size(13),
-            );
-            right = right.push(container(grid).padding(10).style(panel));
-            let mut rates = Column::new().spacing(4).push(row![
-                cell("class", 110.0),
-                cell("sensitivity", 90.0),
-                cell("specificity", 90.0),
-                cell("PPV", 70.0),
-                cell("F1", 70.0),
-                cell("AUC", 70.0)
-            ]);
-            for c in &cls.per_class {
-                rates = rates.push(row![
-                    cell(c.class.clone(), 110.0),
-                    cell(format!("{:.3}", c.rates.sensitivity), 90.0),
-                    cell(format!("{:.3}", c.rates.specificity), 90.0),
-                    cell(format!("{:.3}", c.rates.ppv), 70.0),
-                    cell(format!("{:.3}", c.rates.f1_positive), 70.0),
-                    cell(c.auc.map_or("–".into(), |a| format!("{a:.3}")), 70.0),
-                ]);
-            }
-            right = right.push(container(rates).padding(10).style(panel));
-            if let Some(roc) = &cls.roc {
-                let series = roc
-                    .per_class
-                    .iter()
-                    .zip(&cls.classes)
-                    .enumerate()
-                    .filter(|(_, (r, _))| r.auc.is_some())
-                    .map(|(i, (r, name))| Series {
-                        name: format!("{name} (AUC {:.2})", r.auc.unwrap_or(0.0)),
-                        color: CLASS_COLOURS[i % CLASS_COLOURS.len()],
-                        points: r.fpr.iter().copied().zip(r.tpr.iter().copied()).collect(),
-                    })
-                    .collect();
-                right = right.push(
-                    text("ROC: false positive rate (across) against true positive rate (up)")
-                        .size(12)
-                        .style(muted),
-                );
-                right = right.push(curves::view(
-                    Chart {
-                        title: "ROC".into(),
-                        series,
-                        epochs: 0,
-                        y_range: Some((0.0, 1.0)),
-                        x_range: Some((0.0, 1.0)),
-                    },
-                    260.0,
-                ));
+            right = right.push(confusion(cls));
+            right = right.push(class_rates(cls));
+            if let Some(roc) = roc_chart(cls) {
+                right = right.push(roc);
             }
         } else if table.models.classifier.is_some() {
             right = right.push(text("No labeled image here for the classifier.").size(13));
@@ -354,4 +232,152 @@ fn histogram<'a>(iou: &[f64]) -> Element<'a, Message> {
     .padding(10)
     .style(panel)
     .into()
+}
+
+/// The segmenter's metrics: mean with its interval, median, images.
+fn segmentation_table(seg: &SegmentationMetrics) -> Element<'_, Message> {
+    let mut t = Column::new().spacing(4).push(row![
+        cell("Segmenter", 90.0),
+        cell("mean [95 % CI]", 200.0),
+        cell("median", 70.0),
+        cell("images", 60.0)
+    ]);
+    for (name, s) in [
+        ("IoU", &seg.iou),
+        ("Dice", &seg.dice),
+        ("clDice", &seg.cl_dice),
+        ("precision", &seg.precision),
+        ("recall", &seg.recall),
+    ] {
+        t = t.push(row![
+            cell(name, 90.0),
+            cell(with_ci(s), 200.0),
+            cell(format!("{:.3}", s.median), 70.0),
+            cell(s.n.to_string(), 60.0),
+        ]);
+    }
+    container(t).padding(10).style(panel).into()
+}
+
+/// The confusion matrix, whose cells open their images, and the headline metrics.
+fn confusion(cls: &ClassificationMetrics) -> Element<'_, Message> {
+    let n = cls.classes.len();
+    let mut grid = Column::new().spacing(4).push(
+        text("Confusion matrix: rows labeled, columns called; click a cell to see its images")
+            .size(12)
+            .style(muted),
+    );
+    let mut head = Row::new().spacing(4).push(cell("", 110.0));
+    for c in &cls.classes {
+        head = head.push(cell(format!("called {c}"), 110.0));
+    }
+    grid = grid.push(head);
+    for t in 0..n {
+        let total: u64 = cls.confusion[t].iter().sum();
+        let mut line = Row::new()
+            .spacing(4)
+            .push(cell(cls.classes[t].clone(), 110.0));
+        for c in 0..n {
+            let count = cls.confusion[t][c];
+            let share = if total > 0 {
+                count as f64 / total as f64
+            } else {
+                0.0
+            };
+            line = line.push(
+                button(
+                    column![
+                        text(count.to_string()).size(15),
+                        text(format!("{:.0} %", share * 100.0)).size(11)
+                    ]
+                    .align_x(Alignment::Center)
+                    .width(Length::Fill),
+                )
+                .width(Length::Fixed(110.0))
+                .style(if t == c {
+                    button::success
+                } else if count > 0 {
+                    button::danger
+                } else {
+                    button::secondary
+                })
+                .on_press_maybe((count > 0).then_some(Message::Cell(t, c))),
+            );
+        }
+        grid = grid.push(line);
+    }
+    grid = grid.push(
+        text(format!(
+            "{} images · accuracy {:.3} · MCC {:.3} · macro AUC {} \
+             (macro-average curve {})",
+            cls.images,
+            cls.accuracy,
+            cls.mcc,
+            cls.macro_auc.map_or("–".into(), |a| format!("{a:.3}")),
+            cls.macro_curve_auc
+                .map_or("–".into(), |a| format!("{a:.3}"))
+        ))
+        .size(13),
+    );
+    container(grid).padding(10).style(panel).into()
+}
+
+/// Sensitivity, specificity, PPV, F1 and AUC per class.
+fn class_rates(cls: &ClassificationMetrics) -> Element<'_, Message> {
+    let mut rates = Column::new().spacing(4).push(row![
+        cell("class", 110.0),
+        cell("sensitivity", 90.0),
+        cell("specificity", 90.0),
+        cell("PPV", 70.0),
+        cell("F1", 70.0),
+        cell("AUC", 70.0)
+    ]);
+    for c in &cls.per_class {
+        rates = rates.push(row![
+            cell(c.class.clone(), 110.0),
+            cell(format!("{:.3}", c.rates.sensitivity), 90.0),
+            cell(format!("{:.3}", c.rates.specificity), 90.0),
+            cell(format!("{:.3}", c.rates.ppv), 70.0),
+            cell(format!("{:.3}", c.rates.f1_positive), 70.0),
+            cell(c.auc.map_or("–".into(), |a| format!("{a:.3}")), 70.0),
+        ]);
+    }
+    container(rates).padding(10).style(panel).into()
+}
+
+/// The ROC curves of the classes that have both kinds of image, when there are any.
+fn roc_chart(cls: &ClassificationMetrics) -> Option<Element<'_, Message>> {
+    let roc = cls.roc.as_ref()?;
+    let series = roc
+        .per_class
+        .iter()
+        .zip(&cls.classes)
+        .enumerate()
+        .filter(|(_, (r, _))| r.auc.is_some())
+        .map(|(i, (r, name))| Series {
+            name: format!("{name} (AUC {:.2})", r.auc.unwrap_or(0.0)),
+            color: CLASS_COLOURS[i % CLASS_COLOURS.len()],
+            points: r.fpr.iter().copied().zip(r.tpr.iter().copied()).collect(),
+        })
+        .collect();
+    let chart = curves::view(
+        Chart {
+            title: "ROC".into(),
+            series,
+            epochs: 0,
+            y_range: Some((0.0, 1.0)),
+            x_range: Some((0.0, 1.0)),
+        },
+        260.0,
+    );
+    Some(
+        column![
+            text("ROC: false positive rate (across) against true positive rate (up)")
+                .size(12)
+                .style(muted),
+            chart
+        ]
+        .spacing(12)
+        .into(),
+    )
 }

@@ -7,7 +7,7 @@ use crate::gui::widgets::compare::{KEYS, Pane};
 use crate::ml::models::Task;
 use crate::review::decisions::Take;
 use crate::review::overlay::{FALSE_NEGATIVE, FALSE_POSITIVE, TRUE_POSITIVE};
-use crate::review::{Order, Row};
+use crate::review::{Order, Review as Table, Row};
 use iced::widget::{
     Column, button, canvas, column, container, pick_list, progress_bar, row, scrollable, text,
     text_input,
@@ -22,11 +22,13 @@ fn swatch<'a>(c: [u8; 3], label: &'a str) -> Element<'a, Message> {
 }
 
 impl Review {
-    pub fn view(&self, read_only: bool) -> Element<'_, Message> {
+    pub fn view<'a>(&'a self, ctx: &crate::gui::screens::Context) -> Element<'a, Message> {
+        let read_only = ctx.read_only();
         let seg = self.runs_of(Task::Segment);
         let cls = self.runs_of(Task::Classify);
-        let chosen =
-            |list: &[Choice], v: &Option<String>| list.iter().find(|c| &c.value == v).cloned();
+        let chosen = |list: &[Choice<String>], v: &Option<String>| {
+            list.iter().find(|c| &c.value == v).cloned()
+        };
         let tab = |label: &'static str, t: Tab| {
             button(text(label).size(13))
                 .style(if self.tab == t {
@@ -116,31 +118,22 @@ impl Review {
         let Some(table) = &self.table else {
             return text("").into();
         };
-        let any = |label: &str| Choice {
-            value: None,
-            label: format!("any {label}"),
-        };
-        let mut classes = vec![any("class")];
-        classes.extend(table.classes.iter().enumerate().map(|(i, c)| Choice {
-            value: Some(i.to_string()),
-            label: c.clone(),
-        }));
-        let mut splits = vec![any("split")];
-        splits.extend(crate::project::Split::ALL.iter().map(|s| Choice {
-            value: Some(s.name().into()),
-            label: s.name().into(),
-        }));
-        let mut statuses = vec![any("status")];
-        statuses.extend(crate::project::Status::ALL.iter().map(|s| Choice {
-            value: Some(s.name().into()),
-            label: s.name().into(),
-        }));
-        let pick = |list: Vec<Choice>, value: Option<String>, f: fn(Choice) -> Message| {
-            let selected = list.iter().find(|c| c.value == value).cloned();
-            pick_list(list, selected, f)
-                .text_size(12)
-                .width(Length::Fill)
-        };
+        let classes = any(
+            "class",
+            table
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, c.clone())),
+        );
+        let splits = any(
+            "split",
+            crate::project::Split::ALL.map(|s| (s, s.name().to_string())),
+        );
+        let statuses = any(
+            "status",
+            crate::project::Status::ALL.map(|s| (s, s.name().to_string())),
+        );
         let mut col = Column::new()
             .spacing(6)
             .push(
@@ -150,21 +143,9 @@ impl Review {
             )
             .push(
                 row![
-                    pick(
-                        classes,
-                        self.filter.class.map(|c| c.to_string()),
-                        Message::FilterClass
-                    ),
-                    pick(
-                        splits,
-                        self.filter.split.map(|s| s.name().to_string()),
-                        Message::FilterSplit
-                    ),
-                    pick(
-                        statuses,
-                        self.filter.status.map(|s| s.name().to_string()),
-                        Message::FilterStatus
-                    ),
+                    pick(classes, self.filter.class, Message::FilterClass),
+                    pick(splits, self.filter.split, Message::FilterSplit),
+                    pick(statuses, self.filter.status, Message::FilterStatus),
                 ]
                 .spacing(4),
             );
@@ -245,6 +226,30 @@ impl Review {
                 .padding(20)
                 .into();
         };
+        let mut col = Column::new().spacing(6).push(
+            row![
+                text(r.stem.clone()).size(16),
+                text(self.facts(table, r).join("   ·   ")).size(13)
+            ]
+            .spacing(16)
+            .align_y(Alignment::Center),
+        );
+        if let Some((_, why)) = table.disagreement(r) {
+            col = col.push(
+                text(format!("Disagreement: {why}"))
+                    .size(13)
+                    .color(Color::from_rgb8(0xF0, 0xAD, 0x4E)),
+            );
+        }
+        col.push(self.panes_view())
+            .push(self.decisions_view(table, r, read_only))
+            .push(self.queue_moves())
+            .width(Length::Fill)
+            .into()
+    }
+
+    /// The image's label, the classifier's call and the segmenter's scores, in words.
+    fn facts(&self, table: &Table, r: &Row) -> Vec<String> {
         let label = r.truth.map_or("unlabeled", |t| table.class_name(t));
         let mut facts = vec![format!("Label: {label}"), format!("status {}", r.status)];
         if let Some((c, p)) = r.call() {
@@ -270,21 +275,11 @@ impl Review {
                 share * 100.0
             ));
         }
-        let mut col = Column::new().spacing(6).push(
-            row![
-                text(r.stem.clone()).size(16),
-                text(facts.join("   ·   ")).size(13)
-            ]
-            .spacing(16)
-            .align_y(Alignment::Center),
-        );
-        if let Some((_, why)) = table.disagreement(r) {
-            col = col.push(
-                text(format!("Disagreement: {why}"))
-                    .size(13)
-                    .color(Color::from_rgb8(0xF0, 0xAD, 0x4E)),
-            );
-        }
+        facts
+    }
+
+    /// Truth, prediction and difference side by side, with the difference's legend.
+    fn panes_view(&self) -> Element<'_, Message> {
         let pane = |index: usize, title: &'static str| {
             column![
                 text(title).size(13),
@@ -309,7 +304,8 @@ impl Review {
             .height(Length::Fill)
             .into(),
         };
-        col = col.push(panes).push(
+        column![
+            panes,
             row![
                 text("Difference:").size(12),
                 swatch(TRUE_POSITIVE, "both (true positive)"),
@@ -321,58 +317,66 @@ impl Review {
             ]
             .spacing(8)
             .align_y(Alignment::Center),
-        );
+        ]
+        .spacing(6)
+        .height(Length::Fill)
+        .into()
+    }
+
+    /// Accept, undo, edit, flag (or the flag's comment box).
+    fn decisions_view(&self, table: &Table, r: &Row, read_only: bool) -> Element<'_, Message> {
         let can_write = !read_only && !self.busy;
         if let Some(comment) = &self.flagging {
-            col = col.push(
-                row![
-                    text("Why flag it?").size(13),
-                    text_input("a comment for whoever looks next", comment)
-                        .id("review-comment")
-                        .on_input(Message::Comment)
-                        .on_submit(Message::ConfirmFlag)
-                        .size(13)
-                        .width(Length::Fill),
-                    button(text("Flag").size(13)).on_press(Message::ConfirmFlag),
-                    button(text("Cancel").size(13))
-                        .style(button::secondary)
-                        .on_press(Message::CancelFlag),
-                ]
-                .spacing(8)
-                .align_y(Alignment::Center),
-            );
-        } else {
-            col = col.push(
-                row![
-                    button(text("Accept mask (A)").size(13)).on_press_maybe(
-                        (can_write && self.can_accept(r, Take::Mask))
-                            .then_some(Message::Accept(Take::Mask))
-                    ),
-                    button(
-                        text(match r.call() {
-                            Some((c, _)) => format!("Accept class: {} (C)", table.class_name(c)),
-                            None => "Accept class (C)".into(),
-                        })
-                        .size(13)
-                    )
-                    .on_press_maybe(
-                        (can_write && self.can_accept(r, Take::Class))
-                            .then_some(Message::Accept(Take::Class))
-                    ),
-                    button(text("Undo accept (Ctrl+Z)").size(13))
-                        .style(button::secondary)
-                        .on_press_maybe((can_write && self.can_undo()).then_some(Message::Undo)),
-                    button(text("Edit in Annotate (E)").size(13))
-                        .style(button::secondary)
-                        .on_press_maybe((!read_only).then_some(Message::Edit)),
-                    button(text("Flag… (F)").size(13))
-                        .style(button::secondary)
-                        .on_press_maybe(can_write.then_some(Message::Flag)),
-                ]
-                .spacing(8)
-                .align_y(Alignment::Center),
-            );
+            return row![
+                text("Why flag it?").size(13),
+                text_input("a comment for whoever looks next", comment)
+                    .id("review-comment")
+                    .on_input(Message::Comment)
+                    .on_submit(Message::ConfirmFlag)
+                    .size(13)
+                    .width(Length::Fill),
+                button(text("Flag").size(13)).on_press(Message::ConfirmFlag),
+                button(text("Cancel").size(13))
+                    .style(button::secondary)
+                    .on_press(Message::CancelFlag),
+            ]
+            .spacing(8)
+            .align_y(Alignment::Center)
+            .into();
         }
+        row![
+            button(text("Accept mask (A)").size(13)).on_press_maybe(
+                (can_write && self.can_accept(r, Take::Mask))
+                    .then_some(Message::Accept(Take::Mask))
+            ),
+            button(
+                text(match r.call() {
+                    Some((c, _)) => format!("Accept class: {} (C)", table.class_name(c)),
+                    None => "Accept class (C)".into(),
+                })
+                .size(13)
+            )
+            .on_press_maybe(
+                (can_write && self.can_accept(r, Take::Class))
+                    .then_some(Message::Accept(Take::Class))
+            ),
+            button(text("Undo accept (Ctrl+Z)").size(13))
+                .style(button::secondary)
+                .on_press_maybe((can_write && self.can_undo()).then_some(Message::Undo)),
+            button(text("Edit in Annotate (E)").size(13))
+                .style(button::secondary)
+                .on_press_maybe((!read_only).then_some(Message::Edit)),
+            button(text("Flag… (F)").size(13))
+                .style(button::secondary)
+                .on_press_maybe(can_write.then_some(Message::Flag)),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center)
+        .into()
+    }
+
+    /// Previous and Next, where the image is in the queue, and the keys.
+    fn queue_moves(&self) -> Element<'_, Message> {
         // Moving through the queue has a row of its own, always there: the decisions above
         // never push it out of a narrow window, and the flag box never moves the pictures.
         let keys = KEYS
@@ -380,22 +384,44 @@ impl Review {
             .map(|(k, w)| format!("{k} {w}"))
             .collect::<Vec<_>>()
             .join(" · ");
-        col = col.push(
-            row![
-                button(text("Previous").size(13))
-                    .style(button::secondary)
-                    .on_press_maybe((self.position > 0).then_some(Message::Previous)),
-                button(text("Next").size(13))
-                    .style(button::secondary)
-                    .on_press_maybe(
-                        (self.position + 1 < self.queue.len()).then_some(Message::Next)
-                    ),
-                text(format!("{} of {}", self.position + 1, self.queue.len())).size(12),
-                text(keys).size(11).style(muted).width(Length::Fill),
-            ]
-            .spacing(8)
-            .align_y(Alignment::Center),
-        );
-        col.width(Length::Fill).into()
+        row![
+            button(text("Previous").size(13))
+                .style(button::secondary)
+                .on_press_maybe((self.position > 0).then_some(Message::Previous)),
+            button(text("Next").size(13))
+                .style(button::secondary)
+                .on_press_maybe((self.position + 1 < self.queue.len()).then_some(Message::Next)),
+            text(format!("{} of {}", self.position + 1, self.queue.len())).size(12),
+            text(keys).size(11).style(muted).width(Length::Fill),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center)
+        .into()
     }
+}
+
+/// "any `what`", then each value with its words.
+fn any<T>(what: &str, values: impl IntoIterator<Item = (T, String)>) -> Vec<Choice<T>> {
+    let mut list = vec![Choice {
+        value: None,
+        label: format!("any {what}"),
+    }];
+    list.extend(values.into_iter().map(|(value, label)| Choice {
+        value: Some(value),
+        label,
+    }));
+    list
+}
+
+/// A filter's pick list, `value` selected.
+fn pick<'a, T: Clone + PartialEq + 'a>(
+    list: Vec<Choice<T>>,
+    value: Option<T>,
+    on_pick: fn(Choice<T>) -> Message,
+) -> Element<'a, Message> {
+    let selected = list.iter().find(|c| c.value == value).cloned();
+    pick_list(list, selected, on_pick)
+        .text_size(12)
+        .width(Length::Fill)
+        .into()
 }

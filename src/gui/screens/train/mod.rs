@@ -8,6 +8,8 @@ mod view;
 
 pub use imagenet::{Download, StartFrom};
 
+use crate::gui::background::{job, spawn};
+use crate::gui::screens::{Context, Settings as Settings_};
 use crate::ml::data::{self, DataPlan};
 use crate::ml::device::DeviceChoice;
 use crate::ml::job::Step;
@@ -15,8 +17,11 @@ use crate::ml::models::Task;
 use crate::ml::recipe::{self, NamedRecipe};
 use crate::project::Project;
 use crate::project::splits::Split;
+use iced::{Subscription, Task as Job};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum What {
@@ -252,6 +257,8 @@ impl Plans {
 
 #[derive(Debug, Clone)]
 pub enum Message {
+    /// The recipes found in the models folder.
+    RecipesRead(Vec<NamedRecipe>),
     What(What),
     Recipe(Task, String),
     Adjust(Task, Field, bool),
@@ -283,12 +290,10 @@ pub enum Message {
     ShowModels,
 }
 
-/// What the app must do for the screen.
+/// What the Train screen asks of the app.
 #[derive(Debug, Clone)]
-pub enum Action {
-    None,
-    /// Plan the data in the background (answer with `Message::Planned`).
-    Plan,
+pub enum Request {
+    /// Start the window's training with these steps.
     Start {
         steps: Vec<Step>,
         device: DeviceChoice,
@@ -300,62 +305,75 @@ pub enum Action {
     ShowModels,
     /// Show the file dialog; answer with `Message::Weights`.
     PickWeights(Task),
-    /// Download a weights file in the background, reporting with `Message::Downloaded`; the
-    /// flag stops it.
-    Download {
-        source: crate::ml::imagenet::Source,
-        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    },
-    /// Measure a recipe's speed on a device; answer with `Message::Forecast`.
-    Forecast {
-        key: forecast::Key,
-        recipe: crate::ml::recipe::Recipe,
-        classes: usize,
-    },
+    /// Train, review and predict on this device from now on.
+    Device(DeviceChoice),
 }
+
+pub type Action = crate::gui::screens::Action<Message, Request>;
 
 pub struct Train {
     pub what: What,
     pub classifier: Option<Settings>,
     pub segmenter: Option<Settings>,
-    pub device: DeviceChoice,
     pub plans: Option<Result<Plans, String>>,
     pub planning: bool,
     pub weights: imagenet::Weights,
     pub forecasts: forecast::Forecasts,
+    /// Whether the recipes were read (until then no settings are shown).
+    recipes_read: bool,
     /// Where the recipes were looked for (said when there are none).
     recipes_dir: PathBuf,
 }
 
-impl Default for Train {
-    fn default() -> Self {
-        Train::new()
-    }
-}
-
 impl Train {
-    pub fn new() -> Train {
-        let all: Vec<NamedRecipe> = recipe::list()
-            .iter()
-            .filter_map(|name| recipe::load(name).ok())
-            .collect();
-        let classifier = Settings::new(Task::Classify, &all, "mobilenet_v2");
-        let segmenter = Settings::new(Task::Segment, &all, "unet_mobilenet_v2");
-        Train {
-            what: if segmenter.is_some() {
-                What::Segmenter
-            } else {
-                What::Classifier
-            },
-            classifier,
-            segmenter,
-            device: DeviceChoice::Auto,
+    /// The screen, reading the recipes and counting the data in the background.
+    pub fn new(ctx: &Context) -> (Train, Job<Message>) {
+        let mut train = Train {
+            what: What::Segmenter,
+            classifier: None,
+            segmenter: None,
+            recipes_read: false,
             plans: None,
             planning: false,
             weights: imagenet::Weights::default(),
             forecasts: forecast::Forecasts::default(),
             recipes_dir: recipe::models_dir(),
+        };
+        let read = job(
+            "read-recipes",
+            || {
+                recipe::list()
+                    .iter()
+                    .filter_map(|name| recipe::load(name).ok())
+                    .collect()
+            },
+            Message::RecipesRead,
+        );
+        let plan = train.plan(ctx);
+        (train, Job::batch([read, plan]))
+    }
+
+    /// The recipes arrived: the default architecture of each task is chosen.
+    fn recipes_read(&mut self, all: &[NamedRecipe]) {
+        self.recipes_read = true;
+        self.classifier = Settings::new(Task::Classify, all, "mobilenet_v2");
+        self.segmenter = Settings::new(Task::Segment, all, "unet_mobilenet_v2");
+        if self.segmenter.is_none() {
+            self.what = What::Classifier;
         }
+    }
+
+    /// Counts the data afresh, off the UI thread (labels may have changed meanwhile).
+    fn plan(&mut self, ctx: &Context) -> Job<Message> {
+        self.planning = true;
+        self.forecasts.forget_failures();
+        let root = ctx.root().to_path_buf();
+        job("plan-data", move || Plans::make(&root), Message::Planned)
+    }
+
+    /// Nothing to listen to: the training's news reach the app, which owns the training.
+    pub fn subscription(&self) -> Subscription<Message> {
+        Subscription::none()
     }
 
     pub fn settings(&self, task: Task) -> Option<&Settings> {
@@ -370,13 +388,6 @@ impl Train {
             Task::Classify => self.classifier.as_mut(),
             Task::Segment => self.segmenter.as_mut(),
         }
-    }
-
-    /// The screen is shown: plan the data afresh (labels may have changed meanwhile).
-    pub fn shown(&mut self) -> Action {
-        self.planning = true;
-        self.forecasts.forget_failures();
-        Action::Plan
     }
 
     /// The weights file a run of this task would start from.
@@ -394,30 +405,29 @@ impl Train {
     }
 
     /// Measure the next setting shown whose speed is not known yet (one at a time).
-    fn next_forecast(&mut self) -> Action {
+    fn next_forecast(&mut self, ctx: &Context) -> Action {
         let Some(Ok(plans)) = &self.plans else {
-            return Action::None;
+            return Action::none();
         };
         let classes = plans.classify.classes.len().max(1);
         for &task in self.what.tasks() {
             let Some(s) = self.settings(task) else {
                 continue;
             };
-            let key = s.forecast_key(self.device);
+            let key = s.forecast_key(ctx.settings.device);
             let recipe = s.named_recipe().recipe;
             if self.forecasts.want(&key) {
-                return Action::Forecast {
-                    key,
-                    recipe,
-                    classes,
-                };
+                return Action::run(measure(key, recipe, classes, ctx));
             }
         }
-        Action::None
+        Action::none()
     }
 
     /// Why Start is not possible now, if it is not (the session's state is checked by the app).
     pub fn start_problem(&self) -> Option<String> {
+        if !self.recipes_read {
+            return Some("reading the recipes…".into());
+        }
         for &task in self.what.tasks() {
             if self.settings(task).is_none() {
                 return Some(format!(
@@ -439,11 +449,15 @@ impl Train {
         None
     }
 
-    pub fn update(&mut self, message: Message) -> Action {
+    pub fn update(&mut self, message: Message, ctx: &Context) -> Action {
         match message {
+            Message::RecipesRead(all) => {
+                self.recipes_read(&all);
+                self.next_forecast(ctx)
+            }
             Message::What(w) => {
                 self.what = w;
-                return self.next_forecast();
+                self.next_forecast(ctx)
             }
             Message::Recipe(task, name) => {
                 if let Some(s) = self.settings_mut(task)
@@ -451,19 +465,53 @@ impl Train {
                 {
                     s.choose(i);
                 }
-                return self.next_forecast();
+                self.next_forecast(ctx)
             }
             Message::Adjust(task, field, up) => {
                 if let Some(s) = self.settings_mut(task) {
                     s.adjust(field, up);
                 }
-                return self.next_forecast();
+                self.next_forecast(ctx)
             }
             Message::Device(d) => {
-                self.device = d;
-                return self.next_forecast();
+                let ctx = Context {
+                    settings: &Settings_ { device: d },
+                    ..*ctx
+                };
+                self.next_forecast(&ctx).and_request(Request::Device(d))
             }
-            Message::PickWeights(task) => return Action::PickWeights(task),
+            Message::PickWeights(_)
+            | Message::Weights(..)
+            | Message::ClearWeights(_)
+            | Message::UseImagenet(_)
+            | Message::DownloadWeights(_)
+            | Message::CancelDownload
+            | Message::Downloaded(..) => self.weights_update(message),
+            Message::Forecast(key, result) => {
+                self.forecasts.measured(key, result);
+                self.next_forecast(ctx)
+            }
+            Message::Planned(plans) => {
+                self.planning = false;
+                if let Ok(p) = &plans {
+                    self.weights.scanned(p.weights.clone());
+                }
+                self.plans = Some(plans);
+                self.next_forecast(ctx)
+            }
+            Message::RefreshData => Action::run(self.plan(ctx)),
+            Message::Start => self.start_request(ctx),
+            Message::Pause => Action::request(Request::Pause),
+            Message::Resume => Action::request(Request::Resume),
+            Message::Cancel => Action::request(Request::Cancel),
+            Message::ShowModels => Action::request(Request::ShowModels),
+        }
+    }
+
+    /// Where the weights of a run come from: a file, random, or ImageNet (downloaded here).
+    fn weights_update(&mut self, message: Message) -> Action {
+        match message {
+            Message::PickWeights(task) => return Action::request(Request::PickWeights(task)),
             Message::Weights(task, Some(path)) => {
                 if let Some(s) = self.settings_mut(task) {
                     s.start = StartFrom::File(path);
@@ -482,65 +530,103 @@ impl Train {
             }
             Message::DownloadWeights(task) => {
                 let Some(s) = self.settings(task) else {
-                    return Action::None;
+                    return Action::none();
                 };
                 let r = &s.recipe().recipe;
                 if let imagenet::Offer::Download(source, _) =
                     self.weights.offer(r.architecture, r.width)
                     && let Some(cancel) = self.weights.begin(&source)
                 {
-                    return Action::Download { source, cancel };
+                    return Action::run(download(source, cancel));
                 }
             }
             Message::CancelDownload => self.weights.cancel(),
             Message::Downloaded(file, news) => self.weights.update(&file, news),
-            Message::Forecast(key, result) => {
-                self.forecasts.measured(key, result);
-                return self.next_forecast();
-            }
-            Message::Planned(plans) => {
-                self.planning = false;
-                if let Ok(p) = &plans {
-                    self.weights.scanned(p.weights.clone());
-                }
-                self.plans = Some(plans);
-                return self.next_forecast();
-            }
-            Message::RefreshData => return self.shown(),
-            Message::Start => {
-                if self.start_problem().is_some() {
-                    return Action::None;
-                }
-                let steps = self
-                    .what
-                    .tasks()
-                    .iter()
-                    .filter_map(|&t| self.settings(t))
-                    .map(|s| Step::New(s.named_recipe(), self.weights_for(s)))
-                    .collect();
-                // Every finished run is reported on validation, and on test where it has images.
-                let has_test = self
-                    .what
-                    .tasks()
-                    .iter()
-                    .all(|&t| matches!(&self.plans, Some(Ok(p)) if p.of(t).test > 0));
-                let mut reports = vec![Split::Val];
-                if has_test {
-                    reports.push(Split::Test);
-                }
-                return Action::Start {
-                    steps,
-                    device: self.device,
-                    reports,
-                };
-            }
-            Message::Pause => return Action::Pause,
-            Message::Resume => return Action::Resume,
-            Message::Cancel => return Action::Cancel,
-            Message::ShowModels => return Action::ShowModels,
+            _ => {}
         }
-        Action::None
+        Action::none()
     }
+
+    /// Start: the chosen recipes with their weights, reported on validation (and test, where
+    /// every task has test images).
+    fn start_request(&self, ctx: &Context) -> Action {
+        if self.start_problem().is_some() {
+            return Action::none();
+        }
+        let steps = self
+            .what
+            .tasks()
+            .iter()
+            .filter_map(|&t| self.settings(t))
+            .map(|s| Step::New(s.named_recipe(), self.weights_for(s)))
+            .collect();
+        // Every finished run is reported on validation, and on test where it has images.
+        let has_test = self
+            .what
+            .tasks()
+            .iter()
+            .all(|&t| matches!(&self.plans, Some(Ok(p)) if p.of(t).test > 0));
+        let mut reports = vec![Split::Val];
+        if has_test {
+            reports.push(Split::Test);
+        }
+        Action::request(Request::Start {
+            steps,
+            device: ctx.settings.device,
+            reports,
+        })
+    }
+}
+
+/// Downloads an ImageNet file on a thread of its own, reporting its progress.
+fn download(source: crate::ml::imagenet::Source, cancel: Arc<AtomicBool>) -> Job<Message> {
+    let file = source.file.clone();
+    let stream = spawn("imagenet-download", move |send| {
+        use crate::ml::imagenet::{FetchError, fetch, store};
+        let folder = store::folder();
+        let result = folder
+            .clone()
+            .map_err(FetchError::Failed)
+            .and_then(|folder| {
+                fetch(&source, &folder, &cancel, &mut |t| {
+                    send(Download::Progress(t))
+                })
+            });
+        // What is on disk now: a cancelled or broken-off download keeps its bytes, a corrupt
+        // one was deleted.
+        let kept = folder.map_or(0, |f| store::partial(&f, &source).1);
+        send(Download::Done(result, kept));
+    });
+    Job::run(stream, move |news| Message::Downloaded(file.clone(), news))
+}
+
+/// Measures a recipe's speed on a device: a warm-up step and a timed step (a device that fails
+/// to start, or a network that does not fit its memory, is reported, not a crash). Not while a
+/// training holds the device.
+fn measure(
+    key: forecast::Key,
+    recipe: crate::ml::recipe::Recipe,
+    classes: usize,
+    ctx: &Context,
+) -> Job<Message> {
+    if ctx.training_active() {
+        let why = "a training is running: the speed is measured once the device is free";
+        return Job::done(Message::Forecast(key, Err(why.into())));
+    }
+    let back = key.clone();
+    job(
+        "forecast",
+        move || {
+            let device = crate::ml::device::select(key.device)?;
+            let name = device.name.clone();
+            std::panic::catch_unwind(move || {
+                crate::ml::forecast::measure(&recipe, classes, &device)
+            })
+            .map(|t| (t, name))
+            .map_err(|_| "the speed could not be measured on this device".to_string())
+        },
+        move |r| Message::Forecast(back.clone(), r),
+    )
 }
 
 #[cfg(test)]
@@ -549,24 +635,44 @@ mod tests {
 
     #[test]
     fn start_carries_the_chosen_weights_and_refuses_without_data() {
-        let mut train = Train::new();
-        train.update(Message::What(What::Segmenter));
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::create(
+            &dir.path().join("p"),
+            crate::project::manifest::Manifest::new("p"),
+        )
+        .unwrap();
+        let (thumbnails, settings) = (Default::default(), Default::default());
+        let ctx = Context {
+            project: &project,
+            thumbnails: &thumbnails,
+            settings: &settings,
+            training: None,
+        };
+        let (mut train, _) = Train::new(&ctx);
+        let all: Vec<NamedRecipe> = recipe::list()
+            .iter()
+            .filter_map(|n| recipe::load(n).ok())
+            .collect();
+        let _ = train.update(Message::RecipesRead(all), &ctx);
+        let _ = train.update(Message::What(What::Segmenter), &ctx);
         assert!(
-            matches!(train.update(Message::Start), Action::None),
+            train.update(Message::Start, &ctx).requests.is_empty(),
             "no data counted yet"
         );
-        train.update(Message::Weights(Task::Segment, Some("/w/mnv2.pth".into())));
+        let weights = Message::Weights(Task::Segment, Some("/w/mnv2.pth".into()));
+        let _ = train.update(weights, &ctx);
         let mut plans = Plans::default();
         for split in [Split::Train, Split::Val] {
             plans.segment.counts.insert((split, "nerve".into()), 3);
         }
-        train.update(Message::Planned(Ok(plans)));
-        let Action::Start { steps, reports, .. } = train.update(Message::Start) else {
+        let _ = train.update(Message::Planned(Ok(plans)), &ctx);
+        let started = train.update(Message::Start, &ctx);
+        let [Request::Start { steps, reports, .. }] = &started.requests[..] else {
             panic!("Start refused: {:?}", train.start_problem());
         };
         assert!(matches!(&steps[..], [Step::New(_, Some(w))] if w.ends_with("mnv2.pth")));
-        assert_eq!(reports, vec![Split::Val], "no test images, no test report");
-        train.update(Message::ClearWeights(Task::Segment));
+        assert_eq!(reports, &vec![Split::Val], "no test images, no test report");
+        let _ = train.update(Message::ClearWeights(Task::Segment), &ctx);
         let s = train.segmenter.as_ref().unwrap();
         assert_eq!(s.start, StartFrom::Random);
         assert_eq!(train.weights_for(s), None);

@@ -4,6 +4,7 @@ use super::imagenet::Offer;
 use super::{
     BATCH_SIZE, DataSummary, EPOCHS, Field, IMAGE_SIZE, Message, Settings, StartFrom, Train, What,
 };
+use crate::gui::screens::Context;
 use crate::gui::style::{chip, muted, panel};
 use crate::gui::training::{Phase, Session};
 use crate::gui::widgets::curves::{self, Chart, Series};
@@ -19,12 +20,18 @@ use iced::{Alignment, Color, Element, Length};
 const SIDE: f32 = 400.0;
 
 impl Train {
-    pub fn view<'a>(&'a self, session: Option<&'a Session>) -> Element<'a, Message> {
+    pub fn view<'a>(&'a self, ctx: &Context<'a>) -> Element<'a, Message> {
+        let session = ctx.training;
+        let device = ctx.settings.device;
         let busy = session.is_some_and(|s| s.phase.is_active() || s.phase == Phase::Paused);
         let side = scrollable(
-            column![self.choices(busy), self.data(), self.start(busy, session)]
-                .spacing(10)
-                .padding([0, 10]),
+            column![
+                self.choices(busy, device),
+                self.data(),
+                self.start(busy, session, device)
+            ]
+            .spacing(10)
+            .padding([0, 10]),
         )
         .width(SIDE)
         .height(Length::Fill);
@@ -60,7 +67,7 @@ impl Train {
         .into()
     }
 
-    fn choices(&self, busy: bool) -> Element<'_, Message> {
+    fn choices(&self, busy: bool, device: DeviceChoice) -> Element<'_, Message> {
         let what = |label: &'static str, w: What| {
             button(text(label).size(13))
                 .style(if self.what == w {
@@ -91,7 +98,7 @@ impl Train {
                 text("Device").size(13).width(90),
                 pick_list(
                     devices.map(DeviceLabel),
-                    Some(DeviceLabel(self.device)),
+                    Some(DeviceLabel(device)),
                     |d: DeviceLabel| Message::Device(d.0)
                 )
                 .text_size(13),
@@ -140,7 +147,12 @@ impl Train {
             .into()
     }
 
-    fn start<'a>(&'a self, busy: bool, session: Option<&'a Session>) -> Element<'a, Message> {
+    fn start<'a>(
+        &'a self,
+        busy: bool,
+        session: Option<&'a Session>,
+        device: DeviceChoice,
+    ) -> Element<'a, Message> {
         let problem = self.start_problem();
         let mut col = column![
             button(text("Start training").size(15))
@@ -153,7 +165,7 @@ impl Train {
         }
         if !busy {
             for &task in self.what.tasks() {
-                col = col.push(self.forecast(task));
+                col = col.push(self.forecast(task, device));
             }
         }
         if busy {
@@ -172,7 +184,7 @@ impl Train {
 
 impl Train {
     /// "Segmenter: about 4 min 10 s on CPU (…), measured", and a warning where one is due.
-    fn forecast(&self, task: Task) -> Element<'_, Message> {
+    fn forecast(&self, task: Task, device: DeviceChoice) -> Element<'_, Message> {
         let Some(s) = self.settings(task) else {
             return column![].into();
         };
@@ -181,7 +193,7 @@ impl Train {
         };
         let data = plans.of(task);
         let (train, val) = (data.in_split(Split::Train), data.in_split(Split::Val));
-        let key = s.forecast_key(self.device);
+        let key = s.forecast_key(device);
         let role = match task {
             Task::Classify => "Classifier",
             Task::Segment => "Segmenter",

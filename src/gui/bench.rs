@@ -1,61 +1,35 @@
 //! How long the window takes to handle a brush stroke's pointer events, idle and while a training
 //! runs on another thread (as it does from the Train screen): the Annotate screen's `update` for
-//! each event plus building its view, on this (the "UI") thread.
+//! each event plus building its view, on this (the "UI") thread. `nerve-studio bench` runs it
+//! through the hook the binary registers (the command line itself names no window code).
 
-use crate::gui::screens::annotate::{Action, Annotate, Message};
+use crate::cli::bench::UiLatency;
+use crate::gui::screens::annotate::{Annotate, Message};
 use crate::gui::screens::browse::Browse;
+use crate::gui::screens::{Context, Settings};
+use crate::gui::thumbnails::Thumbnails;
 use crate::ml::device::ComputeDevice;
 use crate::ml::job::train_guarded;
 use crate::ml::progress::TrainEvent;
 use crate::ml::recipe;
 use crate::ml::train::TrainRequest;
 use crate::project::Project;
-use crate::project::demo::{self, DemoOptions};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-#[derive(serde::Serialize)]
-pub struct UiLatency {
-    /// Pointer events per measurement (strokes of this many points).
-    pub events: usize,
-    pub image: String,
-    pub idle_ms_median: f64,
-    pub idle_ms_p95: f64,
-    pub idle_ms_max: f64,
-    pub training_ms_median: f64,
-    pub training_ms_p95: f64,
-    pub training_ms_max: f64,
-    /// What trained meanwhile, and how fast.
-    pub training: String,
-    pub training_images_per_s: f64,
-}
-
-/// A demo project of `images` Full-HD frames in a temporary folder (gone with the `TempDir`).
-pub(super) fn full_hd_demo(
-    images: usize,
-) -> Result<(tempfile::TempDir, std::path::PathBuf), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let root = dir.path().join("demo");
-    demo::generate(
-        &root,
-        &DemoOptions {
-            images,
-            width: 1920,
-            height: 1080,
-            ..DemoOptions::default()
-        },
-        &mut |_, _| {},
-    )
-    .map_err(|e| e.to_string())?;
-    Ok((dir, root))
-}
-
-pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
-    let (_dir, root) = full_hd_demo(60)?;
+pub fn ui_latency(device: &ComputeDevice) -> Result<UiLatency, String> {
+    let (_dir, root) = crate::project::demo::full_hd(60)?;
     let project = Project::open(&root).map_err(|e| e.to_string())?;
-    let (browse, _, _) = Browse::new(&project, None);
+    let (thumbnails, settings) = (Thumbnails::default(), Settings::default());
+    let ctx = Context {
+        project: &project,
+        thumbnails: &thumbnails,
+        settings: &settings,
+        training: None,
+    };
+    let (browse, _) = Browse::new(&ctx, None);
     let stem = project
         .images()
         .iter()
@@ -63,33 +37,21 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
         .ok_or("the demo has no tendon frame")?
         .stem
         .clone();
-    let (mut screen, actions) =
-        Annotate::new(&project, browse.order(&project), stem.clone(), Vec::new());
-    for action in actions {
-        if let Action::Load(key) = action {
-            let e = project.get(&key.stem).ok_or("image vanished")?;
-            let mask = e.has_mask.then(|| project.mask_path(&key.stem));
-            let loaded = crate::gui::load_image(&key, &project.image_path(e), mask.as_deref());
-            drop(screen.update(loaded, &project));
-        }
-    }
-    drop(screen.update(
-        Message::CanvasSize(iced::Size::new(1100.0, 700.0)),
-        &project,
-    ));
+    let (mut screen, _) = Annotate::new(&ctx, browse.order(&project), stem.clone(), Vec::new());
+    // The load the screen asked for, done here, on this thread.
+    let key = screen.loading().ok_or("nothing to load")?.clone();
+    let e = project.get(&key.stem).ok_or("image vanished")?;
+    let mask = e.has_mask.then(|| project.mask_path(&key.stem));
+    let loaded = crate::gui::load_image(&key, &project.image_path(e), mask.as_deref());
+    drop(screen.update(loaded, &ctx));
+    drop(screen.update(Message::CanvasSize(iced::Size::new(1100.0, 700.0)), &ctx));
     let (w, h) = screen
         .mask()
         .map(|m| (m.width(), m.height()))
         .ok_or("not loaded")?;
     let image = format!("{w}x{h}");
 
-    let idle = strokes(
-        &mut screen,
-        &project,
-        &browse,
-        (w, h),
-        Duration::from_secs(3),
-    );
+    let idle = strokes(&mut screen, &ctx, (w, h), Duration::from_secs(3));
 
     // A segmenter trains on another thread, as from the Train screen.
     let mut named = recipe::load("unet_mobilenet_v2")?;
@@ -116,13 +78,7 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
     let first = rx
         .recv_timeout(Duration::from_secs(600))
         .map_err(|_| "the training did not start")?;
-    let busy = strokes(
-        &mut screen,
-        &project,
-        &browse,
-        (w, h),
-        Duration::from_secs(6),
-    );
+    let busy = strokes(&mut screen, &ctx, (w, h), Duration::from_secs(6));
     let speed = rx.try_iter().last().unwrap_or(first);
     cancel.store(true, Ordering::Relaxed);
     let _ = trainer.join();
@@ -146,8 +102,7 @@ pub fn run(device: &ComputeDevice) -> Result<UiLatency, String> {
 /// time in ms, sorted.
 fn strokes(
     screen: &mut Annotate,
-    project: &Project,
-    browse: &Browse,
+    ctx: &Context,
     (w, h): (u32, u32),
     lasting: Duration,
 ) -> Vec<f64> {
@@ -162,17 +117,17 @@ fn strokes(
             let t = i as f32 / 59.0;
             iced::Point::new(w as f32 * (0.1 + 0.8 * t), y + 40.0 * (t * 6.0).sin())
         };
-        let mut handle = |m: Message, screen: &mut Annotate, project: &Project| {
+        let mut handle = |m: Message, screen: &mut Annotate| {
             let t = Instant::now();
-            drop(screen.update(m, project));
-            drop(std::hint::black_box(screen.view(project, browse)));
+            drop(screen.update(m, ctx));
+            drop(std::hint::black_box(screen.view(ctx)));
             times.push(t.elapsed().as_secs_f64() * 1e3);
         };
-        handle(Message::StrokeStart(point(0)), screen, project);
+        handle(Message::StrokeStart(point(0)), screen);
         for i in 1..60 {
-            handle(Message::StrokeTo(point(i)), screen, project);
+            handle(Message::StrokeTo(point(i)), screen);
         }
-        handle(Message::StrokeEnd, screen, project);
+        handle(Message::StrokeEnd, screen);
     }
     times.sort_by(f64::total_cmp);
     times

@@ -1,0 +1,72 @@
+//! The Annotate screen's own background work: decoding an image with its mask, and the picture
+//! with brightness and contrast applied (for the CPU view). Both run on threads of their own.
+
+use super::{Adjust, ImageKey, LoadedImage, Message};
+use crate::gui::background::{Handover, spawn};
+use crate::project::Project;
+use iced::Task;
+use iced::widget::image::Handle;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Decodes `key`'s image and mask on another thread.
+pub fn load(project: &Project, key: ImageKey) -> Task<Message> {
+    let Some(entry) = project.get(&key.stem) else {
+        return Task::none();
+    };
+    let image_path = project.image_path(entry);
+    let mask_path = entry.has_mask.then(|| project.mask_path(&key.stem));
+    let stream = spawn("load-image", move |send| {
+        send(load_image(&key, &image_path, mask_path.as_deref()))
+    });
+    Task::run(stream, |m| m)
+}
+
+/// The picture of `stem` with `settings` applied, computed on another thread.
+pub fn adjust(
+    stem: String,
+    rgba: Arc<Vec<u8>>,
+    (w, h): (u32, u32),
+    settings: Adjust,
+) -> Task<Message> {
+    let stream = spawn("view-adjust", move |send| {
+        let handle = Handle::from_rgba(w, h, settings.apply(&rgba));
+        send(Message::Adjusted(stem, settings, handle));
+    });
+    Task::run(stream, |m| m)
+}
+
+/// Decodes an image and its mask for the Annotate screen (run off the UI thread).
+pub fn load_image(key: &ImageKey, image_path: &Path, mask_path: Option<&Path>) -> Message {
+    match decode(image_path, mask_path) {
+        Ok(l) => Message::Loaded(key.clone(), Handover::new(l)),
+        Err(e) => Message::LoadFailed(key.clone(), e),
+    }
+}
+
+fn decode(image_path: &Path, mask_path: Option<&Path>) -> Result<LoadedImage, String> {
+    let rgba = crate::project::thumbnails::decode_image(image_path)?.to_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mask = match mask_path {
+        Some(p) => {
+            let m = crate::mask::read_mask(p).map_err(|e| e.to_string())?;
+            if (m.width(), m.height()) != (w, h) {
+                return Err(format!(
+                    "{}: the mask is {}x{} but the image is {w}x{h}; fix or remove the mask file",
+                    p.display(),
+                    m.width(),
+                    m.height()
+                ));
+            }
+            m
+        }
+        None => crate::mask::Mask::empty(w, h),
+    };
+    let rgba = Arc::new(rgba.into_raw());
+    Ok(LoadedImage {
+        image: Handle::from_rgba(w, h, rgba.as_ref().clone()),
+        rgba,
+        size: (w, h),
+        mask: Arc::new(mask),
+    })
+}
