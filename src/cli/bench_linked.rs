@@ -51,7 +51,8 @@ pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
             ms.push(f.ms);
             stages.push(f.stages);
         },
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let wall = started.elapsed().as_secs_f64();
     let median = |f: fn(&linked::Stages) -> f64| {
         crate::eval::stats::Summary::of(&stages.iter().skip(1).map(f).collect::<Vec<_>>()).median

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::data::Item;
 use super::progress::EpochRecord;
 use super::recipe::Recipe;
-use super::start::{Start, WeightsFile};
+use super::start::{Provenance, Start, WeightsFile};
 use crate::atomic::write_atomic;
 use crate::project::label::now_rfc3339;
 use crate::project::splits::Split;
@@ -49,6 +49,9 @@ pub struct RunInfo {
     /// Whether that file filled the whole backbone (absent in runs older than this field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backbone_pretrained: Option<bool>,
+    /// Where its first weights came from (absent in older runs: see `RunInfo::provenance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
     /// Segmenters: the validation threshold maximising pixel F1.
     pub threshold: Option<f32>,
     /// Why a failed run failed.
@@ -140,6 +143,7 @@ impl RunInfo {
             initial_weights: start.text.clone(),
             weights_file: start.file.clone(),
             backbone_pretrained: Some(start.pretrained),
+            provenance: Some(start.provenance()),
             threshold: None,
             error: None,
         }
@@ -147,21 +151,34 @@ impl RunInfo {
 
     /// "started from mobilenet_v2-b0353104.pth (SHA-256 b0353104e3…)", for the registry.
     pub fn started_from(&self) -> String {
-        match &self.weights_file {
-            Some(f) => format!(
+        match (&self.weights_file, self.provenance()) {
+            (Some(f), provenance) => format!(
                 "started from {}{} (SHA-256 {}…)",
                 f.name,
-                if self.start().pretrained {
+                if provenance == Provenance::Pretrained {
                     ""
                 } else {
                     ", partly"
                 },
                 f.sha256.get(..12).unwrap_or(&f.sha256)
             ),
-            None if self.initial_weights.starts_with("random") => {
-                "started from random weights".into()
-            }
-            None => format!("started from {}", self.initial_weights),
+            (None, Provenance::Random) => "started from random weights".into(),
+            (None, _) => format!("started from {}", self.initial_weights),
+        }
+    }
+
+    /// Where the run's first weights came from. Runs written before `provenance` say it with
+    /// `backbone_pretrained`, and the oldest only in words ("random (…)").
+    pub fn provenance(&self) -> Provenance {
+        if let Some(p) = self.provenance {
+            return p;
+        }
+        match (self.backbone_pretrained, &self.weights_file) {
+            (Some(true), _) => Provenance::Pretrained,
+            (Some(false), Some(_)) => Provenance::Partial,
+            (Some(false), None) => Provenance::Random,
+            (None, _) if self.initial_weights.starts_with("random") => Provenance::Random,
+            (None, _) => Provenance::Pretrained,
         }
     }
 
@@ -169,10 +186,7 @@ impl RunInfo {
     pub fn start(&self) -> Start {
         Start {
             text: self.initial_weights.clone(),
-            // Older runs said "random (...)" when they had no file.
-            pretrained: self
-                .backbone_pretrained
-                .unwrap_or(!self.initial_weights.starts_with("random")),
+            pretrained: self.provenance() == Provenance::Pretrained,
             file: self.weights_file.clone(),
         }
     }
@@ -433,6 +447,44 @@ pub(crate) fn run_marked_training(project: &Path) -> RunDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run's info as an older version wrote it: `fields` added to the common ones.
+    fn old_info(fields: serde_json::Value) -> RunInfo {
+        let mut info = serde_json::json!({
+            "id": "r", "recipe": "mu_net", "architecture": "mu_net", "classes": [],
+            "device": "cpu", "started_at": "", "updated_at": "", "status": "early_stopped",
+            "epochs_done": 1, "epochs_planned": 3, "best_epoch": 1, "threshold": null
+        });
+        info.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        serde_json::from_value(info).unwrap()
+    }
+
+    #[test]
+    fn provenance_is_typed_and_older_runs_are_read_from_what_they_wrote() {
+        let sha = serde_json::json!({ "name": "w.pth", "sha256": "ab" });
+        let random = old_info(serde_json::json!({ "initial_weights": "random (He)" }));
+        assert_eq!(random.provenance(), Provenance::Random);
+        assert!(!random.start().pretrained);
+        let file = old_info(serde_json::json!({ "initial_weights": "w.pth", "weights_file": sha }));
+        assert_eq!(file.provenance(), Provenance::Pretrained);
+        let partial = old_info(serde_json::json!({
+            "initial_weights": "w.pth, partly", "weights_file": sha, "backbone_pretrained": false
+        }));
+        assert_eq!(partial.provenance(), Provenance::Partial);
+        assert!(partial.started_from().contains(", partly"));
+        // The field wins over the words: a sentence is never the source of truth any more.
+        let typed = old_info(serde_json::json!({
+            "initial_weights": "random-looking words", "provenance": "pretrained",
+            "weights_file": sha
+        }));
+        assert_eq!(typed.provenance(), Provenance::Pretrained);
+        assert_eq!(typed.status, RunStatus::EarlyStopped);
+        assert!(typed.status.completed() && !typed.status.resumable());
+        let back: RunInfo = serde_json::from_str(&serde_json::to_string(&typed).unwrap()).unwrap();
+        assert_eq!(back.provenance, Some(Provenance::Pretrained));
+    }
 
     #[test]
     fn a_run_marked_training_without_its_trainer_is_interrupted() {

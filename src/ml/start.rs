@@ -27,7 +27,28 @@ pub struct Start {
     pub file: Option<WeightsFile>,
 }
 
+/// Where a run's first weights came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// No file: every layer starts random.
+    Random,
+    /// A file that filled only part of the backbone.
+    Partial,
+    /// A file that filled the whole backbone (ImageNet or a torchvision file).
+    Pretrained,
+}
+
 impl Start {
+    /// Where these weights come from.
+    pub fn provenance(&self) -> Provenance {
+        match (&self.file, self.pretrained) {
+            (None, _) => Provenance::Random,
+            (Some(_), true) => Provenance::Pretrained,
+            (Some(_), false) => Provenance::Partial,
+        }
+    }
+
     /// Random weights: every layer trains from the first epoch.
     pub fn random() -> Start {
         Start {

@@ -137,22 +137,9 @@ impl Training {
             (None, Some(path)) => start::from_file(&mut network, recipe.architecture, path)?,
             (None, None) => Start::random(),
         };
-        let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
-        if resumed.is_some() {
-            let path = run.file(run::CHECKPOINT_OPTIMIZER);
-            optimizer = optimizer
-                .load(&path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
+        let optimizer = optimizer_for(&run, resumed.is_some())?;
         let epochs = recipe.total_epochs();
-        let (state, history) = match &resumed {
-            Some((state, _)) => {
-                let mut history = run.read_history();
-                history.retain(|r| r.epoch <= state.epoch);
-                (state.clone(), history)
-            }
-            None => (CheckpointState::new(), Vec::new()),
-        };
+        let (state, history) = progress_so_far(&run, &resumed);
         let info = match &resumed {
             Some((_, info)) => RunInfo {
                 status: RunStatus::Training,
@@ -452,6 +439,33 @@ impl Training {
             &serde_json::json!({ "split": "val", "best_epoch": self.state.best_epoch, "metrics": m }),
         )?;
         Ok(m)
+    }
+}
+
+/// Adam, with its moments from the checkpoint when resuming.
+fn optimizer_for(run: &RunDir, resumed: bool) -> Result<ModuleOptimizer, String> {
+    let optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+    if !resumed {
+        return Ok(optimizer);
+    }
+    let path = run.file(run::CHECKPOINT_OPTIMIZER);
+    optimizer
+        .load(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The checkpoint state and the epochs recorded up to it (nothing yet for a new run).
+fn progress_so_far(
+    run: &RunDir,
+    resumed: &Option<(CheckpointState, RunInfo)>,
+) -> (CheckpointState, Vec<EpochRecord>) {
+    match resumed {
+        Some((state, _)) => {
+            let mut history = run.read_history();
+            history.retain(|r| r.epoch <= state.epoch);
+            (state.clone(), history)
+        }
+        None => (CheckpointState::new(), Vec::new()),
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::{Error, Result};
 use super::table::{Review, score_row};
 use crate::atomic::write_atomic;
 use crate::mask::Mask;
@@ -86,23 +87,18 @@ pub fn log_path(root: &Path, run: &str) -> PathBuf {
 }
 
 /// The decisions recorded so far (none when there is no log yet).
-pub fn read_log(root: &Path, run: &str) -> Result<Vec<Decision>, String> {
+pub fn read_log(root: &Path, run: &str) -> Result<Vec<Decision>> {
     let path = log_path(root, run);
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(text) => serde_json::from_str(&text).map_err(|e| Error::invalid(&path, e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(e) => Err(Error::file(&path)(e)),
     }
 }
 
 /// Writes the whole log atomically. `generation` orders the writes of one window: a write
 /// older than one already made is skipped, so a slow thread never puts back an older log.
-pub fn write_log(
-    root: &Path,
-    run: &str,
-    decisions: &[Decision],
-    generation: u64,
-) -> Result<(), String> {
+pub fn write_log(root: &Path, run: &str, decisions: &[Decision], generation: u64) -> Result<()> {
     static LAST: Mutex<u64> = Mutex::new(0);
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
     if generation < *last {
@@ -111,7 +107,7 @@ pub fn write_log(
     *last = generation;
     let path = log_path(root, run);
     let text = serde_json::to_string_pretty(decisions).expect("decisions serialise");
-    write_atomic(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    write_atomic(&path, text.as_bytes()).map_err(Error::file(&path))
 }
 
 /// Adds `decision` to the log; earlier decisions on the same image stay (the log is the
@@ -181,16 +177,16 @@ pub fn accept(
     label: &ImageLabel,
     paths: &AcceptPaths,
     take: Take,
-) -> Result<Accepted, String> {
+) -> Result<Accepted> {
     let row = review
         .row(stem)
-        .ok_or_else(|| format!("{stem}: not in this review"))?;
+        .ok_or_else(|| Error::image(stem, "not in this review"))?;
     let before = Before {
         label: label.clone(),
         mask: match std::fs::read(&paths.mask) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("{}: {e}", paths.mask.display())),
+            Err(e) => return Err(Error::file(&paths.mask)(e)),
         },
     };
     let mut label = label.clone();
@@ -201,14 +197,14 @@ pub fn accept(
         Take::Class => {
             let (call, _) = row
                 .call()
-                .ok_or_else(|| format!("{stem}: no classifier call to accept"))?;
+                .ok_or_else(|| Error::image(stem, "no classifier call to accept"))?;
             label.class = Some(review.class_name(call).to_string());
         }
         Take::Mask => {
             let map_path = paths
                 .prediction
                 .as_ref()
-                .ok_or_else(|| format!("{stem}: no segmenter prediction to accept"))?;
+                .ok_or_else(|| Error::image(stem, "no segmenter prediction to accept"))?;
             let map = super::table::read_gray(map_path)?;
             let truth = image::GrayImage::from_fn(map.width(), map.height(), |x, y| {
                 let on =
@@ -218,10 +214,10 @@ pub fn accept(
             let mask = Mask::from_nonzero(truth.width(), truth.height(), truth.as_raw());
             if let Some(bytes) = &before.mask {
                 let to = paths.keep_dir.join(format!("{stem}.png"));
-                write_atomic(&to, bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+                write_atomic(&to, bytes).map_err(Error::file(&to))?;
                 kept = Some(to);
             }
-            crate::mask::write_mask(&paths.mask, &mask).map_err(|e| e.to_string())?;
+            crate::mask::write_mask(&paths.mask, &mask)?;
             label.mask = Some(MaskProvenance::Predicted);
             has_mask = true;
             written = Some(truth);
@@ -234,7 +230,7 @@ pub fn accept(
     }
     label.status = Status::Reviewed;
     label.touch(&current_user());
-    crate::project::write_label(&paths.label, &label).map_err(|e| e.to_string())?;
+    crate::project::write_label(&paths.label, &label)?;
     Ok(Accepted {
         stem: stem.to_string(),
         label,
@@ -248,26 +244,25 @@ pub fn accept(
 
 /// Takes an acceptance back: the mask file it replaced is written again byte for byte (or
 /// removed, when the image had none) and the label restored. Returns whether a mask remains.
-pub fn undo(accepted: &Accepted, paths: &AcceptPaths) -> Result<bool, String> {
+pub fn undo(accepted: &Accepted, paths: &AcceptPaths) -> Result<bool> {
     let before = &accepted.before;
     if accepted.take == Take::Mask {
         match &before.mask {
-            Some(bytes) => write_atomic(&paths.mask, bytes)
-                .map_err(|e| format!("{}: {e}", paths.mask.display()))?,
+            Some(bytes) => write_atomic(&paths.mask, bytes).map_err(Error::file(&paths.mask))?,
             None => match std::fs::remove_file(&paths.mask) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(format!("{}: {e}", paths.mask.display())),
+                Err(e) => return Err(Error::file(&paths.mask)(e)),
             },
         }
     }
-    crate::project::write_label(&paths.label, &before.label).map_err(|e| e.to_string())?;
+    crate::project::write_label(&paths.label, &before.label)?;
     Ok(before.mask.is_some())
 }
 
 /// Updates the review's row after an acceptance: the label and truth, and, when the mask of a
 /// nerve image is now the prediction, its scores against itself.
-pub fn apply_accepted(review: &mut Review, accepted: &Accepted) -> Result<(), String> {
+pub fn apply_accepted(review: &mut Review, accepted: &Accepted) -> Result<()> {
     let class = accepted
         .label
         .class
@@ -297,7 +292,7 @@ pub fn rescore(
     classes: &[String],
     nerve: Option<usize>,
     threshold: f64,
-) -> Result<super::table::Row, String> {
+) -> Result<super::table::Row> {
     row.truth = label
         .class
         .as_deref()

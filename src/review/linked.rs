@@ -3,6 +3,7 @@
 //! class, the time it took and the IoU where truth exists. Exported as PNG frames and an
 //! animated GIF (the `gif` encoder of the image crate) that plays at the speed measured.
 
+use super::error::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -37,7 +38,7 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn open(root: &Path, id: &str, task: Task, device: &ComputeDevice) -> Result<Loaded, String> {
+    fn open(root: &Path, id: &str, task: Task, device: &ComputeDevice) -> Result<Loaded> {
         let run = RunDir::open(root, id)?;
         let recipe = run.recipe_for(task)?;
         let classes = run.info()?.classes.len();
@@ -100,8 +101,8 @@ impl Linked {
         classifier: Option<&str>,
         segmenter: &str,
         device: ComputeDevice,
-    ) -> Result<Linked, String> {
-        let project = Project::open_read_only(root).map_err(|e| e.to_string())?;
+    ) -> Result<Linked> {
+        let project = Project::open_read_only(root)?;
         let classes = RunDir::open(root, segmenter)?.info()?.classes;
         let nerve = project
             .manifest
@@ -157,7 +158,7 @@ impl Linked {
 
     /// Reads a frame and makes the models' inputs (the part that can run ahead, on another
     /// thread, while the models work on the frame before).
-    pub fn read(&self, project: &Project, entry: &ImageEntry) -> Result<Read, String> {
+    pub fn read(&self, project: &Project, entry: &ImageEntry) -> Result<Read> {
         let start = Instant::now();
         let path = project.image_path(entry);
         let img = crate::project::thumbnails::decode_image(&path)?.to_rgb8();
@@ -191,7 +192,7 @@ impl Linked {
         entry: &ImageEntry,
         index: usize,
         read: Read,
-    ) -> Result<Frame, String> {
+    ) -> Result<Frame> {
         // The frame's own time: its reading, then this (not the wait between, while the frame
         // before was still in the models).
         let start = Instant::now();
@@ -246,8 +247,7 @@ impl Linked {
             .filter(|_| labeled);
         let iou = match (&called, truth_class) {
             (Some(c), Some(t)) if Some(t) == self.nerve && entry.has_mask => {
-                let mask = crate::mask::read_mask(&project.mask_path(&entry.stem))
-                    .map_err(|e| e.to_string())?;
+                let mask = crate::mask::read_mask(&project.mask_path(&entry.stem))?;
                 let truth = prepare_mask(&mask, &self.roi, size);
                 Some(Overlap::of(truth.as_bytes().iter().map(|&v| v > 0), c.iter().copied()).iou())
             }
@@ -403,18 +403,18 @@ pub fn play(
     experiment: &str,
     stop: &AtomicBool,
     on_frame: &mut dyn FnMut(Frame, usize),
-) -> Result<usize, String> {
-    let project = Project::open_read_only(root).map_err(|e| e.to_string())?;
+) -> Result<usize> {
+    let project = Project::open_read_only(root)?;
     let frames = sequence(&project, experiment);
     if frames.is_empty() {
-        return Err(format!(
-            "{}: no frames in experiment {experiment}",
-            root.display()
+        return Err(Error::invalid(
+            root,
+            format!("no frames in experiment {experiment}"),
         ));
     }
     let total = frames.len();
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Read, String>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Read>>(1);
         let (project, frames_ref) = (&project, &frames);
         scope.spawn(move || {
             for entry in frames_ref {
@@ -460,9 +460,9 @@ pub fn export(
     experiment: &str,
     out: &Path,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Export, String> {
+) -> Result<Export> {
     let frames_dir = out.join("frames");
-    std::fs::create_dir_all(&frames_dir).map_err(|e| format!("{}: {e}", frames_dir.display()))?;
+    std::fs::create_dir_all(&frames_dir).map_err(Error::file(&frames_dir))?;
     let safe: String = experiment
         .chars()
         .map(|c| {
@@ -490,16 +490,13 @@ pub fn export(
             let written = f
                 .picture
                 .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-                .map_err(|e| e.to_string())
-                .and_then(|_| {
-                    crate::atomic::write_atomic(&path, &png)
-                        .map_err(|e| format!("{}: {e}", path.display()))
-                });
+                .map_err(Error::picture(&path))
+                .and_then(|_| crate::atomic::write_atomic(&path, &png).map_err(Error::file(&path)));
             let rgba = DynamicImage::ImageRgb8(f.picture.clone()).to_rgba8();
             let delay = image::Delay::from_numer_denom_ms(f.ms.max(10.0).round() as u32, 1);
             let encoded = encoder
                 .encode_frame(image::Frame::from_parts(rgba, 0, 0, delay))
-                .map_err(|e| format!("{}: {e}", video.display()));
+                .map_err(Error::picture(&video));
             if let Err(e) = written.and(encoded) {
                 failure = Some(e);
             }
@@ -512,8 +509,7 @@ pub fn export(
     if let Some(e) = failure {
         return Err(e);
     }
-    crate::atomic::write_atomic(&video, &gif_bytes)
-        .map_err(|e| format!("{}: {e}", video.display()))?;
+    crate::atomic::write_atomic(&video, &gif_bytes).map_err(Error::file(&video))?;
     let mean_ms = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
     let median_ms = crate::eval::stats::Summary::of(&ms).median;
     Ok(Export {

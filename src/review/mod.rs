@@ -3,9 +3,11 @@
 //! `ml` to predict and `eval` to score; knows nothing of the window.
 
 pub mod decisions;
+pub mod error;
 pub mod linked;
 pub mod overlay;
 pub mod report;
 pub mod table;
 
+pub use error::{Error, Result};
 pub use table::{Filter, Models, Order, Review, Row};

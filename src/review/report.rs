@@ -2,6 +2,7 @@
 //! the metrics and their confidence intervals, the plots, the worst images and every decision
 //! the reviewers made.
 
+use super::error::{Error, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -23,25 +24,24 @@ fn ci(s: &Summary) -> String {
 }
 
 /// Writes the report of `review` with `decisions`; returns the Markdown file's path.
-pub fn write(review: &Review, decisions: &[Decision]) -> Result<PathBuf, String> {
+pub fn write(review: &Review, decisions: &[Decision]) -> Result<PathBuf> {
     let run = review
         .models
         .primary()
-        .ok_or("a review needs a run")?
+        .ok_or_else(|| Error::Setup("a review needs a run".into()))?
         .to_string();
     let dir = review_dir(&review.root, &run);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(Error::file(&dir))?;
     let md = markdown(review, decisions, &dir)?;
     let path = dir.join("report.md");
-    write_atomic(&path, md.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_atomic(&path, md.as_bytes()).map_err(Error::file(&path))?;
     let page = html::from_markdown(&format!("Review of run {run}"), &md);
     let html_path = dir.join("report.html");
-    write_atomic(&html_path, page.as_bytes())
-        .map_err(|e| format!("{}: {e}", html_path.display()))?;
+    write_atomic(&html_path, page.as_bytes()).map_err(Error::file(&html_path))?;
     Ok(path)
 }
 
-fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<String, String> {
+fn markdown(review: &Review, decisions: &[Decision], dir: &Path) -> Result<String> {
     let mut md = String::new();
     heading(&mut md, review, decisions);
     segmentation(&mut md, review, dir)?;
@@ -84,7 +84,7 @@ fn heading(md: &mut String, review: &Review, decisions: &[Decision]) {
 }
 
 /// The segmentation metrics per split, the IoU histogram and the worst images.
-fn segmentation(md: &mut String, review: &Review, dir: &Path) -> Result<(), String> {
+fn segmentation(md: &mut String, review: &Review, dir: &Path) -> Result<()> {
     let all = Filter::default();
     let Some(seg) = review.segmentation(&all) else {
         return Ok(());
@@ -148,7 +148,7 @@ fn segmentation(md: &mut String, review: &Review, dir: &Path) -> Result<(), Stri
 }
 
 /// The classification metrics, per class, the confusion matrix and the ROC curves.
-fn classification(md: &mut String, review: &Review, dir: &Path) -> Result<(), String> {
+fn classification(md: &mut String, review: &Review, dir: &Path) -> Result<()> {
     let Some(cls) = review.classification(&Filter::default()) else {
         return Ok(());
     };

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use image::GrayImage;
 
+use super::error::{Error, Result};
 use crate::eval::classification::{ClassificationMetrics, evaluate};
 use crate::eval::segmentation::{self, ImageScores, MaskPair, ScoreHistogram, SegmentationMetrics};
 use crate::ml::device::ComputeDevice;
@@ -263,7 +264,7 @@ fn classifier_scores(
     id: &str,
     device: &ComputeDevice,
     progress: &mut dyn FnMut(&str, usize, usize),
-) -> Result<HashMap<String, Vec<f64>>, String> {
+) -> Result<HashMap<String, Vec<f64>>> {
     let run = checked(root, id, Task::Classify)?;
     let csv = predictions_dir(root, &run.id).join("scores.csv");
     let table = read_scores(&csv, &run).unwrap_or_default();
@@ -283,7 +284,7 @@ fn segmenter_maps(
     id: &str,
     device: &ComputeDevice,
     progress: &mut dyn FnMut(&str, usize, usize),
-) -> Result<f64, String> {
+) -> Result<f64> {
     let run = checked(root, id, Task::Segment)?;
     let threshold = f64::from(run.info()?.threshold.unwrap_or(0.5));
     let dir = predictions_dir(root, &run.id);
@@ -307,11 +308,13 @@ pub fn build(
     models: &Models,
     device: &ComputeDevice,
     progress: &mut dyn FnMut(&str, usize, usize),
-) -> Result<Review, String> {
+) -> Result<Review> {
     if models.primary().is_none() {
-        return Err("choose a segmenter or a classifier run to review".into());
+        return Err(Error::Setup(
+            "choose a segmenter or a classifier run to review".into(),
+        ));
     }
-    let project = Project::open_read_only(root).map_err(|e| e.to_string())?;
+    let project = Project::open_read_only(root)?;
     let classes = project.manifest.classes.clone();
     let nerve = project
         .manifest
@@ -345,7 +348,7 @@ pub fn build(
     let entries: Vec<&ImageEntry> = project.images().iter().collect();
     let rows = crate::project::parallel::try_map(
         &entries,
-        |e| -> Result<Row, String> {
+        |e| -> Result<Row> {
             let truth = class_of(e).filter(|_| labeled(e));
             let mut row = Row {
                 stem: e.stem.clone(),
@@ -362,8 +365,7 @@ pub fn build(
                 let mask = (e.has_mask && truth.is_some() && truth == nerve)
                     .then(|| read_gray(&project.mask_path(&e.stem)))
                     .transpose()?;
-                score_row(&mut row, &map, mask.as_ref(), threshold)
-                    .map_err(|why| format!("{}: {why}", project.mask_path(&e.stem).display()))?;
+                score_row(&mut row, &map, mask.as_ref(), threshold)?;
             }
             Ok(row)
         },
@@ -378,7 +380,7 @@ pub fn score_row(
     map: &GrayImage,
     truth: Option<&GrayImage>,
     threshold: f64,
-) -> Result<(), String> {
+) -> Result<()> {
     let called = map
         .iter()
         .filter(|&&v| segmentation::called(v, threshold))
@@ -386,12 +388,15 @@ pub fn score_row(
     row.predicted_share = Some(called as f64 / (map.len().max(1)) as f64);
     row.scores = match truth {
         Some(t) if t.dimensions() != map.dimensions() => {
-            return Err(format!(
-                "the mask is {}x{} but the prediction is {}x{}",
-                t.width(),
-                t.height(),
-                map.width(),
-                map.height()
+            return Err(Error::image(
+                &row.stem,
+                format!(
+                    "the mask is {}x{} but the prediction is {}x{}",
+                    t.width(),
+                    t.height(),
+                    map.width(),
+                    map.height()
+                ),
             ));
         }
         Some(t) => Some(segmentation::score_image(
@@ -412,18 +417,19 @@ pub fn score_row(
 
 /// A mask or probability map as 8-bit grey, as written. (Not eval's `read_map`: it reads a
 /// map whose highest level is 1 as a 0/1 mask, which a nearly empty probability map can be.)
-pub fn read_gray(path: &Path) -> Result<GrayImage, String> {
-    Ok(image::open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .to_luma8())
+pub fn read_gray(path: &Path) -> Result<GrayImage> {
+    Ok(image::open(path).map_err(Error::picture(path))?.to_luma8())
 }
 
 /// The run, which must exist and do `task`.
-fn checked(root: &Path, id: &str, task: Task) -> Result<RunDir, String> {
+fn checked(root: &Path, id: &str, task: Task) -> Result<RunDir> {
     let run = RunDir::open(root, id)?;
     run.recipe_for(task)?;
     if !run.file(run::WEIGHTS).exists() {
-        return Err(format!("run {}: it has no trained weights yet", run.id));
+        return Err(Error::Setup(format!(
+            "run {}: it has no trained weights yet",
+            run.id
+        )));
     }
     Ok(run)
 }
@@ -439,23 +445,23 @@ fn fresh(path: &Path, run: &RunDir) -> bool {
 
 /// `scores.csv` as written by `predict`: the probabilities per stem, in the run's class order;
 /// a table older than the weights counts as missing.
-fn read_scores(path: &Path, run: &RunDir) -> Result<HashMap<String, Vec<f64>>, String> {
+fn read_scores(path: &Path, run: &RunDir) -> Result<HashMap<String, Vec<f64>>> {
     if !fresh(path, run) {
         return Ok(HashMap::new());
     }
-    let t = crate::table::read(path).map_err(|e| e.to_string())?;
+    let t = crate::table::read(path)?;
     let mut out = HashMap::new();
     for row in &t.rows {
-        let values: Result<Vec<f64>, _> = row.fields.iter().skip(3).map(|v| v.parse()).collect();
+        let values: std::result::Result<Vec<f64>, _> =
+            row.fields.iter().skip(3).map(|v| v.parse()).collect();
         match (row.fields.first(), values) {
             (Some(stem), Ok(p)) if !p.is_empty() => {
                 out.insert(stem.clone(), p);
             }
             _ => {
-                return Err(format!(
-                    "{} line {}: not stem,truth,pred,p…",
-                    path.display(),
-                    row.line
+                return Err(Error::invalid(
+                    path,
+                    format!("line {}: not stem,truth,pred,p…", row.line),
                 ));
             }
         }

@@ -278,6 +278,50 @@ pub fn roc<DB: DrawingBackend>(area: &Area<DB>, m: &ClassificationMetrics) -> Pl
 }
 
 /// The confusion matrix as a heat map of row percentages, with the counts written in.
+/// The class names along both axes of the confusion matrix, and the x axis's title.
+fn class_names<DB: DrawingBackend>(
+    area: &Area<DB>,
+    chart: &ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    m: &ClassificationMetrics,
+    k: usize,
+) -> PlotResult {
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let centred = |size: u32, ink: &RGBColor, h: HPos| TextStyle {
+        font: (FONT, size).into_font(),
+        color: ink.to_backend_color(),
+        pos: Pos::new(h, VPos::Center),
+    };
+    let grey = RGBColor(40, 40, 40);
+    for (c, name) in m.classes.iter().enumerate() {
+        let (x, bottom) = chart.backend_coord(&(c as f64 + 0.5, 0.0));
+        area.draw(&Text::new(
+            name.clone(),
+            (x, bottom + 14),
+            centred(15, &grey, HPos::Center),
+        ))
+        .map_err(err)?;
+        let (left, y) = chart.backend_coord(&(0.0, (k - 1 - c) as f64 + 0.5));
+        area.draw(&Text::new(
+            name.clone(),
+            (left - 10, y),
+            centred(15, &grey, HPos::Right),
+        ))
+        .map_err(err)?;
+    }
+    let (mid, bottom) = chart.backend_coord(&(k as f64 / 2.0, 0.0));
+    area.draw(&Text::new(
+        "predicted",
+        (mid, bottom + 36),
+        centred(14, &RGBColor(90, 90, 90), HPos::Center),
+    ))
+    .map_err(err)?;
+    Ok(())
+}
+
 pub fn confusion<DB: DrawingBackend>(area: &Area<DB>, m: &ClassificationMetrics) -> PlotResult {
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     let k = m.classes.len().max(1);
@@ -339,30 +383,7 @@ pub fn confusion<DB: DrawingBackend>(area: &Area<DB>, m: &ClassificationMetrics)
             .map_err(err)?;
         }
     }
-    let grey = RGBColor(40, 40, 40);
-    for (c, name) in m.classes.iter().enumerate() {
-        let (x, bottom) = chart.backend_coord(&(c as f64 + 0.5, 0.0));
-        area.draw(&Text::new(
-            name.clone(),
-            (x, bottom + 14),
-            centred(15, &grey, HPos::Center),
-        ))
-        .map_err(err)?;
-        let (left, y) = chart.backend_coord(&(0.0, (k - 1 - c) as f64 + 0.5));
-        area.draw(&Text::new(
-            name.clone(),
-            (left - 10, y),
-            centred(15, &grey, HPos::Right),
-        ))
-        .map_err(err)?;
-    }
-    let (mid, bottom) = chart.backend_coord(&(k as f64 / 2.0, 0.0));
-    area.draw(&Text::new(
-        "predicted",
-        (mid, bottom + 36),
-        centred(14, &RGBColor(90, 90, 90), HPos::Center),
-    ))
-    .map_err(err)?;
+    class_names(area, &chart, m, k)?;
     Ok(())
 }
 

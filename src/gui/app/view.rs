@@ -77,6 +77,38 @@ impl App {
         }
     }
 
+    /// The training's progress (a click shows it), or the device when nothing trains.
+    fn training_badge(&self) -> Element<'_, Message> {
+        let compute = self
+            .compute
+            .as_deref()
+            .unwrap_or("finding the compute device…");
+        match self.training.as_ref() {
+            Some(t) if self.training_active() || t.phase == Phase::Paused => {
+                let what = match (t.phase == Phase::Paused, t.batch) {
+                    (true, _) => "Training paused".to_string(),
+                    (false, Some(b)) => format!(
+                        "Training: epoch {}/{} · {:.0} %",
+                        b.epoch,
+                        b.epochs,
+                        b.fraction() * 100.0
+                    ),
+                    (false, None) => "Training: preparing".to_string(),
+                };
+                button(text(what).size(12))
+                    .style(button::secondary)
+                    .on_press(Message::Show(Screen::Train))
+                    .into()
+            }
+            // Nothing trains: the device training and inference would use.
+            _ => text(compute.replace("(R)", "").replace("(TM)", ""))
+                .size(12)
+                .style(crate::gui::style::muted)
+                .wrapping(iced::widget::text::Wrapping::None)
+                .into(),
+        }
+    }
+
     fn toolbar(&self) -> Element<'_, Message> {
         let (name, path, read_only) = match &self.state {
             State::Ready { project, .. } => (
@@ -102,10 +134,6 @@ impl App {
             ));
         }
         title = title.push(text(path).size(12).style(crate::gui::style::muted));
-        let compute = self
-            .compute
-            .as_deref()
-            .unwrap_or("finding the compute device…");
         let tab = |label: &'static str, screen: Screen| {
             button(text(label).size(14))
                 .style(if self.screen == screen {
@@ -116,30 +144,7 @@ impl App {
                 .on_press_maybe(ready.then_some(Message::Show(screen)))
         };
         let training_active = self.training_active();
-        let status: Element<'_, Message> = match self.training.as_ref() {
-            Some(t) if training_active || t.phase == Phase::Paused => {
-                let what = match (t.phase == Phase::Paused, t.batch) {
-                    (true, _) => "Training paused".to_string(),
-                    (false, Some(b)) => format!(
-                        "Training: epoch {}/{} · {:.0} %",
-                        b.epoch,
-                        b.epochs,
-                        b.fraction() * 100.0
-                    ),
-                    (false, None) => "Training: preparing".to_string(),
-                };
-                button(text(what).size(12))
-                    .style(button::secondary)
-                    .on_press(Message::Show(Screen::Train))
-                    .into()
-            }
-            // Nothing trains: the device training and inference would use.
-            _ => text(compute.replace("(R)", "").replace("(TM)", ""))
-                .size(12)
-                .style(crate::gui::style::muted)
-                .wrapping(iced::widget::text::Wrapping::None)
-                .into(),
-        };
+        let status = self.training_badge();
         // A fixed width: the badge's text changes every batch, and the tabs beside it must
         // not move between two clicks.
         let status = container(status)

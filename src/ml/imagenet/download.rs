@@ -75,6 +75,21 @@ fn failed(text: String) -> FetchError {
     FetchError::Failed(text)
 }
 
+/// Asks for the file, from byte `have` on where part of it is here already.
+fn request(source: &Source, have: u64) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(20)))
+        .timeout_recv_response(Some(Duration::from_secs(60)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut request = agent.get(&source.url);
+    if have > 0 {
+        request = request.header("Range", format!("bytes={have}-"));
+    }
+    request.call().map_err(|e| unreachable_text(source, &e))
+}
+
 /// Downloads `source` into `folder` (resuming a `.part` left by an earlier try) and returns the
 /// checked file. A file already there is returned at once.
 pub fn fetch(
@@ -88,17 +103,7 @@ pub fn fetch(
     }
     std::fs::create_dir_all(folder).map_err(|e| failed(format!("{}: {e}", folder.display())))?;
     let (part, have) = store::partial(folder, source);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(20)))
-        .timeout_recv_response(Some(Duration::from_secs(60)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut request = agent.get(&source.url);
-    if have > 0 {
-        request = request.header("Range", format!("bytes={have}-"));
-    }
-    let response = request.call().map_err(|e| unreachable_text(source, &e))?;
+    let response = request(source, have)?;
     let status = response.status().as_u16();
     let length = response.body().content_length();
     let (start, total) = match status {

@@ -85,6 +85,54 @@ pub struct ImportReport {
 /// Progress of a long import or export: a stage and how far it is.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
+/// Imports `items` into the existing project at `dest`: staged beside it, then moved in;
+/// images already there (the same files) are left, so a repeated import completes a killed one.
+fn import_into(dest: &Path, items: &[ImportItem], progress: Progress<'_>) -> Result<()> {
+    // The lock is held from the first check to the last split written.
+    let project = Project::open(dest)?;
+    if project.is_read_only() {
+        return Err(ProjectError::ReadOnly(match project.access() {
+            super::Access::ReadOnly { held_by } => held_by.read_only_reason(),
+            _ => unreachable!(),
+        }));
+    }
+    let (done, completed) = already_imported(&project, items)?;
+    let placed = items
+        .iter()
+        .all(|i| project.get(&i.stem).is_some_and(|e| e.split.is_some()));
+    if done.len() == items.len() && !completed && placed {
+        let first = &items[0];
+        return Err(ProjectError::invalid(
+            &first.source,
+            format!(
+                "`{}` is already in the project (the same file), as are all {} images of \
+                 this import: nothing to import",
+                first.stem,
+                items.len()
+            ),
+        ));
+    }
+    let stage = tempfile::Builder::new()
+        .prefix(".import-")
+        .tempdir_in(dest)
+        .map_err(ProjectError::io(dest))?;
+    let to_write: Vec<ImportItem> = items
+        .iter()
+        .filter(|i| !done.contains(&i.stem))
+        .cloned()
+        .collect();
+    write_items(stage.path(), &to_write, &mut *progress)?;
+    // Masks and labels before images: an image makes its item part of the project, so a
+    // kill in between leaves only files of this import, which a repeated import finds
+    // identical and completes.
+    for folder in ["masks", "labels", "images"] {
+        move_all(&stage.path().join(folder), &dest.join(folder))?;
+    }
+    let mut project = project.reload()?;
+    apply_split_hints(&mut project, items)?;
+    Ok(())
+}
+
 /// Imports `src` in `format` into the project at `dest` (created when it holds none).
 pub fn import(
     format: ImportFormat,
@@ -123,48 +171,7 @@ pub fn import(
     check_items(&items, &mut *progress)?;
     let report = report_of(&items, notes);
     if existing {
-        // The lock is held from the first check to the last split written.
-        let project = Project::open(dest)?;
-        if project.is_read_only() {
-            return Err(ProjectError::ReadOnly(match project.access() {
-                super::Access::ReadOnly { held_by } => held_by.read_only_reason(),
-                _ => unreachable!(),
-            }));
-        }
-        let (done, completed) = already_imported(&project, &items)?;
-        let placed = items
-            .iter()
-            .all(|i| project.get(&i.stem).is_some_and(|e| e.split.is_some()));
-        if done.len() == items.len() && !completed && placed {
-            let first = &items[0];
-            return Err(ProjectError::invalid(
-                &first.source,
-                format!(
-                    "`{}` is already in the project (the same file), as are all {} images of \
-                     this import: nothing to import",
-                    first.stem,
-                    items.len()
-                ),
-            ));
-        }
-        let stage = tempfile::Builder::new()
-            .prefix(".import-")
-            .tempdir_in(dest)
-            .map_err(ProjectError::io(dest))?;
-        let to_write: Vec<ImportItem> = items
-            .iter()
-            .filter(|i| !done.contains(&i.stem))
-            .cloned()
-            .collect();
-        write_items(stage.path(), &to_write, &mut *progress)?;
-        // Masks and labels before images: an image makes its item part of the project, so a
-        // kill in between leaves only files of this import, which a repeated import finds
-        // identical and completes.
-        for folder in ["masks", "labels", "images"] {
-            move_all(&stage.path().join(folder), &dest.join(folder))?;
-        }
-        let mut project = project.reload()?;
-        apply_split_hints(&mut project, &items)?;
+        import_into(dest, &items, progress)?;
     } else {
         let staging = Staging::beside(dest)?;
         drop(Project::create(staging.path(), manifest)?);

@@ -376,31 +376,11 @@ impl Annotate {
                 self.canvas = Some(size);
                 self.fit_if_needed();
             }
-            Message::StrokeStart(p) => {
-                if let Some(on) = self.paints() {
-                    self.stroke = Some((Recorder::default(), (p.x, p.y), on));
-                    self.stroke_to(p);
-                }
-            }
-            Message::StrokeTo(p) => self.stroke_to(p),
-            Message::StrokeEnd => {
-                if let Some((recorder, _, _)) = self.stroke.take() {
-                    self.finish_edit(recorder);
-                }
-            }
-            Message::FillAt(p) => {
-                if self.editable() && p.x >= 0.0 && p.y >= 0.0 {
-                    self.region_edit(|m| fill::flood_fill(m, (p.x as u32, p.y as u32), true));
-                }
-            }
-            Message::PolygonPoint(p, subtract) => {
-                if self.editable() {
-                    if self.polygon.is_empty() {
-                        self.polygon_subtract = subtract;
-                    }
-                    self.polygon.push(p);
-                }
-            }
+            Message::StrokeStart(_)
+            | Message::StrokeTo(_)
+            | Message::StrokeEnd
+            | Message::FillAt(_)
+            | Message::PolygonPoint(..) => self.paint(message),
             Message::Pan(by) => self.viewport.pan(by),
             Message::Zoom(at, factor) => self.viewport.zoom_at(at, factor),
             Message::Radius(delta) => self.radius = (self.radius + delta).clamp(1.0, 400.0),
@@ -437,6 +417,34 @@ impl Annotate {
             }
         }
         Action::none()
+    }
+
+    /// The brush, the eraser, the fill and the polygon's points.
+    fn paint(&mut self, message: Message) {
+        match message {
+            Message::StrokeStart(p) => {
+                if let Some(on) = self.paints() {
+                    self.stroke = Some((Recorder::default(), (p.x, p.y), on));
+                    self.stroke_to(p);
+                }
+            }
+            Message::StrokeTo(p) => self.stroke_to(p),
+            Message::StrokeEnd => {
+                if let Some((recorder, _, _)) = self.stroke.take() {
+                    self.finish_edit(recorder);
+                }
+            }
+            Message::FillAt(p) if self.editable() && p.x >= 0.0 && p.y >= 0.0 => {
+                self.region_edit(|m| fill::flood_fill(m, (p.x as u32, p.y as u32), true));
+            }
+            Message::PolygonPoint(p, subtract) if self.editable() => {
+                if self.polygon.is_empty() {
+                    self.polygon_subtract = subtract;
+                }
+                self.polygon.push(p);
+            }
+            _ => {}
+        }
     }
 
     fn command(&mut self, c: Command, project: &Project) -> Action {

@@ -98,7 +98,8 @@ impl Annotate {
         .into()
     }
 
-    fn side<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
+    /// One button per class of the project, with its number key.
+    fn class_buttons<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
         let mut classes = column![text("Class").size(14)].spacing(4);
         for (i, class) in project.manifest.classes.iter().enumerate() {
             let selected = self.label.class.as_deref() == Some(class.as_str());
@@ -120,19 +121,14 @@ impl Annotate {
                 .on_press_maybe((i < 9).then_some(Message::Command(Command::Class(i)))),
             );
         }
-        let status_button = |s: Status, key: &'static str, c: Command| {
-            button(text(format!("{} ({key})", s.name())).size(13))
-                .width(Length::Fill)
-                .style(if self.label.status == s {
-                    button::primary
-                } else {
-                    button::text
-                })
-                .on_press(Message::Command(c))
-        };
+        classes.into()
+    }
+
+    /// The label's status, mask provenance, author and time.
+    fn label_facts(&self) -> Element<'_, Message> {
         let l = &self.label;
-        let line = |name: &'a str, value: String| field(name, value, 12.0, 70.0);
-        let info = column![
+        let line = |name: &'static str, value: String| field(name, value, 12.0, 70.0);
+        column![
             line("Status", l.status.name().into()),
             line(
                 "Mask",
@@ -154,7 +150,23 @@ impl Annotate {
                     .to_string()
             ),
         ]
-        .spacing(4);
+        .spacing(4)
+        .into()
+    }
+
+    fn side<'a>(&'a self, project: &'a Project) -> Element<'a, Message> {
+        let classes = self.class_buttons(project);
+        let status_button = |s: Status, key: &'static str, c: Command| {
+            button(text(format!("{} ({key})", s.name())).size(13))
+                .width(Length::Fill)
+                .style(if self.label.status == s {
+                    button::primary
+                } else {
+                    button::text
+                })
+                .on_press(Message::Command(c))
+        };
+        let info = self.label_facts();
         let saved = text(self.save_state())
             .size(12)
             .style(move |theme: &Theme| {

@@ -3,8 +3,9 @@
 
 use super::{Job, Review, Written};
 use crate::project::ImageLabel;
-use crate::review::Row;
 use crate::review::decisions::{Accepted, Decision, Take, Verdict, record};
+use crate::review::{Error, Row};
+use std::sync::Arc;
 
 impl Review {
     /// Adds a decision to the log and asks for the log to be written.
@@ -52,7 +53,7 @@ impl Review {
         }
     }
 
-    pub(super) fn accepted(&mut self, result: Result<(Accepted, Row), String>) -> Job {
+    pub(super) fn accepted(&mut self, result: Result<(Accepted, Row), Error>) -> Job {
         self.busy = false;
         let (accepted, row) = match result {
             Ok(done) => done,
@@ -63,7 +64,12 @@ impl Review {
         };
         let stem = accepted.stem.clone();
         let log = self.decide(&stem, accepted.take.verdict(), String::new());
-        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
+        if let Some(r) = self
+            .table
+            .as_mut()
+            .map(Arc::make_mut)
+            .and_then(|t| t.row_mut(&stem))
+        {
             let before = std::mem::replace(r, row);
             self.undo.push((accepted.clone(), before));
         }
@@ -109,7 +115,7 @@ impl Review {
         }
     }
 
-    pub(super) fn undone(&mut self, result: Result<(Accepted, bool), String>) -> Job {
+    pub(super) fn undone(&mut self, result: Result<(Accepted, bool), Error>) -> Job {
         self.busy = false;
         let (accepted, has_mask) = match result {
             Ok(done) => done,
@@ -123,7 +129,12 @@ impl Review {
             return Job::None;
         };
         let (_, row) = self.undo.remove(at);
-        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
+        if let Some(r) = self
+            .table
+            .as_mut()
+            .map(Arc::make_mut)
+            .and_then(|t| t.row_mut(&stem))
+        {
             *r = row;
         }
         let what = accepted.take.verdict().name();
@@ -142,7 +153,7 @@ impl Review {
         Job::Many(vec![written, log, show])
     }
 
-    pub(super) fn flagged(&mut self, result: Result<(String, ImageLabel), String>) -> Job {
+    pub(super) fn flagged(&mut self, result: Result<(String, ImageLabel), Error>) -> Job {
         self.busy = false;
         let (stem, label) = match result {
             Ok(done) => done,
@@ -151,7 +162,12 @@ impl Review {
                 return Job::None;
             }
         };
-        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
+        if let Some(r) = self
+            .table
+            .as_mut()
+            .map(Arc::make_mut)
+            .and_then(|t| t.row_mut(&stem))
+        {
             r.status = label.status;
             if !crate::review::table::counts_as_truth(label.status) {
                 r.truth = None;
@@ -175,7 +191,12 @@ impl Review {
     pub fn edited(&mut self, row: Row) -> Job {
         let stem = row.stem.clone();
         self.undo.retain(|(a, _)| a.stem != stem);
-        if let Some(r) = self.table.as_mut().and_then(|t| t.row_mut(&stem)) {
+        if let Some(r) = self
+            .table
+            .as_mut()
+            .map(Arc::make_mut)
+            .and_then(|t| t.row_mut(&stem))
+        {
             *r = row;
         }
         self.summarise();

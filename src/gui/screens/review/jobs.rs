@@ -10,7 +10,7 @@ use crate::ml::device::{self, DeviceChoice};
 use crate::project::{ImageLabel, Project};
 use crate::review::decisions::{self, AcceptPaths, review_dir};
 use crate::review::linked::{self, Linked};
-use crate::review::{Models, overlay, report, table};
+use crate::review::{Error, Models, overlay, report, table};
 use iced::Task;
 use iced::widget::image::Handle;
 use std::path::{Path, PathBuf};
@@ -81,14 +81,18 @@ impl Review {
             return Action::none();
         };
         let label = entry.label.clone();
-        // The row's new scores are worked out on the thread, on a copy of the table.
-        let mut table = t.clone();
+        // The row's new scores are worked out on the thread, on a copy of the table made there.
+        let shared = std::sync::Arc::clone(t);
         Action::run(job(
             "review-accept",
             move || {
+                let mut table = table::Review::clone(&shared);
                 let a = decisions::accept(&table, &stem, &label, &paths, take)?;
                 decisions::apply_accepted(&mut table, &a)?;
-                let row = table.row(&a.stem).cloned().ok_or("the row is gone")?;
+                let row = table
+                    .row(&a.stem)
+                    .cloned()
+                    .ok_or_else(|| Error::image(&a.stem, "it left the review"))?;
                 Ok((a, row))
             },
             |result| Message::Accepted(Handover::new(result)),
@@ -221,7 +225,7 @@ fn flag_task(stem: String, comment: String, project: &Project) -> Action {
         move || {
             crate::project::write_label(&path, &label)
                 .map(|()| (stem, label))
-                .map_err(|e| e.to_string())
+                .map_err(Error::from)
         },
         Message::Flagged,
     ))
@@ -233,7 +237,7 @@ fn build(
     models: &Models,
     choice: DeviceChoice,
     progress: &mut dyn FnMut(&str, usize, usize),
-) -> Result<(table::Review, Vec<decisions::Decision>), String> {
+) -> Result<(table::Review, Vec<decisions::Decision>), Error> {
     let device = device::select(choice)?;
     let review = table::build(root, models, &device, progress)?;
     let log = match models.primary() {
@@ -250,7 +254,7 @@ fn panes(
     truth: Option<PathBuf>,
     prediction: Option<PathBuf>,
     threshold: f64,
-) -> Result<Panes, String> {
+) -> Result<Panes, Error> {
     let rgb = crate::project::thumbnails::decode_image(&photo)?.to_rgb8();
     let truth = truth.map(|p| table::read_gray(&p)).transpose()?;
     let map = match prediction {
@@ -279,11 +283,11 @@ fn accept_paths(
     })
 }
 
-fn load(root: &Path, models: &Models, choice: DeviceChoice) -> Result<Linked, String> {
+fn load(root: &Path, models: &Models, choice: DeviceChoice) -> Result<Linked, Error> {
     let segmenter = models
         .segmenter
         .as_deref()
-        .ok_or("choose a segmenter run")?;
+        .ok_or_else(|| Error::Setup("choose a segmenter run".into()))?;
     Linked::load(
         root,
         models.classifier.as_deref(),

@@ -4,8 +4,8 @@
 
 use crate::gui::background::Handover;
 use crate::gui::style::muted;
-use crate::review::Models;
 use crate::review::linked::Export;
+use crate::review::{Error, Models};
 use iced::widget::image::Handle;
 use iced::widget::{
     Column, button, column, container, image, pick_list, progress_bar, row, slider, text,
@@ -38,12 +38,12 @@ pub enum Message {
     /// A frame of playback `run` (see [`Playback`]).
     Frame(Playback, Handover<Shown>, usize),
     /// Playback `run` ended: frames played, or why it stopped.
-    Done(Playback, Result<usize, String>),
+    Done(Playback, Result<usize, Error>),
     Seek(usize),
     ExportDialog,
     Export(Option<PathBuf>),
     ExportProgress(usize, usize),
-    Exported(Result<Export, String>),
+    Exported(Result<Export, Error>),
 }
 
 /// What an update of the linked view wants done (the Review screen's jobs.rs does it).
@@ -86,7 +86,7 @@ pub struct Linked {
     played: Option<(Instant, Instant)>,
     pub error: Option<String>,
     pub exporting: Option<(usize, usize)>,
-    pub exported: Option<Result<Export, String>>,
+    pub exported: Option<Result<Export, Error>>,
 }
 
 impl Linked {
@@ -180,7 +180,7 @@ impl Linked {
                 }
                 self.stop = None;
                 if let Err(e) = r {
-                    self.error = Some(e);
+                    self.error = Some(e.to_string());
                 }
             }
             Message::Seek(i) => self.shown = i.min(self.frames.len().saturating_sub(1)),
@@ -324,7 +324,7 @@ impl Linked {
                     .size(13),
                 )
             }
-            Some(Err(e)) => col = col.push(text(e).size(13).style(text::danger)),
+            Some(Err(e)) => col = col.push(text(e.to_string()).size(13).style(text::danger)),
             None => {}
         }
         col.into()

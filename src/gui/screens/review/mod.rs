@@ -16,9 +16,10 @@ use crate::gui::viewport::Viewport;
 use crate::ml::models::Task;
 use crate::ml::registry::RunSummary;
 use crate::review::decisions::{Accepted, Decision, Take, Verdict};
-use crate::review::{Filter, Models, Order, Review as Table, Row};
+use crate::review::{Error, Filter, Models, Order, Review as Table, Row};
 use iced::widget::image::Handle;
 use iced::{Point, Size, Vector};
+use std::sync::Arc;
 
 /// The parts of the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,7 +54,7 @@ pub enum Message {
     PickSegmenter(Choice<String>),
     PickClassifier(Choice<String>),
     Progress(String, usize, usize),
-    Built(Handover<Result<(Table, Vec<Decision>), String>>),
+    Built(Handover<Result<(Table, Vec<Decision>), Error>>),
     Tab(Tab),
     Sort(Order),
     FilterClass(Choice<usize>),
@@ -65,30 +66,30 @@ pub enum Message {
     Next,
     Previous,
     PanesReady(Handover<Panes>),
-    PanesFailed(String, String),
+    PanesFailed(String, Error),
     CanvasSize(Size),
     Zoom(Point, f32),
     Pan(Vector),
     Fit,
     Accept(Take),
-    Accepted(Handover<Result<(Accepted, Row), String>>),
+    Accepted(Handover<Result<(Accepted, Row), Error>>),
     /// Ctrl+Z: take the last acceptance back.
     Undo,
     /// The acceptance's files are restored (whether a mask remains), or why not.
-    Undone(Handover<Result<(Accepted, bool), String>>),
+    Undone(Handover<Result<(Accepted, bool), Error>>),
     /// An image's row scored again after it was edited in Annotate.
-    Rescored(Result<Row, String>),
+    Rescored(Result<Row, Error>),
     Edit,
     Flag,
     Comment(String),
     ConfirmFlag,
     CancelFlag,
-    Flagged(Result<(String, crate::project::ImageLabel), String>),
-    LogWritten(Result<(), String>),
+    Flagged(Result<(String, crate::project::ImageLabel), Error>),
+    LogWritten(Result<(), Error>),
     WriteReport,
-    ReportWritten(Result<std::path::PathBuf, String>),
+    ReportWritten(Result<std::path::PathBuf, Error>),
     CompareWith(Choice<String>),
-    Compared(Handover<Result<Table, String>>),
+    Compared(Handover<Result<Table, Error>>),
     Open(String),
     Linked(linked::Message),
 }
@@ -122,7 +123,7 @@ pub enum Job {
     FocusComment,
     Edit(String),
     WriteLog(String, Vec<Decision>, u64),
-    Report(Box<Table>, Vec<Decision>),
+    Report(Arc<Table>, Vec<Decision>),
     Compare(String),
     Linked(linked::Job),
     /// An image's files were written: the app records them (see [`Request::Written`]).
@@ -158,7 +159,9 @@ pub type Action = crate::gui::screens::Action<Message, Request>;
 pub struct Review {
     pub runs: Vec<RunSummary>,
     pub models: Models,
-    pub table: Option<Table>,
+    /// Shared with the threads that write a decision (they work on a copy of their own, made
+    /// there, not on the UI thread); changed in place here (copied only while one holds it).
+    pub table: Option<Arc<Table>>,
     pub loading: Option<(String, usize, usize)>,
     pub error: Option<String>,
     pub tab: Tab,
@@ -368,11 +371,11 @@ impl Review {
                 match result {
                     Ok((table, decisions)) if table.models == self.models => {
                         self.decisions = decisions;
-                        self.table = Some(table);
+                        self.table = Some(Arc::new(table));
                         return self.requeue();
                     }
                     Ok(_) => {}
-                    Err(e) => self.error = Some(e),
+                    Err(e) => self.error = Some(e.to_string()),
                 }
             }
             _ => {}
@@ -517,7 +520,7 @@ impl Review {
         match message {
             Message::WriteReport => {
                 if let Some(t) = &self.table {
-                    return Job::Report(Box::new(t.clone()), self.decisions.clone());
+                    return Job::Report(Arc::clone(t), self.decisions.clone());
                 }
             }
             Message::ReportWritten(r) => {
@@ -535,7 +538,11 @@ impl Review {
             }
             Message::Compared(h) => {
                 if let Some(result) = h.take() {
-                    self.comparison = Some(result.map(|other| self.deltas(&other)));
+                    self.comparison = Some(
+                        result
+                            .map(|other| self.deltas(&other))
+                            .map_err(|e| e.to_string()),
+                    );
                 }
             }
             _ => {}
@@ -557,7 +564,7 @@ impl Review {
                 }
             }
             Message::PanesFailed(stem, e) if self.current().is_some_and(|r| r.stem == stem) => {
-                self.panes_error = Some(e);
+                self.panes_error = Some(e.to_string());
             }
             Message::CanvasSize(s) => {
                 let first = self.canvas.is_none();

@@ -1,7 +1,7 @@
 //! The Review screen's summary (metrics with confidence intervals, IoU histogram, confusion
 //! matrix whose cells open their images, ROC curves) and its image-by-image run comparison.
 
-use super::{Choice, Message, Review};
+use super::{Choice, Delta, Message, Review};
 use crate::eval::classification::ClassificationMetrics;
 use crate::eval::segmentation::SegmentationMetrics;
 use crate::eval::stats::Summary as Spread;
@@ -141,55 +141,7 @@ impl Review {
                 );
             }
             Some(Err(e)) => col = col.push(text(e).size(13).style(text::danger)),
-            Some(Ok(deltas)) => {
-                let better = deltas.iter().filter(|d| d.theirs > d.ours + 0.01).count();
-                let worse = deltas.iter().filter(|d| d.theirs < d.ours - 0.01).count();
-                let mean = |f: fn(&super::Delta) -> f64| {
-                    deltas.iter().map(f).sum::<f64>() / deltas.len().max(1) as f64
-                };
-                col = col.push(
-                    text(format!(
-                        "{} images scored by both: the other run is better on {better}, worse on \
-                         {worse}, about the same (±0.01) on {}; mean IoU {:.3} → {:.3}",
-                        deltas.len(),
-                        deltas.len() - better - worse,
-                        mean(|d| d.ours),
-                        mean(|d| d.theirs)
-                    ))
-                    .size(14),
-                );
-                let mut list = Column::new().spacing(2).push(row![
-                    cell("image", 260.0),
-                    cell("this run", 90.0),
-                    cell("other run", 90.0),
-                    cell("change", 90.0)
-                ]);
-                for d in deltas {
-                    let change = d.theirs - d.ours;
-                    let colour = if change > 0.01 {
-                        Color::from_rgb(0.35, 0.75, 0.95)
-                    } else if change < -0.01 {
-                        Color::from_rgb(0.95, 0.55, 0.25)
-                    } else {
-                        Color::from_rgb(0.7, 0.7, 0.7)
-                    };
-                    list = list.push(
-                        button(row![
-                            cell(d.stem.clone(), 260.0),
-                            cell(format!("{:.3}", d.ours), 90.0),
-                            cell(format!("{:.3}", d.theirs), 90.0),
-                            text(format!("{change:+.3}"))
-                                .size(13)
-                                .color(colour)
-                                .width(Length::Fixed(90.0)),
-                        ])
-                        .style(button::text)
-                        .padding([2, 4])
-                        .on_press(Message::Open(d.stem.clone())),
-                    );
-                }
-                col = col.push(scrollable(list).height(Length::Fill));
-            }
+            Some(Ok(deltas)) => col = col.push(deltas_view(deltas)),
         }
         col.into()
     }
@@ -380,4 +332,55 @@ fn roc_chart(cls: &ClassificationMetrics) -> Option<Element<'_, Message>> {
         .spacing(12)
         .into(),
     )
+}
+
+/// The two runs image by image: how many got better or worse, and every image, largest
+/// change first; a click opens the image.
+fn deltas_view(deltas: &[Delta]) -> Element<'_, Message> {
+    let better = deltas.iter().filter(|d| d.theirs > d.ours + 0.01).count();
+    let worse = deltas.iter().filter(|d| d.theirs < d.ours - 0.01).count();
+    let mean =
+        |f: fn(&Delta) -> f64| deltas.iter().map(f).sum::<f64>() / deltas.len().max(1) as f64;
+    let headline = text(format!(
+        "{} images scored by both: the other run is better on {better}, worse on \
+             {worse}, about the same (±0.01) on {}; mean IoU {:.3} → {:.3}",
+        deltas.len(),
+        deltas.len() - better - worse,
+        mean(|d| d.ours),
+        mean(|d| d.theirs)
+    ))
+    .size(14);
+    let mut list = Column::new().spacing(2).push(row![
+        cell("image", 260.0),
+        cell("this run", 90.0),
+        cell("other run", 90.0),
+        cell("change", 90.0)
+    ]);
+    for d in deltas {
+        let change = d.theirs - d.ours;
+        let colour = if change > 0.01 {
+            Color::from_rgb(0.35, 0.75, 0.95)
+        } else if change < -0.01 {
+            Color::from_rgb(0.95, 0.55, 0.25)
+        } else {
+            Color::from_rgb(0.7, 0.7, 0.7)
+        };
+        list = list.push(
+            button(row![
+                cell(d.stem.clone(), 260.0),
+                cell(format!("{:.3}", d.ours), 90.0),
+                cell(format!("{:.3}", d.theirs), 90.0),
+                text(format!("{change:+.3}"))
+                    .size(13)
+                    .color(colour)
+                    .width(Length::Fixed(90.0)),
+            ])
+            .style(button::text)
+            .padding([2, 4])
+            .on_press(Message::Open(d.stem.clone())),
+        );
+    }
+    column![headline, scrollable(list).height(Length::Fill)]
+        .spacing(10)
+        .into()
 }

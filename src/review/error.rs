@@ -1,0 +1,99 @@
+//! What can go wrong in a review, each naming the image or file involved. `Clone` (sources
+//! behind `Arc`), so it travels in the window's messages as it is.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
+    /// A picture or a probability map could not be decoded.
+    #[error("{}: {source}", path.display())]
+    Picture {
+        path: PathBuf,
+        source: Arc<image::ImageError>,
+    },
+    /// A file holds something other than what it should.
+    #[error("{}: {why}", path.display())]
+    Invalid { path: PathBuf, why: String },
+    /// An image cannot take the decision asked for.
+    #[error("{stem}: {why}")]
+    Image { stem: String, why: String },
+    /// The review itself cannot be made as asked.
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Project(Arc<crate::project::ProjectError>),
+    #[error(transparent)]
+    Mask(Arc<crate::mask::MaskError>),
+    #[error(transparent)]
+    Table(Arc<crate::table::TableError>),
+    /// What a lower layer reported in words: the learning engine (a run that cannot be
+    /// loaded, a prediction that failed) or the report's plots.
+    #[error("{0}")]
+    Reported(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// For `map_err`: an I/O error on `path`.
+    pub fn file(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::File {
+            path: path.to_path_buf(),
+            source: Arc::new(source),
+        }
+    }
+
+    /// For `map_err`: a decoding error of `path`.
+    pub fn picture(path: &Path) -> impl FnOnce(image::ImageError) -> Error + '_ {
+        move |source| Error::Picture {
+            path: path.to_path_buf(),
+            source: Arc::new(source),
+        }
+    }
+
+    pub fn invalid(path: &Path, why: impl std::fmt::Display) -> Error {
+        Error::Invalid {
+            path: path.to_path_buf(),
+            why: why.to_string(),
+        }
+    }
+
+    pub fn image(stem: &str, why: impl Into<String>) -> Error {
+        Error::Image {
+            stem: stem.to_string(),
+            why: why.into(),
+        }
+    }
+}
+
+impl From<crate::project::ProjectError> for Error {
+    fn from(e: crate::project::ProjectError) -> Self {
+        Error::Project(Arc::new(e))
+    }
+}
+
+impl From<crate::mask::MaskError> for Error {
+    fn from(e: crate::mask::MaskError) -> Self {
+        Error::Mask(Arc::new(e))
+    }
+}
+
+impl From<crate::table::TableError> for Error {
+    fn from(e: crate::table::TableError) -> Self {
+        Error::Table(Arc::new(e))
+    }
+}
+
+/// The learning engine and the plots report in sentences (see `ml`, `eval`).
+impl From<String> for Error {
+    fn from(e: String) -> Self {
+        Error::Reported(e)
+    }
+}
