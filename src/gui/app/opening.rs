@@ -134,7 +134,10 @@ impl App {
 
     /// A project finished opening: its screens start afresh on Browse, loading what they show.
     fn opened(&mut self, project: Project) -> Task<Message> {
-        self.notice = open_notice(&project);
+        // A job's notice (an import's outcome) stays unless opening has something to say.
+        if let Some(n) = open_notice(&project) {
+            self.notice = Some(n);
+        }
         let remember = self.remember_task(project.root());
         let (loader, results) = ThumbnailLoader::new(project.cache_dir());
         let select = self.select.take();
