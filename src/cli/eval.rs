@@ -70,7 +70,7 @@ fn with_output(
     images: &Option<PathBuf>,
     out: Option<PathBuf>,
     default_out: PathBuf,
-    evaluate: impl FnOnce(Output) -> Result<Evaluation, String>,
+    evaluate: impl FnOnce(Output) -> crate::eval::Result<Evaluation>,
 ) -> Result<Evaluation> {
     let mut source = BTreeMap::new();
     source.insert("command".into(), command.into());

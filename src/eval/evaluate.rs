@@ -2,6 +2,7 @@
 //! (with its report written) out. `ml::evaluate` feeds a trained run's predictions through the
 //! same two functions.
 
+use super::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -37,11 +38,7 @@ pub struct Output<'a> {
 const SAMPLES_EACH: usize = 4;
 
 /// Scores matched masks and writes the report.
-pub fn segmentation_report(
-    scored: Scored,
-    threshold: f64,
-    output: Output,
-) -> Result<Evaluation, String> {
+pub fn segmentation_report(scored: Scored, threshold: f64, output: Output) -> Result<Evaluation> {
     let metrics = segmentation::summarise(&scored.scores, &scored.histogram, threshold);
     let samples = segmentation_samples(&scored, threshold, output.photos);
     let mut eval = Evaluation {
@@ -68,15 +65,15 @@ pub fn masks(
     resize: bool,
     output: Output,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Evaluation, String> {
+) -> Result<Evaluation> {
     if !(0.0..=1.0).contains(&threshold) {
-        return Err(format!(
+        return Err(Error::Option(format!(
             "--threshold {threshold}: expected a probability from 0 to 1"
-        ));
+        )));
     }
     for dir in [truth, predicted] {
         if !dir.is_dir() {
-            return Err(format!("{}: not a folder", dir.display()));
+            return Err(Error::invalid(dir, "not a folder"));
         }
     }
     let (matched, problems) = masks::match_folders(truth, predicted)?;
@@ -86,7 +83,7 @@ pub fn masks(
 
 /// `nerve-studio eval labels`; `softmax` passes the scores through a softmax first, as the
 /// lab's notebook did.
-pub fn labels(csv: &Path, softmax: bool, output: Output) -> Result<Evaluation, String> {
+pub fn labels(csv: &Path, softmax: bool, output: Output) -> Result<Evaluation> {
     let kind = if softmax {
         labels::Scores::Logits
     } else {
@@ -95,10 +92,7 @@ pub fn labels(csv: &Path, softmax: bool, output: Output) -> Result<Evaluation, S
     let mut table = labels::read_csv(csv, kind)?;
     if softmax {
         if table.scores().is_none() {
-            return Err(format!(
-                "{}: --softmax needs the p_<class> columns",
-                csv.display()
-            ));
+            return Err(Error::invalid(csv, "--softmax needs the p_<class> columns"));
         }
         table.softmax_scores();
     }
@@ -106,7 +100,7 @@ pub fn labels(csv: &Path, softmax: bool, output: Output) -> Result<Evaluation, S
 }
 
 /// Evaluates a predictions table and writes the report.
-pub fn classification_report(table: LabelTable, output: Output) -> Result<Evaluation, String> {
+pub fn classification_report(table: LabelTable, output: Output) -> Result<Evaluation> {
     let truth: Vec<usize> = table.rows.iter().map(|r| r.truth).collect();
     let predicted: Vec<usize> = table.rows.iter().map(|r| r.predicted).collect();
     let scores = table.scores();

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::error::{Error, Result};
 use super::masks::Problem;
 use crate::table;
 
@@ -62,12 +63,12 @@ pub enum Scores {
 }
 
 /// The (stem, predicted class) pairs of a predictions table, with or without truth.
-pub fn read_predictions(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let t = table::read(path).map_err(|e| e.to_string())?;
+pub fn read_predictions(path: &Path) -> Result<Vec<(String, String)>> {
+    let t = table::read(path)?;
     let (Some(stem), Some(pred)) = (t.column("stem", key), t.column("pred", key)) else {
-        return Err(format!(
-            "{}: the header needs stem and pred columns",
-            path.display()
+        return Err(Error::invalid(
+            path,
+            "the header needs stem and pred columns",
         ));
     };
     Ok(t.rows
@@ -87,8 +88,8 @@ struct Columns {
 }
 
 /// Reads and checks the table; any bad row is an error naming the file, line and column.
-pub fn read_csv(path: &Path, kind: Scores) -> Result<LabelTable, String> {
-    let t = table::read(path).map_err(|e| e.to_string())?;
+pub fn read_csv(path: &Path, kind: Scores) -> Result<LabelTable> {
+    let t = table::read(path)?;
     let cols = columns(&t, path)?;
     let mut reader = Reader {
         path,
@@ -134,10 +135,7 @@ pub fn read_csv(path: &Path, kind: Scores) -> Result<LabelTable, String> {
         });
     }
     if rows.is_empty() {
-        return Err(format!(
-            "{}: no row has a truth label to score",
-            path.display()
-        ));
+        return Err(Error::invalid(path, "no row has a truth label to score"));
     }
     Ok(LabelTable {
         classes: reader.classes,
@@ -147,14 +145,14 @@ pub fn read_csv(path: &Path, kind: Scores) -> Result<LabelTable, String> {
 }
 
 /// The columns of the header: stem, truth, pred (or predicted, prediction), p_<class>.
-fn columns(t: &table::Table, path: &Path) -> Result<Columns, String> {
+fn columns(t: &table::Table, path: &Path) -> Result<Columns> {
     if t.header.is_empty() {
-        return Err(format!(
-            "{}: empty file (expected a header stem,truth,pred[,p_<class>...])",
-            path.display()
+        return Err(Error::invalid(
+            path,
+            "empty file (expected a header stem,truth,pred[,p_<class>...])",
         ));
     }
-    let at = |what: String| format!("{} line 1: {what}", path.display());
+    let at = |what: String| Error::line(path, 1, what);
     let header: Vec<String> = t.header.iter().map(|h| key(h)).collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(stem), Some(truth)) = (col("stem"), col("truth")) else {
@@ -194,12 +192,12 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn at(&self, line: usize, what: String) -> String {
-        format!("{} line {line}: {what}", self.path.display())
+    fn at(&self, line: usize, what: String) -> Error {
+        Error::line(self.path, line, what)
     }
 
     /// One row, or `None` when it has no truth.
-    fn row(&mut self, row: &table::Row) -> Result<Option<LabelRow>, String> {
+    fn row(&mut self, row: &table::Row) -> Result<Option<LabelRow>> {
         let (n, fields) = (row.line, &row.fields);
         if fields.len() != self.cols.width {
             return Err(self.at(
@@ -237,7 +235,7 @@ impl Reader<'_> {
     }
 
     /// The class a cell names (by name or index); a new name adds a class unless they are fixed.
-    fn class_of(&mut self, n: usize, column: &str, value: &str) -> Result<usize, String> {
+    fn class_of(&mut self, n: usize, column: &str, value: &str) -> Result<usize> {
         let k = key(value);
         if let Some(c) = self.classes.iter().position(|c| *c == k) {
             return Ok(c);
@@ -261,7 +259,7 @@ impl Reader<'_> {
     }
 
     /// The row's probability (or logit) columns, checked.
-    fn scores(&self, n: usize, fields: &[String]) -> Result<Vec<f64>, String> {
+    fn scores(&self, n: usize, fields: &[String]) -> Result<Vec<f64>> {
         let mut s = vec![];
         for (c, name) in &self.cols.scores {
             let column = format!("p_{}", name.replace(' ', "_"));
@@ -291,7 +289,7 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
-    fn table(text: &str) -> Result<LabelTable, String> {
+    fn table(text: &str) -> Result<LabelTable> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scores.csv");
         std::fs::write(&path, text).unwrap();
@@ -304,14 +302,18 @@ mod tests {
         assert_eq!(t.classes, ["nerve", "opening wound", "tendon"]);
         assert_eq!((t.rows[1].truth, t.rows[1].predicted), (1, 2));
         assert_eq!(t.problems.len(), 1, "the row without truth is reported");
-        let e = table("stem,truth,pred,p_nerve,p_tendon\na,nerve,wound,0.5,0.5\n").unwrap_err();
+        let e = table("stem,truth,pred,p_nerve,p_tendon\na,nerve,wound,0.5,0.5\n")
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("scores.csv line 2") && e.contains("unknown class 'wound'"),
             "{e}"
         );
-        let e = table("stem,truth,pred,p_nerve,p_tendon\na,nerve,tendon,x,0.5\n").unwrap_err();
+        let e = table("stem,truth,pred,p_nerve,p_tendon\na,nerve,tendon,x,0.5\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("p_nerve"), "{e}");
-        let e = table("stem,label\n").unwrap_err();
+        let e = table("stem,label\n").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
         // Without probabilities: the lab's classes, then new ones as they appear.
         let t = table("stem,truth,pred\na,Nerve,TENDON\nb,fat,nerve\n").unwrap();

@@ -2,6 +2,7 @@
 //! matched by file stem. Files that are missing on one side, unreadable or of another size are
 //! reported as problems, never skipped silently.
 
+use super::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -44,8 +45,8 @@ pub struct Scored {
 const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 
 /// Mask files of a folder by stem; several files with one stem are a problem.
-fn list(dir: &Path, problems: &mut Vec<Problem>) -> Result<BTreeMap<String, PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn list(dir: &Path, problems: &mut Vec<Problem>) -> Result<BTreeMap<String, PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(Error::file(dir))?;
     let mut out = BTreeMap::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -72,15 +73,12 @@ fn list(dir: &Path, problems: &mut Vec<Problem>) -> Result<BTreeMap<String, Path
 }
 
 /// Pairs the truth masks of `truth` with the predictions of `predicted` by stem.
-pub fn match_folders(
-    truth: &Path,
-    predicted: &Path,
-) -> Result<(Vec<Matched>, Vec<Problem>), String> {
+pub fn match_folders(truth: &Path, predicted: &Path) -> Result<(Vec<Matched>, Vec<Problem>)> {
     let mut problems = vec![];
     let t = list(truth, &mut problems)?;
     let p = list(predicted, &mut problems)?;
     if t.is_empty() {
-        return Err(format!("{}: no mask images (.png, .jpg)", truth.display()));
+        return Err(Error::invalid(truth, "no mask images (.png, .jpg)"));
     }
     let mut matched = vec![];
     for (stem, path) in &t {
@@ -105,12 +103,14 @@ pub fn match_folders(
         }
     }
     if matched.is_empty() {
-        return Err(format!(
-            "no prediction in {} has the stem of a truth mask in {} ({} truth masks, {} predictions)",
-            predicted.display(),
-            truth.display(),
-            t.len(),
-            p.len()
+        return Err(Error::invalid(
+            predicted,
+            format!(
+                "no prediction has the stem of a truth mask in {} ({} truth masks, {} predictions)",
+                truth.display(),
+                t.len(),
+                p.len()
+            ),
         ));
     }
     Ok((matched, problems))
@@ -118,7 +118,8 @@ pub fn match_folders(
 
 /// Decodes a mask or probability map as 8-bit grey. A map holding only 0 and 1 is read as 0/255
 /// (and says so in `note`).
-pub fn read_map(path: &Path, note: &mut Option<String>) -> Result<GrayImage, String> {
+/// The error is why the file cannot be used (it becomes a `Problem` of that file).
+pub fn read_map(path: &Path, note: &mut Option<String>) -> std::result::Result<GrayImage, String> {
     let mut reader = image::ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| format!("cannot be read: {e}"))?;
@@ -154,7 +155,7 @@ pub fn read_map(path: &Path, note: &mut Option<String>) -> Result<GrayImage, Str
 }
 
 /// One image's scores, its probability histogram and notes; or why it is left out.
-type One = Result<(ImageScores, ScoreHistogram, Vec<Problem>), Problem>;
+type One = std::result::Result<(ImageScores, ScoreHistogram, Vec<Problem>), Problem>;
 
 /// Scores one truth and prediction (the prediction resized to the truth when `resize`).
 fn score_pair(m: &Matched, threshold: f64, resize: bool) -> One {
@@ -216,8 +217,8 @@ pub fn score(
     threshold: f64,
     resize: bool,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Scored, String> {
-    let job = |m: &Matched| -> Result<One, std::convert::Infallible> {
+) -> Result<Scored> {
+    let job = |m: &Matched| -> std::result::Result<One, std::convert::Infallible> {
         Ok(score_pair(m, threshold, resize))
     };
     let results = crate::project::parallel::try_map(&matched, job, progress)
@@ -236,10 +237,8 @@ pub fn score(
         }
     }
     if scores.is_empty() {
-        let list: Vec<String> = problems.iter().map(Problem::to_string).collect();
-        return Err(format!(
-            "no image could be scored:\n  {}",
-            list.join("\n  ")
+        return Err(Error::NothingScored(
+            problems.iter().map(Problem::to_string).collect(),
         ));
     }
     Ok(Scored {

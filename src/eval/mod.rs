@@ -2,6 +2,7 @@
 //! (metrics.json, a per-image CSV, Markdown with PNG and SVG plots). No iced, no burn.
 
 pub mod classification;
+pub mod error;
 pub mod evaluate;
 pub mod labels;
 pub mod masks;
@@ -10,6 +11,8 @@ pub mod roc;
 pub mod segmentation;
 pub mod skeleton;
 pub mod stats;
+
+pub use error::{Error, Result};
 
 #[cfg(test)]
 mod fixture_tests;

@@ -77,8 +77,9 @@ pub fn evaluate_run(
             let table = labels::read_csv(
                 &prediction.output.join("scores.csv"),
                 labels::Scores::Probabilities,
-            )?;
-            evaluate::classification_report(table, output)
+            )
+            .map_err(|e| e.to_string())?;
+            evaluate::classification_report(table, output).map_err(|e| e.to_string())
         }
         Task::Segment => {
             let threshold = f64::from(prediction.threshold.unwrap_or(0.5));
@@ -113,8 +114,9 @@ pub fn evaluate_run(
             }
             let scored = masks::score(matched, vec![], threshold, false, &mut |d, t| {
                 progress("scoring", d, t)
-            })?;
-            evaluate::segmentation_report(scored, threshold, output)
+            })
+            .map_err(|e| e.to_string())?;
+            evaluate::segmentation_report(scored, threshold, output).map_err(|e| e.to_string())
         }
     }
 }

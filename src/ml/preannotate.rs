@@ -141,7 +141,8 @@ fn called_nerve(
         device,
         progress,
     )?;
-    let table = crate::eval::labels::read_predictions(&scores.output.join("scores.csv"))?;
+    let table = crate::eval::labels::read_predictions(&scores.output.join("scores.csv"))
+        .map_err(|e| e.to_string())?;
     let nerve = project
         .manifest
         .match_class(&project.manifest.mask_class)

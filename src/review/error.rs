@@ -33,6 +33,8 @@ pub enum Error {
     Mask(Arc<crate::mask::MaskError>),
     #[error(transparent)]
     Table(Arc<crate::table::TableError>),
+    #[error(transparent)]
+    Eval(crate::eval::Error),
     /// What a lower layer reported in words: the learning engine (a run that cannot be
     /// loaded, a prediction that failed) or the report's plots.
     #[error("{0}")]
@@ -82,6 +84,12 @@ impl From<crate::project::ProjectError> for Error {
 impl From<crate::mask::MaskError> for Error {
     fn from(e: crate::mask::MaskError) -> Self {
         Error::Mask(Arc::new(e))
+    }
+}
+
+impl From<crate::eval::Error> for Error {
+    fn from(e: crate::eval::Error) -> Self {
+        Error::Eval(e)
     }
 }
 

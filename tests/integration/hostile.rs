@@ -427,13 +427,17 @@ fn tables_and_masks_from_elsewhere_are_read_or_refused_with_a_reason() {
         "a BOM is fine"
     );
     std::fs::write(&csv, table.replace(",nerve,0.8", ",,0.8")).unwrap();
-    let err = read_csv(&csv, Scores::Probabilities).unwrap_err();
+    let err = read_csv(&csv, Scores::Probabilities)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("line 2") && err.contains("empty pred"),
         "{err}"
     );
     std::fs::write(&csv, table.replace("0.8", "7")).unwrap();
-    let err = read_csv(&csv, Scores::Probabilities).unwrap_err();
+    let err = read_csv(&csv, Scores::Probabilities)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("not a probability") && err.contains("--softmax"),
         "{err}"

@@ -6,6 +6,7 @@ pub mod markdown;
 pub mod plots;
 pub mod samples;
 
+use crate::eval::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -73,23 +74,23 @@ pub struct Evaluation {
     pub files: Vec<String>,
 }
 
-pub(crate) fn encode_png(image: &image::RgbImage) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_png(image: &image::RgbImage) -> Result<Vec<u8>> {
     let mut out = std::io::Cursor::new(Vec::new());
     image
         .write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| format!("PNG: {e}"))?;
+        .map_err(|e| Error::Drawing(format!("PNG: {e}")))?;
     Ok(out.into_inner())
 }
 
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<String, String> {
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<String> {
     let path = dir.join(name);
-    write_atomic(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_atomic(&path, bytes).map_err(Error::file(&path))?;
     Ok(name.to_string())
 }
 
 /// Writes the whole report into `dir` (made if missing) and records its files in `eval`.
-pub fn write(eval: &mut Evaluation, dir: &Path, samples: &[Sample]) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+pub fn write(eval: &mut Evaluation, dir: &Path, samples: &[Sample]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
     let mut files = vec![];
     let mut figures = markdown::Figures::default();
     if let Some(curve) = eval.training.as_ref().filter(|c| !c.epochs.is_empty()) {
@@ -148,7 +149,7 @@ pub fn write(eval: &mut Evaluation, dir: &Path, samples: &[Sample]) -> Result<()
         "report.html",
         html::from_markdown(title, &md).as_bytes(),
     )?;
-    let json = serde_json::to_string_pretty(eval).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(eval).expect("an evaluation serialises");
     write_file(dir, "metrics.json", json.as_bytes())?;
     Ok(())
 }

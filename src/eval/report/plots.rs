@@ -1,5 +1,6 @@
 //! The report's plots, drawn once against any plotters backend and rendered to PNG and SVG.
 
+use crate::eval::error::{Error, Result};
 use std::path::Path;
 use std::sync::Once;
 
@@ -12,7 +13,7 @@ use super::TrainingCurve;
 use crate::atomic::write_atomic;
 
 type Area<'a, DB> = DrawingArea<DB, Shift>;
-pub type PlotResult = Result<(), String>;
+pub type PlotResult = Result<()>;
 
 pub const FONT: &str = "sans-serif";
 
@@ -28,8 +29,8 @@ pub fn register_font_once() {
     });
 }
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("plot: {e:?}")
+fn err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Drawing(format!("plot: {e:?}"))
 }
 
 /// Draws the same plot with both backends: `plot!(dir, name, size, |area| draw(area, ..))`.
@@ -59,7 +60,7 @@ pub fn render(
     size: (u32, u32),
     draw_png: impl Fn(&Area<BitMapBackend>) -> PlotResult,
     draw_svg: impl Fn(&Area<SVGBackend>) -> PlotResult,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>> {
     register_font_once();
     let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
@@ -71,8 +72,8 @@ pub fn render(
     let png =
         super::encode_png(&image::RgbImage::from_raw(size.0, size.1, rgb).expect("plot buffer"))?;
     let png_name = format!("{name}.png");
-    write_atomic(&dir.join(&png_name), &png)
-        .map_err(|e| format!("{}: {e}", dir.join(&png_name).display()))?;
+    let png_path = dir.join(&png_name);
+    write_atomic(&png_path, &png).map_err(Error::file(&png_path))?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -81,8 +82,8 @@ pub fn render(
         root.present().map_err(err)?;
     }
     let svg_name = format!("{name}.svg");
-    write_atomic(&dir.join(&svg_name), svg.as_bytes())
-        .map_err(|e| format!("{}: {e}", dir.join(&svg_name).display()))?;
+    let svg_path = dir.join(&svg_name);
+    write_atomic(&svg_path, svg.as_bytes()).map_err(Error::file(&svg_path))?;
     Ok(vec![png_name, svg_name])
 }
 

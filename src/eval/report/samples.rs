@@ -1,6 +1,7 @@
 //! Sample images of right and wrong calls, titled with truth and prediction, on one sheet (as
 //! the lab's notebooks showed them).
 
+use crate::eval::error::{Error, Result};
 use std::path::Path;
 
 use image::{GrayImage, RgbImage, imageops};
@@ -61,9 +62,9 @@ pub fn mask_overlay(photo: Option<&RgbImage>, truth: &GrayImage, predicted: &[bo
 }
 
 /// Draws the sheet to `<dir>/<name>.png`; returns the file name.
-pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String, String> {
+pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String> {
     if samples.is_empty() {
-        return Err("no samples".into());
+        return Err(Error::Drawing("no samples".into()));
     }
     super::plots::register_font_once();
     let rows = (samples.len() as u32).div_ceil(COLUMNS);
@@ -89,12 +90,12 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
                 ],
                 frame.filled(),
             ))
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(Error::drawing)?;
             root.draw(&Rectangle::new(
                 [(x, y), (x + TILE as i32, y + (TILE_H + BAND) as i32)],
                 WHITE.filled(),
             ))
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(Error::drawing)?;
             let thumb = thumbnail(&s.image);
             let (tw, th) = thumb.dimensions();
             let origin = (
@@ -106,26 +107,25 @@ pub fn write_sheet(dir: &Path, name: &str, samples: &[Sample]) -> Result<String,
                 (tw, th),
                 thumb.into_raw(),
             )
-            .ok_or("sample buffer")?;
-            root.draw(&element).map_err(|e| format!("{e:?}"))?;
+            .ok_or_else(|| Error::Drawing("sample buffer".into()))?;
+            root.draw(&element).map_err(Error::drawing)?;
             root.draw(&Text::new(
                 s.title.clone(),
                 (x + 6, y + 5),
                 ("sans-serif", 16).into_font().color(&frame),
             ))
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(Error::drawing)?;
             root.draw(&Text::new(
                 s.detail.clone(),
                 (x + 6, y + 25),
                 ("sans-serif", 15).into_font().color(&RGBColor(60, 60, 60)),
             ))
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(Error::drawing)?;
         }
-        root.present().map_err(|e| format!("{e:?}"))?;
+        root.present().map_err(Error::drawing)?;
     }
     let png = super::encode_png(&RgbImage::from_raw(w, h, rgb).expect("sheet buffer"))?;
     let file = format!("{name}.png");
-    crate::atomic::write_atomic(&dir.join(&file), &png)
-        .map_err(|e| format!("{}: {e}", dir.join(&file).display()))?;
+    crate::atomic::write_atomic(&dir.join(&file), &png).map_err(Error::file(&dir.join(&file)))?;
     Ok(file)
 }
