@@ -25,6 +25,19 @@ pub enum Error {
     /// An option given is out of its range.
     #[error("{0}")]
     Option(String),
+    /// No prediction's stem matches a truth mask's.
+    #[error(
+        "no prediction in {} has the stem of a truth mask in {} ({truths} truth masks, \
+         {predictions} predictions)",
+        predicted.display(),
+        truth.display()
+    )]
+    NothingMatched {
+        truth: PathBuf,
+        predicted: PathBuf,
+        truths: usize,
+        predictions: usize,
+    },
     /// Nothing could be scored; every image's problem is listed.
     #[error("no image could be scored:\n  {}", .0.join("\n  "))]
     NothingScored(Vec<String>),

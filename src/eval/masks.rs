@@ -103,15 +103,12 @@ pub fn match_folders(truth: &Path, predicted: &Path) -> Result<(Vec<Matched>, Ve
         }
     }
     if matched.is_empty() {
-        return Err(Error::invalid(
-            predicted,
-            format!(
-                "no prediction has the stem of a truth mask in {} ({} truth masks, {} predictions)",
-                truth.display(),
-                t.len(),
-                p.len()
-            ),
-        ));
+        return Err(Error::NothingMatched {
+            truth: truth.to_path_buf(),
+            predicted: predicted.to_path_buf(),
+            truths: t.len(),
+            predictions: p.len(),
+        });
     }
     Ok((matched, problems))
 }

@@ -301,25 +301,7 @@ impl Models {
             );
         }
         title = title.push(self.delete_button(r, read_only));
-        let mut body = column![
-            title,
-            text(format!(
-                "{kind} · recipe {} · {} · {} · started {} · {} of {} epochs (best {}) · trained on {} images, validated on {} · {}",
-                i.recipe,
-                i.architecture,
-                i.started_from(),
-                i.started_at.get(..16).unwrap_or(&i.started_at).replace('T', " "),
-                i.epochs_done,
-                i.epochs_planned,
-                i.best_epoch,
-                r.trained_on,
-                r.validated_on,
-                i.device
-            ))
-            .size(12)
-            .style(muted),
-        ]
-        .spacing(4);
+        let mut body = column![title, text(facts(r)).size(12).style(muted)].spacing(4);
         for h in r.evaluations.iter().filter(|h| h.split != "all") {
             body = body.push(text(headline(h)).size(13));
         }
@@ -420,4 +402,30 @@ fn comparison(c: &Result<Comparison, String>) -> Element<'_, Message> {
         ]);
     }
     container(table).padding(10).style(panel).into()
+}
+
+/// What a run is, in one line: kind, recipe, start, epochs, data and device.
+fn facts(r: &RunSummary) -> String {
+    let i = &r.info;
+    let kind = if r.task == ModelTask::Segment {
+        "segmenter"
+    } else {
+        "classifier"
+    };
+    format!(
+        "{kind} · recipe {} · {} · {} · started {} · {} of {} epochs (best {}) · trained on {} images, validated on {} · {}",
+        i.recipe,
+        i.architecture,
+        i.started_from(),
+        i.started_at
+            .get(..16)
+            .unwrap_or(&i.started_at)
+            .replace('T', " "),
+        i.epochs_done,
+        i.epochs_planned,
+        i.best_epoch,
+        r.trained_on,
+        r.validated_on,
+        i.device
+    )
 }

@@ -90,6 +90,51 @@ fn request(source: &Source, have: u64) -> Result<ureq::http::Response<ureq::Body
     request.call().map_err(|e| unreachable_text(source, &e))
 }
 
+/// Appends the body to `out` until it ends, reporting progress; the bytes now in the part
+/// file. A cancel or a broken connection keeps what arrived, for a resume.
+fn receive(
+    body: &mut impl Read,
+    out: &mut std::fs::File,
+    (start, total): (u64, u64),
+    source: &Source,
+    part: &Path,
+    cancel: &AtomicBool,
+    on_progress: &mut dyn FnMut(Transfer),
+) -> Result<u64, FetchError> {
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut done = start;
+    let began = Instant::now();
+    let mut last_report = Instant::now() - Duration::from_secs(1);
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            out.sync_all().ok();
+            return Err(FetchError::Cancelled { kept: done });
+        }
+        let n = match body.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                out.sync_all().ok();
+                return Err(failed(format!(
+                    "{}: the download broke off at {} of {} ({e}); run it again to resume",
+                    source.file,
+                    super::catalog::megabytes(done),
+                    super::catalog::megabytes(total)
+                )));
+            }
+        };
+        out.write_all(&buffer[..n])
+            .map_err(|e| failed(format!("{}: {e}", part.display())))?;
+        done += n as u64;
+        if last_report.elapsed() >= Duration::from_millis(100) {
+            last_report = Instant::now();
+            on_progress(transfer(done, start, total, began));
+        }
+    }
+    on_progress(transfer(done, start, total, began));
+    Ok(done)
+}
+
 /// Downloads `source` into `folder` (resuming a `.part` left by an earlier try) and returns the
 /// checked file. A file already there is returned at once.
 pub fn fetch(
@@ -130,39 +175,17 @@ pub fn fetch(
         .open(&part)
         .map_err(|e| failed(format!("{}: {e}", part.display())))?;
     let mut body = response.into_body().into_reader();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut done = start;
-    let began = Instant::now();
-    let mut last_report = Instant::now() - Duration::from_secs(1);
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            out.sync_all().ok();
-            return Err(FetchError::Cancelled { kept: done });
-        }
-        let n = match body.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                out.sync_all().ok();
-                return Err(failed(format!(
-                    "{}: the download broke off at {} of {} ({e}); run it again to resume",
-                    source.file,
-                    super::catalog::megabytes(done),
-                    super::catalog::megabytes(total)
-                )));
-            }
-        };
-        out.write_all(&buffer[..n])
-            .map_err(|e| failed(format!("{}: {e}", part.display())))?;
-        done += n as u64;
-        if last_report.elapsed() >= Duration::from_millis(100) {
-            last_report = Instant::now();
-            on_progress(transfer(done, start, total, began));
-        }
-    }
+    let done = receive(
+        &mut body,
+        &mut out,
+        (start, total),
+        source,
+        &part,
+        cancel,
+        on_progress,
+    )?;
     out.sync_all()
         .map_err(|e| failed(format!("{}: {e}", part.display())))?;
-    on_progress(transfer(done, start, total, began));
     if done < total {
         return Err(failed(format!(
             "{}: the server sent {} of {}; run it again to resume",

@@ -171,6 +171,12 @@ impl Review {
                 .size(12)
                 .style(muted),
         );
+        col.push(scrollable(self.queue_rows(table)).height(Length::Fill))
+            .into()
+    }
+
+    /// The queue's first images, the one shown highlighted; a click shows another.
+    fn queue_rows<'a>(&'a self, table: &'a Table) -> Element<'a, Message> {
         let mut list = Column::new().spacing(2);
         for (pos, &i) in self.queue.iter().enumerate().take(LISTED) {
             let r = &table.rows[i];
@@ -197,7 +203,7 @@ impl Review {
                 .style(muted),
             );
         }
-        col.push(scrollable(list).height(Length::Fill)).into()
+        list.into()
     }
 
     fn row_line(&self, r: &Row) -> Element<'_, Message> {
