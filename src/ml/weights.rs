@@ -71,13 +71,8 @@ fn short_list(items: &[String]) -> String {
     shown.join(", ")
 }
 
-/// Loads a torchvision-format state dict into `network`, mapping its keys to ours.
-pub fn import_torchvision(
-    network: &mut Network,
-    arch: Arch,
-    path: &Path,
-) -> Result<ImportReport, String> {
-    let name = path.display().to_string();
+/// Every tensor of a .safetensors file or a PyTorch checkpoint (`name`: the path, for errors).
+fn read_tensors(path: &Path, name: &str) -> Result<Vec<PackTensor>, String> {
     if !path.is_file() {
         return Err(format!("{name}: no such weights file"));
     }
@@ -86,12 +81,12 @@ pub fn import_torchvision(
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let tensors = match ext.as_str() {
-        "safetensors" => all_tensors(SafetensorsStore::from_file(path), &name, "safetensors file")?,
+    Ok(match ext.as_str() {
+        "safetensors" => all_tensors(SafetensorsStore::from_file(path), name, "safetensors file")?,
         // Keep torchvision's indices (`features.18`, `classifier.1`): the key maps rely on them.
         "pth" | "pt" | "bin" | "ckpt" => all_tensors(
             PytorchStore::from_file(path).map_indices_contiguous(false),
-            &name,
+            name,
             "PyTorch checkpoint",
         )?,
         _ => {
@@ -99,7 +94,17 @@ pub fn import_torchvision(
                 "{name}: weights must be a .pth or .safetensors file"
             ));
         }
-    };
+    })
+}
+
+/// Loads a torchvision-format state dict into `network`, mapping its keys to ours.
+pub fn import_torchvision(
+    network: &mut Network,
+    arch: Arch,
+    path: &Path,
+) -> Result<ImportReport, String> {
+    let name = path.display().to_string();
+    let tensors = read_tensors(path, &name)?;
     if tensors.is_empty() {
         return Err(format!("{name}: the file holds no tensors"));
     }

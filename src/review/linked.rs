@@ -185,6 +185,34 @@ impl Linked {
         })
     }
 
+    /// The IoU of the segmenter's call with the frame's mask, when the frame is a labeled
+    /// nerve image with one (0 where the segmenter ran on another labeled frame).
+    fn iou(
+        &self,
+        project: &Project,
+        entry: &ImageEntry,
+        called: Option<&[bool]>,
+        size: u32,
+    ) -> Result<Option<f64>> {
+        let labeled = matches!(entry.label.status, Status::Labeled | Status::Reviewed);
+        let truth_class = entry
+            .label
+            .class
+            .as_deref()
+            .and_then(|c| project.manifest.match_class(c))
+            .and_then(|c| self.classes.iter().position(|k| k == c))
+            .filter(|_| labeled);
+        Ok(match (called, truth_class) {
+            (Some(c), Some(t)) if Some(t) == self.nerve && entry.has_mask => {
+                let mask = crate::mask::read_mask(&project.mask_path(&entry.stem))?;
+                let truth = prepare_mask(&mask, &self.roi, size);
+                Some(Overlap::of(truth.as_bytes().iter().map(|&v| v > 0), c.iter().copied()).iou())
+            }
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        })
+    }
+
     /// Runs the models on a read frame, scores it and draws it.
     pub fn finish(
         &self,
@@ -237,23 +265,7 @@ impl Linked {
         let nerve_share = called.as_ref().map_or(0.0, |c| {
             c.iter().filter(|&&v| v).count() as f64 / c.len().max(1) as f64
         });
-        let labeled = matches!(entry.label.status, Status::Labeled | Status::Reviewed);
-        let truth_class = entry
-            .label
-            .class
-            .as_deref()
-            .and_then(|c| project.manifest.match_class(c))
-            .and_then(|c| self.classes.iter().position(|k| k == c))
-            .filter(|_| labeled);
-        let iou = match (&called, truth_class) {
-            (Some(c), Some(t)) if Some(t) == self.nerve && entry.has_mask => {
-                let mask = crate::mask::read_mask(&project.mask_path(&entry.stem))?;
-                let truth = prepare_mask(&mask, &self.roi, size);
-                Some(Overlap::of(truth.as_bytes().iter().map(|&v| v > 0), c.iter().copied()).iou())
-            }
-            (Some(_), Some(_)) => Some(0.0),
-            _ => None,
-        };
+        let iou = self.iou(project, entry, called.as_deref(), size)?;
         let mut picture = self.draw(&img, called.as_deref(), size);
         let call_named = call.map(|(k, p)| (self.classes[k].clone(), p));
         let ms_so_far = elapsed(start);

@@ -240,6 +240,19 @@ impl std::fmt::Display for DeviceLabel {
     }
 }
 
+/// "8 epochs with the backbone frozen, then 4 fine-tuning", or "13 epochs".
+fn stages_text(s: &Settings) -> String {
+    let r = s.named_recipe().recipe;
+    if r.fine_tune_epochs > 0 {
+        format!(
+            "{} epochs with the backbone frozen, then {} fine-tuning",
+            r.epochs, r.fine_tune_epochs
+        )
+    } else {
+        format!("{} epochs", r.epochs)
+    }
+}
+
 fn settings_card<'a>(train: &'a Train, s: &'a Settings, busy: bool) -> Element<'a, Message> {
     let task = s.task;
     let names: Vec<String> = s.recipes.iter().map(|r| r.name.clone()).collect();
@@ -264,17 +277,7 @@ fn settings_card<'a>(train: &'a Train, s: &'a Settings, busy: bool) -> Element<'
         Task::Classify => "Classifier (nerve / opening wound / tendon)",
         Task::Segment => "Segmenter (nerve masks)",
     };
-    let stages = {
-        let r = s.named_recipe().recipe;
-        if r.fine_tune_epochs > 0 {
-            format!(
-                "{} epochs with the backbone frozen, then {} fine-tuning",
-                r.epochs, r.fine_tune_epochs
-            )
-        } else {
-            format!("{} epochs", r.epochs)
-        }
-    };
+    let stages = stages_text(s);
     container(
         column![
             text(title).size(14),
