@@ -133,6 +133,8 @@ pub enum Message {
     Picked(Purpose, Picked),
     PromptText(String),
     PromptSubmit,
+    /// The typed path, checked on another thread (it looks at the disk).
+    PromptChecked(Purpose, Result<PathBuf, String>),
     PromptCancel,
     DismissNotice,
     /// The device training and inference will use (found on another thread at start).
@@ -315,6 +317,7 @@ impl App {
                 Task::none()
             }
             Message::PromptSubmit => self.prompt_submit(),
+            Message::PromptChecked(purpose, checked) => self.prompt_checked(purpose, checked),
             Message::PromptCancel => {
                 self.prompt = None;
                 Task::none()
@@ -329,13 +332,30 @@ impl App {
         }
     }
 
+    /// OK on the typed path: it is checked off the UI thread (the check looks at the disk).
     fn prompt_submit(&mut self) -> Task<Message> {
-        let Some(p) = &mut self.prompt else {
+        let Some(p) = &self.prompt else {
             return Task::none();
         };
-        match p.purpose.check(&p.text) {
+        let (purpose, typed) = (p.purpose, p.text.clone());
+        crate::gui::background::job(
+            "check-path",
+            move || purpose.check(&typed),
+            move |checked| Message::PromptChecked(purpose, checked),
+        )
+    }
+
+    /// The typed path was checked: it is used, or the bar says what is wrong with it.
+    fn prompt_checked(
+        &mut self,
+        purpose: Purpose,
+        checked: Result<PathBuf, String>,
+    ) -> Task<Message> {
+        let Some(p) = self.prompt.as_mut().filter(|p| p.purpose == purpose) else {
+            return Task::none();
+        };
+        match checked {
             Ok(path) => {
-                let purpose = p.purpose;
                 self.prompt = None;
                 self.chosen(purpose, path)
             }

@@ -24,6 +24,9 @@ pub enum Error {
     /// An image cannot take the decision asked for.
     #[error("{stem}: {why}")]
     Image { stem: String, why: String },
+    /// The build was stopped: the screen that asked for it was left or closed.
+    #[error("the review was stopped before it was built")]
+    Stopped,
     /// The review itself cannot be made as asked.
     #[error("{0}")]
     Setup(String),

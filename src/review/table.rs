@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::GrayImage;
 
@@ -303,12 +304,21 @@ fn segmenter_maps(
     Ok(threshold)
 }
 
+/// Builds the review of `models`: predicts what is missing, then scores every image. Setting
+/// `stop` ends it between its stages and images (whoever asked for it has gone).
 pub fn build(
     root: &Path,
     models: &Models,
     device: &ComputeDevice,
+    stop: &AtomicBool,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<Review> {
+    let stopped = || -> Result<()> {
+        match stop.load(Ordering::Relaxed) {
+            true => Err(Error::Stopped),
+            false => Ok(()),
+        }
+    };
     if models.primary().is_none() {
         return Err(Error::Setup(
             "choose a segmenter or a classifier run to review".into(),
@@ -333,10 +343,12 @@ pub fn build(
         Some(id) => classifier_scores(root, &project, id, device, progress)?,
         None => HashMap::new(),
     };
+    stopped()?;
     let threshold = match &models.segmenter {
         Some(id) => segmenter_maps(root, &project, id, device, progress)?,
         None => 0.5,
     };
+    stopped()?;
     let review = Review {
         root: root.to_path_buf(),
         models: models.clone(),
@@ -349,6 +361,7 @@ pub fn build(
     let rows = crate::project::parallel::try_map(
         &entries,
         |e| -> Result<Row> {
+            stopped()?;
             let truth = class_of(e).filter(|_| labeled(e));
             let mut row = Row {
                 stem: e.stem.clone(),

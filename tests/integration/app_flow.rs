@@ -205,8 +205,14 @@ fn where_there_is_no_file_dialog_a_typed_path_imports() {
         ui.into_messages().collect()
     };
     feed(&mut app, typed);
-    drop(crate::window::click(&mut app, "OK"));
-    assert!(crate::window::shows(&app, "/nowhere/lab"));
+    let task = crate::window::click(&mut app, "OK");
+    feed(&mut app, run(task));
+    let error = app.prompt.as_ref().and_then(|p| p.error.clone());
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains("/nowhere/lab")),
+        "{error:?}"
+    );
+    assert!(crate::window::shows(&app, error.as_deref().unwrap()));
     assert_eq!(image_count(&app), 6);
 
     let src = dir.path().join("lab");
@@ -217,8 +223,12 @@ fn where_there_is_no_file_dialog_a_typed_path_imports() {
             .unwrap();
     }
     drop(app.update(Message::PromptText(src.display().to_string())));
+    // The path is checked on another thread, then the import runs on its own.
     let task = crate::window::click(&mut app, "OK");
-    feed(&mut app, run(task));
+    for checked in run(task) {
+        let import = app.update(checked);
+        feed(&mut app, run(import));
+    }
     assert_eq!(image_count(&app), 8);
     assert!(app.prompt.is_none());
 }

@@ -14,6 +14,8 @@ use crate::review::{Error, Models, overlay, report, table};
 use iced::Task;
 use iced::widget::image::Handle;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 impl Review {
     pub(super) fn perform(&mut self, wanted: Job, ctx: &Context) -> Action {
@@ -29,8 +31,14 @@ impl Review {
                 move || crate::ml::registry::list(&root),
                 Message::Listed,
             )),
-            Job::Build(models) => Action::run(build_task(root, models, choice)),
-            Job::Compare(id) => Action::run(compare_task(root, id, choice)),
+            Job::Build(models) => {
+                let stop = self.builds.start();
+                Action::run(build_task(root, models, choice, stop))
+            }
+            Job::Compare(id) => {
+                let stop = self.comparing.start();
+                Action::run(compare_task(root, id, choice, stop))
+            }
             Job::Panes(stem) => Action::run(self.panes_task(stem, ctx.project)),
             Job::Accept(stem, take) => self.accept(stem, take, ctx),
             Job::Undo(accepted) => self.undo_task(*accepted, ctx),
@@ -189,17 +197,27 @@ impl Review {
 
 /// Builds the review of `models` (predicting what is missing) with the decisions recorded,
 /// reporting progress.
-fn build_task(root: PathBuf, models: Models, choice: DeviceChoice) -> Task<Message> {
+fn build_task(
+    root: PathBuf,
+    models: Models,
+    choice: DeviceChoice,
+    stop: Arc<AtomicBool>,
+) -> Task<Message> {
     let stream = spawn("review-build", move |send| {
         let mut progress = |what: &str, d, t| send(Message::Progress(what.to_string(), d, t));
-        let built = build(&root, &models, choice, &mut progress);
+        let built = build(&root, &models, choice, &stop, &mut progress);
         send(Message::Built(Handover::new(built)));
     });
     Task::run(stream, |m| m)
 }
 
 /// The review of another segmenter, for the image-by-image comparison.
-fn compare_task(root: PathBuf, id: String, choice: DeviceChoice) -> Task<Message> {
+fn compare_task(
+    root: PathBuf,
+    id: String,
+    choice: DeviceChoice,
+    stop: Arc<AtomicBool>,
+) -> Task<Message> {
     job(
         "review-compare",
         move || {
@@ -207,7 +225,7 @@ fn compare_task(root: PathBuf, id: String, choice: DeviceChoice) -> Task<Message
                 segmenter: Some(id),
                 classifier: None,
             };
-            build(&root, &models, choice, &mut |_, _, _| {}).map(|b| b.0)
+            build(&root, &models, choice, &stop, &mut |_, _, _| {}).map(|b| b.0)
         },
         |built| Message::Compared(Handover::new(built)),
     )
@@ -236,10 +254,11 @@ fn build(
     root: &Path,
     models: &Models,
     choice: DeviceChoice,
+    stop: &AtomicBool,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<(table::Review, Vec<decisions::Decision>), Error> {
     let device = device::select(choice)?;
-    let review = table::build(root, models, &device, progress)?;
+    let review = table::build(root, models, &device, stop, progress)?;
     let log = match models.primary() {
         Some(run) => decisions::read_log(root, run)?,
         None => Vec::new(),

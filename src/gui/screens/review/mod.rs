@@ -188,6 +188,10 @@ pub struct Review {
     pub compare_with: Option<String>,
     pub comparison: Option<Result<Vec<Delta>, String>>,
     pub linked: linked::Linked,
+    /// The build of the review (and of the comparison) running: starting another, or dropping
+    /// the screen, stops it.
+    builds: Stopper,
+    comparing: Stopper,
     /// Acceptances that Ctrl+Z takes back, latest last, each with its row before it.
     undo: Vec<(Accepted, Row)>,
 }
@@ -364,7 +368,8 @@ impl Review {
                 self.loading = Some((what, done, total));
             }
             Message::Built(h) => {
-                let Some(result) = h.take() else {
+                // A build stopped for a newer one says nothing: the newer one is on its way.
+                let Some(result) = h.take().filter(|r| !matches!(r, Err(Error::Stopped))) else {
                     return Job::None;
                 };
                 self.loading = None;
@@ -537,7 +542,7 @@ impl Review {
                 }
             }
             Message::Compared(h) => {
-                if let Some(result) = h.take() {
+                if let Some(result) = h.take().filter(|r| !matches!(r, Err(Error::Stopped))) {
                     self.comparison = Some(
                         result
                             .map(|other| self.deltas(&other))
@@ -635,6 +640,33 @@ impl Review {
     }
 }
 
+/// The stop flag of the newest background build: a new build stops the one before, and the
+/// flag is raised when its owner is dropped.
+#[derive(Default)]
+struct Stopper(Option<Arc<std::sync::atomic::AtomicBool>>);
+
+impl Stopper {
+    /// Stops the build running, if any, and hands out the flag of the next one.
+    fn start(&mut self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.stop();
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        self.0 = Some(flag.clone());
+        flag
+    }
+
+    fn stop(&mut self) {
+        if let Some(flag) = self.0.take() {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Stopper {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,6 +689,21 @@ mod tests {
         };
         assert!(review.linked.playing());
         (review, stop)
+    }
+
+    #[test]
+    fn a_new_build_stops_the_last_and_a_dropped_screen_stops_its_own() {
+        let mut review = Review::default();
+        let first = review.builds.start();
+        let second = review.builds.start();
+        assert!(
+            first.load(Ordering::Relaxed),
+            "a newer build stops the older"
+        );
+        assert!(!second.load(Ordering::Relaxed));
+        let comparing = review.comparing.start();
+        drop(review);
+        assert!(second.load(Ordering::Relaxed) && comparing.load(Ordering::Relaxed));
     }
 
     #[test]
