@@ -40,13 +40,25 @@ pub fn run(args: RunArgs) -> Result<()> {
     print(&eval, args.json)
 }
 
+#[derive(Debug, clap::Args)]
 pub struct MasksArgs {
+    #[arg(long)]
     pub truth: PathBuf,
+    #[arg(long)]
     pub pred: PathBuf,
+    /// Nerve where the prediction's probability (value / 255) is at least this
+    #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
+    /// Resize predictions of another size to their truth (otherwise reported and left out)
+    #[arg(long)]
     pub resize: bool,
+    /// The photos, by stem, to draw the sample sheet on
+    #[arg(long)]
     pub images: Option<PathBuf>,
+    /// Report folder (default: <pred>-eval beside the predictions)
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -117,11 +129,21 @@ pub fn masks(args: MasksArgs) -> Result<()> {
     print(&eval, args.json)
 }
 
+#[derive(Debug, clap::Args)]
 pub struct LabelsArgs {
+    #[arg(long)]
     pub csv: PathBuf,
+    /// Pass the p_ columns through a softmax before the ROC curves, as the lab's notebook
+    /// did to its probabilities (to reproduce its AUCs)
+    #[arg(long)]
     pub softmax: bool,
+    /// The photos, by stem, for the sample sheet
+    #[arg(long)]
     pub images: Option<PathBuf>,
+    /// Report folder (default: <csv name>-eval beside the table)
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    #[arg(long)]
     pub json: bool,
 }
 

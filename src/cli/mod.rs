@@ -155,43 +155,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
     /// Any two folders of masks, matched by file stem (0/255 masks or probability PNGs)
-    Masks {
-        #[arg(long)]
-        truth: PathBuf,
-        #[arg(long)]
-        pred: PathBuf,
-        /// Nerve where the prediction's probability (value / 255) is at least this
-        #[arg(long, default_value_t = 0.5)]
-        threshold: f64,
-        /// Resize predictions of another size to their truth (otherwise reported and left out)
-        #[arg(long)]
-        resize: bool,
-        /// The photos, by stem, to draw the sample sheet on
-        #[arg(long)]
-        images: Option<PathBuf>,
-        /// Report folder (default: <pred>-eval beside the predictions)
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+    Masks(eval::MasksArgs),
     /// A predictions table: columns stem,truth,pred[,p_<class>...]
-    Labels {
-        #[arg(long)]
-        csv: PathBuf,
-        /// Pass the p_ columns through a softmax before the ROC curves, as the lab's notebook
-        /// did to its probabilities (to reproduce its AUCs)
-        #[arg(long)]
-        softmax: bool,
-        /// The photos, by stem, for the sample sheet
-        #[arg(long)]
-        images: Option<PathBuf>,
-        /// Report folder (default: <csv name>-eval beside the table)
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+    Labels(eval::LabelsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,26 +200,7 @@ pub enum ModelCommand {
         json: bool,
     },
     /// Raw outputs of an architecture with given weights, for each image
-    Run {
-        #[arg(long)]
-        arch: String,
-        #[arg(long, default_value_t = 3)]
-        classes: usize,
-        /// torchvision .pth / .safetensors, or a run's weights.bpk
-        #[arg(long)]
-        weights: PathBuf,
-        images: Vec<PathBuf>,
-        /// MobileNetV2 width multiplier of the weights (e.g. 0.35)
-        #[arg(long, default_value_t = 1.0)]
-        width: f64,
-        /// Resize each image to SIZE x SIZE first (otherwise it runs at its own size)
-        #[arg(long)]
-        size: Option<u32>,
-        #[arg(long, value_enum, default_value = "cpu")]
-        device: Device,
-        #[arg(long)]
-        json: bool,
-    },
+    Run(model::RunArgs),
 }
 
 pub use crate::ml::device::DeviceChoice as Device;
@@ -334,36 +281,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
 
 fn eval_command(command: EvalCommand) -> anyhow::Result<()> {
     match command {
-        EvalCommand::Masks {
-            truth,
-            pred,
-            threshold,
-            resize,
-            images,
-            out,
-            json,
-        } => eval::masks(eval::MasksArgs {
-            truth,
-            pred,
-            threshold,
-            resize,
-            images,
-            out,
-            json,
-        }),
-        EvalCommand::Labels {
-            csv,
-            softmax,
-            images,
-            out,
-            json,
-        } => eval::labels(eval::LabelsArgs {
-            csv,
-            softmax,
-            images,
-            out,
-            json,
-        }),
+        EvalCommand::Masks(args) => eval::masks(args),
+        EvalCommand::Labels(args) => eval::labels(args),
     }
 }
 
@@ -392,24 +311,6 @@ fn model_command(command: ModelCommand) -> anyhow::Result<()> {
             classes,
             json,
         } => model::summary(&name, classes, json),
-        ModelCommand::Run {
-            arch,
-            classes,
-            weights,
-            images,
-            width,
-            size,
-            device,
-            json,
-        } => model::run(model::RunArgs {
-            arch,
-            classes,
-            weights,
-            images,
-            width,
-            size,
-            device,
-            json,
-        }),
+        ModelCommand::Run(args) => model::run(args),
     }
 }

@@ -86,14 +86,25 @@ struct MapSummary {
     positive_fraction: f32,
 }
 
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
+    #[arg(long)]
     pub arch: String,
+    #[arg(long, default_value_t = 3)]
     pub classes: usize,
+    /// torchvision .pth / .safetensors, or a run's weights.bpk
+    #[arg(long)]
     pub weights: PathBuf,
     pub images: Vec<PathBuf>,
+    /// MobileNetV2 width multiplier of the weights (e.g. 0.35)
+    #[arg(long, default_value_t = 1.0)]
     pub width: f64,
+    /// Resize each image to SIZE x SIZE first (otherwise it runs at its own size)
+    #[arg(long)]
     pub size: Option<u32>,
+    #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceChoice,
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -59,6 +59,44 @@ fn curve(what: &str, got: &RocCurve, want: &Value, thresholds: bool) {
     }
 }
 
+/// Each class's counts, rates, AUC and ROC curve against scikit-learn's.
+fn per_class(name: &str, m: &classification::ClassificationMetrics, e: &Value) {
+    let roc = m.roc.as_ref().unwrap();
+    for (k, want) in e["per_class"].as_array().unwrap().iter().enumerate() {
+        let got = &m.per_class[k];
+        let what = format!("{name} class {k}");
+        for (field, value) in [
+            ("tp", got.counts.tp),
+            ("tn", got.counts.tn),
+            ("fp", got.counts.fp),
+            ("fn", got.counts.fn_),
+        ] {
+            assert_eq!(value, want[field].as_u64().unwrap(), "{what} {field}");
+        }
+        let r: &Rates = &got.rates;
+        for (field, value) in [
+            ("sensitivity", r.sensitivity),
+            ("specificity", r.specificity),
+            ("ppv", r.ppv),
+            ("npv", r.npv),
+            ("accuracy", r.accuracy),
+            ("f1_positive", r.f1_positive),
+            ("f1_negative", r.f1_negative),
+            ("mcc", r.mcc),
+        ] {
+            close(&format!("{what} {field}"), value, &want[field]);
+        }
+        match (&want["auc"], got.auc) {
+            (Value::Null, None) => {}
+            (w, Some(a)) => {
+                close(&format!("{what} auc"), a, w);
+                curve(&what, &roc.per_class[k], &want["roc"], true);
+            }
+            (w, None) => panic!("{what}: AUC undefined here, {w} in scikit-learn"),
+        }
+    }
+}
+
 #[test]
 fn classification_matches_scikit_learn() {
     for case in fixture("classification.json").as_array().unwrap() {
@@ -92,86 +130,22 @@ fn classification_matches_scikit_learn() {
         assert_eq!(m.confusion, confusion, "{name}");
         close(&format!("{name} accuracy"), m.accuracy, &e["accuracy"]);
         close(&format!("{name} mcc"), m.mcc, &e["mcc"]);
-        let roc = m.roc.as_ref().unwrap();
-        for (k, want) in e["per_class"].as_array().unwrap().iter().enumerate() {
-            let got = &m.per_class[k];
-            let what = format!("{name} class {k}");
+        per_class(name, &m, e);
+        let avg = &e["averages"];
+        for (kind, rates) in [
+            ("macro", &m.macro_average),
+            ("micro", &m.micro),
+            ("weighted", &m.weighted),
+        ] {
             for (field, value) in [
-                ("tp", got.counts.tp),
-                ("tn", got.counts.tn),
-                ("fp", got.counts.fp),
-                ("fn", got.counts.fn_),
+                ("precision", rates.ppv),
+                ("recall", rates.sensitivity),
+                ("f1", rates.f1_positive),
             ] {
-                assert_eq!(value, want[field].as_u64().unwrap(), "{what} {field}");
-            }
-            let r: &Rates = &got.rates;
-            for (field, value) in [
-                ("sensitivity", r.sensitivity),
-                ("specificity", r.specificity),
-                ("ppv", r.ppv),
-                ("npv", r.npv),
-                ("accuracy", r.accuracy),
-                ("f1_positive", r.f1_positive),
-                ("f1_negative", r.f1_negative),
-                ("mcc", r.mcc),
-            ] {
-                close(&format!("{what} {field}"), value, &want[field]);
-            }
-            match (&want["auc"], got.auc) {
-                (Value::Null, None) => {}
-                (w, Some(a)) => {
-                    close(&format!("{what} auc"), a, w);
-                    curve(&what, &roc.per_class[k], &want["roc"], true);
-                }
-                (w, None) => panic!("{what}: AUC undefined here, {w} in scikit-learn"),
+                close(&format!("{name} {kind} {field}"), value, &avg[kind][field]);
             }
         }
-        let avg = &e["averages"];
-        close(
-            &format!("{name} macro precision"),
-            m.macro_average.ppv,
-            &avg["macro"]["precision"],
-        );
-        close(
-            &format!("{name} macro recall"),
-            m.macro_average.sensitivity,
-            &avg["macro"]["recall"],
-        );
-        close(
-            &format!("{name} macro f1"),
-            m.macro_average.f1_positive,
-            &avg["macro"]["f1"],
-        );
-        close(
-            &format!("{name} micro precision"),
-            m.micro.ppv,
-            &avg["micro"]["precision"],
-        );
-        close(
-            &format!("{name} micro recall"),
-            m.micro.sensitivity,
-            &avg["micro"]["recall"],
-        );
-        close(
-            &format!("{name} micro f1"),
-            m.micro.f1_positive,
-            &avg["micro"]["f1"],
-        );
-        close(
-            &format!("{name} weighted precision"),
-            m.weighted.ppv,
-            &avg["weighted"]["precision"],
-        );
-        close(
-            &format!("{name} weighted recall"),
-            m.weighted.sensitivity,
-            &avg["weighted"]["recall"],
-        );
-        close(
-            &format!("{name} weighted f1"),
-            m.weighted.f1_positive,
-            &avg["weighted"]["f1"],
-        );
+        let roc = m.roc.as_ref().unwrap();
         curve(&format!("{name} micro"), &roc.micro, &e["micro_roc"], true);
         close(
             &format!("{name} micro auc"),

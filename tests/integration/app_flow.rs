@@ -1,29 +1,10 @@
 //! The whole app driven through `update`, with the background jobs really running: open a
 //! project, import into it, and see a failed import leave it as it was.
 
-use crate::support::{small_demo, tree};
-use iced::futures::StreamExt;
-use iced::futures::executor::block_on;
+use crate::support::{run_task as run, small_demo, tree};
 use nerve_studio::gui::screens::{annotate, browse};
 use nerve_studio::gui::{App, Launch, Message, Screen, State};
 use nerve_studio::project::exchange::ImportFormat;
-
-/// Runs a background job's task to its end and returns the messages it produced.
-fn run(task: iced::Task<Message>) -> Vec<Message> {
-    let Some(stream) = iced_runtime::task::into_stream(task) else {
-        return Vec::new();
-    };
-    block_on(
-        stream
-            .filter_map(|action| async move {
-                match action {
-                    iced_runtime::Action::Output(m) => Some(m),
-                    _ => None,
-                }
-            })
-            .collect(),
-    )
-}
 
 /// Feeds messages to the app; the tasks they start (thumbnails, scrolling) are left unrun.
 fn feed(app: &mut App, messages: Vec<Message>) {

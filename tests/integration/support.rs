@@ -96,17 +96,5 @@ impl Shared {
 /// Runs a task (a screen's background work really runs) to its end; returns its messages.
 pub fn run_task<M: Send + 'static>(task: iced::Task<M>) -> Vec<M> {
     use iced::futures::StreamExt;
-    let Some(stream) = iced_runtime::task::into_stream(task) else {
-        return Vec::new();
-    };
-    iced::futures::executor::block_on(
-        stream
-            .filter_map(|action| async move {
-                match action {
-                    iced_runtime::Action::Output(m) => Some(m),
-                    _ => None,
-                }
-            })
-            .collect(),
-    )
+    iced::futures::executor::block_on(crate::window::messages(task).collect())
 }

@@ -11,7 +11,7 @@ use nerve_studio::gui::{App, Launch, Message, Screen};
 use std::path::Path;
 
 /// The messages a task produces, one at a time, as its background thread sends them.
-pub fn messages(task: iced::Task<Message>) -> BoxStream<'static, Message> {
+pub fn messages<M: Send + 'static>(task: iced::Task<M>) -> BoxStream<'static, M> {
     match iced_runtime::task::into_stream(task) {
         Some(stream) => stream
             .filter_map(|action| {

@@ -8,6 +8,7 @@ use crate::gui::handover;
 use crate::gui::screens::models::{self, Models};
 use crate::gui::screens::review::Review;
 use crate::gui::screens::train::{self, Train};
+use crate::gui::screens::{Action, Context};
 use crate::gui::training::{self, Phase, Session};
 use crate::ml::device::DeviceChoice;
 use crate::ml::job::{JobEvent as TrainingJob, Step};
@@ -38,39 +39,22 @@ impl App {
         let ctx = ctx!(project, screens, self);
         match screen {
             Screen::Images => Task::none(),
-            Screen::Train => match &mut screens.train {
-                Some(train) => {
-                    let action = train.update(train::Message::RefreshData, &ctx);
-                    self.perform(action, Message::Train, App::train_request)
-                }
-                None => {
-                    let (train, task) = Train::new(&ctx);
-                    screens.train = Some(train);
-                    self.tagged(task, Message::Train)
-                }
-            },
-            Screen::Models => match &mut screens.models {
-                Some(models) => {
-                    let action = models.update(models::Message::Refresh, &ctx);
-                    self.perform(action, Message::Models, App::models_request)
-                }
-                None => {
-                    let (models, task) = Models::new(&ctx);
-                    screens.models = Some(models);
-                    self.tagged(task, Message::Models)
-                }
-            },
-            Screen::Review => match &mut screens.review {
-                Some(review) => {
-                    let action = review.shown(&ctx);
-                    self.perform(action, Message::Review, App::review_request)
-                }
-                None => {
-                    let (review, task) = Review::new(&ctx);
-                    screens.review = Some(review);
-                    self.tagged(task, Message::Review)
-                }
-            },
+            Screen::Train => {
+                let action = shown(&mut screens.train, &ctx, Train::new, |s, ctx| {
+                    s.update(train::Message::RefreshData, ctx)
+                });
+                self.perform(action, Message::Train, App::train_request)
+            }
+            Screen::Models => {
+                let action = shown(&mut screens.models, &ctx, Models::new, |s, ctx| {
+                    s.update(models::Message::Refresh, ctx)
+                });
+                self.perform(action, Message::Models, App::models_request)
+            }
+            Screen::Review => {
+                let action = shown(&mut screens.review, &ctx, Review::new, Review::shown);
+                self.perform(action, Message::Review, App::review_request)
+            }
         }
     }
 
@@ -315,5 +299,23 @@ impl App {
             },
             move |()| Message::Closed(id),
         )
+    }
+}
+
+/// A tab's screen as it is shown: made (with its first loads) the first time, brought up to
+/// date (`again`) after.
+fn shown<S, M: Send + 'static, R>(
+    slot: &mut Option<S>,
+    ctx: &Context,
+    new: impl FnOnce(&Context) -> (S, Task<M>),
+    again: impl FnOnce(&mut S, &Context) -> Action<M, R>,
+) -> Action<M, R> {
+    match slot {
+        Some(screen) => again(screen, ctx),
+        None => {
+            let (screen, task) = new(ctx);
+            *slot = Some(screen);
+            Action::run(task)
+        }
     }
 }

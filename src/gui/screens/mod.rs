@@ -99,10 +99,6 @@ impl<M: 'static, R> Action<M, R> {
         self.requests.push(request);
         self
     }
-
-    pub fn is_none(&self) -> bool {
-        self.requests.is_empty() && self.task.units() == 0
-    }
 }
 
 impl<M: 'static, R> Default for Action<M, R> {

@@ -221,6 +221,67 @@ impl shader::Pipeline for MaskPipeline {
     }
 }
 
+/// New picture and mask textures, uploaded whole, and the bind group that shows them.
+fn whole_upload(
+    p: &MaskPipeline,
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    (rgba, size): (&[u8], (u32, u32)),
+    mask: &Mask,
+    held: Uploaded,
+) -> Textures {
+    let image = texture(
+        device,
+        "nerve-studio image",
+        size,
+        wgpu::TextureFormat::Rgba8Unorm,
+    );
+    upload(queue, &image, rgba, size.0, 4, whole(size));
+    let mask_texture = texture(
+        device,
+        "nerve-studio mask",
+        size,
+        wgpu::TextureFormat::R8Unorm,
+    );
+    upload(
+        queue,
+        &mask_texture,
+        mask.as_bytes(),
+        size.0,
+        1,
+        whole(size),
+    );
+    let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+    let (image_view, mask_view) = (view(&image), view(&mask_texture));
+    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("nerve-studio annotate bind group"),
+        layout: &p.layout,
+        entries: &[
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: p.uniforms.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: wgpu::BindingResource::TextureView(&image_view),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: wgpu::BindingResource::TextureView(&mask_view),
+            },
+            wgpu::BindGroupEntry {
+                binding: 3,
+                resource: wgpu::BindingResource::Sampler(&p.sampler),
+            },
+        ],
+    });
+    Textures {
+        held,
+        mask: mask_texture,
+        bind_group,
+    }
+}
+
 /// The shader's inputs: the uniforms, the picture and mask textures, and the sampler.
 fn bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
     let texture_entry = |binding| wgpu::BindGroupLayoutEntry {
@@ -357,57 +418,7 @@ impl shader::Primitive for MaskPrimitive {
             }
             Upload::Whole => {
                 // The photograph is stored as its sRGB bytes; the shader adjusts and converts.
-                let image = texture(
-                    device,
-                    "nerve-studio image",
-                    *size,
-                    wgpu::TextureFormat::Rgba8Unorm,
-                );
-                upload(queue, &image, rgba, size.0, 4, whole(*size));
-                let mask_texture = texture(
-                    device,
-                    "nerve-studio mask",
-                    *size,
-                    wgpu::TextureFormat::R8Unorm,
-                );
-                upload(
-                    queue,
-                    &mask_texture,
-                    mask.as_bytes(),
-                    size.0,
-                    1,
-                    whole(*size),
-                );
-                let view =
-                    |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
-                let (image_view, mask_view) = (view(&image), view(&mask_texture));
-                let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("nerve-studio annotate bind group"),
-                    layout: &p.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: p.uniforms.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: wgpu::BindingResource::TextureView(&image_view),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: wgpu::BindingResource::TextureView(&mask_view),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 3,
-                            resource: wgpu::BindingResource::Sampler(&p.sampler),
-                        },
-                    ],
-                });
-                p.textures = Some(Textures {
-                    held,
-                    mask: mask_texture,
-                    bind_group,
-                });
+                p.textures = Some(whole_upload(p, device, queue, (rgba, *size), mask, held));
             }
         }
     }

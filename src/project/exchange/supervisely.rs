@@ -147,6 +147,48 @@ fn datasets(src: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
+/// An annotation file and the image it describes.
+struct Pair<'a> {
+    image_path: PathBuf,
+    stem: &'a str,
+    ext: &'a str,
+    ann: Annotation,
+    /// The image's size, which the annotation's `size` must match.
+    size: (u32, u32),
+}
+
+/// The image `image_name` that the annotation at `ann_path` describes, checked against it.
+fn read_pair<'a>(dir: &Path, image_name: &'a str, ann_path: &Path) -> Result<Pair<'a>> {
+    let image_path = dir.join("img").join(image_name);
+    if !image_path.is_file() {
+        return Err(ProjectError::invalid(
+            &image_path,
+            format!("missing: {} has no image", ann_path.display()),
+        ));
+    }
+    let (stem, ext) = split_name(image_name)
+        .ok_or_else(|| ProjectError::invalid(&image_path, "image name has no extension"))?;
+    let ann: Annotation = read_json(ann_path)?;
+    let (w, h) =
+        limits::image_size(&image_path).map_err(|why| ProjectError::invalid(&image_path, why))?;
+    if (ann.size.width, ann.size.height) != (w, h) {
+        return Err(ProjectError::invalid(
+            ann_path,
+            format!(
+                "`size` says {}x{}, but its image is {w}x{h}",
+                ann.size.width, ann.size.height
+            ),
+        ));
+    }
+    Ok(Pair {
+        image_path,
+        stem,
+        ext,
+        ann,
+        size: (w, h),
+    })
+}
+
 pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<Vec<ImportItem>> {
     let meta_path = src.join("meta.json");
     if !meta_path.is_file() {
@@ -182,27 +224,13 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
                 ));
                 continue;
             };
-            let image_path = dir.join("img").join(image_name);
-            if !image_path.is_file() {
-                return Err(ProjectError::invalid(
-                    &image_path,
-                    format!("missing: {} has no image", ann_path.display()),
-                ));
-            }
-            let (stem, ext) = split_name(image_name)
-                .ok_or_else(|| ProjectError::invalid(&image_path, "image name has no extension"))?;
-            let ann: Annotation = read_json(&ann_path)?;
-            let (w, h) = limits::image_size(&image_path)
-                .map_err(|why| ProjectError::invalid(&image_path, why))?;
-            if (ann.size.width, ann.size.height) != (w, h) {
-                return Err(ProjectError::invalid(
-                    &ann_path,
-                    format!(
-                        "`size` says {}x{}, but its image is {w}x{h}",
-                        ann.size.width, ann.size.height
-                    ),
-                ));
-            }
+            let Pair {
+                image_path,
+                stem,
+                ext,
+                ann,
+                size: (w, h),
+            } = read_pair(&dir, image_name, &ann_path)?;
             let machine = machine_value
                 .and_then(|v| read_machine_mask(&dir, image_name, stem, v, (w, h)).transpose())
                 .transpose()?;

@@ -9,7 +9,7 @@ mod view;
 pub use imagenet::{Download, StartFrom};
 
 use crate::gui::background::{job, spawn};
-use crate::gui::screens::{Context, Settings as Settings_};
+use crate::gui::screens::{Context, Settings as WindowSettings};
 use crate::ml::data::{self, DataPlan};
 use crate::ml::device::DeviceChoice;
 use crate::ml::job::Step;
@@ -475,7 +475,7 @@ impl Train {
             }
             Message::Device(d) => {
                 let ctx = Context {
-                    settings: &Settings_ { device: d },
+                    settings: &WindowSettings { device: d },
                     ..*ctx
                 };
                 self.next_forecast(&ctx).and_request(Request::Device(d))
