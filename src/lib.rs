@@ -5,6 +5,9 @@
 //! nothing of the GUI; `gui` is a thin iced shell over them, and `cli` the headless one, which
 //! names no window code either (tests/integration/layering.rs checks both). See DESIGN.md.
 
+#[macro_use]
+mod path_errors;
+
 pub mod atomic;
 pub mod cli;
 pub mod eval;

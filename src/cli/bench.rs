@@ -20,7 +20,7 @@ const DISTINCT_FRAMES: usize = 60;
 
 /// Measures the window's latency (`gui::bench::ui_latency`). The binary registers it: the
 /// command line links no window code of its own.
-pub type UiBench = fn(&ComputeDevice) -> Result<UiLatency, String>;
+pub type UiBench = fn(&ComputeDevice) -> anyhow::Result<UiLatency>;
 
 static UI_LATENCY: std::sync::OnceLock<UiBench> = std::sync::OnceLock::new();
 
@@ -128,7 +128,7 @@ pub struct BenchArgs {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    let device = crate::ml::device::select(args.device).map_err(|e| anyhow::anyhow!(e))?;
+    let device = crate::ml::device::select(args.device)?;
     let archs = architectures(&args)?;
     let project = if args.no_project {
         None
@@ -200,10 +200,10 @@ type ProjectMeasurements = (
 fn project_measurements(args: &BenchArgs, device: &ComputeDevice) -> Result<ProjectMeasurements> {
     let (p, b) = project_bench(args.images, args.keep.as_deref())?;
     let ui = match UI_LATENCY.get() {
-        Some(measure) => Some(measure(device).map_err(|e| anyhow::anyhow!(e))?),
+        Some(measure) => Some(measure(device)?),
         None => None,
     };
-    let linked = super::bench_linked::run(device).map_err(|e| anyhow::anyhow!(e))?;
+    let linked = super::bench_linked::run(device)?;
     Ok((p, b, super::bench_eval::run(), ui, linked))
 }
 

@@ -7,6 +7,7 @@ use crate::ml::device::ComputeDevice;
 use crate::ml::recipe;
 use crate::project::Project;
 use crate::review::linked::{self, Linked};
+use anyhow::Context as _;
 use std::sync::atomic::AtomicBool;
 
 #[derive(serde::Serialize)]
@@ -30,13 +31,13 @@ pub struct LinkedBench {
     pub seed_ms: f64,
 }
 
-pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
+pub fn run(device: &ComputeDevice) -> anyhow::Result<LinkedBench> {
     let (_dir, root) = crate::project::demo::full_hd(40)?;
-    let project = Project::open_read_only(&root).map_err(|e| e.to_string())?;
+    let project = Project::open_read_only(&root)?;
     let (experiment, _) = linked::experiments(&project)
         .into_iter()
         .max_by_key(|(_, n)| *n)
-        .ok_or("the demo has no experiment")?;
+        .context("the demo has no experiment")?;
     let classifier = recipe::load("mobilenet_v2")?.recipe;
     let segmenter = recipe::load("unet_mobilenet_v2")?.recipe;
     let models = Linked::untrained(&project, Some(&classifier), &segmenter, device.clone());
@@ -51,8 +52,7 @@ pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
             ms.push(f.ms);
             stages.push(f.stages);
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let wall = started.elapsed().as_secs_f64();
     let median = |f: fn(&linked::Stages) -> f64| {
         crate::eval::stats::Summary::of(&stages.iter().skip(1).map(f).collect::<Vec<_>>()).median
@@ -63,7 +63,7 @@ pub fn run(device: &ComputeDevice) -> Result<LinkedBench, String> {
         segment_ms: median(|s| s.segment_ms),
         draw_ms: median(|s| s.draw_ms),
     };
-    let first_ms = *ms.first().ok_or("no frame was processed")?;
+    let first_ms = *ms.first().context("no frame was processed")?;
     let steady = if ms.len() > 1 { &ms[1..] } else { &ms[..] };
     let s = crate::eval::stats::Summary::of(steady);
     Ok(LinkedBench {

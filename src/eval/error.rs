@@ -48,24 +48,11 @@ pub enum Error {
     Table(Arc<crate::table::TableError>),
 }
 
+path_errors!(Error);
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// For `map_err`: an I/O error on `path`.
-    pub fn file(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-        move |source| Error::File {
-            path: path.to_path_buf(),
-            source: Arc::new(source),
-        }
-    }
-
-    pub fn invalid(path: &Path, why: impl std::fmt::Display) -> Error {
-        Error::Invalid {
-            path: path.to_path_buf(),
-            why: why.to_string(),
-        }
-    }
-
     pub fn line(path: &Path, line: usize, why: impl std::fmt::Display) -> Error {
         Error::Line {
             path: path.to_path_buf(),

@@ -113,18 +113,28 @@ pub fn match_folders(truth: &Path, predicted: &Path) -> Result<(Vec<Matched>, Ve
     Ok((matched, problems))
 }
 
+/// Why a mask or probability map cannot be used (said of the file, as a `Problem`).
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error("cannot be read: {0}")]
+    Open(std::io::Error),
+    #[error("cannot be read as an image: {0}")]
+    Decode(image::ImageError),
+}
+
 /// Decodes a mask or probability map as 8-bit grey. A map holding only 0 and 1 is read as 0/255
 /// (and says so in `note`).
 /// The error is why the file cannot be used (it becomes a `Problem` of that file).
-pub fn read_map(path: &Path, note: &mut Option<String>) -> std::result::Result<GrayImage, String> {
+pub fn read_map(
+    path: &Path,
+    note: &mut Option<String>,
+) -> std::result::Result<GrayImage, Unreadable> {
     let mut reader = image::ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
-        .map_err(|e| format!("cannot be read: {e}"))?;
+        .map_err(Unreadable::Open)?;
     let limits = crate::project::limits::MAX_SIDE;
     reader.limits(crate::project::limits::decoder(limits, limits));
-    let img = reader
-        .decode()
-        .map_err(|e| format!("cannot be read as an image: {e}"))?;
+    let img = reader.decode().map_err(Unreadable::Decode)?;
     // A 16-bit 0/1 mask would scale to all zeros in 8 bits: look at its own values first.
     let wide = matches!(
         img.color(),
@@ -159,9 +169,9 @@ fn score_pair(m: &Matched, threshold: f64, resize: bool) -> One {
     let mut notes = vec![];
     let read = |path: &Path, notes: &mut Vec<Problem>| {
         let mut note = None;
-        let map = read_map(path, &mut note).map_err(|problem| Problem {
+        let map = read_map(path, &mut note).map_err(|why| Problem {
             file: path.to_path_buf(),
-            problem,
+            problem: why.to_string(),
         })?;
         if let Some(problem) = note {
             notes.push(Problem {

@@ -134,7 +134,7 @@ pub enum Message {
     PromptText(String),
     PromptSubmit,
     /// The typed path, checked on another thread (it looks at the disk).
-    PromptChecked(Purpose, Result<PathBuf, String>),
+    PromptChecked(Purpose, Result<PathBuf, crate::gui::dialogs::PathProblem>),
     PromptCancel,
     DismissNotice,
     /// The device training and inference will use (found on another thread at start).
@@ -349,7 +349,7 @@ impl App {
     fn prompt_checked(
         &mut self,
         purpose: Purpose,
-        checked: Result<PathBuf, String>,
+        checked: Result<PathBuf, crate::gui::dialogs::PathProblem>,
     ) -> Task<Message> {
         let Some(p) = self.prompt.as_mut().filter(|p| p.purpose == purpose) else {
             return Task::none();

@@ -14,14 +14,15 @@ use crate::ml::progress::TrainEvent;
 use crate::ml::recipe;
 use crate::ml::train::TrainRequest;
 use crate::project::Project;
+use anyhow::Context as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub fn ui_latency(device: &ComputeDevice) -> Result<UiLatency, String> {
+pub fn ui_latency(device: &ComputeDevice) -> anyhow::Result<UiLatency> {
     let (_dir, root) = crate::project::demo::full_hd(60)?;
-    let project = Project::open(&root).map_err(|e| e.to_string())?;
+    let project = Project::open(&root)?;
     let (thumbnails, settings) = (Thumbnails::default(), Settings::default());
     let ctx = Context {
         project: &project,
@@ -34,13 +35,13 @@ pub fn ui_latency(device: &ComputeDevice) -> Result<UiLatency, String> {
         .images()
         .iter()
         .find(|e| e.label.class.as_deref() == Some("tendon"))
-        .ok_or("the demo has no tendon frame")?
+        .context("the demo has no tendon frame")?
         .stem
         .clone();
     let (mut screen, _) = Annotate::new(&ctx, browse.order(&project), stem.clone(), Vec::new());
     // The load the screen asked for, done here, on this thread.
-    let key = screen.loading().ok_or("nothing to load")?.clone();
-    let e = project.get(&key.stem).ok_or("image vanished")?;
+    let key = screen.loading().context("nothing to load")?.clone();
+    let e = project.get(&key.stem).context("image vanished")?;
     let mask = e.has_mask.then(|| project.mask_path(&key.stem));
     let loaded = crate::gui::load_image(&key, &project.image_path(e), mask.as_deref());
     drop(screen.update(loaded, &ctx));
@@ -48,7 +49,7 @@ pub fn ui_latency(device: &ComputeDevice) -> Result<UiLatency, String> {
     let (w, h) = screen
         .mask()
         .map(|m| (m.width(), m.height()))
-        .ok_or("not loaded")?;
+        .context("not loaded")?;
     let image = format!("{w}x{h}");
 
     let idle = strokes(&mut screen, &ctx, (w, h), Duration::from_secs(3));
@@ -77,7 +78,7 @@ pub fn ui_latency(device: &ComputeDevice) -> Result<UiLatency, String> {
     // Measure once batches are flowing (data loaded, network built).
     let first = rx
         .recv_timeout(Duration::from_secs(600))
-        .map_err(|_| "the training did not start")?;
+        .map_err(|_| anyhow::anyhow!("the training did not start"))?;
     let busy = strokes(&mut screen, &ctx, (w, h), Duration::from_secs(6));
     let speed = rx.try_iter().last().unwrap_or(first);
     cancel.store(true, Ordering::Relaxed);

@@ -48,25 +48,51 @@ impl Purpose {
     }
 
     /// Checks a typed path; the error names the path and what is wrong with it.
-    pub fn check(self, typed: &str) -> Result<PathBuf, String> {
+    pub fn check(self, typed: &str) -> Result<PathBuf, PathProblem> {
         let typed = typed.trim();
         if typed.is_empty() {
-            return Err("Type a path first.".into());
+            return Err(PathProblem::Empty);
         }
         let path = expand_home(typed);
+        let named = typed.to_string();
         if !self.must_exist() {
             return match std::fs::metadata(&path) {
-                Ok(m) if !m.is_dir() => Err(format!("{}: this is a file, not a folder", typed)),
+                Ok(m) if !m.is_dir() => Err(PathProblem::FileNotFolder(named)),
                 _ => Ok(path),
             };
         }
         match std::fs::metadata(&path) {
-            Err(e) => Err(format!("{typed}: {e}")),
-            Ok(m) if self.is_file() && !m.is_file() => Err(format!("{typed}: not a file")),
-            Ok(m) if !self.is_file() && !m.is_dir() => Err(format!("{typed}: not a folder")),
+            Err(e) => Err(PathProblem::Unreachable(named, IoKind(e.kind()))),
+            Ok(m) if self.is_file() && !m.is_file() => Err(PathProblem::NotAFile(named)),
+            Ok(m) if !self.is_file() && !m.is_dir() => Err(PathProblem::NotAFolder(named)),
             Ok(_) => Ok(path),
         }
     }
+}
+
+/// Why a path cannot be reached (not found, permission denied), as the system says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoKind(pub std::io::ErrorKind);
+
+impl std::fmt::Display for IoKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::io::Error::from(self.0).fmt(f)
+    }
+}
+
+/// What is wrong with a typed path, naming it as typed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum PathProblem {
+    #[error("Type a path first.")]
+    Empty,
+    #[error("{0}: {1}")]
+    Unreachable(String, IoKind),
+    #[error("{0}: this is a file, not a folder")]
+    FileNotFolder(String),
+    #[error("{0}: not a file")]
+    NotAFile(String),
+    #[error("{0}: not a folder")]
+    NotAFolder(String),
 }
 
 fn expand_home(typed: &str) -> PathBuf {
@@ -121,7 +147,7 @@ pub struct Prompt {
     pub purpose: Purpose,
     pub text: String,
     /// Why the last typed path was refused.
-    pub error: Option<String>,
+    pub error: Option<PathProblem>,
 }
 
 impl Prompt {
@@ -160,6 +186,7 @@ mod tests {
             Purpose::OpenProject
                 .check(f)
                 .unwrap_err()
+                .to_string()
                 .contains("not a folder")
         );
         assert!(Purpose::Weights(Task::Segment).check(f).is_ok());
@@ -167,12 +194,14 @@ mod tests {
             Purpose::Weights(Task::Segment)
                 .check(d)
                 .unwrap_err()
+                .to_string()
                 .contains("not a file")
         );
         let missing = dir.path().join("nowhere");
         let err = Purpose::Import(ImportFormat::Voc)
             .check(missing.to_str().unwrap())
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nowhere"), "{err}");
         assert!(
             Purpose::LinkedExport

@@ -2,20 +2,18 @@
 //! epoch's checkpoint is kept) and a headless `nerve-studio train --resume` process, detached
 //! from the window, continues it; a recipe queued after it follows in the same process chain.
 
+use crate::gui::error::{Error, Result};
 use crate::ml::device::DeviceChoice;
 use crate::ml::job::Step;
+use crate::project::ProjectError;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The command lines that carry out `steps` headless (recipes with the user's settings are
 /// written under `cache/handover/` so that the command can name them).
-pub fn commands(
-    project: &Path,
-    steps: &[Step],
-    device: DeviceChoice,
-) -> Result<Vec<Vec<String>>, String> {
+pub fn commands(project: &Path, steps: &[Step], device: DeviceChoice) -> Result<Vec<Vec<String>>> {
     let exe = std::env::current_exe()
-        .map_err(|e| format!("cannot find the nerve-studio program: {e}"))?;
+        .map_err(|e| Error::window(format!("cannot find the nerve-studio program: {e}")))?;
     let device = match device {
         DeviceChoice::Auto => "auto",
         DeviceChoice::Cpu => "cpu",
@@ -40,10 +38,10 @@ pub fn commands(
                     None => cmd.push("--from-scratch".into()),
                 }
                 let dir = project.join("cache").join("handover");
-                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                std::fs::create_dir_all(&dir).map_err(ProjectError::io(&dir))?;
                 let path = dir.join(format!("{}.toml", named.name));
                 crate::atomic::write_atomic(&path, named.recipe.to_toml().as_bytes())
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                    .map_err(ProjectError::io(&path))?;
                 cmd.extend(["--recipe".into(), path.display().to_string()]);
             }
         }
@@ -54,16 +52,13 @@ pub fn commands(
 
 /// Starts the commands one after the other in a process of their own, which outlives the
 /// window; its output goes to `cache/handover/train.log`. Returns the log's path.
-pub fn start(project: &Path, steps: &[Step], device: DeviceChoice) -> Result<PathBuf, String> {
+pub fn start(project: &Path, steps: &[Step], device: DeviceChoice) -> Result<PathBuf> {
     let commands = commands(project, steps, device)?;
     let dir = project.join("cache").join("handover");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(ProjectError::io(&dir))?;
     let log_path = dir.join("train.log");
-    let log =
-        std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-    let err = log
-        .try_clone()
-        .map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let log = std::fs::File::create(&log_path).map_err(ProjectError::io(&log_path))?;
+    let err = log.try_clone().map_err(ProjectError::io(&log_path))?;
     // One shell runs the trainings in turn (`&&`: a failed one stops the chain).
     let script = commands
         .iter()
@@ -85,7 +80,7 @@ pub fn start(project: &Path, steps: &[Step], device: DeviceChoice) -> Result<Pat
     }
     command
         .spawn()
-        .map_err(|e| format!("cannot start the background training: {e}"))?;
+        .map_err(|e| Error::window(format!("cannot start the background training: {e}")))?;
     Ok(log_path)
 }
 

@@ -4,6 +4,7 @@ mod app;
 pub mod background;
 pub mod bench;
 pub mod dialogs;
+pub mod error;
 pub mod handover;
 pub mod keys;
 pub mod recent;

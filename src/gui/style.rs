@@ -77,12 +77,45 @@ pub fn muted(theme: &Theme) -> text::Style {
 /// The height of a screen's message line, in pixels (one line of 13 px text).
 pub const MESSAGE_LINE: f32 = 20.0;
 
+/// What the last action on a screen did, in the words shown ("Run … deleted."), or why it
+/// failed ("Nothing was accepted: …").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Done(String),
+    Failed(String),
+}
+
+impl Notice {
+    /// The notice of an outcome: `done` says what happened, `failed` why it did not.
+    pub fn of<T, E: std::fmt::Display>(
+        result: Result<T, E>,
+        done: impl FnOnce(T) -> String,
+        failed: &str,
+    ) -> Notice {
+        match result {
+            Ok(v) => Notice::Done(done(v)),
+            Err(e) if failed.is_empty() => Notice::Failed(e.to_string()),
+            Err(e) => Notice::Failed(format!("{failed}: {e}")),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Notice::Done(t) | Notice::Failed(t) => t,
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        matches!(self, Notice::Failed(_))
+    }
+}
+
 /// A screen's message line ("Run … deleted", "Nothing was accepted: …"): always there, one line
 /// high, empty when there is nothing to say, so a message never moves the buttons below it.
-pub fn message_line<'a, M: 'a>(message: Option<Result<&'a str, &'a str>>) -> Element<'a, M> {
+pub fn message_line<'a, M: 'a>(message: Option<Notice>) -> Element<'a, M> {
     let line: Element<'a, M> = match message {
-        Some(Ok(m)) => text(m).size(13).into(),
-        Some(Err(e)) => text(e).size(13).style(text::danger).into(),
+        Some(Notice::Done(m)) => text(m).size(13).into(),
+        Some(Notice::Failed(e)) => text(e).size(13).style(text::danger).into(),
         None => text("").size(13).into(),
     };
     container(line)

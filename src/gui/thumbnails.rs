@@ -16,7 +16,7 @@ pub struct Request {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub stem: String,
-    pub pixels: Result<(u32, u32, Arc<Vec<u8>>), String>,
+    pub pixels: Result<(u32, u32, Arc<Vec<u8>>), crate::project::ProjectError>,
 }
 
 struct Queue {
@@ -112,7 +112,7 @@ pub struct Thumbnails {
 
 enum Thumb {
     Ready(iced::widget::image::Handle),
-    Failed(String),
+    Failed(crate::project::ProjectError),
 }
 
 /// Thumbnails kept uploaded at most.
@@ -129,7 +129,7 @@ impl Thumbnails {
 
     /// Why `stem`'s thumbnail could not be made, if it could not (the grid says so instead of
     /// waiting).
-    pub fn failure(&self, stem: &str) -> Option<&str> {
+    pub fn failure(&self, stem: &str) -> Option<&crate::project::ProjectError> {
         match self.loaded.get(stem) {
             Some(Thumb::Failed(why)) => Some(why),
             _ => None,

@@ -37,7 +37,7 @@ pub struct SampleView {
     pub correct: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Phase {
     Running,
     /// Pause asked: the training stops at its next batch, keeping its last checkpoint.
@@ -47,7 +47,7 @@ pub enum Phase {
     Paused,
     Finished,
     Cancelled,
-    Failed(String),
+    Failed(crate::ml::Error),
 }
 
 impl Phase {
@@ -167,7 +167,7 @@ impl Session {
 
     /// Stops at the next batch, to be resumed later.
     pub fn pause(&mut self) {
-        if self.phase == Phase::Running {
+        if matches!(self.phase, Phase::Running) {
             self.cancel.store(true, Ordering::Relaxed);
             self.phase = Phase::Pausing;
         }
@@ -178,7 +178,7 @@ impl Session {
         if self.phase.is_active() {
             self.cancel.store(true, Ordering::Relaxed);
             self.phase = Phase::Cancelling;
-        } else if self.phase == Phase::Paused {
+        } else if matches!(self.phase, Phase::Paused) {
             self.phase = Phase::Cancelled;
             self.remaining.clear();
         }
@@ -263,7 +263,7 @@ impl Session {
                     _ if remaining.is_empty() => Phase::Finished,
                     _ => Phase::Cancelled,
                 };
-                self.remaining = if self.phase == Phase::Paused {
+                self.remaining = if matches!(self.phase, Phase::Paused) {
                     remaining
                 } else {
                     Vec::new()

@@ -6,27 +6,26 @@ use image::{GrayImage, ImageFormat};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MaskError {
     #[error("{path}: cannot read mask: {source}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: std::sync::Arc<std::io::Error>,
     },
     #[error("{path}: not a readable PNG mask: {reason}")]
     Decode { path: PathBuf, reason: String },
     #[error("{path}: cannot write mask: {source}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        source: std::sync::Arc<std::io::Error>,
     },
 }
 
 /// Decodes any PNG into a binary mask: alpha where the PNG has alpha, else non-zero pixels.
 /// Returns the mask and whether the file held values other than 0 and 255.
-pub fn decode_mask_png(bytes: &[u8]) -> Result<(Mask, bool), String> {
-    let img =
-        image::load_from_memory_with_format(bytes, ImageFormat::Png).map_err(|e| e.to_string())?;
+pub fn decode_mask_png(bytes: &[u8]) -> Result<(Mask, bool), image::ImageError> {
+    let img = image::load_from_memory_with_format(bytes, ImageFormat::Png)?;
     let (w, h) = (img.width(), img.height());
     let values: Vec<u8> = if img.color().has_alpha() {
         img.to_rgba8().pixels().map(|p| p.0[3]).collect()
@@ -54,20 +53,20 @@ pub fn encode_mask_png(mask: &Mask) -> Vec<u8> {
 pub fn read_mask(path: &Path) -> Result<Mask, MaskError> {
     let bytes = std::fs::read(path).map_err(|source| MaskError::Read {
         path: path.to_path_buf(),
-        source,
+        source: source.into(),
     })?;
     decode_mask_png(&bytes)
         .map(|(m, _)| m)
-        .map_err(|reason| MaskError::Decode {
+        .map_err(|e| MaskError::Decode {
             path: path.to_path_buf(),
-            reason,
+            reason: e.to_string(),
         })
 }
 
 pub fn write_mask(path: &Path, mask: &Mask) -> Result<(), MaskError> {
     write_atomic(path, &encode_mask_png(mask)).map_err(|source| MaskError::Write {
         path: path.to_path_buf(),
-        source,
+        source: source.into(),
     })
 }
 

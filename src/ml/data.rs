@@ -1,6 +1,7 @@
 //! The training data: which project images a model sees, prepared as the seed lab did (ROI crop,
 //! resize), cached, loaded on all cores, augmented and batched into tensors.
 
+use crate::ml::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -179,7 +180,7 @@ pub fn load(
     size: u32,
     strict: bool,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Vec<Prepared>, String> {
+) -> Result<Vec<Prepared>> {
     let dir = cache_dir(project, size);
     let _ = std::fs::create_dir_all(&dir);
     parallel::try_map(
@@ -195,17 +196,16 @@ fn prepare(
     item: &Item,
     size: u32,
     strict: bool,
-) -> Result<Prepared, String> {
+) -> Result<Prepared> {
     let entry = project
         .get(&item.stem)
-        .ok_or_else(|| format!("{}: no longer in the project", item.stem))?;
+        .ok_or_else(|| crate::project::ProjectError::UnknownStem(item.stem.clone()))?;
     let cached = dir.join(format!("{}.png", item.stem));
     let rgb = match image::open(&cached) {
         Ok(img) if img.width() == size && img.height() == size => img.to_rgb8(),
         _ => {
             let path = project.image_path(entry);
-            let img =
-                thumbnails::decode_image(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let img = thumbnails::decode_image(&path).map_err(|e| Error::invalid(&path, e))?;
             let rgb = prepare_image(&img, &project.manifest.roi, size);
             cache_png(&cached, rgb.as_raw(), size, image::ExtendedColorType::Rgb8);
             rgb
@@ -235,7 +235,7 @@ fn prepare_mask_file(
     expected: &str,
     size: u32,
     strict: bool,
-) -> Result<(GrayImage, String), String> {
+) -> Result<(GrayImage, String)> {
     let cached = |hash: &str| dir.join(format!("{stem}.mask-{hash}.png"));
     if !expected.is_empty()
         && let Ok(img) = image::open(cached(expected))
@@ -245,17 +245,17 @@ fn prepare_mask_file(
         return Ok((img.to_luma8(), expected.to_string()));
     }
     let path = project.mask_path(stem);
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = std::fs::read(&path).map_err(Error::file(&path))?;
     let hash = format!("{:016x}", fnv1a(&bytes));
     if strict && hash != expected {
-        return Err(format!(
-            "{}: the mask changed after this run's data snapshot was taken; start a new run to \
+        return Err(Error::invalid(
+            &path,
+            "the mask changed after this run's data snapshot was taken; start a new run to \
              train on the new mask",
-            path.display()
         ));
     }
     let (mask, _) = crate::mask::decode_mask_png(&bytes)
-        .map_err(|e| format!("{}: not a readable PNG mask: {e}", path.display()))?;
+        .map_err(Error::unreadable(&path, "not a readable PNG mask"))?;
     let small = prepare_mask(&mask, &project.manifest.roi, size);
     let img = GrayImage::from_raw(size, size, small.as_bytes().to_vec()).expect("mask size");
     cache_png(

@@ -3,6 +3,7 @@
 //! backend (DESIGN.md), and is only used when `--device gpu` asks for a GPU and nothing else is
 //! there.
 
+use crate::ml::{Error, Result};
 use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, DeviceKind};
 use serde::Serialize;
@@ -54,7 +55,7 @@ pub fn adapters() -> Vec<Adapter> {
 }
 
 /// Picks the device for `choice`; `Err` says why a GPU was asked for and cannot be had.
-pub fn select(choice: DeviceChoice) -> Result<ComputeDevice, String> {
+pub fn select(choice: DeviceChoice) -> Result<ComputeDevice> {
     if choice == DeviceChoice::Cpu {
         return Ok(cpu());
     }
@@ -71,11 +72,10 @@ pub fn select(choice: DeviceChoice) -> Result<ComputeDevice, String> {
             name: format!("{} (software Vulkan, slower than --device cpu)", a.name),
             gpu: true,
         }),
-        None => Err(
+        None => Err(Error::request(
             "no GPU found: wgpu sees no Vulkan, Metal or DX12 adapter on this machine \
-                     (is a GPU driver installed?); use --device cpu or auto"
-                .into(),
-        ),
+                     (is a GPU driver installed?); use --device cpu or auto",
+        )),
     }
 }
 

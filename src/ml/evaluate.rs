@@ -1,6 +1,7 @@
 //! `nerve-studio eval PROJECT --run RUN`: predicts the split with the run, then scores the
 //! predictions against the project's truth with `eval` and writes the report into the run.
 
+use crate::ml::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -48,13 +49,13 @@ pub fn evaluate_run(
     device: &ComputeDevice,
     out: Option<PathBuf>,
     progress: &mut dyn FnMut(&str, usize, usize),
-) -> Result<Evaluation, String> {
+) -> Result<Evaluation> {
     let run = RunDir::open(project_root, run_id)?;
     let task = run.recipe()?.task();
     let prediction = predict::predict(project_root, run_id, split, device, &mut |d, t| {
         progress("predicting", d, t)
     })?;
-    let project = Project::open_read_only(project_root).map_err(|e| e.to_string())?;
+    let project = Project::open_read_only(project_root)?;
     let mut source = BTreeMap::new();
     source.insert("command".into(), "eval PROJECT --run RUN".into());
     source.insert("project".into(), project_root.display().to_string());
@@ -77,9 +78,8 @@ pub fn evaluate_run(
             let table = labels::read_csv(
                 &prediction.output.join("scores.csv"),
                 labels::Scores::Probabilities,
-            )
-            .map_err(|e| e.to_string())?;
-            evaluate::classification_report(table, output).map_err(|e| e.to_string())
+            )?;
+            Ok(evaluate::classification_report(table, output)?)
         }
         Task::Segment => {
             let threshold = f64::from(prediction.threshold.unwrap_or(0.5));
@@ -105,29 +105,29 @@ pub fn evaluate_run(
                 })
                 .collect();
             if matched.is_empty() {
-                return Err(format!(
-                    "{}: split {} has no labeled {} image with a mask to score",
-                    project_root.display(),
-                    prediction.split,
-                    project.manifest.mask_class
+                return Err(Error::invalid(
+                    project_root,
+                    format!(
+                        "split {} has no labeled {} image with a mask to score",
+                        prediction.split, project.manifest.mask_class
+                    ),
                 ));
             }
             let scored = masks::score(matched, vec![], threshold, false, &mut |d, t| {
                 progress("scoring", d, t)
-            })
-            .map_err(|e| e.to_string())?;
-            evaluate::segmentation_report(scored, threshold, output).map_err(|e| e.to_string())
+            })?;
+            Ok(evaluate::segmentation_report(scored, threshold, output)?)
         }
     }
 }
 
 /// The split argument of the run commands: train, val, test or all.
-pub fn parse_split(name: Option<&str>, default: Option<Split>) -> Result<Option<Split>, String> {
+pub fn parse_split(name: Option<&str>, default: Option<Split>) -> Result<Option<Split>> {
     match name {
         None => Ok(default),
         Some("all") => Ok(None),
-        Some(s) => Split::from_name(s)
-            .map(Some)
-            .ok_or_else(|| format!("--split {s}: expected train, val, test or all")),
+        Some(s) => Split::from_name(s).map(Some).ok_or_else(|| {
+            Error::request(format!("--split {s}: expected train, val, test or all"))
+        }),
     }
 }

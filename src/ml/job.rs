@@ -2,6 +2,7 @@
 //! marks the run failed and comes back as an error, never unwinding into the caller), followed
 //! by the run's reports, and chained (a classifier, then a segmenter).
 
+use crate::ml::{Error, Result};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use crate::project::splits::Split;
 pub fn train_guarded(
     request: TrainRequest,
     on_event: &mut dyn FnMut(&TrainEvent),
-) -> Result<TrainOutcome, String> {
+) -> Result<TrainOutcome> {
     let project = request.project.clone();
     guard(&project, |events| train(request, events), on_event)
 }
@@ -28,9 +29,9 @@ pub fn train_guarded(
 /// Runs a training `f`, turning its panic into an error and marking its run failed on either.
 fn guard<T>(
     project: &Path,
-    f: impl FnOnce(&mut dyn FnMut(&TrainEvent)) -> Result<T, String>,
+    f: impl FnOnce(&mut dyn FnMut(&TrainEvent)) -> Result<T>,
     on_event: &mut dyn FnMut(&TrainEvent),
-) -> Result<T, String> {
+) -> Result<T> {
     let mut started: Option<String> = None;
     let result = caught(|| {
         f(&mut |event| {
@@ -47,19 +48,19 @@ fn guard<T>(
 }
 
 /// Runs `f`; a panic in it becomes the error "training stopped on an internal error: <message>".
-fn caught<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+fn caught<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("unknown panic");
-        Err(format!("training stopped on an internal error: {what}"))
+        Err(Error::Internal(what.to_string()))
     })
 }
 
 /// Records in run.json that the run failed and why (best effort: the error is reported anyway).
-fn mark_failed(project: &Path, run: &str, error: &str) {
+fn mark_failed(project: &Path, run: &str, error: &Error) {
     let Ok(dir) = RunDir::open(project, run) else {
         return;
     };
@@ -80,7 +81,7 @@ pub fn write_reports(
     splits: &[Split],
     device: &ComputeDevice,
     progress: &mut dyn FnMut(&str, usize, usize),
-) -> Vec<(Split, Result<PathBuf, String>)> {
+) -> Vec<(Split, Result<PathBuf>)> {
     if outcome.reason == StopReason::Cancelled || outcome.metrics.is_none() {
         return Vec::new();
     }
@@ -101,7 +102,7 @@ pub fn write_reports(
             .and_then(|eval| {
                 eval.report_dir
                     .map(|d| d.join("report.md"))
-                    .ok_or_else(|| "nothing to report".to_string())
+                    .ok_or_else(|| Error::request("nothing to report"))
             });
             (split, report)
         })
@@ -147,11 +148,11 @@ pub enum JobEvent {
     StepDone {
         run: String,
         reason: StopReason,
-        reports: Vec<(Split, Result<PathBuf, String>)>,
+        reports: Vec<(Split, Result<PathBuf>)>,
     },
     /// A training failed; the job stops.
     Failed {
-        error: String,
+        error: Error,
     },
     /// The job is over: `remaining` are the steps not done (a cancelled run first, as a resume).
     Ended {
@@ -240,7 +241,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let run = run::run_marked_training(dir.path());
         let mut seen = 0;
-        let result: Result<(), String> = guard(
+        let result: Result<()> = guard(
             dir.path(),
             |events| {
                 events(&TrainEvent::Started {
@@ -257,7 +258,7 @@ mod tests {
             },
             &mut |_| seen += 1,
         );
-        let error = result.unwrap_err();
+        let error = result.unwrap_err().to_string();
         assert_eq!(
             error,
             "training stopped on an internal error: a tensor of the wrong shape"
@@ -267,7 +268,7 @@ mod tests {
         assert_eq!(info.status, crate::ml::run::RunStatus::Failed);
         assert_eq!(info.error.as_deref(), Some(error.as_str()));
         // An error before the run started touches no run.
-        let early: Result<(), String> = guard(dir.path(), |_| Err("no data".into()), &mut |_| {});
-        assert_eq!(early.unwrap_err(), "no data");
+        let early: Result<()> = guard(dir.path(), |_| Err(Error::request("no data")), &mut |_| {});
+        assert_eq!(early.unwrap_err().to_string(), "no data");
     }
 }

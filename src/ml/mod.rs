@@ -4,6 +4,7 @@
 pub mod calibrate;
 pub mod data;
 pub mod device;
+pub mod error;
 pub mod evaluate;
 pub mod forecast;
 pub mod imagenet;
@@ -22,3 +23,5 @@ pub mod speed;
 pub mod start;
 pub mod train;
 pub mod weights;
+
+pub use error::{Error, Result};

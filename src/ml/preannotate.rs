@@ -1,7 +1,9 @@
 //! Pre-annotation: a trained segmenter draws masks on the images nobody has labeled yet, marked
 //! as predicted, for the technician to correct. Masks that exist are never touched.
 
+use crate::ml::{Error, Result};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
@@ -62,17 +64,17 @@ pub fn pre_annotate(
     classifier: Option<&str>,
     device: &ComputeDevice,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<PreannotateReport, String> {
+) -> Result<PreannotateReport> {
     let run = RunDir::open(project_root, run_id)?;
     if run.recipe()?.task() != Task::Segment {
-        return Err(format!(
-            "run {}: a classifier cannot draw masks; choose a segmenter run",
-            run.id
+        return Err(Error::run(
+            &run.id,
+            "a classifier cannot draw masks; choose a segmenter run",
         ));
     }
-    let mut project = Project::open(project_root).map_err(|e| e.to_string())?;
+    let mut project = Project::open(project_root)?;
     if let Some(why) = project.read_only_reason() {
-        return Err(format!("{}: {why}", project_root.display()));
+        return Err(Error::invalid(project_root, why));
     }
     let mut report = PreannotateReport {
         run: run.id.clone(),
@@ -109,6 +111,7 @@ pub fn pre_annotate(
         &run.id,
         ("unlabeled", &which),
         device,
+        &AtomicBool::new(false),
         progress,
     )?;
     let threshold = predicted.threshold.unwrap_or(0.5);
@@ -131,7 +134,7 @@ fn called_nerve(
     classifier: &str,
     device: &ComputeDevice,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<std::collections::HashSet<String>, String> {
+) -> Result<std::collections::HashSet<String>> {
     let c = RunDir::open(project_root, classifier)?;
     c.recipe_for(Task::Classify)?;
     let scores = predict::predict_where(
@@ -139,10 +142,10 @@ fn called_nerve(
         &c.id,
         ("unlabeled", &wanted),
         device,
+        &AtomicBool::new(false),
         progress,
     )?;
-    let table = crate::eval::labels::read_predictions(&scores.output.join("scores.csv"))
-        .map_err(|e| e.to_string())?;
+    let table = crate::eval::labels::read_predictions(&scores.output.join("scores.csv"))?;
     let nerve = project
         .manifest
         .match_class(&project.manifest.mask_class)
@@ -156,15 +159,9 @@ fn called_nerve(
 
 /// Draws `stem`'s mask from its probability map at `path`, marked predicted by `run`; false
 /// when the map shows no nerve (nothing is written then).
-fn draw(
-    project: &mut Project,
-    stem: &str,
-    path: &Path,
-    threshold: f32,
-    run: &str,
-) -> Result<bool, String> {
+fn draw(project: &mut Project, stem: &str, path: &Path, threshold: f32, run: &str) -> Result<bool> {
     let map = image::open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map_err(Error::unreadable(path, "not a readable probability map"))?
         .to_luma8();
     let called: Vec<u8> = map
         .iter()
@@ -174,7 +171,7 @@ fn draw(
         return Ok(false);
     }
     let mask = Mask::from_nonzero(map.width(), map.height(), &called);
-    project.save_mask(stem, &mask).map_err(|e| e.to_string())?;
+    project.save_mask(stem, &mask)?;
     let mut label = project
         .get(stem)
         .map(|e| e.label.clone())
@@ -184,8 +181,6 @@ fn draw(
         label.comment = format!("mask predicted by run {run}");
     }
     label.touch(&current_user());
-    project
-        .save_label(stem, &label)
-        .map_err(|e| e.to_string())?;
+    project.save_label(stem, &label)?;
     Ok(true)
 }

@@ -1,7 +1,9 @@
 //! `nerve-studio predict`: a trained run over a split (or every image) writes its nerve
 //! probability maps and class scores to `cache/predictions/<run>/`.
 
+use crate::ml::{Error, Result};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::GrayImage;
 use image::imageops::{self, FilterType};
@@ -39,27 +41,39 @@ pub fn predictions_dir(project: &Path, run: &str) -> PathBuf {
     project.join("cache").join("predictions").join(run)
 }
 
+/// Predicts the images of `split` (all where `None`) with the run's weights.
 pub fn predict(
     project_root: &Path,
     run_id: &str,
     split: Option<Split>,
     device: &ComputeDevice,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<PredictReport, String> {
+) -> Result<PredictReport> {
     let which = |e: &ImageEntry| split.is_none() || e.split == split;
     let name = split.map_or("all", Split::name);
-    predict_where(project_root, run_id, (name, &which), device, progress)
+    let never = AtomicBool::new(false);
+    predict_where(
+        project_root,
+        run_id,
+        (name, &which),
+        device,
+        &never,
+        progress,
+    )
 }
 
 /// Predicts the images `which.1` accepts (`which.0` names them in messages and the report).
+/// Setting `stop` ends it between batches with [`Error::Stopped`]; the maps written so far
+/// stay in the cache, so the next prediction does not make them again.
 pub fn predict_where(
     project_root: &Path,
     run_id: &str,
     which: (&str, &dyn Fn(&ImageEntry) -> bool),
     device: &ComputeDevice,
+    stop: &AtomicBool,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<PredictReport, String> {
-    let project = Project::open_read_only(project_root).map_err(|e| e.to_string())?;
+) -> Result<PredictReport> {
+    let project = Project::open_read_only(project_root)?;
     let run = RunDir::open(project_root, run_id)?;
     let recipe = run.recipe()?;
     let info = run.info()?;
@@ -70,14 +84,13 @@ pub fn predict_where(
     )?;
     let entries: Vec<_> = project.images().iter().filter(|e| (which.1)(e)).collect();
     if entries.is_empty() {
-        return Err(format!(
-            "{}: no images to predict (selection: {})",
-            project_root.display(),
-            which.0
+        return Err(Error::invalid(
+            project_root,
+            format!("no images to predict (selection: {})", which.0),
         ));
     }
     let out = predictions_dir(project_root, &run.id);
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::create_dir_all(&out).map_err(Error::file(&out))?;
     let mut outputs = Outputs {
         mask_class: project
             .manifest
@@ -95,6 +108,9 @@ pub fn predict_where(
     let chunk = 32;
     let total = entries.len();
     for (k, group) in entries.chunks(chunk).enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            return Err(Error::Stopped);
+        }
         let items = outputs.items(group);
         let refs: Vec<&Item> = items.iter().collect();
         let prepared = data::load(&project, &refs, outputs.size, false, &mut |_, _| {})?;
@@ -166,7 +182,7 @@ impl Outputs<'_> {
     }
 
     /// One image's prediction: a scores row, or a full-size probability map.
-    fn take(&mut self, entry: &ImageEntry, sample: &Prepared, p: &[f32]) -> Result<(), String> {
+    fn take(&mut self, entry: &ImageEntry, sample: &Prepared, p: &[f32]) -> Result<()> {
         let is_labeled = labeled(entry);
         match self.task {
             Task::Classify => {
@@ -183,11 +199,10 @@ impl Outputs<'_> {
             Task::Segment => {
                 let full = self.project.image_path(entry);
                 let (w, h) = image::image_dimensions(&full)
-                    .map_err(|e| format!("{}: {e}", full.display()))?;
+                    .map_err(Error::unreadable(&full, "not a readable image"))?;
                 let map = full_size_map(p, self.size, w, h, &self.project.manifest.roi);
                 let path = self.out.join(format!("{}.png", entry.stem));
-                write_atomic(&path, &encode_gray_png(&map))
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                write_atomic(&path, &encode_gray_png(&map)).map_err(Error::file(&path))?;
             }
         }
         // Segmenters are scored on nerve images, as they are trained.
@@ -203,7 +218,7 @@ impl Outputs<'_> {
     }
 
     /// Writes the scores table (classifiers) and scores the labeled images.
-    fn finish(&self, threshold: f32) -> Result<Option<SplitMetrics>, String> {
+    fn finish(&self, threshold: f32) -> Result<Option<SplitMetrics>> {
         if self.task == Task::Classify {
             let path = self.out.join("scores.csv");
             let p_columns: Vec<String> = self
@@ -219,8 +234,7 @@ impl Outputs<'_> {
             let mut header = vec!["stem", "truth", "pred"];
             header.extend(p_columns.iter().map(String::as_str));
             let scores = crate::table::to_text(&header, self.score_rows.clone());
-            write_atomic(&path, scores.as_bytes())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            write_atomic(&path, scores.as_bytes()).map_err(Error::file(&path))?;
         }
         let refs: Vec<&Prepared> = self.truth_samples.iter().collect();
         Ok((!refs.is_empty()).then(|| {

@@ -1,5 +1,6 @@
 //! Recipes: `models/<name>.toml`, an architecture with the seed lab's hyper-parameters.
 
+use crate::ml::{Error, Result};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -168,37 +169,45 @@ impl Recipe {
         self
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<()> {
         let multiple = self.architecture.size_multiple();
         if self.image_size == 0 || !self.image_size.is_multiple_of(multiple) {
-            return Err(format!(
+            return Err(Error::request(format!(
                 "image_size {} is not a positive multiple of {multiple}",
                 self.image_size
-            ));
+            )));
         }
         if !(1..=4096).contains(&self.batch_size) {
-            return Err(format!(
+            return Err(Error::request(format!(
                 "batch_size {} is outside 1..=4096",
                 self.batch_size
-            ));
+            )));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
-            return Err(format!(
+            return Err(Error::request(format!(
                 "learning_rate {} must be between 0 and 1",
                 self.learning_rate
-            ));
+            )));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout {} must be in [0, 1)", self.dropout));
+            return Err(Error::request(format!(
+                "dropout {} must be in [0, 1)",
+                self.dropout
+            )));
         }
         if self.total_epochs() == 0 {
-            return Err("epochs must be at least 1".into());
+            return Err(Error::request("epochs must be at least 1"));
         }
         if !(self.width > 0.0 && self.width <= 2.0) {
-            return Err(format!("width {} must be in (0, 2]", self.width));
+            return Err(Error::request(format!(
+                "width {} must be in (0, 2]",
+                self.width
+            )));
         }
         if self.task() == Task::Classify && self.loss != Loss::CrossEntropy {
-            return Err("a classifier trains with loss = \"cross_entropy\"".into());
+            return Err(Error::request(
+                "a classifier trains with loss = \"cross_entropy\"",
+            ));
         }
         Ok(())
     }
@@ -207,12 +216,9 @@ impl Recipe {
         toml::to_string_pretty(self).expect("recipes serialise")
     }
 
-    pub fn parse(text: &str, path: &Path) -> Result<Recipe, String> {
-        let recipe: Recipe =
-            toml::from_str(text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
-        recipe
-            .validate()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
+        let recipe: Recipe = toml::from_str(text).map_err(|e| Error::invalid(path, e.message()))?;
+        recipe.validate().map_err(|e| Error::invalid(path, e))?;
         Ok(recipe)
     }
 }
@@ -231,7 +237,7 @@ pub fn models_dir() -> PathBuf {
 }
 
 /// Finds a recipe by name (`models/<name>.toml`) or path.
-pub fn load(name_or_path: &str) -> Result<NamedRecipe, String> {
+pub fn load(name_or_path: &str) -> Result<NamedRecipe> {
     let as_path = PathBuf::from(name_or_path);
     let path =
         if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1 {
@@ -241,13 +247,12 @@ pub fn load(name_or_path: &str) -> Result<NamedRecipe, String> {
         };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            format!(
-                "{}: no such recipe (known: {})",
-                path.display(),
-                list().join(", ")
+            Error::invalid(
+                &path,
+                format!("no such recipe (known: {})", list().join(", ")),
             )
         } else {
-            format!("{}: {e}", path.display())
+            Error::file(&path)(e)
         }
     })?;
     let recipe = Recipe::parse(&text, &path)?;

@@ -2,6 +2,7 @@
 //! scored, whether the data has changed since (stale), which runs are active, comparing two
 //! runs, and deleting one.
 
+use crate::ml::{Error, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -85,10 +86,10 @@ pub fn read_active(project: &Path) -> Active {
         .unwrap_or_default()
 }
 
-fn write_active(project: &Path, active: &Active) -> Result<(), String> {
+fn write_active(project: &Path, active: &Active) -> Result<()> {
     let path = project.join("runs").join(ACTIVE);
-    let json = serde_json::to_string_pretty(active).map_err(|e| e.to_string())?;
-    write_atomic(&path, json.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    let json = serde_json::to_string_pretty(active).expect("serialisable");
+    write_atomic(&path, json.as_bytes()).map_err(Error::file(&path))
 }
 
 /// Reads the evaluations written in a run's folder (eval-<split>/metrics.json), test first.
@@ -195,8 +196,8 @@ fn staleness(now: &data::DataPlan, run: &RunDir, classes: &[String]) -> Stalenes
 }
 
 /// Every run of the project, newest first.
-pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
-    let project = Project::open_read_only(project_root).map_err(|e| e.to_string())?;
+pub fn list(project_root: &Path) -> Result<Vec<RunSummary>> {
+    let project = Project::open_read_only(project_root)?;
     let runs = project_root.join("runs");
     let Ok(entries) = std::fs::read_dir(&runs) else {
         return Ok(vec![]);
@@ -249,13 +250,13 @@ pub fn list(project_root: &Path) -> Result<Vec<RunSummary>, String> {
 }
 
 /// Makes `run` the active classifier or segmenter (by its task).
-pub fn activate(project_root: &Path, run_id: &str) -> Result<&'static str, String> {
+pub fn activate(project_root: &Path, run_id: &str) -> Result<&'static str> {
     let run = RunDir::open(project_root, run_id)?;
     let info = run.info()?;
     if !info.status.completed() {
-        return Err(format!(
-            "run {}: it is {}, only a finished run can be active",
-            run.id, info.status
+        return Err(Error::run(
+            &run.id,
+            format!("it is {}, only a finished run can be active", info.status),
         ));
     }
     let mut active = read_active(project_root);
@@ -270,13 +271,13 @@ pub fn activate(project_root: &Path, run_id: &str) -> Result<&'static str, Strin
 
 /// Deletes a run's folder and its cached predictions; an active run stops being active. A run
 /// that a process is training now is kept unless `force`.
-pub fn delete(project_root: &Path, run_id: &str, force: bool) -> Result<PathBuf, String> {
+pub fn delete(project_root: &Path, run_id: &str, force: bool) -> Result<PathBuf> {
     let run = RunDir::open(project_root, run_id)?;
     if run.is_training() && !force {
-        return Err(format!(
+        return Err(Error::request(format!(
             "run {} is training now (in this or another window, or a headless train); stop it first, or use --force",
             run.id
-        ));
+        )));
     }
     let mut active = read_active(project_root);
     let before = active.clone();
@@ -292,8 +293,8 @@ pub fn delete(project_root: &Path, run_id: &str, force: bool) -> Result<PathBuf,
     let trash = project_root
         .join("runs")
         .join(format!(".deleting-{}", run.id));
-    std::fs::rename(&run.path, &trash).map_err(|e| format!("{}: {e}", run.path.display()))?;
-    std::fs::remove_dir_all(&trash).map_err(|e| format!("{}: {e}", trash.display()))?;
+    std::fs::rename(&run.path, &trash).map_err(Error::file(&run.path))?;
+    std::fs::remove_dir_all(&trash).map_err(Error::file(&trash))?;
     let predictions = super::predict::predictions_dir(project_root, &run.id);
     if predictions.exists() {
         let _ = std::fs::remove_dir_all(&predictions);
@@ -323,32 +324,32 @@ pub struct Comparison {
 }
 
 /// Compares the evaluations of two runs on the same split (test if both have one, else val).
-pub fn compare(project_root: &Path, a: &str, b: &str) -> Result<Comparison, String> {
+pub fn compare(project_root: &Path, a: &str, b: &str) -> Result<Comparison> {
     let (ra, rb) = (
         RunDir::open(project_root, a)?,
         RunDir::open(project_root, b)?,
     );
     let (ta, tb) = (ra.recipe()?.task(), rb.recipe()?.task());
     if ta != tb {
-        return Err(format!(
+        return Err(Error::request(format!(
             "run {} is a {} and run {} a {}: compare runs of one kind",
             ra.id,
             ta.role(),
             rb.id,
             tb.role()
-        ));
+        )));
     }
     let (ea, eb) = (evaluations(&ra), evaluations(&rb));
     let Some((ha, hb)) = ea
         .iter()
         .find_map(|h| eb.iter().find(|o| o.split == h.split).map(|o| (h, o)))
     else {
-        return Err(format!(
+        return Err(Error::request(format!(
             "runs {} and {} have no evaluation on a common split; run `nerve-studio eval {} --run RUN --split test` for each",
             ra.id,
             rb.id,
             project_root.display()
-        ));
+        )));
     };
     let rows = ha
         .metrics

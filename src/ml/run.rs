@@ -1,6 +1,7 @@
 //! One training run on disk: `runs/<id>/` with recipe.toml, weights, checkpoint, history.csv,
 //! the data snapshot (stems, splits, classes, mask hashes) and metrics.json.
 
+use crate::ml::{Error, Result};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -240,7 +241,7 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    pub fn create(project: &Path, recipe_name: &str) -> Result<RunDir, String> {
+    pub fn create(project: &Path, recipe_name: &str) -> Result<RunDir> {
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         let base = format!("{stamp}-{recipe_name}");
         let runs = project.join("runs");
@@ -254,18 +255,14 @@ impl RunDir {
             if path.exists() {
                 continue;
             }
-            std::fs::create_dir_all(path.join("checkpoint"))
-                .map_err(|e| format!("{}: cannot create the run folder: {e}", path.display()))?;
+            std::fs::create_dir_all(path.join("checkpoint")).map_err(Error::file(&path))?;
             return Ok(RunDir { id, path });
         }
-        Err(format!(
-            "{}: too many runs started this second",
-            runs.display()
-        ))
+        Err(Error::invalid(&runs, "too many runs started this second"))
     }
 
     /// Finds a run by id (or a path to its folder).
-    pub fn open(project: &Path, run: &str) -> Result<RunDir, String> {
+    pub fn open(project: &Path, run: &str) -> Result<RunDir> {
         let direct = PathBuf::from(run);
         let path = if direct.join(INFO).is_file() {
             direct
@@ -273,10 +270,12 @@ impl RunDir {
             project.join("runs").join(run)
         };
         if !path.join(INFO).is_file() {
-            return Err(format!(
-                "{}: no such run (runs are listed in {})",
-                path.display(),
-                project.join("runs").display()
+            return Err(Error::invalid(
+                &path,
+                format!(
+                    "no such run (runs are listed in {})",
+                    project.join("runs").display()
+                ),
             ));
         }
         let id = path
@@ -290,12 +289,12 @@ impl RunDir {
         self.path.join(name)
     }
 
-    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.file(name);
-        write_atomic(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+        write_atomic(&path, bytes).map_err(Error::file(&path))
     }
 
-    pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), String> {
+    pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
         self.write(
             name,
             serde_json::to_string_pretty(value)
@@ -304,16 +303,15 @@ impl RunDir {
         )
     }
 
-    pub fn read_json<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<T, String> {
+    pub fn read_json<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<T> {
         let path = self.file(name);
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let text = std::fs::read_to_string(&path).map_err(Error::file(&path))?;
+        serde_json::from_str(&text).map_err(|e| Error::invalid(&path, e))
     }
 
     /// run.json as it stands, except that a run marked training whose trainer is gone (killed,
     /// crashed, the machine restarted) says `interrupted`: nothing holds its training lock.
-    pub fn live_info(&self) -> Result<RunInfo, String> {
+    pub fn live_info(&self) -> Result<RunInfo> {
         let mut info = self.info()?;
         if info.status == RunStatus::Training && !self.is_training() {
             info.status = RunStatus::Interrupted;
@@ -328,24 +326,27 @@ impl RunDir {
 
     /// Takes the run's training lock for as long as the value lives (the OS drops it when the
     /// process dies); refused while another process trains the run.
-    pub fn lock_for_training(&self) -> Result<crate::project::lock::ProjectLock, String> {
+    pub fn lock_for_training(&self) -> Result<crate::project::lock::ProjectLock> {
         use crate::project::lock::{LockAttempt, ProjectLock};
         match ProjectLock::try_acquire(&self.path) {
             Ok(LockAttempt::Acquired(lock)) => Ok(lock),
-            Ok(LockAttempt::HeldBy(owner)) => Err(format!(
+            Ok(LockAttempt::HeldBy(owner)) => Err(Error::request(format!(
                 "run {} is being trained by {owner}; wait for it or stop it there",
                 self.id
+            ))),
+            Err(e) => Err(Error::invalid(
+                &self.path,
+                format!("cannot lock the run: {e}"),
             )),
-            Err(e) => Err(format!("{}: cannot lock the run: {e}", self.path.display())),
         }
     }
 
-    pub fn info(&self) -> Result<RunInfo, String> {
+    pub fn info(&self) -> Result<RunInfo> {
         self.read_json(INFO)
     }
 
     /// The run's own recipe, named as it was trained (what a resume trains with).
-    pub fn named_recipe(&self) -> Result<super::recipe::NamedRecipe, String> {
+    pub fn named_recipe(&self) -> Result<super::recipe::NamedRecipe> {
         Ok(super::recipe::NamedRecipe {
             name: self.info()?.recipe,
             path: self.file(RECIPE),
@@ -354,22 +355,21 @@ impl RunDir {
     }
 
     /// The run's recipe, which must be for `task` ("run X: not a classifier" otherwise).
-    pub fn recipe_for(&self, task: super::models::Task) -> Result<Recipe, String> {
+    pub fn recipe_for(&self, task: super::models::Task) -> Result<Recipe> {
         let recipe = self.recipe()?;
         if recipe.task() != task {
-            return Err(format!("run {}: not a {}", self.id, task.role()));
+            return Err(Error::run(&self.id, format!("not a {}", task.role())));
         }
         Ok(recipe)
     }
 
-    pub fn recipe(&self) -> Result<Recipe, String> {
+    pub fn recipe(&self) -> Result<Recipe> {
         let path = self.file(RECIPE);
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(Error::file(&path))?;
         Recipe::parse(&text, &path)
     }
 
-    pub fn write_snapshot(&self, items: &[Item]) -> Result<(), String> {
+    pub fn write_snapshot(&self, items: &[Item]) -> Result<()> {
         let rows = items.iter().map(|i| {
             vec![
                 i.stem.clone(),
@@ -382,18 +382,16 @@ impl RunDir {
         self.write(SNAPSHOT, text.as_bytes())
     }
 
-    pub fn read_snapshot(&self) -> Result<Vec<Item>, String> {
+    pub fn read_snapshot(&self) -> Result<Vec<Item>> {
         let path = self.file(SNAPSHOT);
-        let t = table::read(&path).map_err(|e| e.to_string())?;
+        let t = table::read(&path)?;
         t.rows
             .iter()
             .map(|row| {
                 let bad = || {
-                    format!(
-                        "{}: line {} is not {}",
-                        path.display(),
-                        row.line,
-                        SNAPSHOT_COLUMNS.join(",")
+                    Error::invalid(
+                        &path,
+                        format!("line {} is not {}", row.line, SNAPSHOT_COLUMNS.join(",")),
                     )
                 };
                 let [stem, split, class, hash] = &row.fields[..] else {
@@ -409,7 +407,7 @@ impl RunDir {
             .collect()
     }
 
-    pub fn write_history(&self, history: &[EpochRecord]) -> Result<(), String> {
+    pub fn write_history(&self, history: &[EpochRecord]) -> Result<()> {
         let text = table::to_text(
             &EpochRecord::COLUMNS,
             history.iter().map(EpochRecord::fields),
@@ -497,6 +495,7 @@ mod tests {
         assert!(
             run.lock_for_training()
                 .unwrap_err()
+                .to_string()
                 .contains("is being trained by")
         );
         drop(lock);

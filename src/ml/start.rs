@@ -1,6 +1,7 @@
 //! What a run's weights start from, said plainly and recorded: random, a whole pretrained
 //! backbone (which the recipe may freeze), or a file that filled only part of it (never frozen).
 
+use crate::ml::{Error, Result};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -63,8 +64,8 @@ pub const RANDOM: &str = "random (no pretrained weights): every layer trains fro
     epoch, since freezing random features would teach the head nothing";
 
 /// Fills `network` from a torchvision file and says what that gives.
-pub fn from_file(network: &mut Network, arch: Arch, path: &Path) -> Result<Start, String> {
-    let sha256 = store::sha256(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn from_file(network: &mut Network, arch: Arch, path: &Path) -> Result<Start> {
+    let sha256 = store::sha256(path).map_err(Error::file(path))?;
     // A file under one of torchvision's names must be that file (someone may have copied a
     // broken one into the weights folder by hand).
     let name = path
@@ -74,12 +75,14 @@ pub fn from_file(network: &mut Network, arch: Arch, path: &Path) -> Result<Start
     if let Some(source) = catalog::all().iter().find(|s| s.file == name)
         && !source.promised_by(&sha256)
     {
-        return Err(format!(
-            "{}: its SHA-256 begins {}, not {} as its name says: the file is corrupt or \
-             truncated; delete it and download it again",
-            path.display(),
-            &sha256[..8],
-            source.hash_prefix()
+        return Err(Error::invalid(
+            path,
+            format!(
+                "its SHA-256 begins {}, not {} as its name says: the file is corrupt or \
+                 truncated; delete it and download it again",
+                &sha256[..8],
+                source.hash_prefix()
+            ),
         ));
     }
     let report = weights::import_torchvision(network, arch, path)?;

@@ -1,6 +1,7 @@
 //! The training loop: two-stage transfer learning for classifiers, one stage for segmenters;
 //! Adam; validation, early stopping and a checkpoint every epoch; resume; cancel at any batch.
 
+use crate::ml::{Error, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,11 +52,8 @@ pub struct TrainOutcome {
 /// Trains a run: opens it (new, or resumed from its checkpoint), loads its data, then each
 /// epoch trains, validates and writes a checkpoint, until the last epoch, early stopping or a
 /// cancel; the best weights' validation metrics are written at the end.
-pub fn train(
-    request: TrainRequest,
-    on_event: &mut dyn FnMut(&TrainEvent),
-) -> Result<TrainOutcome, String> {
-    let project = Project::open_read_only(&request.project).map_err(|e| e.to_string())?;
+pub fn train(request: TrainRequest, on_event: &mut dyn FnMut(&TrainEvent)) -> Result<TrainOutcome> {
+    let project = Project::open_read_only(&request.project)?;
     let opened = open_run(&request, &project)?;
     // Held until training returns: tells the registry the run is live, refuses a second trainer.
     let _lock = opened.0.lock_for_training()?;
@@ -121,7 +119,7 @@ impl Training {
         project: &Project,
         (run, recipe, recipe_name, items, resumed): Opened,
         on_event: &mut dyn FnMut(&TrainEvent),
-    ) -> Result<Training, String> {
+    ) -> Result<Training> {
         let classes = project.manifest.classes.clone();
         let (train_set, val_set, val_items) =
             load_data(project, &run, &recipe, &items, resumed.is_some(), on_event)?;
@@ -294,7 +292,7 @@ impl Training {
         epoch: usize,
         sums: EpochSums,
         on_event: &mut dyn FnMut(&TrainEvent),
-    ) -> Result<bool, String> {
+    ) -> Result<bool> {
         on_event(&TrainEvent::Validating { epoch });
         let (recipe, stage, pretrained) = (&self.recipe, self.stage, self.pretrained);
         let network = self
@@ -368,16 +366,18 @@ impl Training {
     }
 
     /// Writes what resuming needs: the network, the optimiser, the state and the info.
-    fn checkpoint(&mut self, epoch: usize) -> Result<(), String> {
+    fn checkpoint(&mut self, epoch: usize) -> Result<()> {
         let network = self
             .network
             .as_ref()
             .expect("the network is in place between steps");
         weights::save(network, &self.run.file(run::CHECKPOINT_MODEL))?;
-        let bytes = self
-            .optimizer
-            .into_bytes()
-            .map_err(|e| format!("cannot encode the optimiser state: {e}"))?;
+        let bytes = self.optimizer.into_bytes().map_err(|e| {
+            Error::invalid(
+                &self.run.file(run::CHECKPOINT_OPTIMIZER),
+                format!("cannot encode the optimiser state: {e}"),
+            )
+        })?;
         self.run.write(run::CHECKPOINT_OPTIMIZER, &bytes)?;
         self.run.write_json(run::CHECKPOINT_STATE, &self.state)?;
         self.info.epochs_done = epoch;
@@ -392,7 +392,7 @@ impl Training {
         mut self,
         reason: StopReason,
         on_event: &mut dyn FnMut(&TrainEvent),
-    ) -> Result<TrainOutcome, String> {
+    ) -> Result<TrainOutcome> {
         let metrics = if self.state.best_epoch > 0 && reason != StopReason::Cancelled {
             Some(self.best_metrics()?)
         } else {
@@ -419,7 +419,7 @@ impl Training {
         })
     }
 
-    fn best_metrics(&self) -> Result<SplitMetrics, String> {
+    fn best_metrics(&self) -> Result<SplitMetrics> {
         let best = weights::load_for_inference(
             self.spec.build(&self.plain),
             &self.run.file(run::WEIGHTS),
@@ -443,7 +443,7 @@ impl Training {
 }
 
 /// Adam, with its moments from the checkpoint when resuming.
-fn optimizer_for(run: &RunDir, resumed: bool) -> Result<ModuleOptimizer, String> {
+fn optimizer_for(run: &RunDir, resumed: bool) -> Result<ModuleOptimizer> {
     let optimizer = AdamConfig::new().with_epsilon(1e-8).init();
     if !resumed {
         return Ok(optimizer);
@@ -451,7 +451,7 @@ fn optimizer_for(run: &RunDir, resumed: bool) -> Result<ModuleOptimizer, String>
     let path = run.file(run::CHECKPOINT_OPTIMIZER);
     optimizer
         .load(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(Error::unreadable(&path, "not a readable optimiser state"))
 }
 
 /// The checkpoint state and the epochs recorded up to it (nothing yet for a new run).
@@ -482,7 +482,7 @@ fn load_data(
     items: &[Item],
     resumed: bool,
     on_event: &mut dyn FnMut(&TrainEvent),
-) -> Result<Loaded, String> {
+) -> Result<Loaded> {
     let train_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Train).collect();
     let val_items: Vec<&Item> = items.iter().filter(|i| i.split == Split::Val).collect();
     let all: Vec<&Item> = train_items
@@ -556,13 +556,13 @@ type Opened = (
     Option<(CheckpointState, RunInfo)>,
 );
 
-fn open_run(request: &TrainRequest, project: &Project) -> Result<Opened, String> {
+fn open_run(request: &TrainRequest, project: &Project) -> Result<Opened> {
     Ok(match &request.resume {
         Some(id) => {
             let run = RunDir::open(&request.project, id)?;
-            let state: CheckpointState = run.read_json(run::CHECKPOINT_STATE).map_err(|_| {
-                format!("{}: no completed epoch to resume from", run.path.display())
-            })?;
+            let state: CheckpointState = run
+                .read_json(run::CHECKPOINT_STATE)
+                .map_err(|_| Error::invalid(&run.path, "no completed epoch to resume from"))?;
             let info = run.info()?;
             (
                 run.clone(),
@@ -576,7 +576,7 @@ fn open_run(request: &TrainRequest, project: &Project) -> Result<Opened, String>
             let recipe = request.recipe.recipe.clone();
             recipe
                 .validate()
-                .map_err(|e| format!("{}: {e}", request.recipe.path.display()))?;
+                .map_err(|e| Error::invalid(&request.recipe.path, e))?;
             let plan = data::plan(project, recipe.task());
             check_data(&plan.items, recipe.task(), &request.project)?;
             let run = RunDir::create(&request.project, &request.recipe.name)?;
@@ -616,22 +616,22 @@ fn configure(network: Network, recipe: &Recipe, stage: u8, pretrained: bool) -> 
 }
 
 /// The snapshot must have something to learn from and something to validate on.
-fn check_data(items: &[Item], task: Task, project: &std::path::Path) -> Result<(), String> {
+fn check_data(items: &[Item], task: Task, project: &std::path::Path) -> Result<()> {
     let count = |s| items.iter().filter(|i| i.split == s).count();
     let what = match task {
         Task::Classify => "labeled images",
         Task::Segment => "labeled images with masks",
     };
     if count(Split::Train) == 0 {
-        return Err(format!(
-            "{}: no {what} in the train split",
-            project.display()
+        return Err(Error::invalid(
+            project,
+            format!("no {what} in the train split"),
         ));
     }
     if count(Split::Val) == 0 {
-        return Err(format!(
-            "{}: no {what} in the val split (validation needs some)",
-            project.display()
+        return Err(Error::invalid(
+            project,
+            format!("no {what} in the val split (validation needs some)"),
         ));
     }
     Ok(())

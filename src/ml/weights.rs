@@ -1,6 +1,7 @@
 //! Weights: importing torchvision state dicts (`.pth` / `.safetensors`) the user supplies, and
 //! saving and loading our own (burn's record format, written atomically).
 
+use crate::ml::{Error, Result};
 use std::path::Path;
 
 use burn::module::Module;
@@ -71,10 +72,10 @@ fn short_list(items: &[String]) -> String {
     shown.join(", ")
 }
 
-/// Every tensor of a .safetensors file or a PyTorch checkpoint (`name`: the path, for errors).
-fn read_tensors(path: &Path, name: &str) -> Result<Vec<PackTensor>, String> {
+/// Every tensor of a .safetensors file or a PyTorch checkpoint.
+fn read_tensors(path: &Path) -> Result<Vec<PackTensor>> {
     if !path.is_file() {
-        return Err(format!("{name}: no such weights file"));
+        return Err(Error::invalid(path, "no such weights file"));
     }
     let ext = path
         .extension()
@@ -82,31 +83,28 @@ fn read_tensors(path: &Path, name: &str) -> Result<Vec<PackTensor>, String> {
         .unwrap_or("")
         .to_ascii_lowercase();
     Ok(match ext.as_str() {
-        "safetensors" => all_tensors(SafetensorsStore::from_file(path), name, "safetensors file")?,
+        "safetensors" => all_tensors(SafetensorsStore::from_file(path), path, "safetensors file")?,
         // Keep torchvision's indices (`features.18`, `classifier.1`): the key maps rely on them.
         "pth" | "pt" | "bin" | "ckpt" => all_tensors(
             PytorchStore::from_file(path).map_indices_contiguous(false),
-            name,
+            path,
             "PyTorch checkpoint",
         )?,
         _ => {
-            return Err(format!(
-                "{name}: weights must be a .pth or .safetensors file"
+            return Err(Error::invalid(
+                path,
+                "weights must be a .pth or .safetensors file",
             ));
         }
     })
 }
 
 /// Loads a torchvision-format state dict into `network`, mapping its keys to ours.
-pub fn import_torchvision(
-    network: &mut Network,
-    arch: Arch,
-    path: &Path,
-) -> Result<ImportReport, String> {
+pub fn import_torchvision(network: &mut Network, arch: Arch, path: &Path) -> Result<ImportReport> {
     let name = path.display().to_string();
-    let tensors = read_tensors(path, &name)?;
+    let tensors = read_tensors(path)?;
     if tensors.is_empty() {
-        return Err(format!("{name}: the file holds no tensors"));
+        return Err(Error::invalid(path, "the file holds no tensors"));
     }
     let mut report = ImportReport {
         file: name.clone(),
@@ -126,11 +124,14 @@ pub fn import_torchvision(
         }
     }
     if mapped.is_empty() {
-        return Err(format!(
-            "{name}: none of its {} tensors match a torchvision {} (first key: {})",
-            report.unused.len(),
-            arch,
-            report.unused.first().map(String::as_str).unwrap_or("none")
+        return Err(Error::invalid(
+            path,
+            format!(
+                "none of its {} tensors match a torchvision {} (first key: {})",
+                report.unused.len(),
+                arch,
+                report.unused.first().map(String::as_str).unwrap_or("none")
+            ),
         ));
     }
     let result = network.apply(mapped, None, Some(Box::new(PyTorchToBurnAdapter)), true);
@@ -160,40 +161,36 @@ pub fn import_torchvision(
 }
 
 /// Every tensor a weights file holds, or why it cannot be read.
-fn all_tensors<S: ModuleStore>(
-    mut store: S,
-    name: &str,
-    kind: &str,
-) -> Result<Vec<PackTensor>, String> {
+fn all_tensors<S: ModuleStore>(mut store: S, path: &Path, kind: &str) -> Result<Vec<PackTensor>> {
     Ok(store
         .get_all_tensors()
-        .map_err(|e| format!("{name}: not a readable {kind}: {e}"))?
+        .map_err(|e| Error::invalid(path, format!("not a readable {kind}: {e}")))?
         .values()
         .cloned()
         .collect())
 }
 
 /// Writes a network's weights atomically.
-pub fn save(network: &Network, path: &Path) -> Result<(), String> {
+pub fn save(network: &Network, path: &Path) -> Result<()> {
     let bytes = network
         .clone()
         .into_record()
         .into_bytes()
-        .map_err(|e| format!("{}: cannot encode the weights: {e}", path.display()))?;
-    write_atomic(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(Error::unreadable(path, "cannot encode the weights"))?;
+    write_atomic(path, &bytes).map_err(Error::file(path))
 }
 
 /// Loads weights saved by [`save`] for inference only, batch norms folded into their
 /// convolutions (see `models::fold`): faster, and never to be trained or saved again.
-pub fn load_for_inference(network: Network, path: &Path) -> Result<Network, String> {
+pub fn load_for_inference(network: Network, path: &Path) -> Result<Network> {
     load(network, path).map(Network::folded)
 }
 
 /// Loads weights saved by [`save`] into a network of the same architecture.
-pub fn load(network: Network, path: &Path) -> Result<Network, String> {
+pub fn load(network: Network, path: &Path) -> Result<Network> {
     let record = burn::store::ModuleRecord::load(path)
-        .map_err(|e| format!("{}: not a readable weights file: {e}", path.display()))?;
+        .map_err(Error::unreadable(path, "not a readable weights file"))?;
     network
         .try_load_record(record)
-        .map_err(|e| format!("{}: does not fit this architecture: {e}", path.display()))
+        .map_err(Error::unreadable(path, "does not fit this architecture"))
 }

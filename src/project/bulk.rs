@@ -53,9 +53,11 @@ pub struct Filter {
 
 impl Filter {
     /// Reads `KEY=VALUE` (class, status, split, experiment) into the filter.
-    pub fn add(&mut self, condition: &str) -> std::result::Result<(), String> {
+    pub fn add(&mut self, condition: &str) -> Result<()> {
         let (key, value) = condition.split_once('=').ok_or_else(|| {
-            format!("`{condition}`: write a filter as KEY=VALUE, e.g. status=unlabeled")
+            ProjectError::unacceptable(format!(
+                "`{condition}`: write a filter as KEY=VALUE, e.g. status=unlabeled"
+            ))
         })?;
         let value = value.trim();
         match key.trim() {
@@ -64,24 +66,30 @@ impl Filter {
             "split" => self.split = Some(parse_split(value)?),
             "experiment" => self.experiment = Some(value.to_string()),
             other => {
-                return Err(format!(
+                return Err(ProjectError::unacceptable(format!(
                     "`{other}`: filters are class, status, split and experiment"
-                ));
+                )));
             }
         }
         Ok(())
     }
 }
 
-pub fn parse_status(name: &str) -> std::result::Result<Status, String> {
+pub fn parse_status(name: &str) -> Result<Status> {
     Status::ALL
         .into_iter()
         .find(|s| s.name() == name)
-        .ok_or_else(|| format!("`{name}` is not a status (unlabeled, labeled, reviewed, flagged)"))
+        .ok_or_else(|| {
+            ProjectError::unacceptable(format!(
+                "`{name}` is not a status (unlabeled, labeled, reviewed, flagged)"
+            ))
+        })
 }
 
-pub fn parse_split(name: &str) -> std::result::Result<Split, String> {
-    Split::from_name(name).ok_or_else(|| format!("`{name}` is not a split (train, val, test)"))
+pub fn parse_split(name: &str) -> Result<Split> {
+    Split::from_name(name).ok_or_else(|| {
+        ProjectError::unacceptable(format!("`{name}` is not a split (train, val, test)"))
+    })
 }
 
 /// The stems of the images `filter` keeps, in the project's order.

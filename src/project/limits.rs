@@ -4,6 +4,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::ProjectError;
+
 /// The largest side of an image (or mask) the program takes.
 pub const MAX_SIDE: u32 = 65_535;
 /// The most pixels of one image: 16,384 x 16,384.
@@ -24,10 +26,11 @@ pub fn size_problem(width: u32, height: u32) -> Option<String> {
 }
 
 /// The width and height in an image file's header (nothing else is read), or why not.
-pub fn image_size(path: &Path) -> Result<(u32, u32), String> {
-    let (w, h) = image::image_dimensions(path).map_err(|e| format!("not a readable image: {e}"))?;
+pub fn image_size(path: &Path) -> Result<(u32, u32), ProjectError> {
+    let (w, h) = image::image_dimensions(path)
+        .map_err(|e| ProjectError::invalid(path, format!("not a readable image: {e}")))?;
     match size_problem(w, h) {
-        Some(p) => Err(format!("the image has {p}")),
+        Some(p) => Err(ProjectError::invalid(path, format!("the image has {p}"))),
         None => Ok((w, h)),
     }
 }
@@ -38,15 +41,12 @@ pub fn png_bytes(width: u32, height: u32) -> u64 {
     width as u64 * height as u64 * 8 + (height as u64 + 1) * 8 + (1 << 16)
 }
 
-/// Reads `reader` to its end, refusing more than `limit` bytes (a zlib bomb stops there).
-pub fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Result<Vec<u8>, String>> {
+/// Reads `reader` to its end, refusing more than `limit` bytes (a zlib bomb stops there):
+/// `None` when there were more.
+pub fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     let mut out = Vec::new();
     reader.take(limit + 1).read_to_end(&mut out)?;
-    Ok(if out.len() as u64 > limit {
-        Err(format!("it inflates to more than {limit} bytes"))
-    } else {
-        Ok(out)
-    })
+    Ok((out.len() as u64 <= limit).then_some(out))
 }
 
 /// `image` decoder limits for a picture that must be no larger than `width` x `height`.
@@ -80,7 +80,7 @@ mod tests {
         let bomb = z.finish().unwrap();
         assert!(bomb.len() < 20_000);
         let read = read_at_most(flate2::read::ZlibDecoder::new(&bomb[..]), 1_000_000).unwrap();
-        assert!(read.unwrap_err().contains("more than 1000000 bytes"));
+        assert!(read.is_none());
         let fine = read_at_most(flate2::read::ZlibDecoder::new(&bomb[..]), 10_000_000).unwrap();
         assert_eq!(fine.unwrap().len(), 10_000_000);
     }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ProjectError;
+
 pub const MANIFEST_FILE: &str = "project.toml";
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -52,33 +54,35 @@ impl Manifest {
             .map(|c| c.as_str())
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ProjectError> {
         if self.schema_version > SCHEMA_VERSION {
-            return Err(format!(
+            return Err(ProjectError::unacceptable(format!(
                 "schema_version {} is newer than this program understands ({}); update Nerve Studio",
                 self.schema_version, SCHEMA_VERSION
-            ));
+            )));
         }
         if self.classes.is_empty() {
-            return Err("`classes` is empty".into());
+            return Err(ProjectError::unacceptable("`classes` is empty"));
         }
         for (i, c) in self.classes.iter().enumerate() {
             // A class names folders in exports (class folders, VOC's ImageSets/Main).
             if let Some(why) = super::names::problem(c) {
-                return Err(format!("class {why}"));
+                return Err(ProjectError::unacceptable(format!("class {why}")));
             }
             if self.classes[..i]
                 .iter()
                 .any(|d| class_key(d) == class_key(c))
             {
-                return Err(format!("class `{c}` is listed twice"));
+                return Err(ProjectError::unacceptable(format!(
+                    "class `{c}` is listed twice"
+                )));
             }
         }
         if self.match_class(&self.mask_class).is_none() {
-            return Err(format!(
+            return Err(ProjectError::unacceptable(format!(
                 "mask_class `{}` is not one of the classes",
                 self.mask_class
-            ));
+            )));
         }
         self.roi.validate()?;
         self.splits.validate()
@@ -136,13 +140,17 @@ impl Roi {
         bottom: 1.0,
     };
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ProjectError> {
         let ok = |v: f32| (0.0..=1.0).contains(&v);
         if !(ok(self.left) && ok(self.top) && ok(self.right) && ok(self.bottom)) {
-            return Err("roi values must lie between 0 and 1".into());
+            return Err(ProjectError::unacceptable(
+                "roi values must lie between 0 and 1",
+            ));
         }
         if self.left >= self.right || self.top >= self.bottom {
-            return Err("roi must have left < right and top < bottom".into());
+            return Err(ProjectError::unacceptable(
+                "roi must have left < right and top < bottom",
+            ));
         }
         Ok(())
     }
@@ -183,11 +191,13 @@ impl Default for SplitSettings {
 }
 
 impl SplitSettings {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ProjectError> {
         if self.ratios.iter().any(|r| !r.is_finite() || *r < 0.0)
             || self.ratios.iter().sum::<f64>() <= 0.0
         {
-            return Err("split ratios must be non-negative and not all zero".into());
+            return Err(ProjectError::unacceptable(
+                "split ratios must be non-negative and not all zero",
+            ));
         }
         Ok(())
     }
@@ -248,6 +258,6 @@ mod tests {
     fn newer_schema_is_refused() {
         let mut m = Manifest::new("x");
         m.schema_version = 99;
-        assert!(m.validate().unwrap_err().contains("newer"));
+        assert!(m.validate().unwrap_err().to_string().contains("newer"));
     }
 }

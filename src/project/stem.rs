@@ -16,8 +16,8 @@ pub fn split_name(name: &str) -> Option<(&str, &str)> {
 
 /// Checks that a stem is safe as a file name in every project folder (the one rule for names
 /// that become path components, [`super::names::problem`]). Returns the reason when it is not.
-pub fn check_stem(stem: &str) -> Result<(), String> {
-    super::names::problem(stem).map_or(Ok(()), Err)
+pub fn check_stem(stem: &str) -> Result<(), super::ProjectError> {
+    super::names::problem(stem).map_or(Ok(()), |why| Err(super::ProjectError::Unacceptable(why)))
 }
 
 #[cfg(test)]

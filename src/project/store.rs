@@ -139,7 +139,7 @@ impl Project {
             if let Err(reason) = check_stem(&stem) {
                 problems.push(Problem {
                     file: format!("images/{name}"),
-                    problem: reason,
+                    problem: reason.to_string(),
                 });
                 continue;
             }

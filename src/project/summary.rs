@@ -170,7 +170,7 @@ impl Project {
                 }
                 match mask::decode_mask_png(&bytes) {
                     Ok((_, true)) => push(mask_file, "mask has values other than 0 and 255".into()),
-                    Err(err) => push(mask_file, err),
+                    Err(err) => push(mask_file, err.to_string()),
                     _ => {}
                 }
             }

@@ -1,5 +1,6 @@
 //! Thumbnails for the Browse grid, cached in `cache/thumbnails/` (safe to delete).
 
+use super::ProjectError;
 use crate::atomic::write_atomic;
 use image::imageops::FilterType;
 use image::{ImageFormat, RgbaImage};
@@ -14,7 +15,7 @@ pub fn thumbnail_path(cache_dir: &Path, stem: &str) -> PathBuf {
 
 /// Returns the thumbnail of `image_path` as RGBA, from the cache when it is newer than the
 /// image, else decoding the image and caching the result. A failed cache write only costs speed.
-pub fn load_or_make(image_path: &Path, cache_path: &Path) -> Result<RgbaImage, String> {
+pub fn load_or_make(image_path: &Path, cache_path: &Path) -> Result<RgbaImage, ProjectError> {
     if let Some(thumb) = read_fresh(image_path, cache_path) {
         return Ok(thumb);
     }
@@ -44,11 +45,11 @@ fn read_fresh(image_path: &Path, cache_path: &Path) -> Option<RgbaImage> {
 }
 
 /// Decodes an image with limits, naming the file on failure.
-pub fn decode_image(path: &Path) -> Result<image::DynamicImage, String> {
+pub fn decode_image(path: &Path) -> Result<image::DynamicImage, ProjectError> {
     let mut reader = image::ImageReader::open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map_err(ProjectError::io(path))?
         .with_guessed_format()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(ProjectError::io(path))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(16_384);
     limits.max_image_height = Some(16_384);
@@ -56,7 +57,7 @@ pub fn decode_image(path: &Path) -> Result<image::DynamicImage, String> {
     reader.limits(limits);
     reader
         .decode()
-        .map_err(|e| format!("{}: not a readable image: {e}", path.display()))
+        .map_err(|e| ProjectError::invalid(path, format!("not a readable image: {e}")))
 }
 
 #[cfg(test)]
@@ -79,7 +80,9 @@ mod tests {
         std::fs::write(&src, b"garbage").unwrap();
         let broken = dir.path().join("b.jpg");
         std::fs::write(&broken, b"not a jpeg").unwrap();
-        let err = load_or_make(&broken, &thumbnail_path(dir.path(), "b")).unwrap_err();
+        let err = load_or_make(&broken, &thumbnail_path(dir.path(), "b"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("b.jpg"), "{err}");
     }
 }

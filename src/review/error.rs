@@ -31,42 +31,31 @@ pub enum Error {
     #[error("{0}")]
     Setup(String),
     #[error(transparent)]
-    Project(Arc<crate::project::ProjectError>),
+    Project(#[from] crate::project::ProjectError),
     #[error(transparent)]
-    Mask(Arc<crate::mask::MaskError>),
+    Mask(#[from] crate::mask::MaskError),
     #[error(transparent)]
     Table(Arc<crate::table::TableError>),
     #[error(transparent)]
     Eval(crate::eval::Error),
+    #[error(transparent)]
+    Ml(crate::ml::Error),
     /// What a lower layer reported in words: the learning engine (a run that cannot be
     /// loaded, a prediction that failed) or the report's plots.
     #[error("{0}")]
     Reported(String),
 }
 
+path_errors!(Error);
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// For `map_err`: an I/O error on `path`.
-    pub fn file(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-        move |source| Error::File {
-            path: path.to_path_buf(),
-            source: Arc::new(source),
-        }
-    }
-
     /// For `map_err`: a decoding error of `path`.
     pub fn picture(path: &Path) -> impl FnOnce(image::ImageError) -> Error + '_ {
         move |source| Error::Picture {
             path: path.to_path_buf(),
             source: Arc::new(source),
-        }
-    }
-
-    pub fn invalid(path: &Path, why: impl std::fmt::Display) -> Error {
-        Error::Invalid {
-            path: path.to_path_buf(),
-            why: why.to_string(),
         }
     }
 
@@ -78,33 +67,23 @@ impl Error {
     }
 }
 
-impl From<crate::project::ProjectError> for Error {
-    fn from(e: crate::project::ProjectError) -> Self {
-        Error::Project(Arc::new(e))
-    }
-}
-
-impl From<crate::mask::MaskError> for Error {
-    fn from(e: crate::mask::MaskError) -> Self {
-        Error::Mask(Arc::new(e))
-    }
-}
-
 impl From<crate::eval::Error> for Error {
     fn from(e: crate::eval::Error) -> Self {
         Error::Eval(e)
     }
 }
 
-impl From<crate::table::TableError> for Error {
-    fn from(e: crate::table::TableError) -> Self {
-        Error::Table(Arc::new(e))
+impl From<crate::ml::Error> for Error {
+    fn from(e: crate::ml::Error) -> Self {
+        match e {
+            crate::ml::Error::Stopped => Error::Stopped,
+            e => Error::Ml(e),
+        }
     }
 }
 
-/// The learning engine and the plots report in sentences (see `ml`, `eval`).
-impl From<String> for Error {
-    fn from(e: String) -> Self {
-        Error::Reported(e)
+impl From<crate::table::TableError> for Error {
+    fn from(e: crate::table::TableError) -> Self {
+        Error::Table(Arc::new(e))
     }
 }

@@ -264,6 +264,7 @@ fn classifier_scores(
     project: &Project,
     id: &str,
     device: &ComputeDevice,
+    stop: &AtomicBool,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<HashMap<String, Vec<f64>>> {
     let run = checked(root, id, Task::Classify)?;
@@ -272,7 +273,8 @@ fn classifier_scores(
     if project.images().iter().all(|e| table.contains_key(&e.stem)) {
         return Ok(table);
     }
-    predict::predict(root, &run.id, None, device, &mut |d, t| {
+    let all = |_: &ImageEntry| true;
+    predict::predict_where(root, &run.id, ("all", &all), device, stop, &mut |d, t| {
         progress("Classifying", d, t)
     })?;
     read_scores(&csv, &run)
@@ -284,6 +286,7 @@ fn segmenter_maps(
     project: &Project,
     id: &str,
     device: &ComputeDevice,
+    stop: &AtomicBool,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<f64> {
     let run = checked(root, id, Task::Segment)?;
@@ -297,15 +300,21 @@ fn segmenter_maps(
         .collect();
     if !missing.is_empty() {
         let which = |e: &ImageEntry| missing.contains(&e.stem);
-        predict::predict_where(root, &run.id, ("review", &which), device, &mut |d, t| {
-            progress("Segmenting", d, t)
-        })?;
+        predict::predict_where(
+            root,
+            &run.id,
+            ("review", &which),
+            device,
+            stop,
+            &mut |d, t| progress("Segmenting", d, t),
+        )?;
     }
     Ok(threshold)
 }
 
 /// Builds the review of `models`: predicts what is missing, then scores every image. Setting
-/// `stop` ends it between its stages and images (whoever asked for it has gone).
+/// `stop` ends it between its stages, prediction batches and images (whoever asked for it has
+/// gone); the maps predicted so far stay cached for the next build.
 pub fn build(
     root: &Path,
     models: &Models,
@@ -340,12 +349,12 @@ pub fn build(
     let labeled = |e: &ImageEntry| counts_as_truth(e.label.status);
 
     let probabilities = match &models.classifier {
-        Some(id) => classifier_scores(root, &project, id, device, progress)?,
+        Some(id) => classifier_scores(root, &project, id, device, stop, progress)?,
         None => HashMap::new(),
     };
     stopped()?;
     let threshold = match &models.segmenter {
-        Some(id) => segmenter_maps(root, &project, id, device, progress)?,
+        Some(id) => segmenter_maps(root, &project, id, device, stop, progress)?,
         None => 0.5,
     };
     stopped()?;

@@ -188,7 +188,10 @@ fn where_there_is_no_file_dialog_a_typed_path_imports() {
     feed(&mut app, typed);
     let task = crate::window::click(&mut app, "OK");
     feed(&mut app, run(task));
-    let error = app.prompt.as_ref().and_then(|p| p.error.clone());
+    let error = app
+        .prompt
+        .as_ref()
+        .and_then(|p| p.error.as_ref().map(ToString::to_string));
     assert!(
         error.as_deref().is_some_and(|e| e.contains("/nowhere/lab")),
         "{error:?}"

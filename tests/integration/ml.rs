@@ -97,7 +97,9 @@ fn the_import_report_says_what_loaded() {
     assert!(report.summary().contains("of another shape"));
 
     // Not weights at all: a clear error naming the file.
-    let err = import_torchvision(&mut wide, Arch::MobilenetV2, &fixture("input.png")).unwrap_err();
+    let err = import_torchvision(&mut wide, Arch::MobilenetV2, &fixture("input.png"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("input.png"), "{err}");
 }
 

@@ -439,3 +439,44 @@ fn the_linked_view_exports_a_gif_and_png_frames_in_chronological_order() {
     let first = image::open(out.join("frames").join(&expected[0])).unwrap();
     assert!(first.width() <= linked::DISPLAY_WIDTH);
 }
+
+#[test]
+fn a_prediction_pass_stops_between_batches_and_keeps_what_it_wrote() {
+    let (_dir, root) = small_demo(80, 9);
+    let segmenter = trained(&root, "mu_net", 32, 1);
+    let everything = |_: &nerve_studio::project::ImageEntry| true;
+    let stop = AtomicBool::new(false);
+    let result = nerve_studio::ml::predict::predict_where(
+        &root,
+        &segmenter,
+        ("all", &everything),
+        &device::cpu(),
+        &stop,
+        &mut |done, _| {
+            if done > 0 {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        },
+    );
+    assert!(
+        matches!(result, Err(nerve_studio::ml::Error::Stopped)),
+        "{result:?}"
+    );
+    let maps = || {
+        std::fs::read_dir(nerve_studio::ml::predict::predictions_dir(
+            &root, &segmenter,
+        ))
+        .unwrap()
+        .count()
+    };
+    // The first batch of 32 was written, and nothing after the stop.
+    assert_eq!(maps(), 32);
+    // Stopped from Review's side it is `Stopped` there too, so the screen says nothing.
+    let review_error: nerve_studio::review::Error = nerve_studio::ml::Error::Stopped.into();
+    assert!(matches!(review_error, nerve_studio::review::Error::Stopped));
+    let whole =
+        nerve_studio::ml::predict::predict(&root, &segmenter, None, &device::cpu(), &mut |_, _| {})
+            .unwrap();
+    assert_eq!(whole.images, 80);
+    assert_eq!(maps(), 80);
+}

@@ -163,11 +163,11 @@ pub(super) fn write_paths(
     job: &SaveJob,
     mask_path: &Path,
     label_path: &Path,
-) -> Result<(), String> {
+) -> crate::project::Result<()> {
     if let Some(mask) = &job.mask {
-        crate::mask::write_mask(mask_path, mask).map_err(|e| e.to_string())?;
+        crate::mask::write_mask(mask_path, mask)?;
     }
-    crate::project::write_label(label_path, &job.label).map_err(|e| e.to_string())
+    crate::project::write_label(label_path, &job.label)
 }
 
 /// What must be written before the project is let go (closing, an import): the saves carried
@@ -186,7 +186,7 @@ pub(super) fn last_saves(
 }
 
 /// Writes a save job where it is called (on a job's thread: closing, an import).
-pub fn write_save(job: &SaveJob, project: &Project) -> Result<(), String> {
+pub fn write_save(job: &SaveJob, project: &Project) -> crate::project::Result<()> {
     write_paths(
         job,
         &project.mask_path(&job.stem),

@@ -5,6 +5,7 @@
 use super::{App, Message, State};
 use crate::gui::background::spawn;
 use crate::gui::screens::browse;
+use crate::project::ProjectError;
 use crate::project::bulk::{self, Before, Change, Writes};
 use iced::Task;
 
@@ -16,7 +17,7 @@ pub enum Written {
     /// An undo of the step described.
     Restored(Writes, String),
     /// Why a step (false) or an undo (true) was not written.
-    Failed(String, bool),
+    Failed(ProjectError, bool),
 }
 
 impl App {
@@ -47,7 +48,7 @@ impl App {
                     Some(before) => Written::Applied(writes, what, before),
                     None => Written::Restored(writes, what),
                 },
-                Err(e) => Written::Failed(e.to_string(), before.is_none()),
+                Err(e) => Written::Failed(e, before.is_none()),
             };
             send(written);
         });
@@ -84,11 +85,11 @@ fn plan(
     project: &crate::project::Project,
     stems: &[String],
     change: &Change,
-) -> Result<Planned, String> {
+) -> Result<Planned, ProjectError> {
     if let Some(why) = project.read_only_reason() {
-        return Err(why);
+        return Err(ProjectError::ReadOnly(why));
     }
-    let (writes, before) = bulk::plan(project, stems, change).map_err(|e| e.to_string())?;
+    let (writes, before) = bulk::plan(project, stems, change)?;
     let what = format!("{} on {} images", change.describe(), stems.len());
     Ok((writes, what, Some(before)))
 }

@@ -224,7 +224,7 @@ pub(super) fn detect_compute() -> Task<Message> {
         || match crate::ml::device::select(crate::ml::device::DeviceChoice::Auto) {
             Ok(d) if d.gpu => format!("GPU: {}", d.name),
             Ok(d) => d.name,
-            Err(e) => e,
+            Err(e) => e.to_string(),
         },
         Message::Compute,
     )

@@ -89,7 +89,11 @@ impl App {
                 Task::none()
             }
             train::Request::Resume => {
-                let Some(s) = self.training.as_mut().filter(|s| s.phase == Phase::Paused) else {
+                let Some(s) = self
+                    .training
+                    .as_mut()
+                    .filter(|s| matches!(s.phase, Phase::Paused))
+                else {
                     return Task::none();
                 };
                 let steps = s.take_remaining();
@@ -243,7 +247,7 @@ impl App {
             Closing::Stopping(id) => (id, None),
             Closing::HandingOver(id) => {
                 let steps = match (self.root(), self.training.as_mut()) {
-                    (Some(root), Some(s)) if s.phase == Phase::Paused => {
+                    (Some(root), Some(s)) if matches!(s.phase, Phase::Paused) => {
                         Some((root, s.take_remaining(), s.device_choice))
                     }
                     _ => None,

@@ -84,8 +84,8 @@ impl App {
             .as_deref()
             .unwrap_or("finding the compute device…");
         match self.training.as_ref() {
-            Some(t) if self.training_active() || t.phase == Phase::Paused => {
-                let what = match (t.phase == Phase::Paused, t.batch) {
+            Some(t) if self.training_active() || matches!(t.phase, Phase::Paused) => {
+                let what = match (matches!(t.phase, Phase::Paused), t.batch) {
                     (true, _) => "Training paused".to_string(),
                     (false, Some(b)) => format!(
                         "Training: epoch {}/{} · {:.0} %",
@@ -204,7 +204,7 @@ fn prompt_bar(p: &Prompt) -> Element<'_, Message> {
         .align_y(Alignment::Center),
     );
     if let Some(e) = &p.error {
-        col = col.push(text(e).size(13).style(text::danger));
+        col = col.push(text(e.to_string()).size(13).style(text::danger));
     }
     container(col)
         .padding([8, 10])

@@ -4,6 +4,7 @@
 
 use crate::gui::background::job;
 use crate::gui::screens::Context;
+use crate::gui::style::Notice;
 use crate::gui::style::{chip, muted, panel};
 use crate::ml::models::Task as ModelTask;
 use crate::ml::registry::{self, Comparison, Headline, RunSummary};
@@ -13,16 +14,16 @@ use iced::{Alignment, Color, Element, Length, Subscription, Task};
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Listed(Result<Vec<RunSummary>, String>),
+    Listed(Result<Vec<RunSummary>, crate::ml::Error>),
     Refresh,
     ToggleCompare(String, bool),
-    Compared(Result<Comparison, String>),
+    Compared(Result<Comparison, crate::ml::Error>),
     Activate(String),
     AskDelete(String),
     Delete(String),
     KeepRun,
     /// The outcome of activate or delete, to show.
-    Done(Result<String, String>),
+    Done(Result<String, crate::ml::Error>),
     Resume(String),
     PreAnnotate,
 }
@@ -44,14 +45,14 @@ pub type Action = crate::gui::screens::Action<Message, Request>;
 
 #[derive(Default)]
 pub struct Models {
-    pub runs: Option<Result<Vec<RunSummary>, String>>,
+    pub runs: Option<Result<Vec<RunSummary>, crate::ml::Error>>,
     pub loading: bool,
     /// Runs ticked for comparison (two at most; the oldest tick goes).
     pub compare: Vec<String>,
-    pub comparison: Option<Result<Comparison, String>>,
+    pub comparison: Option<Result<Comparison, crate::ml::Error>>,
     pub confirm_delete: Option<String>,
     /// What the last action did.
-    pub outcome: Option<Result<String, String>>,
+    pub outcome: Option<Notice>,
 }
 
 impl Models {
@@ -139,7 +140,7 @@ impl Models {
                 ));
             }
             Message::Done(outcome) => {
-                self.outcome = Some(outcome);
+                self.outcome = Some(Notice::of(outcome, |done| done, ""));
                 return Action::run(self.list(ctx));
             }
             Message::Resume(id) => return Action::request(Request::Resume(id)),
@@ -174,17 +175,13 @@ impl Models {
             .align_y(Alignment::Center),
         );
         col = col.push(self.pre_annotation(read_only));
-        col = col.push(crate::gui::style::message_line(
-            self.outcome
-                .as_ref()
-                .map(|o| o.as_deref().map_err(String::as_str)),
-        ));
+        col = col.push(crate::gui::style::message_line(self.outcome.clone()));
         if let Some(c) = &self.comparison {
             col = col.push(comparison(c));
         }
         match &self.runs {
             None => col = col.push(text("Reading the runs…").size(14).style(muted)),
-            Some(Err(e)) => col = col.push(text(e).size(14).color(BAD)),
+            Some(Err(e)) => col = col.push(text(e.to_string()).size(14).color(BAD)),
             Some(Ok(runs)) if runs.is_empty() => {
                 col = col.push(
                     text("No runs yet: train a model on the Train screen.")
@@ -357,10 +354,10 @@ fn headline(h: &Headline) -> String {
     format!("{} ({} images): {}", h.split, h.images, metrics.join(" · "))
 }
 
-fn comparison(c: &Result<Comparison, String>) -> Element<'_, Message> {
+fn comparison(c: &Result<Comparison, crate::ml::Error>) -> Element<'_, Message> {
     let c = match c {
         Ok(c) => c,
-        Err(e) => return text(e).size(13).color(BAD).into(),
+        Err(e) => return text(e.to_string()).size(13).color(BAD).into(),
     };
     let ci = |v: Option<[f64; 2]>| {
         v.map_or(String::new(), |ci| {

@@ -49,13 +49,13 @@ impl Transfer {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum FetchError {
     /// Stopped by the user; the bytes so far are kept and the next fetch resumes from them.
     Cancelled {
         kept: u64,
     },
-    Failed(String),
+    Failed(crate::ml::Error),
 }
 
 impl std::fmt::Display for FetchError {
@@ -66,13 +66,24 @@ impl std::fmt::Display for FetchError {
                 "download cancelled; {} kept, the next download resumes from there",
                 super::catalog::megabytes(*kept)
             ),
-            FetchError::Failed(why) => f.write_str(why),
+            FetchError::Failed(why) => why.fmt(f),
         }
     }
 }
 
-fn failed(text: String) -> FetchError {
-    FetchError::Failed(text)
+impl From<crate::ml::Error> for FetchError {
+    fn from(e: crate::ml::Error) -> Self {
+        FetchError::Failed(e)
+    }
+}
+
+/// A failure of the download of `source`, and why.
+fn failed(source: &Source, why: String) -> FetchError {
+    FetchError::Failed(crate::ml::Error::fetch(&source.file, why))
+}
+
+fn io_failed(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
+    move |e| FetchError::Failed(crate::ml::Error::file(path)(e))
 }
 
 /// Asks for the file, from byte `have` on where part of it is here already.
@@ -115,16 +126,17 @@ fn receive(
             Ok(n) => n,
             Err(e) => {
                 out.sync_all().ok();
-                return Err(failed(format!(
-                    "{}: the download broke off at {} of {} ({e}); run it again to resume",
-                    source.file,
-                    super::catalog::megabytes(done),
-                    super::catalog::megabytes(total)
-                )));
+                return Err(failed(
+                    source,
+                    format!(
+                        "the download broke off at {} of {} ({e}); run it again to resume",
+                        super::catalog::megabytes(done),
+                        super::catalog::megabytes(total)
+                    ),
+                ));
             }
         };
-        out.write_all(&buffer[..n])
-            .map_err(|e| failed(format!("{}: {e}", part.display())))?;
+        out.write_all(&buffer[..n]).map_err(io_failed(part))?;
         done += n as u64;
         if last_report.elapsed() >= Duration::from_millis(100) {
             last_report = Instant::now();
@@ -146,7 +158,7 @@ pub fn fetch(
     if let Some(path) = store::downloaded(folder, source) {
         return Ok(path);
     }
-    std::fs::create_dir_all(folder).map_err(|e| failed(format!("{}: {e}", folder.display())))?;
+    std::fs::create_dir_all(folder).map_err(io_failed(folder))?;
     let (part, have) = store::partial(folder, source);
     let response = request(source, have)?;
     let status = response.status().as_u16();
@@ -158,13 +170,16 @@ pub fn fetch(
             have + length.unwrap_or(source.bytes.saturating_sub(have)),
         ),
         // The part already holds every byte: check it.
-        416 if have > 0 => return store::accept(&part, folder, source).map_err(failed),
+        416 if have > 0 => return store::accept(&part, folder, source).map_err(FetchError::from),
         _ => {
-            return Err(failed(format!(
-                "{}: the server answered HTTP {status}; download it by hand from {} and \
+            return Err(failed(
+                source,
+                format!(
+                    "the server answered HTTP {status}; download it by hand from {} and \
                  run `nerve-studio weights import FILE`",
-                source.file, source.url
-            )));
+                    source.url
+                ),
+            ));
         }
     };
     let mut out = OpenOptions::new()
@@ -173,7 +188,7 @@ pub fn fetch(
         .append(start > 0)
         .truncate(start == 0)
         .open(&part)
-        .map_err(|e| failed(format!("{}: {e}", part.display())))?;
+        .map_err(io_failed(&part))?;
     let mut body = response.into_body().into_reader();
     let done = receive(
         &mut body,
@@ -184,17 +199,18 @@ pub fn fetch(
         cancel,
         on_progress,
     )?;
-    out.sync_all()
-        .map_err(|e| failed(format!("{}: {e}", part.display())))?;
+    out.sync_all().map_err(io_failed(&part))?;
     if done < total {
-        return Err(failed(format!(
-            "{}: the server sent {} of {}; run it again to resume",
-            source.file,
-            super::catalog::megabytes(done),
-            super::catalog::megabytes(total)
-        )));
+        return Err(failed(
+            source,
+            format!(
+                "the server sent {} of {}; run it again to resume",
+                super::catalog::megabytes(done),
+                super::catalog::megabytes(total)
+            ),
+        ));
     }
-    store::accept(&part, folder, source).map_err(failed)
+    store::accept(&part, folder, source).map_err(FetchError::from)
 }
 
 fn transfer(done: u64, start: u64, total: u64, began: Instant) -> Transfer {
@@ -215,10 +231,13 @@ fn transfer(done: u64, start: u64, total: u64, began: Instant) -> Transfer {
 
 /// What a machine without internet (or behind a closed proxy) is told.
 fn unreachable_text(source: &Source, error: &ureq::Error) -> FetchError {
-    failed(format!(
-        "{}: cannot download from {} ({error}). On a machine without internet, download that \
+    failed(
+        source,
+        format!(
+            "cannot download from {} ({error}). On a machine without internet, download that \
          URL elsewhere and bring the file in with `nerve-studio weights import FILE` (or \
          \"Import a weights file…\" on the Train screen)",
-        source.file, source.url
-    ))
+            source.url
+        ),
+    )
 }

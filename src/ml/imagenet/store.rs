@@ -1,6 +1,7 @@
 //! The per-user weights folder (the platform's data folder, shared by every project): what is
 //! there, whether a file is what its name promises, and bringing in a file fetched elsewhere.
 
+use crate::ml::{Error, Result};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -15,13 +16,13 @@ pub const FOLDER_ENV: &str = "NERVE_STUDIO_WEIGHTS_DIR";
 
 /// Where downloaded weights live: `NERVE_STUDIO_WEIGHTS_DIR`, else e.g.
 /// `~/.local/share/nerve-studio/weights` on Linux.
-pub fn folder() -> Result<PathBuf, String> {
+pub fn folder() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os(FOLDER_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
     dirs::data_dir()
         .map(|d| d.join("nerve-studio").join("weights"))
-        .ok_or_else(|| format!("no data folder for this user: set {FOLDER_ENV}"))
+        .ok_or_else(|| Error::request(format!("no data folder for this user: set {FOLDER_ENV}")))
 }
 
 /// The file of `source` in `folder`, if it is there. Only verified files ever get this name:
@@ -59,46 +60,55 @@ pub fn sha256(path: &Path) -> io::Result<String> {
 
 /// Checks a finished `.part` file against its name's hash and gives it its final name; a file
 /// that does not match is deleted, never used.
-pub fn accept(part: &Path, folder: &Path, source: &Source) -> Result<PathBuf, String> {
-    let hash = sha256(part).map_err(|e| format!("{}: {e}", part.display()))?;
+pub fn accept(part: &Path, folder: &Path, source: &Source) -> Result<PathBuf> {
+    let hash = sha256(part).map_err(Error::file(part))?;
     if !source.promised_by(&hash) {
         let _ = std::fs::remove_file(part);
-        return Err(format!(
-            "{}: the downloaded file is corrupt (its SHA-256 begins {}, the name promises {}); \
+        return Err(Error::fetch(
+            &source.file,
+            format!(
+                "the downloaded file is corrupt (its SHA-256 begins {}, the name promises {}); \
              it was deleted: download it again",
-            source.file,
-            &hash[..8],
-            source.hash_prefix()
+                &hash[..8],
+                source.hash_prefix()
+            ),
         ));
     }
     let path = folder.join(&source.file);
-    std::fs::rename(part, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::rename(part, &path).map_err(Error::file(&path))?;
     sync_dir(folder);
     Ok(path)
 }
 
 /// Brings a weights file fetched elsewhere (a USB stick, another machine's download) into
 /// `folder` under its torchvision name, recognised by its SHA-256 whatever it is called now.
-pub fn import(file: &Path, folder: &Path, sources: &[Source]) -> Result<(Source, PathBuf), String> {
-    let name = file.display();
+pub fn import(file: &Path, folder: &Path, sources: &[Source]) -> Result<(Source, PathBuf)> {
     if !file.is_file() {
-        return Err(format!("{name}: no such file"));
+        return Err(Error::invalid(file, "no such file"));
     }
-    let hash = sha256(file).map_err(|e| format!("{name}: {e}"))?;
+    let hash = sha256(file).map_err(Error::file(file))?;
     let Some(source) = sources.iter().find(|s| s.promised_by(&hash)) else {
         let known: Vec<&str> = sources.iter().map(|s| s.file.as_str()).collect();
-        return Err(format!(
-            "{name}: not one of the ImageNet files Nerve Studio knows (its SHA-256 begins {}; \
+        return Err(Error::invalid(
+            file,
+            format!(
+                "not one of the ImageNet files Nerve Studio knows (its SHA-256 begins {}; \
              expected one of {}): a truncated download or another file?",
-            &hash[..8],
-            known.join(", ")
+                &hash[..8],
+                known.join(", ")
+            ),
         ));
     };
-    std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    std::fs::create_dir_all(folder).map_err(Error::file(folder))?;
     let (part, _) = partial(folder, source);
     std::fs::copy(file, &part)
         .and_then(|_| File::open(&part)?.sync_all())
-        .map_err(|e| format!("{}: cannot copy it into {}: {e}", name, folder.display()))?;
+        .map_err(|e| {
+            Error::invalid(
+                file,
+                format!("cannot copy it into {}: {e}", folder.display()),
+            )
+        })?;
     let path = accept(&part, folder, source)?;
     Ok((source.clone(), path))
 }
@@ -181,7 +191,9 @@ mod tests {
 
         let stranger = dir.path().join("other.pth");
         std::fs::write(&stranger, b"abd").unwrap();
-        let err = import(&stranger, &store, &[source]).unwrap_err();
+        let err = import(&stranger, &store, &[source])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("other.pth") && err.contains("tiny-"), "{err}");
     }
 
@@ -191,7 +203,7 @@ mod tests {
         let source = source_for(b"abc", dir.path());
         let (part, _) = partial(dir.path(), &source);
         std::fs::write(&part, b"abX").unwrap();
-        let err = accept(&part, dir.path(), &source).unwrap_err();
+        let err = accept(&part, dir.path(), &source).unwrap_err().to_string();
         assert!(err.contains("corrupt"), "{err}");
         assert!(!part.exists());
         assert_eq!(downloaded(dir.path(), &source), None);

@@ -103,8 +103,8 @@ pub fn plan(opts: &DemoOptions) -> Vec<PlannedFrame> {
 }
 
 /// A demo project of `images` Full-HD frames in a temporary folder (gone with the `TempDir`).
-pub fn full_hd(images: usize) -> Result<(tempfile::TempDir, std::path::PathBuf), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+pub fn full_hd(images: usize) -> Result<(tempfile::TempDir, std::path::PathBuf)> {
+    let dir = tempfile::tempdir().map_err(ProjectError::io(std::env::temp_dir()))?;
     let root = dir.path().join("demo");
     generate(
         &root,
@@ -115,8 +115,7 @@ pub fn full_hd(images: usize) -> Result<(tempfile::TempDir, std::path::PathBuf),
             ..DemoOptions::default()
         },
         &mut |_, _| {},
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok((dir, root))
 }
 

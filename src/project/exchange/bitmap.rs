@@ -2,6 +2,7 @@
 //! See shared/reference/supervisely-format.md, section 2.4.
 
 use crate::mask::Mask;
+use crate::project::ProjectError;
 use crate::project::limits;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -53,25 +54,29 @@ pub fn encode(mask: &Mask) -> Option<(String, [u32; 2])> {
 /// non-zero grey; RGB without alpha is refused; data that is not zlib is read as a bare PNG.
 /// `within` is the size of the image it belongs to: the bitmap can be no larger, and neither
 /// its zlib stream nor its PNG may take more memory than such a bitmap can.
-pub fn decode(data: &str, origin: [i64; 2], within: (u32, u32)) -> Result<Bitmap, String> {
+pub fn decode(data: &str, origin: [i64; 2], within: (u32, u32)) -> Result<Bitmap, ProjectError> {
     let raw = STANDARD
         .decode(data.trim())
-        .map_err(|e| format!("bitmap data is not base64: {e}"))?;
+        .map_err(|e| ProjectError::unacceptable(format!("bitmap data is not base64: {e}")))?;
     let limit = limits::png_bytes(within.0, within.1);
     let inflated = limits::read_at_most(ZlibDecoder::new(&raw[..]), limit);
     let (bytes, bare) = match &inflated {
-        Ok(Ok(png)) => (&png[..], false),
-        Ok(Err(why)) => return Err(format!("bitmap data: {why}")),
+        Ok(Some(png)) => (&png[..], false),
+        Ok(None) => {
+            return Err(ProjectError::unacceptable(format!(
+                "bitmap data: it inflates to more than {limit} bytes"
+            )));
+        }
         Err(_) => (&raw[..], true),
     };
     let mut reader =
         image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Png);
     reader.limits(limits::decoder(within.0, within.1));
     let img = reader.decode().map_err(|e| {
-        format!(
+        ProjectError::unacceptable(format!(
             "bitmap data is not a PNG of at most {}x{}: {e}",
             within.0, within.1
-        )
+        ))
     })?;
     let (w, h) = (img.width(), img.height());
     let channels = img.color().channel_count();
@@ -85,7 +90,9 @@ pub fn decode(data: &str, origin: [i64; 2], within: (u32, u32)) -> Result<Bitmap
             .map(|p| p.0[0] | p.0[1] | p.0[2])
             .collect()
     } else {
-        return Err("wrong internal mask format: an RGB bitmap without alpha".into());
+        return Err(ProjectError::unacceptable(
+            "wrong internal mask format: an RGB bitmap without alpha",
+        ));
     };
     Ok(Bitmap {
         origin: (origin[0], origin[1]),
@@ -158,6 +165,7 @@ mod tests {
         assert!(
             decode("@@@", [0, 0], (10, 10))
                 .unwrap_err()
+                .to_string()
                 .contains("base64")
         );
     }

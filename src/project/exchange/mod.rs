@@ -249,8 +249,7 @@ fn check_items(items: &[ImportItem], progress: Progress<'_>) -> Result<()> {
     parallel::try_map(
         items,
         |item| {
-            let img = decode_image(&item.source)
-                .map_err(|r| ProjectError::invalid(&item.source, strip_path(&r, &item.source)))?;
+            let img = decode_image(&item.source)?;
             match &item.mask {
                 Some(m) if (m.width(), m.height()) != (img.width(), img.height()) => {
                     Err(ProjectError::invalid(
@@ -270,13 +269,6 @@ fn check_items(items: &[ImportItem], progress: Progress<'_>) -> Result<()> {
         &mut |done, total| progress("checking images", done, total),
     )?;
     Ok(())
-}
-
-fn strip_path(reason: &str, path: &Path) -> String {
-    reason
-        .strip_prefix(&format!("{}: ", path.display()))
-        .unwrap_or(reason)
-        .to_string()
 }
 
 fn write_items(root: &Path, items: &[ImportItem], progress: Progress<'_>) -> Result<()> {

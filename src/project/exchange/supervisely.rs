@@ -169,8 +169,7 @@ fn read_pair<'a>(dir: &Path, image_name: &'a str, ann_path: &Path) -> Result<Pai
     let (stem, ext) = split_name(image_name)
         .ok_or_else(|| ProjectError::invalid(&image_path, "image name has no extension"))?;
     let ann: Annotation = read_json(ann_path)?;
-    let (w, h) =
-        limits::image_size(&image_path).map_err(|why| ProjectError::invalid(&image_path, why))?;
+    let (w, h) = limits::image_size(&image_path)?;
     if (ann.size.width, ann.size.height) != (w, h) {
         return Err(ProjectError::invalid(
             ann_path,

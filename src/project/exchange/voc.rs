@@ -36,8 +36,7 @@ pub fn read(src: &Path, manifest: &Manifest, notes: &mut Vec<String>) -> Result<
         let (stem, ext) = split_name(&name).expect("image files have an extension");
         let mask_path = src.join("SegmentationClass").join(format!("{stem}.png"));
         let mask = if mask_path.is_file() {
-            let size =
-                limits::image_size(&path).map_err(|why| ProjectError::invalid(&path, why))?;
+            let size = limits::image_size(&path)?;
             Some(read_class_png_of(&mask_path, size)?)
         } else {
             None

@@ -4,6 +4,7 @@
 use super::{Adjust, ImageKey, LoadedImage, Message};
 use crate::gui::background::{Handover, spawn};
 use crate::project::Project;
+use crate::project::ProjectError;
 use iced::Task;
 use iced::widget::image::Handle;
 use std::path::Path;
@@ -44,18 +45,20 @@ pub fn load_image(key: &ImageKey, image_path: &Path, mask_path: Option<&Path>) -
     }
 }
 
-fn decode(image_path: &Path, mask_path: Option<&Path>) -> Result<LoadedImage, String> {
+fn decode(image_path: &Path, mask_path: Option<&Path>) -> Result<LoadedImage, ProjectError> {
     let rgba = crate::project::thumbnails::decode_image(image_path)?.to_rgba8();
     let (w, h) = rgba.dimensions();
     let mask = match mask_path {
         Some(p) => {
-            let m = crate::mask::read_mask(p).map_err(|e| e.to_string())?;
+            let m = crate::mask::read_mask(p)?;
             if (m.width(), m.height()) != (w, h) {
-                return Err(format!(
-                    "{}: the mask is {}x{} but the image is {w}x{h}; fix or remove the mask file",
-                    p.display(),
-                    m.width(),
-                    m.height()
+                return Err(ProjectError::invalid(
+                    p,
+                    format!(
+                        "the mask is {}x{} but the image is {w}x{h}; fix or remove the mask file",
+                        m.width(),
+                        m.height()
+                    ),
                 ));
             }
             m

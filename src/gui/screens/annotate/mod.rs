@@ -16,7 +16,9 @@ use crate::gui::screens::Context;
 use crate::gui::viewport::Viewport;
 use crate::mask::history::{History, Recorder};
 use crate::mask::{Mask, Rect, fill, overlay, raster};
-use crate::project::{ImageLabel, MaskProvenance, Project, Status, label::current_user};
+use crate::project::{
+    ImageLabel, MaskProvenance, Project, ProjectError, Status, label::current_user,
+};
 use iced::widget::image;
 use iced::{Point, Size, Subscription, Vector};
 use std::collections::{HashMap, VecDeque};
@@ -89,7 +91,7 @@ pub struct SaveJob {
 #[derive(Debug, Clone)]
 pub enum Message {
     Loaded(ImageKey, Handover<LoadedImage>),
-    LoadFailed(ImageKey, String),
+    LoadFailed(ImageKey, ProjectError),
     CanvasSize(Size),
     StrokeStart(Point),
     StrokeTo(Point),
@@ -119,7 +121,7 @@ pub struct SaveOutcome {
     pub revision: u64,
     pub label: ImageLabel,
     pub wrote_mask: bool,
-    pub result: Result<(), String>,
+    pub result: Result<(), ProjectError>,
 }
 
 /// What the Annotate screen asks of the app.
@@ -153,7 +155,7 @@ pub struct Annotate {
     pub(crate) current: String,
     pub(crate) label: ImageLabel,
     pub(crate) loaded: Option<LoadedImage>,
-    pub(crate) load_error: Option<String>,
+    pub(crate) load_error: Option<ProjectError>,
     /// Whether the mask is written on save (it existed, or was edited).
     mask_exists: bool,
     pub(crate) tiles: HashMap<(u32, u32), (Rect, image::Handle)>,
@@ -173,7 +175,7 @@ pub struct Annotate {
     revision: u64,
     unsaved: Option<Unsaved>,
     saving: Option<u64>,
-    pub(crate) save_error: Option<(String, Instant)>,
+    pub(crate) save_error: Option<(ProjectError, Instant)>,
     pub(crate) read_only: Option<String>,
     pub(crate) adjust: Adjust,
     /// The load asked for the image on screen: only its picture is shown, and the GPU view

@@ -76,7 +76,12 @@ impl Annotate {
         Action::request(Request::Save(self.save_job()))
     }
 
-    pub(super) fn saved(&mut self, stem: &str, revision: u64, result: Result<(), String>) {
+    pub(super) fn saved(
+        &mut self,
+        stem: &str,
+        revision: u64,
+        result: Result<(), crate::project::ProjectError>,
+    ) {
         let current = stem == self.current;
         match result {
             Ok(()) => {

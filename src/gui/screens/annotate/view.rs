@@ -17,7 +17,9 @@ impl Annotate {
     pub fn view<'a>(&'a self, ctx: &Context<'a>) -> Element<'a, Message> {
         let project = ctx.project;
         let board: Element<'a, Message> = match (&self.load_error, &self.loaded) {
-            (Some(e), _) => container(text(e).size(15)).center(Length::Fill).into(),
+            (Some(e), _) => container(text(e.to_string()).size(15))
+                .center(Length::Fill)
+                .into(),
             (None, None) => container(text("Loading…").size(15).style(muted))
                 .center(Length::Fill)
                 .into(),

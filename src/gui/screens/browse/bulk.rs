@@ -5,7 +5,7 @@ use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Alignment, Element, Length};
 
 use super::Message;
-use crate::gui::style::{class_color, muted, panel};
+use crate::gui::style::{Notice, class_color, muted, panel};
 use crate::project::bulk::{Before, Change};
 use crate::project::{Project, Split, Status};
 
@@ -28,7 +28,7 @@ pub struct Bulk {
     /// A write or an undo is under way.
     pub writing: bool,
     /// How the last step ended, in words.
-    pub last: Option<Result<String, String>>,
+    pub last: Option<crate::gui::style::Notice>,
 }
 
 /// The right-hand panel while several images are chosen.
@@ -138,8 +138,8 @@ fn outcome(bulk: &Bulk, chosen: usize, busy: bool) -> Element<'_, Message> {
         col = col.push(text("Saving…").size(12).style(muted));
     }
     match &bulk.last {
-        Some(Ok(done)) => col = col.push(text(done).size(12)),
-        Some(Err(e)) => col = col.push(text(e).size(12).color(BAD)),
+        Some(Notice::Done(done)) => col = col.push(text(done).size(12)),
+        Some(Notice::Failed(e)) => col = col.push(text(e).size(12).color(BAD)),
         None => {}
     }
     if let Some(last) = bulk.undo.last() {

@@ -6,6 +6,7 @@ pub mod selection;
 mod view;
 
 use crate::gui::screens::Context;
+use crate::gui::style::Notice;
 use crate::project::bulk::{Before, Change};
 use crate::project::{Counts, ImageEntry, Project, Split, Status};
 use iced::keyboard::{self, Modifiers};
@@ -85,9 +86,9 @@ pub enum Message {
     /// Ctrl+Z: undo the last step.
     Undo,
     /// A step was written (what, how the images were before) or failed.
-    Applied(Result<(String, Vec<Before>), String>),
+    Applied(Result<(String, Vec<Before>), crate::project::ProjectError>),
     /// An undo was written (what it undid) or failed.
-    Undone(Result<String, String>),
+    Undone(Result<String, crate::project::ProjectError>),
 }
 
 /// What Browse asks of the app.
@@ -275,15 +276,15 @@ impl Browse {
                     Ok((what, before)) => {
                         let line = format!("Set {what}.");
                         self.bulk.undo.push(bulk::Done { what, before });
-                        Ok(line)
+                        Notice::Done(line)
                     }
-                    Err(e) => Err(e),
+                    Err(e) => Notice::Failed(e.to_string()),
                 });
                 self.refresh(project);
             }
             Message::Undone(result) => {
                 self.bulk.writing = false;
-                self.bulk.last = Some(result.map(|what| format!("Undone: {what}.")));
+                self.bulk.last = Some(Notice::of(result, |what| format!("Undone: {what}."), ""));
                 self.refresh(project);
             }
             _ => {}

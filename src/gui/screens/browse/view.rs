@@ -394,13 +394,13 @@ fn thumbnail<'a>(
                 None => picture.into(),
             }
         }
-        (None, Some(why)) => thumbnail_box("cannot read image", Some(why), width),
+        (None, Some(why)) => thumbnail_box("cannot read image", Some(why.to_string()), width),
         (None, None) => thumbnail_box("loading…", None, width),
     }
 }
 
 /// The box shown where a thumbnail is still loading, or could not be read.
-fn thumbnail_box<'a>(label: &'a str, detail: Option<&'a str>, width: f32) -> Element<'a, Message> {
+fn thumbnail_box<'a>(label: &'a str, detail: Option<String>, width: f32) -> Element<'a, Message> {
     let mut c = column![text(label).size(12).style(muted)].align_x(Alignment::Center);
     if let Some(d) = detail {
         c = c.push(text(d).size(10).style(muted));

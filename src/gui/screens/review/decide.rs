@@ -2,6 +2,7 @@
 //! edit changes in the table and the queue, and the decision log they add to.
 
 use super::{Job, Review, Written};
+use crate::gui::style::Notice;
 use crate::project::ImageLabel;
 use crate::review::decisions::{Accepted, Decision, Take, Verdict, record};
 use crate::review::{Error, Row};
@@ -58,7 +59,7 @@ impl Review {
         let (accepted, row) = match result {
             Ok(done) => done,
             Err(e) => {
-                self.outcome = Some(Err(format!("Nothing was accepted: {e}")));
+                self.outcome = Some(Notice::Failed(format!("Nothing was accepted: {e}")));
                 return Job::None;
             }
         };
@@ -73,7 +74,7 @@ impl Review {
             let before = std::mem::replace(r, row);
             self.undo.push((accepted.clone(), before));
         }
-        self.outcome = Some(Ok(match accepted.take {
+        self.outcome = Some(Notice::Done(match accepted.take {
             Take::Mask => format!(
                 "{stem}: the predicted mask is now its truth (provenance: predicted){}. Ctrl+Z \
                  undoes it.",
@@ -109,7 +110,7 @@ impl Review {
                 Job::Undo(Box::new(accepted.clone()))
             }
             None => {
-                self.outcome = Some(Err("Nothing to undo.".into()));
+                self.outcome = Some(Notice::Failed("Nothing to undo.".into()));
                 Job::None
             }
         }
@@ -120,7 +121,7 @@ impl Review {
         let (accepted, has_mask) = match result {
             Ok(done) => done,
             Err(e) => {
-                self.outcome = Some(Err(format!("Nothing was undone: {e}")));
+                self.outcome = Some(Notice::Failed(format!("Nothing was undone: {e}")));
                 return Job::None;
             }
         };
@@ -138,7 +139,7 @@ impl Review {
             *r = row;
         }
         let what = accepted.take.verdict().name();
-        self.outcome = Some(Ok(format!(
+        self.outcome = Some(Notice::Done(format!(
             "{stem}: {what} undone; its earlier mask and label are back."
         )));
         let log = self.decide(&stem, Verdict::Undone, format!("undid: {what}"));
@@ -158,7 +159,7 @@ impl Review {
         let (stem, label) = match result {
             Ok(done) => done,
             Err(e) => {
-                self.outcome = Some(Err(format!("Nothing was flagged: {e}")));
+                self.outcome = Some(Notice::Failed(format!("Nothing was flagged: {e}")));
                 return Job::None;
             }
         };
@@ -175,7 +176,10 @@ impl Review {
         }
         // Undoing an earlier acceptance would now also take the flag back.
         self.undo.retain(|(a, _)| a.stem != stem);
-        self.outcome = Some(Ok(format!("{stem} is flagged: {}", label.comment)));
+        self.outcome = Some(Notice::Done(format!(
+            "{stem} is flagged: {}",
+            label.comment
+        )));
         let log = self.decide(&stem, Verdict::Flagged, label.comment.clone());
         let next = self.advance_after(&stem);
         let written = Job::Written(Written {

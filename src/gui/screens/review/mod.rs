@@ -12,6 +12,7 @@ mod view;
 
 use crate::gui::background::Handover;
 use crate::gui::screens::Context;
+use crate::gui::style::Notice;
 use crate::gui::viewport::Viewport;
 use crate::ml::models::Task;
 use crate::ml::registry::RunSummary;
@@ -50,7 +51,7 @@ pub struct Delta {
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Listed(Result<Vec<RunSummary>, String>),
+    Listed(Result<Vec<RunSummary>, crate::ml::Error>),
     PickSegmenter(Choice<String>),
     PickClassifier(Choice<String>),
     Progress(String, usize, usize),
@@ -183,10 +184,10 @@ pub struct Review {
     /// The comment being typed for a flag.
     pub flagging: Option<String>,
     /// What the last action did, to show.
-    pub outcome: Option<Result<String, String>>,
+    pub outcome: Option<Notice>,
     pub busy: bool,
     pub compare_with: Option<String>,
-    pub comparison: Option<Result<Vec<Delta>, String>>,
+    pub comparison: Option<Result<Vec<Delta>, Error>>,
     pub linked: linked::Linked,
     /// The build of the review (and of the comparison) running: starting another, or dropping
     /// the screen, stops it.
@@ -353,7 +354,7 @@ impl Review {
                     return self.build();
                 }
             }
-            Message::Listed(Err(e)) => self.error = Some(e),
+            Message::Listed(Err(e)) => self.error = Some(e.to_string()),
             Message::PickSegmenter(c) => {
                 self.models.segmenter = c.value;
                 self.linked.choose(&self.models);
@@ -488,7 +489,9 @@ impl Review {
             }
             Message::Rescored(Ok(row)) => return self.edited(row),
             Message::Rescored(Err(e)) => {
-                self.outcome = Some(Err(format!("The edited image could not be scored: {e}")))
+                self.outcome = Some(Notice::Failed(format!(
+                    "The edited image could not be scored: {e}"
+                )))
             }
             Message::Edit => {
                 if let Some(stem) = self.current().map(|r| r.stem.clone()) {
@@ -512,7 +515,9 @@ impl Review {
             }
             Message::Flagged(result) => return self.flagged(result),
             Message::LogWritten(Err(e)) => {
-                self.outcome = Some(Err(format!("The decisions could not be recorded: {e}")))
+                self.outcome = Some(Notice::Failed(format!(
+                    "The decisions could not be recorded: {e}"
+                )))
             }
             Message::LogWritten(Ok(())) => {}
             _ => {}
@@ -529,10 +534,11 @@ impl Review {
                 }
             }
             Message::ReportWritten(r) => {
-                self.outcome = Some(
-                    r.map(|p| format!("Review report written: {}", p.display()))
-                        .map_err(|e| format!("The report could not be written: {e}")),
-                );
+                self.outcome = Some(Notice::of(
+                    r,
+                    |p| format!("Review report written: {}", p.display()),
+                    "The report could not be written",
+                ));
             }
             Message::CompareWith(c) => {
                 self.compare_with = c.value.clone();
@@ -543,11 +549,7 @@ impl Review {
             }
             Message::Compared(h) => {
                 if let Some(result) = h.take().filter(|r| !matches!(r, Err(Error::Stopped))) {
-                    self.comparison = Some(
-                        result
-                            .map(|other| self.deltas(&other))
-                            .map_err(|e| e.to_string()),
-                    );
+                    self.comparison = Some(result.map(|other| self.deltas(&other)));
                 }
             }
             _ => {}

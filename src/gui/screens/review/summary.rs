@@ -140,7 +140,7 @@ impl Review {
                         .style(muted),
                 );
             }
-            Some(Err(e)) => col = col.push(text(e).size(13).style(text::danger)),
+            Some(Err(e)) => col = col.push(text(e.to_string()).size(13).style(text::danger)),
             Some(Ok(deltas)) => col = col.push(deltas_view(deltas)),
         }
         col.into()

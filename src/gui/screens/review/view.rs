@@ -2,7 +2,7 @@
 //! view (or the summary, the comparison, the linked view).
 
 use super::{Choice, Message, Review, Tab};
-use crate::gui::style::{chip, message_line, muted, panel};
+use crate::gui::style::{Notice, chip, message_line, muted, panel};
 use crate::gui::widgets::compare::{KEYS, Pane};
 use crate::ml::models::Task;
 use crate::review::decisions::Take;
@@ -70,12 +70,8 @@ impl Review {
         .spacing(6);
         let mut page = Column::new().spacing(8).push(header).push(tabs);
         // One fixed line for what the last action did, or why the review cannot be built.
-        let message = match (&self.error, &self.outcome) {
-            (Some(e), _) => Some(Err(e.as_str())),
-            (None, Some(o)) => Some(o.as_deref().map_err(String::as_str)),
-            (None, None) => None,
-        };
-        page = page.push(message_line(message));
+        let error = self.error.clone().map(Notice::Failed);
+        page = page.push(message_line(error.or_else(|| self.outcome.clone())));
         if let Some((what, done, total)) = &self.loading {
             page = page.push(
                 row![

@@ -18,7 +18,7 @@ pub struct Key {
 
 #[derive(Debug, Default)]
 pub struct Forecasts {
-    measured: HashMap<Key, Result<(StepTimes, String), String>>,
+    measured: HashMap<Key, Result<(StepTimes, String), crate::ml::Error>>,
     measuring: Option<Key>,
 }
 
@@ -33,14 +33,14 @@ impl Forecasts {
     }
 
     /// A measurement's result: the step times and the device's name, or why there are none.
-    pub fn measured(&mut self, key: Key, result: Result<(StepTimes, String), String>) {
+    pub fn measured(&mut self, key: Key, result: Result<(StepTimes, String), crate::ml::Error>) {
         if self.measuring.as_ref() == Some(&key) {
             self.measuring = None;
         }
         self.measured.insert(key, result);
     }
 
-    pub fn get(&self, key: &Key) -> Option<&Result<(StepTimes, String), String>> {
+    pub fn get(&self, key: &Key) -> Option<&Result<(StepTimes, String), crate::ml::Error>> {
         self.measured.get(key)
     }
 

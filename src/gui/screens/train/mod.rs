@@ -245,8 +245,8 @@ impl Plans {
     }
 
     /// Plans the project's data as it is on disk now.
-    pub fn make(project: &std::path::Path) -> Result<Plans, String> {
-        let project = Project::open_read_only(project).map_err(|e| e.to_string())?;
+    pub fn make(project: &std::path::Path) -> Result<Plans, crate::project::ProjectError> {
+        let project = Project::open_read_only(project)?;
         Ok(Plans {
             classify: DataSummary::of(&data::plan(&project, Task::Classify)),
             segment: DataSummary::of(&data::plan(&project, Task::Segment)),
@@ -278,9 +278,9 @@ pub enum Message {
     /// A recipe's speed on a device, measured (or why not).
     Forecast(
         forecast::Key,
-        Result<(crate::ml::forecast::StepTimes, String), String>,
+        Result<(crate::ml::forecast::StepTimes, String), crate::ml::Error>,
     ),
-    Planned(Result<Plans, String>),
+    Planned(Result<Plans, crate::project::ProjectError>),
     RefreshData,
     Start,
     Pause,
@@ -315,7 +315,7 @@ pub struct Train {
     pub what: What,
     pub classifier: Option<Settings>,
     pub segmenter: Option<Settings>,
-    pub plans: Option<Result<Plans, String>>,
+    pub plans: Option<Result<Plans, crate::project::ProjectError>>,
     pub planning: bool,
     pub weights: imagenet::Weights,
     pub forecasts: forecast::Forecasts,
@@ -438,7 +438,7 @@ impl Train {
             }
             match &self.plans {
                 None => return Some("counting the data…".into()),
-                Some(Err(e)) => return Some(e.clone()),
+                Some(Err(e)) => return Some(e.to_string()),
                 Some(Ok(p)) => {
                     if let Some(problem) = p.of(task).problem(task) {
                         return Some(format!("{}: {problem}", task.role()));
@@ -611,7 +611,7 @@ fn measure(
 ) -> Job<Message> {
     if ctx.training_active() {
         let why = "a training is running: the speed is measured once the device is free";
-        return Job::done(Message::Forecast(key, Err(why.into())));
+        return Job::done(Message::Forecast(key, Err(crate::ml::Error::request(why))));
     }
     let back = key.clone();
     job(
@@ -623,7 +623,9 @@ fn measure(
                 crate::ml::forecast::measure(&recipe, classes, &device)
             })
             .map(|t| (t, name))
-            .map_err(|_| "the speed could not be measured on this device".to_string())
+            .map_err(|_| {
+                crate::ml::Error::request("the speed could not be measured on this device")
+            })
         },
         move |r| Message::Forecast(back.clone(), r),
     )

@@ -23,7 +23,7 @@ impl Train {
     pub fn view<'a>(&'a self, ctx: &Context<'a>) -> Element<'a, Message> {
         let session = ctx.training;
         let device = ctx.settings.device;
-        let busy = session.is_some_and(|s| s.phase.is_active() || s.phase == Phase::Paused);
+        let busy = session.is_some_and(|s| s.phase.is_active() || matches!(s.phase, Phase::Paused));
         let side = scrollable(
             column![
                 self.choices(busy, device),
@@ -122,7 +122,7 @@ impl Train {
         .spacing(6);
         match &self.plans {
             None => col = col.push(text("Counting the images…").size(13).style(muted)),
-            Some(Err(e)) => col = col.push(text(e).size(13)),
+            Some(Err(e)) => col = col.push(text(e.to_string()).size(13)),
             Some(Ok(plans)) => {
                 for &task in self.what.tasks() {
                     col = col.push(data_table(task, plans.of(task)));
@@ -567,7 +567,11 @@ fn live(s: &Session) -> Element<'_, Message> {
     }
     col = col.push(progress(s));
     if let Phase::Failed(e) = &s.phase {
-        col = col.push(text(e).size(13).color(Color::from_rgb(0.95, 0.45, 0.4)));
+        col = col.push(
+            text(e.to_string())
+                .size(13)
+                .color(Color::from_rgb(0.95, 0.45, 0.4)),
+        );
     }
     col = col.push(charts(s));
     col = col.push(samples(s));
@@ -626,7 +630,7 @@ fn progress(s: &Session) -> Element<'_, Message> {
                 b.epochs
             ),
         )
-    } else if s.phase == Phase::Finished {
+    } else if matches!(s.phase, Phase::Finished) {
         (1.0, "Done".into())
     } else if let Some((stage, done, total)) = &s.report {
         (
