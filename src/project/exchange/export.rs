@@ -145,6 +145,28 @@ fn voc_layout(project: &Project, root: &Path, progress: Progress<'_>) -> Result<
         )?;
         Ok(true)
     })?;
+    voc_lists(project, root)?;
+    let mut notes = vec!["VOC keeps images, masks, classes and splits; review status and provenance stay in the project".into()];
+    if project.images().iter().any(|e| e.split.is_none()) {
+        notes.push("some images have no split and are in no ImageSets list".into());
+    }
+    let unmasked = project.images().iter().filter(|e| !e.has_mask).count();
+    if unmasked > 0 {
+        notes.push(format!(
+            "{unmasked} images without a mask are in JPEGImages and ImageSets/Main but not in the \
+             ImageSets/Segmentation lists (VOC readers open a mask for every image listed there)"
+        ));
+    }
+    Ok(ExportReport {
+        images: project.images().len(),
+        masks,
+        notes,
+    })
+}
+
+/// VOC's image lists: ImageSets/Segmentation (images with a mask, per split), and
+/// ImageSets/Main (every image per split, and per class).
+fn voc_lists(project: &Project, root: &Path) -> Result<()> {
     // VOC readers (torchvision's VOCSegmentation, DeepLab's converters) open the class mask of
     // every image a segmentation list names: only images with a mask are listed there. The
     // classes of the others are in ImageSets/Main.
@@ -197,22 +219,7 @@ fn voc_layout(project: &Project, root: &Path, progress: Progress<'_>) -> Result<
         )?;
         write(&file, stem_list(stems).as_bytes())?;
     }
-    let mut notes = vec!["VOC keeps images, masks, classes and splits; review status and provenance stay in the project".into()];
-    if project.images().iter().any(|e| e.split.is_none()) {
-        notes.push("some images have no split and are in no ImageSets list".into());
-    }
-    let unmasked = project.images().iter().filter(|e| !e.has_mask).count();
-    if unmasked > 0 {
-        notes.push(format!(
-            "{unmasked} images without a mask are in JPEGImages and ImageSets/Main but not in the \
-             ImageSets/Segmentation lists (VOC readers open a mask for every image listed there)"
-        ));
-    }
-    Ok(ExportReport {
-        images: project.images().len(),
-        masks,
-        notes,
-    })
+    Ok(())
 }
 
 fn supervisely(project: &Project, root: &Path, progress: Progress<'_>) -> Result<ExportReport> {
