@@ -73,6 +73,9 @@ struct Report {
     ui_latency: Option<UiLatency>,
     #[serde(skip_serializing_if = "Option::is_none")]
     linked: Option<super::bench_linked::LinkedBench>,
+    /// Clicks to annotate a nerve with the tracer, the brush, and pre-annotation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracer: Option<super::bench_tracer::TracerBench>,
     /// With `--reference DIR`: our medians beside the reference scripts', as ratios.
     #[serde(skip_serializing_if = "Option::is_none")]
     reference: Option<Vec<super::bench_reference::Ratio>>,
@@ -148,6 +151,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         )),
         None => None,
     };
+    let tracer = if args.no_project {
+        None
+    } else {
+        Some(super::bench_tracer::run(&device)?)
+    };
     let (project_open, brush, eval, ui_latency, linked) = match project {
         Some((p, b, e, u, l)) => (Some(p), Some(b), Some(e), u, Some(l)),
         None => (None, None, None, None, None),
@@ -161,6 +169,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         eval,
         ui_latency,
         linked,
+        tracer,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -273,6 +282,9 @@ fn print_report(report: &Report, size: usize) {
     }
     if let Some(u) = &report.ui_latency {
         print_ui(u);
+    }
+    if let Some(t) = &report.tracer {
+        super::bench_tracer::print(t);
     }
     if let Some(l) = &report.linked {
         println!(

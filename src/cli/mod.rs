@@ -6,6 +6,7 @@ mod bench_eval;
 mod bench_linked;
 mod bench_models;
 mod bench_reference;
+mod bench_tracer;
 mod cancel;
 mod commands;
 mod eval;

@@ -1,6 +1,7 @@
 //! Metrics, written once and used by training, prediction and reports; the reports themselves
 //! (metrics.json, a per-image CSV, Markdown with PNG and SVG plots). No iced, no burn.
 
+pub mod annotator;
 pub mod classification;
 pub mod error;
 pub mod evaluate;

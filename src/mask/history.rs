@@ -4,6 +4,7 @@
 //! lengths. Since masks are binary, undo and redo are the same operation: flip those pixels
 //! again. A brush stroke costs a few hundred bytes; a whole-image fill a few kilobytes.
 
+use super::trace::NervePath;
 use super::{Mask, Rect};
 use std::collections::BTreeMap;
 
@@ -17,10 +18,20 @@ struct TileFlips {
     runs: Vec<u16>,
 }
 
-/// One undoable step (a stroke, a fill, a clear).
+/// One undoable step (a stroke, a fill, a clear, a traced nerve).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edit {
     tiles: Vec<TileFlips>,
+    /// The traced nerve paths before and after the step, when it changed them.
+    paths: Option<Box<[Vec<NervePath>; 2]>>,
+}
+
+/// What an undo or a redo changed: the tiles to show again, and the nerve paths to restore
+/// when the step was a tracer's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub tiles: Vec<(u32, u32)>,
+    pub paths: Option<Vec<NervePath>>,
 }
 
 impl Edit {
@@ -58,6 +69,14 @@ impl Edit {
     pub fn tiles(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.tiles.iter().map(|t| t.tile)
     }
+
+    /// Flips the pixels back or forth (as [`Edit::toggle`]) and says which paths now stand.
+    fn step(&self, mask: &mut Mask, undo: bool) -> Step {
+        Step {
+            tiles: self.toggle(mask),
+            paths: self.paths.as_ref().map(|p| p[usize::from(!undo)].clone()),
+        }
+    }
 }
 
 /// Collects the state of the tiles an edit touches, before they change.
@@ -90,6 +109,24 @@ impl Recorder {
         );
     }
 
+    /// The step of a tracer edit: its pixels and the paths before and after it (a step even
+    /// when no pixel changed, a width edit within a pixel say).
+    pub fn finish_paths(
+        self,
+        mask: &Mask,
+        before: Vec<NervePath>,
+        after: Vec<NervePath>,
+    ) -> Option<Edit> {
+        if before == after {
+            return self.finish(mask);
+        }
+        let tiles = self.finish(mask).map(|e| e.tiles).unwrap_or_default();
+        Some(Edit {
+            tiles,
+            paths: Some(Box::new([before, after])),
+        })
+    }
+
     /// The step, or `None` when nothing changed.
     pub fn finish(self, mask: &Mask) -> Option<Edit> {
         let tiles: Vec<TileFlips> = self
@@ -111,7 +148,7 @@ impl Recorder {
                 (runs.len() > 1).then_some(TileFlips { tile, runs })
             })
             .collect();
-        (!tiles.is_empty()).then_some(Edit { tiles })
+        (!tiles.is_empty()).then_some(Edit { tiles, paths: None })
     }
 }
 
@@ -129,18 +166,18 @@ impl History {
         self.redo.clear();
     }
 
-    pub fn undo(&mut self, mask: &mut Mask) -> Option<Vec<(u32, u32)>> {
+    pub fn undo(&mut self, mask: &mut Mask) -> Option<Step> {
         let edit = self.undo.pop()?;
-        let tiles = edit.toggle(mask);
+        let step = edit.step(mask, true);
         self.redo.push(edit);
-        Some(tiles)
+        Some(step)
     }
 
-    pub fn redo(&mut self, mask: &mut Mask) -> Option<Vec<(u32, u32)>> {
+    pub fn redo(&mut self, mask: &mut Mask) -> Option<Step> {
         let edit = self.redo.pop()?;
-        let tiles = edit.toggle(mask);
+        let step = edit.step(mask, false);
         self.undo.push(edit);
-        Some(tiles)
+        Some(step)
     }
 
     pub fn can_undo(&self) -> bool {

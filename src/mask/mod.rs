@@ -6,6 +6,7 @@ mod io;
 pub mod overlay;
 pub mod polygon;
 pub mod raster;
+pub mod trace;
 
 pub use io::{MaskError, decode_mask_png, encode_mask_png, read_mask, write_mask};
 

@@ -85,6 +85,10 @@ pub struct ImageLabel {
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub comment: String,
+    /// Nerves traced with the tracer, kept as paths (waypoints, nodes and widths) so they can
+    /// be edited as paths later; the mask holds what they drew.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<crate::mask::trace::NervePath>,
 }
 
 fn label_schema() -> u32 {
@@ -103,6 +107,7 @@ impl Default for ImageLabel {
             annotator: String::new(),
             updated_at: String::new(),
             comment: String::new(),
+            paths: Vec::new(),
         }
     }
 }

@@ -296,3 +296,169 @@ fn ctrl_s_saves_at_once_and_ctrl_z_undoes_a_fill() {
     });
     assert!(a.mask().unwrap().is_empty(), "Ctrl+Z undid the fill");
 }
+
+/// A demo project of 480x270 frames and a nerve frame in it whose truth is one simple nerve,
+/// with that truth's centreline.
+fn nerve_frame() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    String,
+    Vec<(f32, f32)>,
+) {
+    use nerve_studio::eval::annotator::Nerve;
+    use nerve_studio::project::demo::{self, DemoOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let opts = DemoOptions {
+        images: 40,
+        seed: 7,
+        width: 480,
+        height: 270,
+    };
+    demo::generate(&root, &opts, &mut |_, _| {}).unwrap();
+    let project = Project::open_read_only(&root).unwrap();
+    let (stem, nerve) = project
+        .images()
+        .iter()
+        .filter(|e| e.has_mask && e.label.class.as_deref() == Some("nerve"))
+        .find_map(|e| {
+            let rgb = image::open(project.image_path(e))
+                .unwrap()
+                .to_rgb8()
+                .into_raw();
+            let truth = read_mask(&project.mask_path(&e.stem)).unwrap();
+            Nerve::new(rgb, truth).map(|n| (e.stem.clone(), n))
+        })
+        .expect("a demo nerve frame with one simple nerve");
+    (dir, root, stem, nerve.centreline)
+}
+
+fn iou(a: &Mask, b: &Mask) -> f64 {
+    let both = a
+        .as_bytes()
+        .iter()
+        .zip(b.as_bytes())
+        .filter(|(x, y)| **x > 0 && **y > 0);
+    let either = a
+        .as_bytes()
+        .iter()
+        .zip(b.as_bytes())
+        .filter(|(x, y)| **x > 0 || **y > 0);
+    both.count() as f64 / either.count().max(1) as f64
+}
+
+#[test]
+fn the_tracer_follows_a_nerve_from_two_clicks_its_width_is_edited_and_undone() {
+    let (_d, root, stem, centreline) = nerve_frame();
+    let mut project = Project::open(&root).unwrap();
+    let truth = read_mask(&project.mask_path(&stem)).unwrap();
+    let (_, mut a) = annotate(&mut project, &stem);
+    interact(&mut a, &mut project, |ui| {
+        ui.point_at(Point::new(400.0, 400.0));
+        ui.simulate([moved(Point::new(400.0, 400.0))]);
+    });
+    // Where the canvas lies in the window: a wheel turn of zero with the brush says where the
+    // pointer is on the canvas.
+    let probe = Point::new(400.0, 400.0);
+    let zoom = interact(&mut a, &mut project, |ui| {
+        ui.point_at(probe);
+        ui.simulate([
+            moved(probe),
+            Event::Mouse(mouse::Event::WheelScrolled {
+                delta: mouse::ScrollDelta::Lines { x: 0.0, y: 0.0 },
+            }),
+        ]);
+    });
+    let on_canvas = zoom
+        .iter()
+        .find_map(|m| match m {
+            Message::Zoom(p, _) => Some(*p),
+            _ => None,
+        })
+        .expect("the wheel reached the canvas");
+    let origin = probe - on_canvas;
+    // Start from nothing: Clear, then the tracer (T), whose ridges were measured on load.
+    interact(&mut a, &mut project, |ui| {
+        ui.click("Clear").unwrap();
+    });
+    assert!(a.mask().unwrap().is_empty());
+    interact(&mut a, &mut project, |ui| {
+        ui.tap_key(iced::keyboard::Key::Character("t".into()));
+    });
+    assert_eq!(a.tool(), nerve_studio::gui::screens::annotate::Tool::Tracer);
+    assert!(
+        a.tracer().is_some(),
+        "the tracer is ready once the image loaded"
+    );
+
+    // Two clicks, at the nerve's two ends: the path follows the nerve between them.
+    let screen = |p: (f32, f32)| a.viewport().to_screen(Point::new(p.0, p.1)) + origin;
+    let ends = [screen(centreline[0]), screen(*centreline.last().unwrap())];
+    for end in ends {
+        interact(&mut a, &mut project, |ui| {
+            ui.point_at(end);
+            ui.simulate([
+                moved(end),
+                Event::Mouse(mouse::Event::ButtonPressed(Button::Left)),
+                Event::Mouse(mouse::Event::ButtonReleased(Button::Left)),
+            ]);
+        });
+    }
+    assert_eq!(a.paths().len(), 1);
+    assert_eq!(a.paths()[0].waypoints.len(), 2);
+    let traced = a.mask().unwrap().clone();
+    assert!(traced.as_bytes().iter().all(|&v| v == 0 || v == 255));
+    let first = iou(&traced, &truth);
+    assert!(first > 0.6, "IoU after two clicks: {first:.2}");
+
+    // The wheel over a node widens the nerve there; Undo puts the path and the mask back.
+    let node = a.paths()[0].segments[0][a.paths()[0].segments[0].len() / 2];
+    let at = a.viewport().to_screen(Point::new(node.x, node.y)) + origin;
+    interact(&mut a, &mut project, |ui| {
+        ui.point_at(at);
+        ui.simulate([
+            moved(at),
+            Event::Mouse(mouse::Event::WheelScrolled {
+                delta: mouse::ScrollDelta::Lines { x: 0.0, y: 3.0 },
+            }),
+        ]);
+    });
+    let widened = a.paths()[0].clone();
+    let nearest = widened.nearest(node.x, node.y).unwrap().0;
+    let width_now = widened.segments[nearest.0][nearest.1.unwrap()].width;
+    assert!(
+        width_now > node.width * 1.25,
+        "{} -> {width_now}",
+        node.width
+    );
+    assert!(a.mask().unwrap().count() > traced.count());
+    interact(&mut a, &mut project, |ui| {
+        ui.click("Undo").unwrap();
+    });
+    assert_eq!(a.mask().unwrap(), &traced);
+    assert_eq!(
+        a.paths()[0].segments[nearest.0][nearest.1.unwrap()].width,
+        node.width
+    );
+
+    // Saved: the mask on disk is the traced one, and the label keeps the path for later edits.
+    wait_a_second(&mut a, &mut project);
+    assert!(!a.has_unsaved(), "{}", a.save_state());
+    assert_eq!(read_mask(&project.mask_path(&stem)).unwrap(), traced);
+    let label: nerve_studio::project::ImageLabel =
+        serde_json::from_slice(&std::fs::read(project.label_path(&stem)).unwrap()).unwrap();
+    assert_eq!(label.paths, a.paths());
+    assert_eq!(label.mask, Some(MaskProvenance::Drawn));
+
+    // Each click was a step: Undo takes back the second waypoint, then the first (the Clear
+    // before them is still there to undo).
+    interact(&mut a, &mut project, |ui| {
+        ui.click("Undo").unwrap();
+    });
+    assert_eq!(a.paths()[0].waypoints.len(), 1);
+    interact(&mut a, &mut project, |ui| {
+        ui.click("Undo").unwrap();
+    });
+    assert!(a.paths().is_empty());
+    assert!(a.mask().unwrap().is_empty());
+}

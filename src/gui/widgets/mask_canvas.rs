@@ -139,7 +139,7 @@ impl MaskCanvas<'_> {
                 state.drag = Some(Drag::Pan(p));
                 return Some(Action::capture());
             }
-            Button::Right if self.annotate.tool == Tool::Polygon => {
+            Button::Right if matches!(self.annotate.tool, Tool::Polygon | Tool::Tracer) => {
                 Message::Command(crate::gui::keys::Command::FinishPolygon)
             }
             Button::Left => match self.annotate.tool {
@@ -149,6 +149,7 @@ impl MaskCanvas<'_> {
                 }
                 Tool::Fill => Message::FillAt(self.to_image(p)),
                 Tool::Polygon => Message::PolygonPoint(self.to_image(p), state.modifiers.shift()),
+                Tool::Tracer => Message::TracePoint(self.to_image(p), state.modifiers.command()),
             },
             _ => return None,
         };
@@ -234,7 +235,15 @@ impl canvas::Program<Message> for MaskCanvas<'_> {
                     ScrollDelta::Lines { y, .. } => *y,
                     ScrollDelta::Pixels { y, .. } => *y / 40.0,
                 };
-                let message = if state.modifiers.command() || state.modifiers.shift() {
+                let whole = state.modifiers.command() || state.modifiers.shift();
+                let message = if self.annotate.tool == Tool::Tracer {
+                    Message::TraceWidth {
+                        screen: p,
+                        at: self.to_image(p),
+                        steps: dy,
+                        whole,
+                    }
+                } else if whole {
                     Message::Radius(dy * 2.0)
                 } else {
                     Message::Zoom(p, 1.2f32.powf(dy))
@@ -341,6 +350,7 @@ fn draw_tools(
 ) {
     let a = canvas.annotate;
     let v = &a.viewport;
+    draw_nerves(a, frame);
     if !a.polygon.is_empty() {
         let path = Path::new(|b| {
             for (i, p) in a.polygon.iter().enumerate() {
@@ -374,5 +384,42 @@ fn draw_tools(
             Color::from_rgb8(0xFF, 0x7A, 0x6B)
         };
         frame.stroke(&circle, Stroke::default().with_width(1.2).with_color(color));
+    }
+}
+
+/// The traced nerves: each centreline (the one being traced brighter), its waypoints, and a
+/// red ring where its width jumps suddenly (worth a look).
+fn draw_nerves(a: &Annotate, frame: &mut Frame) {
+    let v = &a.viewport;
+    let current = a.tracing();
+    for (i, nerve) in a.paths().iter().enumerate() {
+        let line = Path::new(|b| {
+            for (k, n) in nerve.nodes().enumerate() {
+                let s = v.to_screen(Point::new(n.x, n.y));
+                if k == 0 { b.move_to(s) } else { b.line_to(s) }
+            }
+        });
+        let color = if current == Some(i) {
+            Color::from_rgb8(0xFF, 0xD6, 0x4A)
+        } else {
+            Color::from_rgba8(0x8E, 0xE6, 0xFF, 0.8)
+        };
+        frame.stroke(&line, Stroke::default().with_width(1.5).with_color(color));
+        for w in &nerve.waypoints {
+            let dot = Path::circle(v.to_screen(Point::new(w[0], w[1])), 4.0);
+            frame.fill(&dot, color);
+        }
+        for n in nerve.jumps() {
+            let ring = Path::circle(
+                v.to_screen(Point::new(n.x, n.y)),
+                (n.width * v.scale / 2.0).max(6.0),
+            );
+            frame.stroke(
+                &ring,
+                Stroke::default()
+                    .with_width(2.0)
+                    .with_color(Color::from_rgb8(0xFF, 0x5A, 0x4F)),
+            );
+        }
     }
 }

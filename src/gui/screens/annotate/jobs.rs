@@ -3,6 +3,7 @@
 
 use super::{Adjust, ImageKey, LoadedImage, Message};
 use crate::gui::background::{Handover, spawn};
+use crate::mask::trace::Tracer;
 use crate::project::Project;
 use crate::project::ProjectError;
 use iced::Task;
@@ -21,6 +22,33 @@ pub fn load(project: &Project, key: ImageKey) -> Task<Message> {
         send(load_image(&key, &image_path, mask_path.as_deref()))
     });
     Task::run(stream, |m| m)
+}
+
+/// The tracer of `key`'s picture (its ridge measure, blended with the active segmenter's
+/// cached prediction of this image where there is one), computed on another thread.
+pub fn tracer(
+    key: ImageKey,
+    rgba: Arc<Vec<u8>>,
+    (w, h): (u32, u32),
+    project: std::path::PathBuf,
+) -> Task<Message> {
+    let stream = spawn("tracer", move |send| {
+        let mut tracer = Tracer::of(&rgba, 4, w, h);
+        if let Some(p) = segmenter_map(&project, &key.stem, (w, h)) {
+            tracer.ridge.blend(&p, w, h);
+        }
+        send(Message::TracerReady(key, Handover::new(tracer)));
+    });
+    Task::run(stream, |m| m)
+}
+
+/// The active segmenter's probability map of `stem` (0..1), if it has been predicted at the
+/// picture's size.
+fn segmenter_map(project: &Path, stem: &str, size: (u32, u32)) -> Option<Vec<f32>> {
+    let run = crate::ml::registry::read_active(project).segmenter?;
+    let path = crate::ml::predict::predictions_dir(project, &run).join(format!("{stem}.png"));
+    let map = image::open(path).ok()?.to_luma8();
+    (map.dimensions() == size).then(|| map.iter().map(|&v| v as f32 / 255.0).collect())
 }
 
 /// The picture of `stem` with `settings` applied, computed on another thread.

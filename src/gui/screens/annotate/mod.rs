@@ -5,6 +5,7 @@
 pub mod adjust;
 mod jobs;
 mod saving;
+mod tracing;
 mod view;
 
 pub use adjust::Adjust;
@@ -40,6 +41,8 @@ pub enum Tool {
     Eraser,
     Fill,
     Polygon,
+    /// Click waypoints along a nerve; the path follows the bright band between them.
+    Tracer,
 }
 
 /// One request to show one image: its stem and a generation that never repeats in this
@@ -98,6 +101,18 @@ pub enum Message {
     StrokeEnd,
     FillAt(Point),
     PolygonPoint(Point, bool),
+    /// A tracer click (image point; Ctrl: start a branch on a traced nerve).
+    TracePoint(Point, bool),
+    /// The wheel with the tracer: `steps` wider (negative: narrower) at the node near `at`
+    /// (image point; the view zooms at `screen` when no node is near), or the `whole` nerve.
+    TraceWidth {
+        screen: Point,
+        at: Point,
+        steps: f32,
+        whole: bool,
+    },
+    /// The tracer of an image (its ridge measure), computed after it loaded.
+    TracerReady(ImageKey, Handover<crate::mask::trace::Tracer>),
     Pan(Vector),
     Zoom(Point, f32),
     Radius(f32),
@@ -184,6 +199,12 @@ pub struct Annotate {
     /// Counts mask changes; with the log of what each changed, the GPU view uploads only those.
     pub(crate) mask_version: u64,
     pub(crate) mask_log: VecDeque<(u64, Rect)>,
+    /// The tracer of the image on screen, for the visit that asked for it.
+    tracer: Option<(ImageKey, Arc<crate::mask::trace::Tracer>)>,
+    /// The traced nerve clicks extend.
+    tracing: Option<usize>,
+    /// How much wider than measured the tracer draws (kept from image to image).
+    pub(crate) trace_width: f32,
 }
 
 /// Mask changes remembered for the GPU view; one further behind re-uploads the whole mask.
@@ -230,6 +251,9 @@ impl Annotate {
             image_key: None,
             mask_version: 0,
             mask_log: VecDeque::new(),
+            tracer: None,
+            tracing: None,
+            trace_width: 1.0,
         };
         let mut action = Action::none();
         for (job, failed) in carried {
@@ -271,6 +295,16 @@ impl Annotate {
         &self.label
     }
 
+    /// The tool the pointer works with.
+    pub fn tool(&self) -> Tool {
+        self.tool
+    }
+
+    /// How the picture lies on the canvas (image to screen points).
+    pub fn viewport(&self) -> &Viewport {
+        &self.viewport
+    }
+
     /// Unsaved changes exist (shown to the user, and saved before quitting).
     pub fn has_unsaved(&self) -> bool {
         self.unsaved.is_some() || !self.pending.is_empty()
@@ -307,6 +341,8 @@ impl Annotate {
         self.saving = None;
         self.stroke = None;
         self.polygon.clear();
+        self.tracing = None;
+        self.tracer = None;
         self.tiles.clear();
         self.load_error = None;
         self.needs_fit = true;
@@ -362,18 +398,33 @@ impl Annotate {
                     if let Some(p) = self.pending.get(&key.stem).and_then(|p| p.mask.clone()) {
                         loaded.mask = Arc::new(p);
                     }
+                    let tracer = jobs::tracer(
+                        key,
+                        loaded.rgba.clone(),
+                        loaded.size,
+                        project.root().to_path_buf(),
+                    );
                     self.loaded = Some(loaded);
                     self.rebuild_tiles(None);
                     self.fit_if_needed();
-                    if !self.adjust.is_neutral() {
-                        return self.adjusted();
-                    }
+                    let adjusted = if self.adjust.is_neutral() {
+                        Action::none()
+                    } else {
+                        self.adjusted()
+                    };
+                    return Action::run(tracer).and(adjusted);
                 }
             }
             Message::LoadFailed(key, error) if self.image_key.as_ref() == Some(&key) => {
                 self.load_error = Some(error)
             }
-            Message::Loaded(..) | Message::LoadFailed(..) => {}
+            Message::TracerReady(key, handover) if self.image_key.as_ref() == Some(&key) => {
+                if let Some(tracer) = handover.take() {
+                    self.tracer = Some((key, Arc::new(tracer)));
+                }
+            }
+            Message::Loaded(..) | Message::LoadFailed(..) | Message::TracerReady(..) => {}
+            Message::TracePoint(..) | Message::TraceWidth { .. } => self.trace_message(message),
             Message::CanvasSize(size) => {
                 self.canvas = Some(size);
                 self.fit_if_needed();
@@ -457,6 +508,10 @@ impl Annotate {
             Command::Eraser => self.tool = Tool::Eraser,
             Command::Fill => self.tool = Tool::Fill,
             Command::Polygon => self.tool = Tool::Polygon,
+            Command::Tracer => self.tool = Tool::Tracer,
+            Command::FinishPolygon if self.tool == Tool::Tracer => {
+                self.finish_nerve();
+            }
             Command::FinishPolygon => {
                 let points: Vec<(f64, f64)> = self
                     .polygon
@@ -469,6 +524,11 @@ impl Annotate {
                 }
             }
             Command::Cancel if !self.polygon.is_empty() => self.polygon.clear(),
+            Command::Cancel if self.tracing().is_some() => {
+                self.finish_nerve();
+            }
+            Command::Smaller if self.tool == Tool::Tracer => self.scale_nerve(1.0 / 1.1),
+            Command::Larger if self.tool == Tool::Tracer => self.scale_nerve(1.1),
             Command::Cancel => return Action::request(Request::Back),
             Command::Smaller => self.radius = (self.radius / 1.25).max(1.0),
             Command::Larger => self.radius = (self.radius * 1.25).min(400.0),
@@ -524,18 +584,24 @@ impl Annotate {
         else {
             return;
         };
-        let tiles = if undo {
+        let step = if undo {
             history.undo(Arc::make_mut(&mut loaded.mask))
         } else {
             history.redo(Arc::make_mut(&mut loaded.mask))
         };
-        if let Some(tiles) = tiles {
-            let rects: Vec<Rect> = tiles
+        if let Some(step) = step {
+            let rects: Vec<Rect> = step
+                .tiles
                 .iter()
                 .map(|&t| crate::mask::history::tile_rect(&loaded.mask, t))
                 .collect();
             for r in rects {
                 self.rebuild_tiles(Some(r));
+            }
+            // A tracer step puts its paths back with its pixels.
+            if let Some(paths) = step.paths {
+                self.tracing = None;
+                self.change_label(|l| l.paths = paths);
             }
             self.mask_changed();
         }

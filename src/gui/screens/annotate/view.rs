@@ -63,18 +63,29 @@ impl Annotate {
             .iter()
             .position(|s| *s == self.current)
             .map_or(0, |i| i + 1);
-        row![
+        let place = row![
             cmd("← Browse", Command::Cancel),
             text(&self.current).size(18),
             text(format!("{position} of {}", self.order.len()))
                 .size(13)
                 .style(muted),
-            container(row![]).width(Length::Fill),
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center);
+        // The tools flow onto a second line in a narrow window rather than off its edge.
+        let tools = row![
             tool("Brush (B)", Tool::Brush),
             tool("Eraser (E)", Tool::Eraser),
             tool("Fill (F)", Tool::Fill),
             tool("Polygon (P)", Tool::Polygon),
-            text(format!("{:.0} px", self.radius)).size(13),
+            tool("Tracer (T)", Tool::Tracer),
+            text(if self.tool == Tool::Tracer {
+                format!("×{:.2}", self.trace_width)
+            } else {
+                format!("{:.0} px", self.radius)
+            })
+            .size(13)
+            .width(48),
             text("Mask").size(13),
             slider(0.0..=1.0, self.opacity, Message::Opacity)
                 .step(0.05)
@@ -96,6 +107,17 @@ impl Annotate {
             cmd("Keys (?)", Command::Help),
         ]
         .spacing(6)
+        .align_y(Alignment::Center)
+        .wrap()
+        .vertical_spacing(4)
+        .align_x(Alignment::End);
+        row![
+            place,
+            container(tools)
+                .width(Length::Fill)
+                .align_right(Length::Fill)
+        ]
+        .spacing(12)
         .align_y(Alignment::Center)
         .into()
     }
@@ -189,6 +211,7 @@ impl Annotate {
                 status_button(Status::Flagged, "G", Command::Flagged),
             ]
             .spacing(4),
+            self.nerves(),
             self.view_settings(),
             info,
             saved,
@@ -200,6 +223,47 @@ impl Annotate {
             .height(Length::Fill)
             .style(panel)
             .into()
+    }
+
+    /// The traced nerves: how many, which is being traced, where widths jump, and how the
+    /// tracer is used while it is the tool.
+    fn nerves(&self) -> Element<'_, Message> {
+        let paths = self.paths();
+        let mut col = column![text("Nerves traced").size(14)].spacing(4);
+        let jumps: usize = paths.iter().map(|p| p.jumps().len()).sum();
+        col = col.push(
+            text(match (paths.len(), self.tracing()) {
+                (0, _) => "none".to_string(),
+                (n, Some(i)) => format!(
+                    "{n} (tracing nerve {}, {} waypoints)",
+                    i + 1,
+                    paths[i].waypoints.len()
+                ),
+                (n, None) => format!("{n}"),
+            })
+            .size(12),
+        );
+        if jumps > 0 {
+            col = col.push(
+                text(format!(
+                    "{jumps} sudden width change{} (red rings): check them",
+                    if jumps == 1 { "" } else { "s" }
+                ))
+                .size(12)
+                .style(text::danger),
+            );
+        }
+        if self.tool == Tool::Tracer {
+            let hint = if self.tracer().is_none() && self.loaded.is_some() {
+                "Reading the nerve ridges…"
+            } else {
+                "Click along a nerve; Enter finishes it. Click beside a nerve to add a \
+                 waypoint, Ctrl+click to branch. Wheel on a node: its width; Shift+wheel \
+                 or [ ]: the whole nerve."
+            };
+            col = col.push(text(hint).size(11).style(muted));
+        }
+        col.into()
     }
 
     /// Brightness and contrast for viewing (the image file never changes).
