@@ -76,6 +76,9 @@ struct Report {
     /// Clicks to annotate a nerve with the tracer, the brush, and pre-annotation.
     #[serde(skip_serializing_if = "Option::is_none")]
     tracer: Option<super::bench_tracer::TracerBench>,
+    /// A mask carried to the next frame, against copying it and the segmenter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    propagation: Option<super::bench_tracer::PropagationBench>,
     /// With `--reference DIR`: our medians beside the reference scripts', as ratios.
     #[serde(skip_serializing_if = "Option::is_none")]
     reference: Option<Vec<super::bench_reference::Ratio>>,
@@ -124,6 +127,9 @@ pub struct BenchArgs {
     /// Skip the project measurements
     #[arg(long)]
     pub no_project: bool,
+    /// Only the annotation measurements (tracer, propagation): no models, no project timing
+    #[arg(long)]
+    pub annotation_only: bool,
     /// A folder with the JSON lines of ../shared/bench's tf_reference.py and
     /// torch_reference.py: adds their times and our ratios (`reference` in --json)
     #[arg(long)]
@@ -133,12 +139,12 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs) -> Result<()> {
     let device = crate::ml::device::select(args.device)?;
     let archs = architectures(&args)?;
-    let project = if args.no_project {
+    let project = if args.no_project || args.annotation_only {
         None
     } else {
         Some(project_measurements(&args, &device)?)
     };
-    let results = if args.no_models {
+    let results = if args.no_models || args.annotation_only {
         Vec::new()
     } else {
         model_measurements(&archs, &args, &device)
@@ -151,10 +157,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         )),
         None => None,
     };
-    let tracer = if args.no_project {
-        None
+    let (tracer, propagation) = if args.no_project {
+        (None, None)
     } else {
-        Some(super::bench_tracer::run(&device)?)
+        let (t, p) = super::bench_tracer::run(&device)?;
+        (Some(t), Some(p))
     };
     let (project_open, brush, eval, ui_latency, linked) = match project {
         Some((p, b, e, u, l)) => (Some(p), Some(b), Some(e), u, Some(l)),
@@ -170,6 +177,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         ui_latency,
         linked,
         tracer,
+        propagation,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -285,6 +293,9 @@ fn print_report(report: &Report, size: usize) {
     }
     if let Some(t) = &report.tracer {
         super::bench_tracer::print(t);
+    }
+    if let Some(p) = &report.propagation {
+        super::bench_tracer::print_propagation(p);
     }
     if let Some(l) = &report.linked {
         println!(

@@ -5,6 +5,7 @@
 
 use crate::eval::annotator::{self, Curve, Nerve};
 use crate::mask::Mask;
+use crate::mask::trace::Tracer;
 use crate::ml::device::ComputeDevice;
 use crate::ml::train::{TrainRequest, train};
 use crate::project::demo::{self, DemoOptions};
@@ -53,7 +54,7 @@ pub struct After {
     pub cl_dice: f64,
 }
 
-pub fn run(device: &ComputeDevice) -> Result<TracerBench> {
+pub fn run(device: &ComputeDevice) -> Result<(TracerBench, PropagationBench)> {
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("nerves");
     demo::generate(
@@ -67,7 +68,7 @@ pub fn run(device: &ComputeDevice) -> Result<TracerBench> {
         &mut |_, _| {},
     )?;
     let run_id = segmenter(&root, device)?;
-    crate::ml::predict::predict(&root, &run_id, Some(Split::Test), device, &mut |_, _| {})?;
+    crate::ml::predict::predict(&root, &run_id, None, device, &mut |_, _| {})?;
     let project = Project::open_read_only(&root)?;
     let maps = crate::ml::predict::predictions_dir(&root, &run_id);
     let threshold = crate::ml::run::RunDir::open(&root, &run_id)?
@@ -84,12 +85,7 @@ pub fn run(device: &ComputeDevice) -> Result<TracerBench> {
         let Some(nerve) = Nerve::new(rgb, truth) else {
             continue;
         };
-        let map = image::open(maps.join(format!("{}.png", e.stem)))?.to_luma8();
-        let called: Vec<u8> = map
-            .iter()
-            .map(|&v| u8::from(v as f32 / 255.0 >= threshold))
-            .collect();
-        cases.push((nerve, Mask::from_nonzero(SIZE.0, SIZE.1, &called)));
+        cases.push((nerve, called(&maps, &e.stem, threshold)?));
     }
     let tracer: Vec<Curve> = cases
         .iter()
@@ -103,14 +99,18 @@ pub fn run(device: &ComputeDevice) -> Result<TracerBench> {
         .iter()
         .map(|(n, m)| annotator::with_brush(n, Some(m)))
         .collect();
-    let starts: Vec<(f64, f64)> = cases.iter().map(|(n, m)| annotator::scored(n, m)).collect();
+    let starts: Vec<(f64, f64)> = cases
+        .iter()
+        .map(|(n, m)| annotator::scored(&n.truth, m))
+        .collect();
     let mut pre = strategy("pre-annotation + brush corrections", &corrected);
     pre.start = Some(After {
         clicks: 0,
         iou: mean(starts.iter().map(|s| s.0)),
         cl_dice: mean(starts.iter().map(|s| s.1)),
     });
-    Ok(TracerBench {
+    let propagation = propagation(&project, &maps, threshold)?;
+    let tracer = TracerBench {
         images: cases.len(),
         image_size: format!("{}x{}", SIZE.0, SIZE.1),
         segmenter: format!(
@@ -122,7 +122,97 @@ pub fn run(device: &ComputeDevice) -> Result<TracerBench> {
             strategy("brush alone", &brush),
             pre,
         ],
+    };
+    Ok((tracer, propagation))
+}
+
+/// `bench`'s `propagation` figures: each nerve frame's truth carried to the experiment's next
+/// frame, against that frame's truth.
+#[derive(Debug, Serialize)]
+pub struct PropagationBench {
+    /// Pairs of consecutive nerve frames (both with a truth mask).
+    pub pairs: usize,
+    pub methods: Vec<After>,
+    /// The same order as `methods`.
+    pub names: Vec<&'static str>,
+}
+
+fn propagation(
+    project: &Project,
+    maps: &std::path::Path,
+    threshold: f32,
+) -> Result<PropagationBench> {
+    use crate::mask::propagate::{Frame, propose};
+    let names = vec![
+        "copy of the previous frame's mask",
+        "proposal from the previous mask (aligned, block-matched)",
+        "proposal from the previous frame's traced nerve (5 tracer clicks)",
+        "the segmenter's pre-annotation of the frame",
+    ];
+    let mut scores: Vec<Vec<(f64, f64)>> = vec![vec![]; names.len()];
+    let frames: Vec<&crate::project::ImageEntry> = project
+        .images()
+        .iter()
+        .filter(|e| e.has_mask && e.label.class.as_deref() == Some("nerve"))
+        .collect();
+    for pair in frames.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let same = a.label.experiment.is_some()
+            && a.label.experiment == b.label.experiment
+            && a.label
+                .frame
+                .zip(b.label.frame)
+                .is_some_and(|(x, y)| y == x + 1);
+        if !same {
+            continue;
+        }
+        let (ia, ib) = (
+            image::open(project.image_path(a))?.to_rgb8(),
+            image::open(project.image_path(b))?.to_rgb8(),
+        );
+        let (ma, mb) = (
+            crate::mask::read_mask(&project.mask_path(&a.stem))?,
+            crate::mask::read_mask(&project.mask_path(&b.stem))?,
+        );
+        let (fa, fb) = (
+            Frame::new(ia.as_raw(), 3, ia.width(), ia.height()),
+            Frame::new(ib.as_raw(), 3, ib.width(), ib.height()),
+        );
+        let next_tracer = Tracer::of(ib.as_raw(), 3, ib.width(), ib.height());
+        let truth = |m: &Mask| annotator::scored(&mb, m);
+        scores[0].push(truth(&ma));
+        scores[1].push(truth(&propose(&fa, &fb, &ma, &[], None).mask));
+        if let Some(nerve) = Nerve::new(ia.as_raw().clone(), ma.clone()) {
+            let path = annotator::traced(&nerve, 5);
+            let mut drawn = Mask::empty(ma.width(), ma.height());
+            crate::mask::trace::render(&mut drawn, std::slice::from_ref(&path));
+            let p = propose(&fa, &fb, &drawn, &[path], Some(&next_tracer));
+            scores[2].push(truth(&p.mask));
+        }
+        scores[3].push(truth(&called(maps, &b.stem, threshold)?));
+    }
+    Ok(PropagationBench {
+        pairs: scores[0].len(),
+        methods: scores
+            .iter()
+            .map(|s| After {
+                clicks: s.len(),
+                iou: mean(s.iter().map(|v| v.0)),
+                cl_dice: mean(s.iter().map(|v| v.1)),
+            })
+            .collect(),
+        names,
     })
+}
+
+/// The segmenter's mask of `stem` (its cached map at the run's threshold).
+fn called(maps: &std::path::Path, stem: &str, threshold: f32) -> Result<Mask> {
+    let map = image::open(maps.join(format!("{stem}.png")))?.to_luma8();
+    let called: Vec<u8> = map
+        .iter()
+        .map(|&v| u8::from(v as f32 / 255.0 >= threshold))
+        .collect();
+    Ok(Mask::from_nonzero(map.width(), map.height(), &called))
 }
 
 /// Trains the small segmenter the pre-annotation comes from.
@@ -185,6 +275,20 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
         0.0
     } else {
         v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// The propagation table `bench` prints.
+pub fn print_propagation(p: &PropagationBench) {
+    println!(
+        "\nCarrying a mask to the next frame ({} pairs of consecutive nerve frames):",
+        p.pairs
+    );
+    for (name, m) in p.names.iter().zip(&p.methods) {
+        println!(
+            "  {name:<66} IoU {:.3}  clDice {:.3}  ({} pairs)",
+            m.iou, m.cl_dice, m.clicks
+        );
     }
 }
 

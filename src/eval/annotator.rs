@@ -100,23 +100,8 @@ pub fn with_tracer(nerve: &Nerve) -> Curve {
         iou: vec![],
         cl_dice: vec![],
     };
-    let ends = [
-        nerve.centreline[0],
-        *nerve.centreline.last().expect("a centreline"),
-    ];
     for click in 0..MAX_CLICKS {
-        let at = if let Some(end) = ends.get(click) {
-            *end
-        } else {
-            farthest_from_path(&nerve.centreline, &path)
-        };
-        let placement = match path.nearest(at.0, at.1) {
-            Some(((seg, _), _)) if click >= 2 => {
-                Placement::Insert(seg.min(path.segments.len() - 1))
-            }
-            _ => Placement::Append,
-        };
-        tracer.add(&mut path, at, placement, 1.0);
+        tracer_click(nerve, &tracer, &mut path, click);
         let mut mask = Mask::empty(nerve.width, nerve.height);
         trace::render(&mut mask, std::slice::from_ref(&path));
         let (iou, cl) = score(&nerve.truth, &mask);
@@ -147,9 +132,38 @@ pub fn with_brush(nerve: &Nerve, start: Option<&Mask>) -> Curve {
     curve
 }
 
-/// The scores of a segmenter's mask before any click.
-pub fn scored(nerve: &Nerve, mask: &Mask) -> (f64, f64) {
-    score(&nerve.truth, mask)
+/// IoU and clDice of `mask` against `truth`.
+pub fn scored(truth: &Mask, mask: &Mask) -> (f64, f64) {
+    score(truth, mask)
+}
+
+/// The nerve as the simulated annotator traces it in `clicks` clicks.
+pub fn traced(nerve: &Nerve, clicks: usize) -> NervePath {
+    let tracer = Tracer::of(&nerve.rgb, 3, nerve.width, nerve.height);
+    let mut path = NervePath::default();
+    for click in 0..clicks {
+        tracer_click(nerve, &tracer, &mut path, click);
+    }
+    path
+}
+
+/// One click of the simulated tracer user: the nerve's ends first, then the centreline point
+/// farthest from the path.
+fn tracer_click(nerve: &Nerve, tracer: &Tracer, path: &mut NervePath, click: usize) {
+    let ends = [
+        nerve.centreline[0],
+        *nerve.centreline.last().expect("a centreline"),
+    ];
+    let at = if let Some(end) = ends.get(click) {
+        *end
+    } else {
+        farthest_from_path(&nerve.centreline, path)
+    };
+    let placement = match path.nearest(at.0, at.1) {
+        Some(((seg, _), _)) if click >= 2 => Placement::Insert(seg.min(path.segments.len() - 1)),
+        _ => Placement::Append,
+    };
+    tracer.add(path, at, placement, 1.0);
 }
 
 /// The centreline point farthest from the traced path's nodes (segments between nodes are at

@@ -5,6 +5,7 @@ pub mod history;
 mod io;
 pub mod overlay;
 pub mod polygon;
+pub mod propagate;
 pub mod raster;
 pub mod trace;
 

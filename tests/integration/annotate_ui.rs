@@ -462,3 +462,87 @@ fn the_tracer_follows_a_nerve_from_two_clicks_its_width_is_edited_and_undone() {
     assert!(a.paths().is_empty());
     assert!(a.mask().unwrap().is_empty());
 }
+
+#[test]
+fn a_mask_carried_from_the_frame_before_is_shown_then_kept_with_enter_or_discarded_with_esc() {
+    let (_d, root, _, _) = nerve_frame();
+    let mut project = Project::open(&root).unwrap();
+    // A nerve frame whose frame before, in the same experiment, has a nerve mask.
+    let stem = project
+        .images()
+        .iter()
+        .filter(|e| e.has_mask && e.label.class.as_deref() == Some("nerve"))
+        .find(|e| {
+            project.images().iter().any(|p| {
+                p.experiment() == e.experiment()
+                    && p.has_mask
+                    && p.label.class.as_deref() == Some("nerve")
+                    && p.label.frame.map(|f| f + 1) == e.label.frame
+            })
+        })
+        .unwrap()
+        .stem
+        .clone();
+    let truth = read_mask(&project.mask_path(&stem)).unwrap();
+    let (_, mut a) = annotate(&mut project, &stem);
+    interact(&mut a, &mut project, |ui| {
+        ui.point_at(Point::new(400.0, 400.0));
+        ui.simulate([moved(Point::new(400.0, 400.0))]);
+    });
+    interact(&mut a, &mut project, |ui| {
+        ui.click("Clear").unwrap();
+    });
+    let key = |a: &mut Annotate, project: &mut Project, k: iced::keyboard::Key| {
+        interact(a, project, |ui| {
+            ui.tap_key(k);
+        });
+    };
+    // C: the frame before's mask is proposed over this one; the mask itself is untouched.
+    key(
+        &mut a,
+        &mut project,
+        iced::keyboard::Key::Character("c".into()),
+    );
+    let proposed = a.proposal().expect("a proposal").proposal.mask.clone();
+    assert!(
+        a.mask().unwrap().is_empty(),
+        "nothing is overwritten before Enter"
+    );
+    assert!(
+        iou(&proposed, &truth) > 0.5,
+        "{:.2}",
+        iou(&proposed, &truth)
+    );
+    // Esc discards it; C again and Enter keeps it, as one undoable step, and it is saved.
+    let named = iced::keyboard::Key::Named;
+    key(
+        &mut a,
+        &mut project,
+        named(iced::keyboard::key::Named::Escape),
+    );
+    assert!(a.proposal().is_none());
+    assert!(a.mask().unwrap().is_empty());
+    assert_eq!(
+        a.current(),
+        stem,
+        "Esc discarded the proposal, it did not leave"
+    );
+    key(
+        &mut a,
+        &mut project,
+        iced::keyboard::Key::Character("c".into()),
+    );
+    key(
+        &mut a,
+        &mut project,
+        named(iced::keyboard::key::Named::Enter),
+    );
+    assert!(a.proposal().is_none());
+    assert_eq!(a.mask().unwrap(), &proposed);
+    wait_a_second(&mut a, &mut project);
+    assert_eq!(read_mask(&project.mask_path(&stem)).unwrap(), proposed);
+    interact(&mut a, &mut project, |ui| {
+        ui.click("Undo").unwrap();
+    });
+    assert!(a.mask().unwrap().is_empty());
+}

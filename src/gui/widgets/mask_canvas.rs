@@ -350,6 +350,7 @@ fn draw_tools(
 ) {
     let a = canvas.annotate;
     let v = &a.viewport;
+    draw_proposal(a, frame);
     draw_nerves(a, frame);
     if !a.polygon.is_empty() {
         let path = Path::new(|b| {
@@ -421,5 +422,31 @@ fn draw_nerves(a: &Annotate, frame: &mut Frame) {
                     .with_color(Color::from_rgb8(0xFF, 0x5A, 0x4F)),
             );
         }
+    }
+}
+
+/// A mask carried from a neighbouring frame, over the picture until it is kept or discarded:
+/// magenta, its nerves' centrelines, and red rings where it is uncertain.
+fn draw_proposal(a: &Annotate, frame: &mut Frame) {
+    let Some(shown) = a.proposal() else {
+        return;
+    };
+    let v = &a.viewport;
+    let m = &shown.proposal.mask;
+    frame.draw_image(
+        Rectangle::new(
+            v.to_screen(Point::ORIGIN),
+            Size::new(m.width() as f32 * v.scale, m.height() as f32 * v.scale),
+        ),
+        Image::new(shown.overlay.clone()).filter_method(FilterMethod::Nearest),
+    );
+    for &(x, y, r) in &shown.proposal.uncertain {
+        let ring = Path::circle(v.to_screen(Point::new(x, y)), (r * v.scale).max(6.0));
+        frame.stroke(
+            &ring,
+            Stroke::default()
+                .with_width(2.0)
+                .with_color(Color::from_rgb8(0xFF, 0x5A, 0x4F)),
+        );
     }
 }

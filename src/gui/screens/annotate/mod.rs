@@ -3,6 +3,7 @@
 //! on another thread; undo history is kept per image for the whole session.
 
 pub mod adjust;
+mod carry;
 mod jobs;
 mod saving;
 mod tracing;
@@ -113,6 +114,12 @@ pub enum Message {
     },
     /// The tracer of an image (its ridge measure), computed after it loaded.
     TracerReady(ImageKey, Handover<crate::mask::trace::Tracer>),
+    /// A mask carried from a neighbouring frame (its stem), or why not.
+    Proposed(
+        ImageKey,
+        String,
+        Handover<Result<crate::mask::propagate::Proposal, ProjectError>>,
+    ),
     Pan(Vector),
     Zoom(Point, f32),
     Radius(f32),
@@ -205,6 +212,10 @@ pub struct Annotate {
     tracing: Option<usize>,
     /// How much wider than measured the tracer draws (kept from image to image).
     pub(crate) trace_width: f32,
+    /// A mask carried from a neighbouring frame, waiting for Enter or Esc.
+    proposal: Option<carry::Shown>,
+    /// What the last carry did or why it could not.
+    pub(crate) carry_note: Option<String>,
 }
 
 /// Mask changes remembered for the GPU view; one further behind re-uploads the whole mask.
@@ -254,6 +265,8 @@ impl Annotate {
             tracer: None,
             tracing: None,
             trace_width: 1.0,
+            proposal: None,
+            carry_note: None,
         };
         let mut action = Action::none();
         for (job, failed) in carried {
@@ -343,6 +356,8 @@ impl Annotate {
         self.polygon.clear();
         self.tracing = None;
         self.tracer = None;
+        self.proposal = None;
+        self.carry_note = None;
         self.tiles.clear();
         self.load_error = None;
         self.needs_fit = true;
@@ -421,6 +436,11 @@ impl Annotate {
             Message::TracerReady(key, handover) if self.image_key.as_ref() == Some(&key) => {
                 if let Some(tracer) = handover.take() {
                     self.tracer = Some((key, Arc::new(tracer)));
+                }
+            }
+            Message::Proposed(key, from, handover) => {
+                if let Some(result) = handover.take() {
+                    self.proposed(key, from, result);
                 }
             }
             Message::Loaded(..) | Message::LoadFailed(..) | Message::TracerReady(..) => {}
@@ -509,6 +529,9 @@ impl Annotate {
             Command::Fill => self.tool = Tool::Fill,
             Command::Polygon => self.tool = Tool::Polygon,
             Command::Tracer => self.tool = Tool::Tracer,
+            Command::FinishPolygon if self.accept_proposal() => {}
+            Command::CarryPrevious => return self.carry(project, -1),
+            Command::CarryNext => return self.carry(project, 1),
             Command::FinishPolygon if self.tool == Tool::Tracer => {
                 self.finish_nerve();
             }
@@ -523,6 +546,7 @@ impl Annotate {
                     self.region_edit(|m| fill::polygon(m, &points, on));
                 }
             }
+            Command::Cancel if self.discard_proposal() => {}
             Command::Cancel if !self.polygon.is_empty() => self.polygon.clear(),
             Command::Cancel if self.tracing().is_some() => {
                 self.finish_nerve();

@@ -253,6 +253,9 @@ impl Annotate {
                 .style(text::danger),
             );
         }
+        if let Some(note) = &self.carry_note {
+            col = col.push(text(note).size(12));
+        }
         if self.tool == Tool::Tracer {
             let hint = if self.tracer().is_none() && self.loaded.is_some() {
                 "Reading the nerve ridges…"
