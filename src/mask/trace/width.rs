@@ -1,10 +1,14 @@
 //! The nerve's width at a node, from the band's brightness profile across it: the distance
-//! between the points where the profile falls to half-way between the band's peak and the
-//! background on each side (a blurred edge crosses half-way where the edge is). Widths are then
-//! smoothed along the path; a jump of more than a third between neighbours is flagged.
+//! between the points where the profile falls to [`EDGE`] of the way from the background to
+//! its peak on each side. Widths are then smoothed along the path; a jump of more than
+//! [`JUMP`] between neighbours is flagged.
 
 /// Full-size pixels between nodes along a path.
 pub const SPACING: f32 = 5.0;
+
+/// Where a band's border is on its profile, as a share of the way from the background up to
+/// the peak.
+pub const EDGE: f32 = 0.33;
 
 /// A width jump between two neighbouring nodes larger than this share is flagged.
 pub const JUMP: f32 = 0.3;
@@ -71,13 +75,17 @@ impl Profile {
         if top - left_bg.max(right_bg) < 0.02 {
             return fallback;
         }
+        // Each edge is where the profile, going out from the peak, falls to a third of the
+        // way from the background to the peak: a nerve is brighter in its middle than at its
+        // border, so half the peak would cut it short, and a sharp band blurred by a pixel
+        // crosses a third of the way within half a pixel of its edge.
         let edge = |background: f32, dir: isize| -> Option<f32> {
-            let half = (top + background) / 2.0;
+            let level = background + EDGE * (top - background);
             let mut i = peak as isize;
             while i + dir >= 0 && ((i + dir) as usize) < values.len() {
                 let (a, b) = (values[i as usize], values[(i + dir) as usize]);
-                if b < half {
-                    let frac = (a - half) / (a - b).max(1e-6);
+                if b < level {
+                    let frac = (a - level) / (a - b).max(1e-6);
                     return Some(((i - centre as isize) as f32 + dir as f32 * frac) * step);
                 }
                 i += dir;
@@ -145,9 +153,16 @@ mod tests {
     fn the_width_of_a_band_is_measured_within_a_pixel() {
         for width in [4.0f32, 7.0, 12.0, 20.0, 31.0] {
             let p = picture(width, 60.0);
+            // The band's true width in whole pixels, as its mask would have it.
+            let pixels = (0..120)
+                .filter(|&x| ((x as f32 + 0.5) - 60.0).abs() <= width / 2.0)
+                .count() as f32;
             // Measured a little off-centre, as a click would be.
             let got = p.width((61.5, 20.0), (1.0, 0.0), width / 3.0);
-            assert!((got - width).abs() <= 1.0, "band {width}: measured {got}");
+            assert!(
+                (got - pixels).abs() <= 1.0,
+                "band of {pixels}: measured {got}"
+            );
         }
     }
 
