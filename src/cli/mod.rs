@@ -13,6 +13,7 @@ mod eval;
 pub mod label;
 mod model;
 pub mod progress;
+mod rank;
 mod runs;
 mod train;
 mod weights;
@@ -108,6 +109,19 @@ pub enum Command {
         /// active classifier, if any)
         #[arg(long, requires = "pre_annotate")]
         classifier: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank the unlabeled images by how useful labeling them would be: the segmenter's
+    /// uncertainty near predicted nerve and across mirrored views, with no two picks from
+    /// neighbouring frames (written to cache/uncertainty/<run>/ranking.csv for Browse)
+    Rank {
+        project: PathBuf,
+        /// The segmenter run (default: the active segmenter)
+        #[arg(long)]
+        run: Option<String>,
+        #[arg(long, value_enum, default_value = "auto")]
+        device: Device,
         #[arg(long)]
         json: bool,
     },
@@ -273,6 +287,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 json,
             }),
         },
+        Command::Rank {
+            project,
+            run,
+            device,
+            json,
+        } => rank::rank(&project, run, device, json),
         Command::Runs { command } => runs_command(command),
         Command::Model { command } => model_command(command),
         Command::Weights { command } => weights::run(command),

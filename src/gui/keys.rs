@@ -33,6 +33,7 @@ pub enum Command {
     Next,
     Previous,
     NextUnlabeled,
+    MostUseful,
     Help,
 }
 
@@ -233,6 +234,14 @@ pub const BINDINGS: &[Binding] = &[
         C::NextUnlabeled,
         "N",
         "next unlabeled image",
+    ),
+    bind(
+        Char("u"),
+        false,
+        false,
+        C::MostUseful,
+        "U",
+        "the most useful unlabeled image (Browse: Most useful to label first)",
     ),
     bind(
         Char("?"),

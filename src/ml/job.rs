@@ -215,6 +215,9 @@ pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
                 })
             },
         );
+        if outcome.reason != StopReason::Cancelled {
+            rank_unlabeled(&request.project, &outcome, &request.device, on_event);
+        }
         on_event(JobEvent::StepDone {
             run: outcome.run.id.clone(),
             reason: outcome.reason,
@@ -229,6 +232,30 @@ pub fn run_job(request: JobRequest, on_event: &mut dyn FnMut(JobEvent)) {
     }
     on_event(JobEvent::Ended {
         remaining: Vec::new(),
+    });
+}
+
+/// After a segmenter is trained: its uncertainty about every unlabeled image, so Browse can
+/// offer the most useful ones to label next (best effort: a failure only goes unranked).
+fn rank_unlabeled(
+    project: &Path,
+    outcome: &TrainOutcome,
+    device: &ComputeDevice,
+    on_event: &mut dyn FnMut(JobEvent),
+) {
+    let segmenter = outcome
+        .run
+        .recipe()
+        .is_ok_and(|r| r.task() == super::models::Task::Segment);
+    if !segmenter {
+        return;
+    }
+    let _ = super::uncertainty::rank(project, &outcome.run.id, device, &mut |done, total| {
+        on_event(JobEvent::Report {
+            stage: "ranking the unlabeled images".into(),
+            done,
+            total,
+        })
     });
 }
 

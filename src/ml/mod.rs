@@ -22,6 +22,7 @@ pub mod run;
 pub mod speed;
 pub mod start;
 pub mod train;
+pub mod uncertainty;
 pub mod weights;
 
 pub use error::{Error, Result};

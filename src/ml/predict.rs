@@ -272,7 +272,7 @@ fn full_size_map(
     full
 }
 
-fn encode_gray_png(img: &GrayImage) -> Vec<u8> {
+pub(crate) fn encode_gray_png(img: &GrayImage) -> Vec<u8> {
     // Probability maps are grey levels, not binary masks: encode them as they are.
     let mut bytes = Vec::new();
     image::ImageEncoder::write_image(

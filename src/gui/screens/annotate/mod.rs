@@ -593,7 +593,7 @@ impl Annotate {
                     self.region_edit(fill::clear);
                 }
             }
-            Command::Next | Command::Previous | Command::NextUnlabeled => {
+            Command::Next | Command::Previous | Command::NextUnlabeled | Command::MostUseful => {
                 return self.move_to(c, project);
             }
             Command::Help => self.help = !self.help,
@@ -645,13 +645,21 @@ impl Annotate {
                     return self.go(project, self.order[j].clone());
                 }
             }
-            Command::NextUnlabeled => {
-                let i = self.position();
+            Command::NextUnlabeled | Command::MostUseful => {
+                // N: the next unlabeled image after this one; U: the first in Browse's order,
+                // which is the most useful one when Browse shows the most useful first.
+                let i = if c == Command::MostUseful {
+                    0
+                } else {
+                    self.position()
+                };
                 let n = self.order.len();
-                let next = (1..n).map(|k| &self.order[(i + k) % n]).find(|s| {
+                let start = usize::from(c != Command::MostUseful);
+                let next = (start..n).map(|k| &self.order[(i + k) % n]).find(|s| {
                     let pending = self.pending.get(*s).map(|p| p.label.status);
-                    pending.or_else(|| project.get(s).map(|e| e.label.status))
-                        == Some(Status::Unlabeled)
+                    **s != self.current
+                        && pending.or_else(|| project.get(s).map(|e| e.label.status))
+                            == Some(Status::Unlabeled)
                 });
                 if let Some(stem) = next.cloned() {
                     return self.go(project, stem);

@@ -13,7 +13,7 @@ use iced::keyboard::{self, Modifiers};
 use iced::widget::{Id, scrollable};
 use iced::{Size, Subscription, Task};
 use selection::{Clicked, Selection};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const CELL_WIDTH: f32 = 184.0;
 pub const CELL_HEIGHT: f32 = 152.0;
@@ -89,6 +89,12 @@ pub enum Message {
     Applied(Result<(String, Vec<Before>), crate::project::ProjectError>),
     /// An undo was written (what it undid) or failed.
     Undone(Result<String, crate::project::ProjectError>),
+    /// The active segmenter's ranking of the unlabeled images (stem → rank), read from disk.
+    Ranked(std::sync::Arc<HashMap<String, usize>>),
+    /// Show the images most useful to label first (by the ranking), or in name order.
+    UsefulFirst(bool),
+    /// U: open the most useful unlabeled image.
+    MostUseful,
 }
 
 /// What Browse asks of the app.
@@ -121,6 +127,9 @@ pub struct Browse {
     scroll_y: f32,
     viewport: Size,
     scroll_id: Id,
+    /// The active segmenter's ranking of the unlabeled images (1 = label it first).
+    ranking: std::sync::Arc<HashMap<String, usize>>,
+    useful_first: bool,
 }
 
 impl Browse {
@@ -143,12 +152,14 @@ impl Browse {
             scroll_y: 0.0,
             viewport: Size::new(1280.0, 800.0),
             scroll_id: Id::unique(),
+            ranking: Default::default(),
+            useful_first: true,
         };
         let task = match select {
             Some(stem) => b.reveal(project, stem),
             None => Task::none(),
         };
-        (b, task)
+        (b, Task::batch([task, read_ranking(project.root())]))
     }
 
     pub fn filter(&self) -> &Filter {
@@ -184,8 +195,39 @@ impl Browse {
         self.shown = (0..project.images().len())
             .filter(|&i| self.filter.accepts(&project.images()[i]))
             .collect();
+        if self.useful_first && !self.ranking.is_empty() {
+            // Ranked images first, most useful first; the others after, in name order.
+            let rank = |i: &usize| {
+                let e = &project.images()[*i];
+                (e.label.status == Status::Unlabeled)
+                    .then(|| self.ranking.get(&e.stem).copied())
+                    .flatten()
+                    .unwrap_or(usize::MAX)
+            };
+            self.shown.sort_by_key(rank);
+        }
         let shown = self.shown_stems(project);
         self.chosen.keep_shown(&shown);
+    }
+
+    /// The unlabeled image the ranking puts first, if there is a ranking.
+    pub fn most_useful(&self, project: &Project) -> Option<String> {
+        project
+            .images()
+            .iter()
+            .filter(|e| e.label.status == Status::Unlabeled)
+            .filter_map(|e| self.ranking.get(&e.stem).map(|r| (*r, &e.stem)))
+            .min()
+            .map(|(_, s)| s.clone())
+    }
+
+    /// How many unlabeled images the ranking orders.
+    pub fn ranked(&self) -> usize {
+        self.ranking.len()
+    }
+
+    pub fn useful_first(&self) -> bool {
+        self.useful_first && !self.ranking.is_empty()
     }
 
     /// The images chosen for labeling many at once, in grid order.
@@ -214,6 +256,19 @@ impl Browse {
             }
             Message::Select(stem) => return self.select(stem, project),
             Message::Annotate(stem) => return Action::request(Request::Annotate(stem)),
+            Message::Ranked(ranking) => {
+                // Arrives after the grid is shown: reorder it where it stands.
+                self.ranking = ranking;
+                self.refilter(project);
+                return Action::request(Request::Thumbnails(self.in_view(project)));
+            }
+            Message::UsefulFirst(on) => self.useful_first = on,
+            Message::MostUseful => {
+                return match self.most_useful(project) {
+                    Some(stem) => Action::request(Request::Annotate(stem)),
+                    None => Action::none(),
+                };
+            }
             other => return self.bulk_update(other, project),
         }
         // Other images are shown now: back to the top of the grid, and their thumbnails.
@@ -349,6 +404,7 @@ pub fn key_event(event: iced::Event, status: iced::event::Status) -> Option<Mess
                 keyboard::Key::Character("a") if modifiers.command() => Some(Message::ChooseAll),
                 keyboard::Key::Character("z") if modifiers.command() => Some(Message::Undo),
                 keyboard::Key::Named(Named::Escape) => Some(Message::ChooseNone),
+                keyboard::Key::Character("u") if !modifiers.command() => Some(Message::MostUseful),
                 _ => None,
             }
         }
@@ -375,4 +431,14 @@ pub(super) const SCROLLBAR: f32 = 12.0;
 pub fn columns(width: f32) -> usize {
     (((width - 2.0 * PADDING - SCROLLBAR + SPACING) / (CELL_WIDTH + SPACING)).floor() as usize)
         .max(1)
+}
+
+/// Reads the active segmenter's ranking of the unlabeled images, off the UI thread.
+fn read_ranking(root: &std::path::Path) -> Task<Message> {
+    let root = root.to_path_buf();
+    crate::gui::background::job(
+        "read-ranking",
+        move || crate::ml::uncertainty::read_ranking(&root),
+        |r| Message::Ranked(std::sync::Arc::new(r)),
+    )
 }

@@ -252,6 +252,23 @@ impl Browse {
                     .style(button::secondary),
             );
         }
+        if self.ranked() > 0 {
+            footer = footer.push(
+                iced::widget::checkbox(self.useful_first())
+                    .label("Most useful to label first")
+                    .on_toggle(Message::UsefulFirst)
+                    .size(14)
+                    .text_size(13),
+            );
+            footer = footer.push(
+                text(format!(
+                    "{} unlabeled images ranked by the active segmenter's doubt. U opens the most useful.",
+                    self.ranked()
+                ))
+                .size(11)
+                .style(muted),
+            );
+        }
         let [classes, status, split, experiments] = self.filter_sections(project);
         let content = column![classes, status, split, experiments, footer]
             .spacing(14)
