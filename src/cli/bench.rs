@@ -79,6 +79,9 @@ struct Report {
     /// A mask carried to the next frame, against copying it and the segmenter.
     #[serde(skip_serializing_if = "Option::is_none")]
     propagation: Option<super::bench_tracer::PropagationBench>,
+    /// With `--active-learning`: the labeling-round simulation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active_learning: Option<super::bench_active::ActiveLearningBench>,
     /// With `--reference DIR`: our medians beside the reference scripts', as ratios.
     #[serde(skip_serializing_if = "Option::is_none")]
     reference: Option<Vec<super::bench_reference::Ratio>>,
@@ -130,6 +133,10 @@ pub struct BenchArgs {
     /// Only the annotation measurements (tracer, propagation): no models, no project timing
     #[arg(long)]
     pub annotation_only: bool,
+    /// Also simulate labeling rounds (random, whole-image entropy, ours; 3 seeds, 2 generated
+    /// sets; about 60 small trainings)
+    #[arg(long)]
+    pub active_learning: bool,
     /// A folder with the JSON lines of ../shared/bench's tf_reference.py and
     /// torch_reference.py: adds their times and our ratios (`reference` in --json)
     #[arg(long)]
@@ -163,6 +170,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let (t, p) = super::bench_tracer::run(&device)?;
         (Some(t), Some(p))
     };
+    let active_learning = if args.active_learning {
+        let bar = super::progress::Progress::new();
+        let a = super::bench_active::run(&device, &mut |m| bar.note(m))?;
+        bar.finish();
+        Some(a)
+    } else {
+        None
+    };
     let (project_open, brush, eval, ui_latency, linked) = match project {
         Some((p, b, e, u, l)) => (Some(p), Some(b), Some(e), u, Some(l)),
         None => (None, None, None, None, None),
@@ -178,6 +193,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         linked,
         tracer,
         propagation,
+        active_learning,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -296,6 +312,9 @@ fn print_report(report: &Report, size: usize) {
     }
     if let Some(p) = &report.propagation {
         super::bench_tracer::print_propagation(p);
+    }
+    if let Some(a) = &report.active_learning {
+        super::bench_active::print(a);
     }
     if let Some(l) = &report.linked {
         println!(

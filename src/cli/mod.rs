@@ -2,6 +2,7 @@
 //! the same library headless.
 
 pub mod bench;
+mod bench_active;
 mod bench_eval;
 mod bench_linked;
 mod bench_models;

@@ -1,6 +1,7 @@
 //! The learning engine (burn): devices, architectures, recipes, data, training, inference and
 //! weight import. Knows nothing of iced.
 
+pub mod active;
 pub mod calibrate;
 pub mod data;
 pub mod device;
