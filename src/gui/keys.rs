@@ -34,6 +34,7 @@ pub enum Command {
     Previous,
     NextUnlabeled,
     MostUseful,
+    HeatMap,
     Help,
 }
 
@@ -242,6 +243,14 @@ pub const BINDINGS: &[Binding] = &[
         C::MostUseful,
         "U",
         "the most useful unlabeled image (Browse: Most useful to label first)",
+    ),
+    bind(
+        Char("k"),
+        false,
+        false,
+        C::HeatMap,
+        "K",
+        "show / hide the segmenter's doubt as a heat map",
     ),
     bind(
         Char("?"),

@@ -223,13 +223,14 @@ fn train_and_score(root: &Path, plan: &Plan, device: &ComputeDevice) -> Result<(
     Ok((run, dice / n, cl / n))
 }
 
-/// Copies a project folder (without its cache and runs: each copy trains its own).
+/// Copies a project folder with its runs (the round before's run scores the next picks), not
+/// its cache.
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(Error::file(to))?;
     for entry in std::fs::read_dir(from).map_err(Error::file(from))? {
         let entry = entry.map_err(Error::file(from))?;
         let name = entry.file_name();
-        if name == "cache" || name == "runs" || name.to_string_lossy().starts_with('.') {
+        if name == "cache" || name.to_string_lossy().starts_with('.') {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));

@@ -350,6 +350,7 @@ fn draw_tools(
 ) {
     let a = canvas.annotate;
     let v = &a.viewport;
+    draw_heat(a, frame);
     draw_proposal(a, frame);
     draw_nerves(a, frame);
     if !a.polygon.is_empty() {
@@ -449,4 +450,22 @@ fn draw_proposal(a: &Annotate, frame: &mut Frame) {
                 .with_color(Color::from_rgb8(0xFF, 0x5A, 0x4F)),
         );
     }
+}
+
+/// The segmenter's doubt (K), stretched over the picture.
+fn draw_heat(a: &Annotate, frame: &mut Frame) {
+    let (Some(heat), Some(loaded)) = (a.heat_map(), a.picture()) else {
+        return;
+    };
+    let v = &a.viewport;
+    frame.draw_image(
+        Rectangle::new(
+            v.to_screen(Point::ORIGIN),
+            Size::new(
+                loaded.size.0 as f32 * v.scale,
+                loaded.size.1 as f32 * v.scale,
+            ),
+        ),
+        Image::new(heat.clone()).filter_method(FilterMethod::Linear),
+    );
 }

@@ -4,6 +4,7 @@
 
 pub mod adjust;
 mod carry;
+mod heat;
 mod jobs;
 mod saving;
 mod tracing;
@@ -114,6 +115,8 @@ pub enum Message {
     },
     /// The tracer of an image (its ridge measure), computed after it loaded.
     TracerReady(ImageKey, Handover<crate::mask::trace::Tracer>),
+    /// The segmenter's doubt over an image, read (none when it was never scored).
+    HeatMap(ImageKey, Option<image::Handle>),
     /// A mask carried from a neighbouring frame (its stem), or why not.
     Proposed(
         ImageKey,
@@ -216,6 +219,9 @@ pub struct Annotate {
     proposal: Option<carry::Shown>,
     /// What the last carry did or why it could not.
     pub(crate) carry_note: Option<String>,
+    /// The heat map of the segmenter's doubt (K), and whether it is shown.
+    heat: Option<(ImageKey, image::Handle)>,
+    show_heat: bool,
 }
 
 /// Mask changes remembered for the GPU view; one further behind re-uploads the whole mask.
@@ -267,6 +273,8 @@ impl Annotate {
             trace_width: 1.0,
             proposal: None,
             carry_note: None,
+            heat: None,
+            show_heat: false,
         };
         let mut action = Action::none();
         for (job, failed) in carried {
@@ -438,6 +446,7 @@ impl Annotate {
                     self.tracer = Some((key, Arc::new(tracer)));
                 }
             }
+            Message::HeatMap(key, heat) => self.heat_arrived(key, heat),
             Message::Proposed(key, from, handover) => {
                 if let Some(result) = handover.take() {
                     self.proposed(key, from, result);
@@ -530,6 +539,7 @@ impl Annotate {
             Command::Polygon => self.tool = Tool::Polygon,
             Command::Tracer => self.tool = Tool::Tracer,
             Command::FinishPolygon if self.accept_proposal() => {}
+            Command::HeatMap => return self.toggle_heat(project.root().to_path_buf()),
             Command::CarryPrevious => return self.carry(project, -1),
             Command::CarryNext => return self.carry(project, 1),
             Command::FinishPolygon if self.tool == Tool::Tracer => {
