@@ -239,6 +239,18 @@ fn start_see_progress_cancel_find_the_run_then_paint_while_training() {
     let snapshot_after =
         std::fs::read_to_string(root.join("runs").join(&second_run).join("snapshot.csv")).unwrap();
     assert_eq!(snapshot, snapshot_after);
+    // A segmenter trained in the window ranks the unlabeled images for labeling next, and
+    // leaves a heat map of its doubt for each.
+    let ranking = nerve_studio::ml::uncertainty::dir(&root, &second_run).join("ranking.csv");
+    let ranked = std::fs::read_to_string(&ranking).unwrap();
+    let unlabeled = Project::open_read_only(&root)
+        .unwrap()
+        .images()
+        .iter()
+        .filter(|e| e.label.status == nerve_studio::project::Status::Unlabeled)
+        .count();
+    assert!(unlabeled > 0);
+    assert_eq!(ranked.lines().count(), unlabeled + 1, "{ranked}");
 
     // Models: the new run is there and knows that a mask changed since it was trained.
     let run = in_models(&mut app, &second_run);

@@ -58,8 +58,14 @@ fn read(root: &std::path::Path, stem: &str) -> Option<Handle> {
     let rgba: Vec<u8> = map
         .iter()
         .flat_map(|&v| {
-            let t = v as f32 / 255.0;
-            [255, (200.0 * (1.0 - t)) as u8, 0, (t * 210.0) as u8]
+            // Sure places stay clear; doubt shows from orange to red.
+            let t = ((v as f32 / 255.0 - 0.15) / 0.85).clamp(0.0, 1.0);
+            [
+                255,
+                (200.0 * (1.0 - t)) as u8,
+                0,
+                (t.powf(0.7) * 200.0) as u8,
+            ]
         })
         .collect();
     Some(Handle::from_rgba(map.width(), map.height(), rgba))

@@ -11,6 +11,49 @@ use iced::widget::image::Handle;
 use std::path::Path;
 use std::sync::Arc;
 
+impl super::Annotate {
+    /// What the background work sent back: the image (then its tracer is measured), a failed
+    /// load, the tracer, a heat map, a carried mask. Late answers for another visit are dropped.
+    pub(super) fn arrived(&mut self, message: Message, project: &Project) -> super::Action {
+        use super::Action;
+        let current = |key: &ImageKey| self.image_key.as_ref() == Some(key);
+        match message {
+            Message::Loaded(key, handover) if current(&key) => {
+                if let Some(mut loaded) = handover.take() {
+                    if let Some(p) = self.pending.get(&key.stem).and_then(|p| p.mask.clone()) {
+                        loaded.mask = Arc::new(p);
+                    }
+                    let root = project.root().to_path_buf();
+                    let measure = tracer(key, loaded.rgba.clone(), loaded.size, root);
+                    self.loaded = Some(loaded);
+                    self.rebuild_tiles(None);
+                    self.fit_if_needed();
+                    let adjusted = if self.adjust.is_neutral() {
+                        Action::none()
+                    } else {
+                        self.adjusted()
+                    };
+                    return Action::run(measure).and(adjusted);
+                }
+            }
+            Message::LoadFailed(key, error) if current(&key) => self.load_error = Some(error),
+            Message::TracerReady(key, handover) if current(&key) => {
+                if let Some(t) = handover.take() {
+                    self.tracer = Some((key, Arc::new(t)));
+                }
+            }
+            Message::HeatMap(key, heat) => self.heat_arrived(key, heat),
+            Message::Proposed(key, from, handover) => {
+                if let Some(result) = handover.take() {
+                    self.proposed(key, from, result);
+                }
+            }
+            _ => {}
+        }
+        Action::none()
+    }
+}
+
 /// Decodes `key`'s image and mask on another thread.
 pub fn load(project: &Project, key: ImageKey) -> Task<Message> {
     let Some(entry) = project.get(&key.stem) else {

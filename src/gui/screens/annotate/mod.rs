@@ -8,7 +8,9 @@ mod heat;
 mod jobs;
 mod saving;
 mod tracing;
+mod undo;
 mod view;
+mod viewing;
 
 pub use adjust::Adjust;
 pub use jobs::load_image;
@@ -416,57 +418,18 @@ impl Annotate {
     pub fn update(&mut self, message: Message, ctx: &Context) -> Action {
         let project = ctx.project;
         match message {
-            Message::Loaded(key, handover) if self.image_key.as_ref() == Some(&key) => {
-                if let Some(mut loaded) = handover.take() {
-                    if let Some(p) = self.pending.get(&key.stem).and_then(|p| p.mask.clone()) {
-                        loaded.mask = Arc::new(p);
-                    }
-                    let tracer = jobs::tracer(
-                        key,
-                        loaded.rgba.clone(),
-                        loaded.size,
-                        project.root().to_path_buf(),
-                    );
-                    self.loaded = Some(loaded);
-                    self.rebuild_tiles(None);
-                    self.fit_if_needed();
-                    let adjusted = if self.adjust.is_neutral() {
-                        Action::none()
-                    } else {
-                        self.adjusted()
-                    };
-                    return Action::run(tracer).and(adjusted);
-                }
-            }
-            Message::LoadFailed(key, error) if self.image_key.as_ref() == Some(&key) => {
-                self.load_error = Some(error)
-            }
-            Message::TracerReady(key, handover) if self.image_key.as_ref() == Some(&key) => {
-                if let Some(tracer) = handover.take() {
-                    self.tracer = Some((key, Arc::new(tracer)));
-                }
-            }
-            Message::HeatMap(key, heat) => self.heat_arrived(key, heat),
-            Message::Proposed(key, from, handover) => {
-                if let Some(result) = handover.take() {
-                    self.proposed(key, from, result);
-                }
-            }
-            Message::Loaded(..) | Message::LoadFailed(..) | Message::TracerReady(..) => {}
+            Message::Loaded(..)
+            | Message::LoadFailed(..)
+            | Message::TracerReady(..)
+            | Message::HeatMap(..)
+            | Message::Proposed(..) => return self.arrived(message, project),
             Message::TracePoint(..) | Message::TraceWidth { .. } => self.trace_message(message),
-            Message::CanvasSize(size) => {
-                self.canvas = Some(size);
-                self.fit_if_needed();
-            }
             Message::StrokeStart(_)
             | Message::StrokeTo(_)
             | Message::StrokeEnd
             | Message::FillAt(_)
             | Message::PolygonPoint(..) => self.paint(message),
-            Message::Pan(by) => self.viewport.pan(by),
-            Message::Zoom(at, factor) => self.viewport.zoom_at(at, factor),
             Message::Radius(delta) => self.radius = (self.radius + delta).clamp(1.0, 400.0),
-            Message::Opacity(o) => self.opacity = o.clamp(0.0, 1.0),
             Message::Tool(t) => {
                 self.tool = t;
                 self.polygon.clear();
@@ -475,28 +438,14 @@ impl Annotate {
             Message::Go(stem) => return self.go(project, stem),
             Message::Tick(now) => return self.autosave(now),
             Message::Saved(o) => self.saved(&o.stem, o.revision, o.result),
-            Message::Brightness(b) => {
-                self.adjust.brightness = b.clamp(-0.5, 0.5);
-                return self.adjusted();
-            }
-            Message::Contrast(c) => {
-                self.adjust.contrast = c.clamp(0.5, 3.0);
-                return self.adjusted();
-            }
-            Message::ResetView => {
-                self.adjust = adjust::NEUTRAL;
-                return self.adjusted();
-            }
-            Message::Adjusted(stem, settings, handle) => {
-                // Only the latest settings for the image on screen count.
-                if let Some(l) = self
-                    .loaded
-                    .as_mut()
-                    .filter(|_| stem == self.current && settings == self.adjust)
-                {
-                    l.image = handle;
-                }
-            }
+            Message::CanvasSize(_)
+            | Message::Pan(_)
+            | Message::Zoom(..)
+            | Message::Opacity(_)
+            | Message::Brightness(_)
+            | Message::Contrast(_)
+            | Message::ResetView
+            | Message::Adjusted(..) => return self.view_message(message),
         }
         Action::none()
     }
@@ -530,8 +479,6 @@ impl Annotate {
     }
 
     fn command(&mut self, c: Command, project: &Project) -> Action {
-        let canvas = self.canvas.unwrap_or(Size::new(800.0, 600.0));
-        let centre = Point::new(canvas.width / 2.0, canvas.height / 2.0);
         match c {
             Command::Brush => self.tool = Tool::Brush,
             Command::Eraser => self.tool = Tool::Eraser,
@@ -566,14 +513,11 @@ impl Annotate {
             Command::Cancel => return Action::request(Request::Back),
             Command::Smaller => self.radius = (self.radius / 1.25).max(1.0),
             Command::Larger => self.radius = (self.radius * 1.25).min(400.0),
-            Command::ZoomIn => self.viewport.zoom_at(centre, 1.25),
-            Command::ZoomOut => self.viewport.zoom_at(centre, 0.8),
-            Command::Fit => {
-                self.needs_fit = true;
-                self.fit_if_needed();
-            }
-            Command::ActualSize => self.viewport = self.viewport.actual_size(canvas),
-            Command::ToggleMask => self.show_mask = !self.show_mask,
+            Command::ZoomIn
+            | Command::ZoomOut
+            | Command::Fit
+            | Command::ActualSize
+            | Command::ToggleMask => self.view_command(c),
             Command::Class(i) => {
                 if let Some(class) = project.manifest.classes.get(i).cloned() {
                     self.change_label(|l| {
@@ -609,36 +553,6 @@ impl Annotate {
             Command::Help => self.help = !self.help,
         }
         Action::none()
-    }
-
-    /// Ctrl+Z / Ctrl+Y on the image shown: its history puts the tiles back.
-    fn undo_redo(&mut self, undo: bool) {
-        let (Some(loaded), Some(history)) =
-            (self.loaded.as_mut(), self.histories.get_mut(&self.current))
-        else {
-            return;
-        };
-        let step = if undo {
-            history.undo(Arc::make_mut(&mut loaded.mask))
-        } else {
-            history.redo(Arc::make_mut(&mut loaded.mask))
-        };
-        if let Some(step) = step {
-            let rects: Vec<Rect> = step
-                .tiles
-                .iter()
-                .map(|&t| crate::mask::history::tile_rect(&loaded.mask, t))
-                .collect();
-            for r in rects {
-                self.rebuild_tiles(Some(r));
-            }
-            // A tracer step puts its paths back with its pixels.
-            if let Some(paths) = step.paths {
-                self.tracing = None;
-                self.change_label(|l| l.paths = paths);
-            }
-            self.mask_changed();
-        }
     }
 
     /// D / A / N: the next or previous image in Browse's order, or the next unlabeled one.
@@ -678,23 +592,6 @@ impl Annotate {
             _ => {}
         }
         Action::none()
-    }
-
-    /// The picture with the viewing settings, computed off the UI thread (the GPU view applies
-    /// them itself).
-    fn adjusted(&self) -> Action {
-        if crate::gui::widgets::mask_shader::gpu_active() {
-            return Action::none();
-        }
-        match &self.loaded {
-            Some(l) => Action::run(jobs::adjust(
-                self.current.clone(),
-                l.rgba.clone(),
-                l.size,
-                self.adjust,
-            )),
-            None => Action::none(),
-        }
     }
 
     fn editable(&self) -> bool {
@@ -780,13 +677,6 @@ impl Annotate {
         let now = Instant::now();
         let first = self.unsaved.as_ref().map_or(now, |u| u.first);
         self.unsaved = Some(Unsaved { first, last: now });
-    }
-
-    fn fit_if_needed(&mut self) {
-        if let (true, Some(canvas), Some(l)) = (self.needs_fit, self.canvas, self.loaded.as_ref()) {
-            self.viewport = Viewport::fit(Size::new(l.size.0 as f32, l.size.1 as f32), canvas);
-            self.needs_fit = false;
-        }
     }
 
     /// Rebuilds the overlay tiles under `dirty` (all of them when `None`): only what a stroke
