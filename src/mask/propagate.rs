@@ -170,15 +170,17 @@ pub fn propose(
         .iter()
         .map(|path| move_path(from, to, path, shift, tracer, &mut uncertain))
         .collect();
-    // Pixels the paths do not explain move cell by cell.
+    // Pixels the paths do not explain: each cell's centre is followed, and every pixel moves
+    // by the distance-weighted mean of the nearby cells' motions (no seams between cells).
     let mut drawn = Mask::empty(mask.width(), mask.height());
     trace::render(&mut drawn, paths);
-    let mut out = Mask::empty(to.width, to.height);
+    let loose = |x: u32, y: u32| mask.get(x, y) && !drawn.get(x, y);
+    let mut cells: Vec<((f32, f32), (f32, f32))> = Vec::new();
     for cy in (0..mask.height()).step_by(CELL as usize) {
         for cx in (0..mask.width()).step_by(CELL as usize) {
             let pixels: Vec<(u32, u32)> = (cy..(cy + CELL).min(mask.height()))
                 .flat_map(|y| (cx..(cx + CELL).min(mask.width())).map(move |x| (x, y)))
-                .filter(|&(x, y)| mask.get(x, y) && !drawn.get(x, y))
+                .filter(|&(x, y)| loose(x, y))
                 .collect();
             if pixels.is_empty() {
                 continue;
@@ -189,19 +191,36 @@ pub fn propose(
                 pixels.iter().map(|p| p.1 as f32 + 0.5).sum::<f32>() / n,
             );
             let (there, error) = follow_checked(from, to, centre, shift);
-            let (dx, dy) = (there.0 - centre.0, there.1 - centre.1);
             if error > UNCERTAIN {
                 uncertain.push((there.0, there.1, CELL as f32 / 2.0));
             }
-            for (x, y) in pixels {
-                let (nx, ny) = ((x as f32 + dx).round(), (y as f32 + dy).round());
-                if nx >= 0.0 && ny >= 0.0 && (nx as u32) < to.width && (ny as u32) < to.height {
-                    out.set(nx as u32, ny as u32, true);
+            cells.push((centre, (there.0 - centre.0, there.1 - centre.1)));
+        }
+    }
+    let mut out = Mask::empty(to.width, to.height);
+    let reach = (2 * CELL) as f32;
+    for y in 0..mask.height() {
+        for x in 0..mask.width() {
+            if !loose(x, y) {
+                continue;
+            }
+            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+            let (mut sx, mut sy, mut sw) = (0f32, 0f32, 0f32);
+            for &((cx, cy), (dx, dy)) in &cells {
+                let d2 = (cx - px).powi(2) + (cy - py).powi(2);
+                if d2 <= reach * reach {
+                    let w = 1.0 / (d2 + 16.0);
+                    (sx, sy, sw) = (sx + w * dx, sy + w * dy, sw + w);
                 }
+            }
+            let (dx, dy) = if sw > 0.0 { (sx / sw, sy / sw) } else { shift };
+            let (nx, ny) = ((px + dx - 0.5).round(), (py + dy - 0.5).round());
+            if nx >= 0.0 && ny >= 0.0 && (nx as u32) < to.width && (ny as u32) < to.height {
+                out.set(nx as u32, ny as u32, true);
             }
         }
     }
-    // Cells moved apart leave pinholes: close them with a one-pixel dab per moved pixel's row.
+    // Rounding to whole pixels can leave pinholes: closed.
     close_pinholes(&mut out);
     trace::render(&mut out, &moved);
     Proposal {

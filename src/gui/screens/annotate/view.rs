@@ -253,6 +253,12 @@ impl Annotate {
                 .style(text::danger),
             );
         }
+        if self.heat_map().is_some() {
+            col = col.push(
+                text("The segmenter's doubt is shown: red where its mirrored views disagree (K hides it).")
+                    .size(12),
+            );
+        }
         if let Some(note) = &self.carry_note {
             col = col.push(text(note).size(12));
         }
