@@ -197,26 +197,38 @@ pub fn propose(
             cells.push((centre, (there.0 - centre.0, there.1 - centre.1)));
         }
     }
+    // Each pixel of this frame takes the pixel of the other that the nearby cells' motion
+    // (weighted by distance) brings onto it: drawn backwards, so a thin nerve keeps no holes.
     let mut out = Mask::empty(to.width, to.height);
     let reach = (2 * CELL) as f32;
-    for y in 0..mask.height() {
-        for x in 0..mask.width() {
-            if !loose(x, y) {
-                continue;
-            }
-            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
-            let (mut sx, mut sy, mut sw) = (0f32, 0f32, 0f32);
-            for &((cx, cy), (dx, dy)) in &cells {
-                let d2 = (cx - px).powi(2) + (cy - py).powi(2);
-                if d2 <= reach * reach {
-                    let w = 1.0 / (d2 + 16.0);
-                    (sx, sy, sw) = (sx + w * dx, sy + w * dy, sw + w);
+    let moved_cells: Vec<((f32, f32), (f32, f32))> = cells
+        .iter()
+        .map(|&((cx, cy), (dx, dy))| ((cx + dx, cy + dy), (dx, dy)))
+        .collect();
+    if let Some((x0, y0, x1, y1)) = moved_box(&moved_cells, reach, to) {
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let (qx, qy) = (x as f32 + 0.5, y as f32 + 0.5);
+                let (mut sx, mut sy, mut sw) = (0f32, 0f32, 0f32);
+                for &((cx, cy), (dx, dy)) in &moved_cells {
+                    let d2 = (cx - qx).powi(2) + (cy - qy).powi(2);
+                    if d2 <= reach * reach {
+                        let w = 1.0 / (d2 + 16.0);
+                        (sx, sy, sw) = (sx + w * dx, sy + w * dy, sw + w);
+                    }
                 }
-            }
-            let (dx, dy) = if sw > 0.0 { (sx / sw, sy / sw) } else { shift };
-            let (nx, ny) = ((px + dx - 0.5).round(), (py + dy - 0.5).round());
-            if nx >= 0.0 && ny >= 0.0 && (nx as u32) < to.width && (ny as u32) < to.height {
-                out.set(nx as u32, ny as u32, true);
+                if sw == 0.0 {
+                    continue;
+                }
+                let (fx, fy) = ((qx - sx / sw).floor(), (qy - sy / sw).floor());
+                if fx >= 0.0
+                    && fy >= 0.0
+                    && (fx as u32) < mask.width()
+                    && (fy as u32) < mask.height()
+                    && loose(fx as u32, fy as u32)
+                {
+                    out.set(x, y, true);
+                }
             }
         }
     }
@@ -229,6 +241,33 @@ pub fn propose(
         uncertain: apart(uncertain),
         shift,
     }
+}
+
+/// The pixels of `to` that moved cells can reach (their centres, `reach` around).
+fn moved_box(
+    cells: &[((f32, f32), (f32, f32))],
+    reach: f32,
+    to: &Frame,
+) -> Option<(u32, u32, u32, u32)> {
+    let clamp = |v: f32, max: u32| v.clamp(0.0, max as f32) as u32;
+    let xs = cells.iter().map(|c| c.0.0);
+    let ys = cells.iter().map(|c| c.0.1);
+    let (x0, x1) = (
+        xs.clone().fold(f32::INFINITY, f32::min),
+        xs.fold(f32::NEG_INFINITY, f32::max),
+    );
+    let (y0, y1) = (
+        ys.clone().fold(f32::INFINITY, f32::min),
+        ys.fold(f32::NEG_INFINITY, f32::max),
+    );
+    (!cells.is_empty()).then(|| {
+        (
+            clamp(x0 - reach, to.width),
+            clamp(y0 - reach, to.height),
+            clamp(x1 + reach, to.width),
+            clamp(y1 + reach, to.height),
+        )
+    })
 }
 
 /// The uncertain places without the ones inside another's ring (neighbouring nodes and cells
