@@ -175,7 +175,7 @@ pub fn propose(
     let mut drawn = Mask::empty(mask.width(), mask.height());
     trace::render(&mut drawn, paths);
     let loose = |x: u32, y: u32| mask.get(x, y) && !drawn.get(x, y);
-    let mut cells: Vec<((f32, f32), (f32, f32))> = Vec::new();
+    let mut cells: Vec<Motion> = Vec::new();
     for cy in (0..mask.height()).step_by(CELL as usize) {
         for cx in (0..mask.width()).step_by(CELL as usize) {
             let pixels: Vec<(u32, u32)> = (cy..(cy + CELL).min(mask.height()))
@@ -201,7 +201,7 @@ pub fn propose(
     // (weighted by distance) brings onto it: drawn backwards, so a thin nerve keeps no holes.
     let mut out = Mask::empty(to.width, to.height);
     let reach = (2 * CELL) as f32;
-    let moved_cells: Vec<((f32, f32), (f32, f32))> = cells
+    let moved_cells: Vec<Motion> = cells
         .iter()
         .map(|&((cx, cy), (dx, dy))| ((cx + dx, cy + dy), (dx, dy)))
         .collect();
@@ -243,12 +243,11 @@ pub fn propose(
     }
 }
 
+/// A place and how it moved (dx, dy).
+type Motion = ((f32, f32), (f32, f32));
+
 /// The pixels of `to` that moved cells can reach (their centres, `reach` around).
-fn moved_box(
-    cells: &[((f32, f32), (f32, f32))],
-    reach: f32,
-    to: &Frame,
-) -> Option<(u32, u32, u32, u32)> {
+fn moved_box(cells: &[Motion], reach: f32, to: &Frame) -> Option<(u32, u32, u32, u32)> {
     let clamp = |v: f32, max: u32| v.clamp(0.0, max as f32) as u32;
     let xs = cells.iter().map(|c| c.0.0);
     let ys = cells.iter().map(|c| c.0.1);
