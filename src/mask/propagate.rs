@@ -170,17 +170,48 @@ pub fn propose(
         .iter()
         .map(|path| move_path(from, to, path, shift, tracer, &mut uncertain))
         .collect();
-    // Pixels the paths do not explain: each cell's centre is followed, and every pixel moves
-    // by the distance-weighted mean of the nearby cells' motions (no seams between cells).
+    // Pixels the paths do not explain: each cell's centre is followed, and the mask is drawn
+    // from the nearby cells' motions (no seams between cells).
     let mut drawn = Mask::empty(mask.width(), mask.height());
     trace::render(&mut drawn, paths);
-    let loose = |x: u32, y: u32| mask.get(x, y) && !drawn.get(x, y);
-    let mut cells: Vec<Motion> = Vec::new();
+    let loose = Mask::from_nonzero(
+        mask.width(),
+        mask.height(),
+        &mask
+            .as_bytes()
+            .iter()
+            .zip(drawn.as_bytes())
+            .map(|(m, d)| u8::from(*m > 0 && *d == 0))
+            .collect::<Vec<u8>>(),
+    );
+    let cells = follow_cells(from, to, &loose, shift, &mut uncertain);
+    let mut out = draw_back(&loose, &cells, to);
+    // Rounding to whole pixels can leave pinholes: closed.
+    close_pinholes(&mut out);
+    trace::render(&mut out, &moved);
+    Proposal {
+        mask: out,
+        paths: moved,
+        uncertain: apart(uncertain),
+        shift,
+    }
+}
+
+/// Follows the centre of the nerve pixels of every `CELL`-sized cell of `mask`: where each is
+/// and how it moved. Cells whose way back disagrees are added to `uncertain`.
+fn follow_cells(
+    from: &Frame,
+    to: &Frame,
+    mask: &Mask,
+    shift: (f32, f32),
+    uncertain: &mut Vec<(f32, f32, f32)>,
+) -> Vec<Motion> {
+    let mut cells = Vec::new();
     for cy in (0..mask.height()).step_by(CELL as usize) {
         for cx in (0..mask.width()).step_by(CELL as usize) {
             let pixels: Vec<(u32, u32)> = (cy..(cy + CELL).min(mask.height()))
                 .flat_map(|y| (cx..(cx + CELL).min(mask.width())).map(move |x| (x, y)))
-                .filter(|&(x, y)| loose(x, y))
+                .filter(|&(x, y)| mask.get(x, y))
                 .collect();
             if pixels.is_empty() {
                 continue;
@@ -197,50 +228,48 @@ pub fn propose(
             cells.push((centre, (there.0 - centre.0, there.1 - centre.1)));
         }
     }
-    // Each pixel of this frame takes the pixel of the other that the nearby cells' motion
-    // (weighted by distance) brings onto it: drawn backwards, so a thin nerve keeps no holes.
+    cells
+}
+
+/// `mask` on frame `to`: each pixel there takes the pixel of `mask` that the nearby cells'
+/// motion (weighted by distance) brings onto it. Drawn backwards, so a thin nerve keeps no
+/// holes.
+fn draw_back(mask: &Mask, cells: &[Motion], to: &Frame) -> Mask {
     let mut out = Mask::empty(to.width, to.height);
     let reach = (2 * CELL) as f32;
-    let moved_cells: Vec<Motion> = cells
+    let moved: Vec<Motion> = cells
         .iter()
         .map(|&((cx, cy), (dx, dy))| ((cx + dx, cy + dy), (dx, dy)))
         .collect();
-    if let Some((x0, y0, x1, y1)) = moved_box(&moved_cells, reach, to) {
-        for y in y0..y1 {
-            for x in x0..x1 {
-                let (qx, qy) = (x as f32 + 0.5, y as f32 + 0.5);
-                let (mut sx, mut sy, mut sw) = (0f32, 0f32, 0f32);
-                for &((cx, cy), (dx, dy)) in &moved_cells {
-                    let d2 = (cx - qx).powi(2) + (cy - qy).powi(2);
-                    if d2 <= reach * reach {
-                        let w = 1.0 / (d2 + 16.0);
-                        (sx, sy, sw) = (sx + w * dx, sy + w * dy, sw + w);
-                    }
+    let Some((x0, y0, x1, y1)) = moved_box(&moved, reach, to) else {
+        return out;
+    };
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (qx, qy) = (x as f32 + 0.5, y as f32 + 0.5);
+            let (mut sx, mut sy, mut sw) = (0f32, 0f32, 0f32);
+            for &((cx, cy), (dx, dy)) in &moved {
+                let d2 = (cx - qx).powi(2) + (cy - qy).powi(2);
+                if d2 <= reach * reach {
+                    let w = 1.0 / (d2 + 16.0);
+                    (sx, sy, sw) = (sx + w * dx, sy + w * dy, sw + w);
                 }
-                if sw == 0.0 {
-                    continue;
-                }
-                let (fx, fy) = ((qx - sx / sw).floor(), (qy - sy / sw).floor());
-                if fx >= 0.0
-                    && fy >= 0.0
-                    && (fx as u32) < mask.width()
-                    && (fy as u32) < mask.height()
-                    && loose(fx as u32, fy as u32)
-                {
-                    out.set(x, y, true);
-                }
+            }
+            if sw == 0.0 {
+                continue;
+            }
+            let (fx, fy) = ((qx - sx / sw).floor(), (qy - sy / sw).floor());
+            if fx >= 0.0
+                && fy >= 0.0
+                && (fx as u32) < mask.width()
+                && (fy as u32) < mask.height()
+                && mask.get(fx as u32, fy as u32)
+            {
+                out.set(x, y, true);
             }
         }
     }
-    // Rounding to whole pixels can leave pinholes: closed.
-    close_pinholes(&mut out);
-    trace::render(&mut out, &moved);
-    Proposal {
-        mask: out,
-        paths: moved,
-        uncertain: apart(uncertain),
-        shift,
-    }
+    out
 }
 
 /// A place and how it moved (dx, dy).
