@@ -69,6 +69,7 @@ impl Annotate {
             text(format!("{position} of {}", self.order.len()))
                 .size(13)
                 .style(muted),
+            cmd("Keys (?)", Command::Help),
         ]
         .spacing(6)
         .align_y(Alignment::Center);
@@ -89,13 +90,9 @@ impl Annotate {
             text("Mask").size(13),
             slider(0.0..=1.0, self.opacity, Message::Opacity)
                 .step(0.05)
-                .width(90),
+                .width(56),
             cmd(
-                if self.show_mask {
-                    "Hide (M)"
-                } else {
-                    "Show (M)"
-                },
+                if self.show_mask { "Hide" } else { "Show" },
                 Command::ToggleMask
             ),
             cmd("Undo", Command::Undo),
@@ -104,9 +101,8 @@ impl Annotate {
             cmd("Clear", Command::Clear),
             cmd("Fit", Command::Fit),
             cmd("100%", Command::ActualSize),
-            cmd("Keys (?)", Command::Help),
         ]
-        .spacing(6)
+        .spacing(4)
         .align_y(Alignment::Center)
         .wrap()
         .vertical_spacing(4)
