@@ -5,7 +5,6 @@
 
 use super::{Annotate, Message};
 use crate::gui::background::{Handover, spawn};
-use crate::mask::history::Recorder;
 use crate::mask::propagate::{Frame, Proposal, propose};
 use crate::mask::trace::{NervePath, Tracer};
 use crate::mask::{Mask, NERVE};
@@ -119,26 +118,10 @@ impl Annotate {
         if !self.editable() || self.image_key.as_ref() != Some(&shown.key) {
             return true;
         }
-        let before = self.label.paths.clone();
-        let after: Vec<NervePath> = shown.proposal.paths.clone();
-        let Some(loaded) = self.loaded.as_mut() else {
-            return true;
-        };
-        let mut recorder = Recorder::default();
-        recorder.touch_all(&loaded.mask);
-        let mask = Arc::make_mut(&mut loaded.mask);
-        mask.bytes_mut()
-            .copy_from_slice(shown.proposal.mask.as_bytes());
-        let edit = recorder.finish_paths(&loaded.mask, before, after.clone());
-        self.rebuild_tiles(None);
-        if let Some(edit) = edit {
-            self.histories
-                .entry(self.current.clone())
-                .or_default()
-                .push(edit);
-        }
-        self.change_label(|l| l.paths = after);
-        self.mask_changed();
+        let carried = &shown.proposal.mask;
+        self.paths_edit(shown.proposal.paths.clone(), |mask| {
+            mask.bytes_mut().copy_from_slice(carried.as_bytes())
+        });
         self.carry_note = Some(format!("Kept the mask carried from {}.", shown.from));
         true
     }

@@ -5,7 +5,6 @@
 //! setting stays from image to image). Every change is one undo step of the mask and the paths.
 
 use super::{Annotate, Message};
-use crate::mask::history::Recorder;
 use crate::mask::trace::{self, NervePath, Placement, Tracer};
 use crate::mask::{Mask, NERVE};
 use iced::Point;
@@ -149,34 +148,22 @@ impl Annotate {
         if after == before {
             return;
         }
-        let Some(loaded) = self.loaded.as_mut() else {
+        let Some((w, h)) = self.loaded.as_ref().map(|l| l.size) else {
             return;
         };
-        let (w, h) = loaded.size;
         let (mut old, mut new) = (Mask::empty(w, h), Mask::empty(w, h));
         trace::render(&mut old, &before);
         trace::render(&mut new, &after);
-        let mut recorder = Recorder::default();
-        recorder.touch_all(&loaded.mask);
-        let mask = Arc::make_mut(&mut loaded.mask);
-        let bytes = mask.bytes_mut();
-        for ((m, o), n) in bytes.iter_mut().zip(old.as_bytes()).zip(new.as_bytes()) {
-            if *n == NERVE {
-                *m = NERVE;
-            } else if *o == NERVE {
-                *m = 0;
+        self.paths_edit(after, |mask| {
+            let bytes = mask.bytes_mut();
+            for ((m, o), n) in bytes.iter_mut().zip(old.as_bytes()).zip(new.as_bytes()) {
+                if *n == NERVE {
+                    *m = NERVE;
+                } else if *o == NERVE {
+                    *m = 0;
+                }
             }
-        }
-        let edit = recorder.finish_paths(&loaded.mask, before, after.clone());
-        self.rebuild_tiles(None);
-        if let Some(edit) = edit {
-            self.histories
-                .entry(self.current.clone())
-                .or_default()
-                .push(edit);
-        }
-        self.change_label(|l| l.paths = after);
-        self.mask_changed();
+        });
     }
 }
 
