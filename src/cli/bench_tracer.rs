@@ -4,6 +4,7 @@
 //! frames, its test split being the frames annotated).
 
 use crate::eval::annotator::{self, Curve, Nerve};
+use crate::eval::segmentation;
 use crate::mask::Mask;
 use crate::mask::trace::Tracer;
 use crate::ml::device::ComputeDevice;
@@ -210,7 +211,7 @@ fn called(maps: &std::path::Path, stem: &str, threshold: f32) -> Result<Mask> {
     let map = image::open(maps.join(format!("{stem}.png")))?.to_luma8();
     let called: Vec<u8> = map
         .iter()
-        .map(|&v| u8::from(v as f32 / 255.0 >= threshold))
+        .map(|&v| u8::from(segmentation::called(v, f64::from(threshold))))
         .collect();
     Ok(Mask::from_nonzero(map.width(), map.height(), &called))
 }

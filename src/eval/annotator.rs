@@ -10,9 +10,10 @@
 //! - **pre-annotation + corrections**: the segmenter's mask first (no click), then brush
 //!   drags as above.
 
+use super::segmentation::Overlap;
 use super::skeleton::{cl_dice, skeletonize};
 use crate::mask::trace::{self, NervePath, Placement, Tracer};
-use crate::mask::{Mask, raster};
+use crate::mask::{Mask, is_nerve, raster};
 use serde::Serialize;
 
 /// The longest straight brush drag the simulated brush user makes in one click.
@@ -38,11 +39,7 @@ impl Nerve {
     /// a skeleton without branches); `None` otherwise.
     pub fn new(rgb: Vec<u8>, truth: Mask) -> Option<Nerve> {
         let (w, h) = (truth.width(), truth.height());
-        let bools: Vec<bool> = truth
-            .as_bytes()
-            .iter()
-            .map(|&v| crate::mask::is_nerve(v))
-            .collect();
+        let bools: Vec<bool> = truth.as_bytes().iter().map(|&v| is_nerve(v)).collect();
         let skeleton = skeletonize(&bools, w as usize, h as usize);
         let centreline = ordered_curve(&skeleton, w as usize, h as usize)?;
         if centreline.len() < 20 {
@@ -81,13 +78,10 @@ impl Curve {
 }
 
 fn score(truth: &Mask, mask: &Mask) -> (f64, f64) {
-    let t: Vec<bool> = truth.as_bytes().iter().map(|&v| v > 0).collect();
-    let p: Vec<bool> = mask.as_bytes().iter().map(|&v| v > 0).collect();
-    let inter = t.iter().zip(&p).filter(|(a, b)| **a && **b).count() as f64;
-    let union = t.iter().zip(&p).filter(|(a, b)| **a || **b).count() as f64;
-    let iou = if union == 0.0 { 1.0 } else { inter / union };
+    let nerve = |m: &Mask| -> Vec<bool> { m.as_bytes().iter().map(|&v| is_nerve(v)).collect() };
+    let (t, p) = (nerve(truth), nerve(mask));
     (
-        iou,
+        Overlap::of(t.iter().copied(), p.iter().copied()).iou(),
         cl_dice(&t, &p, truth.width() as usize, truth.height() as usize),
     )
 }

@@ -10,7 +10,7 @@ use super::run::RunDir;
 use super::train::{TrainRequest, train};
 use super::uncertainty::{self, Strategy};
 use super::{Error, Result};
-use crate::eval::skeleton::cl_dice;
+use crate::eval::segmentation::{MaskPair, ScoreHistogram, score_image};
 use crate::project::bulk::{self, Change};
 use crate::project::{ImageEntry, Project, Split, Status};
 use serde::Serialize;
@@ -201,22 +201,26 @@ fn train_and_score(root: &Path, plan: &Plan, device: &ComputeDevice) -> Result<(
     let threshold = RunDir::open(root, &run)?.info()?.threshold.unwrap_or(0.5);
     let project = Project::open_read_only(root)?;
     let (mut dice, mut cl, mut n) = (0.0, 0.0, 0usize);
+    let mut pixels = ScoreHistogram::new(255);
     for stem in nerve_frames(root, Split::Test)? {
         let truth = crate::mask::read_mask(&project.mask_path(&stem))?;
         let path = report.output.join(format!("{stem}.png"));
         let map = image::open(&path)
             .map_err(Error::unreadable(&path, "not a readable probability map"))?
             .to_luma8();
-        let t: Vec<bool> = truth.as_bytes().iter().map(|&v| v > 0).collect();
-        let p: Vec<bool> = map.iter().map(|&v| v as f32 / 255.0 >= threshold).collect();
-        let inter = t.iter().zip(&p).filter(|(a, b)| **a && **b).count() as f64;
-        let total = (t.iter().filter(|v| **v).count() + p.iter().filter(|v| **v).count()) as f64;
-        dice += if total == 0.0 {
-            1.0
-        } else {
-            2.0 * inter / total
-        };
-        cl += cl_dice(&t, &p, truth.width() as usize, truth.height() as usize);
+        let scores = score_image(
+            &MaskPair {
+                stem: &stem,
+                width: truth.width() as usize,
+                height: truth.height() as usize,
+                truth: truth.as_bytes(),
+                predicted: map.as_raw(),
+            },
+            f64::from(threshold),
+            &mut pixels,
+        );
+        dice += scores.dice;
+        cl += scores.cl_dice;
         n += 1;
     }
     let n = n.max(1) as f64;

@@ -334,17 +334,7 @@ fn nerve_frame() -> (
 }
 
 fn iou(a: &Mask, b: &Mask) -> f64 {
-    let both = a
-        .as_bytes()
-        .iter()
-        .zip(b.as_bytes())
-        .filter(|(x, y)| **x > 0 && **y > 0);
-    let either = a
-        .as_bytes()
-        .iter()
-        .zip(b.as_bytes())
-        .filter(|(x, y)| **x > 0 || **y > 0);
-    both.count() as f64 / either.count().max(1) as f64
+    nerve_studio::eval::annotator::scored(b, a).0
 }
 
 #[test]
