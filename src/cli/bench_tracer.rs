@@ -8,13 +8,11 @@ use crate::eval::segmentation;
 use crate::mask::Mask;
 use crate::mask::trace::Tracer;
 use crate::ml::device::ComputeDevice;
-use crate::ml::train::{TrainRequest, train};
+use crate::ml::train::train_small;
 use crate::project::demo::{self, DemoOptions};
 use crate::project::{Project, Split};
 use anyhow::Result;
 use serde::Serialize;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// The frames' size, and the segmenter's recipe.
 const SIZE: (u32, u32) = (480, 270);
@@ -218,21 +216,7 @@ fn called(maps: &std::path::Path, stem: &str, threshold: f32) -> Result<Mask> {
 
 /// Trains the small segmenter the pre-annotation comes from.
 fn segmenter(root: &std::path::Path, device: &ComputeDevice) -> Result<String> {
-    let mut named = crate::ml::recipe::load(SEGMENTER)?;
-    named.recipe.image_size = SEGMENTER_SIZE;
-    named.recipe.batch_size = 8;
-    named.recipe = named.recipe.with_total_epochs(SEGMENTER_EPOCHS);
-    let outcome = train(
-        TrainRequest {
-            project: root.to_path_buf(),
-            recipe: named,
-            device: device.clone(),
-            weights: None,
-            resume: None,
-            cancel: Arc::new(AtomicBool::new(false)),
-        },
-        &mut |_| {},
-    )?;
+    let outcome = train_small(root, SEGMENTER, SEGMENTER_SIZE, SEGMENTER_EPOCHS, device)?;
     Ok(outcome.run.id)
 }
 

@@ -7,7 +7,7 @@
 use super::device::ComputeDevice;
 use super::predict;
 use super::run::RunDir;
-use super::train::{TrainRequest, train};
+use super::train::train_small;
 use super::uncertainty::{self, Strategy};
 use super::{Error, Result};
 use crate::eval::segmentation::{MaskPair, ScoreHistogram, score_image};
@@ -15,8 +15,6 @@ use crate::project::bulk::{self, Change};
 use crate::project::{ImageEntry, Project, Split, Status};
 use serde::Serialize;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// How a simulation is run.
 #[derive(Debug, Clone, Serialize)]
@@ -181,21 +179,7 @@ fn set_status(root: &Path, stems: &[String], status: Status) -> Result<()> {
 /// Trains the plan's network on what is labeled and scores it on the test split's nerve
 /// frames: mean Dice and clDice at the run's threshold, at full size.
 fn train_and_score(root: &Path, plan: &Plan, device: &ComputeDevice) -> Result<(String, f64, f64)> {
-    let mut named = super::recipe::load(&plan.recipe)?;
-    named.recipe.image_size = plan.image_size;
-    named.recipe.batch_size = 8;
-    named.recipe = named.recipe.with_total_epochs(plan.epochs);
-    let outcome = train(
-        TrainRequest {
-            project: root.to_path_buf(),
-            recipe: named,
-            device: device.clone(),
-            weights: None,
-            resume: None,
-            cancel: Arc::new(AtomicBool::new(false)),
-        },
-        &mut |_| {},
-    )?;
+    let outcome = train_small(root, &plan.recipe, plan.image_size, plan.epochs, device)?;
     let run = outcome.run.id.clone();
     let report = predict::predict(root, &run, Some(Split::Test), device, &mut |_, _| {})?;
     let threshold = RunDir::open(root, &run)?.info()?.threshold.unwrap_or(0.5);

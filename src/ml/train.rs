@@ -49,6 +49,32 @@ pub struct TrainOutcome {
     pub metrics: Option<SplitMetrics>,
 }
 
+/// Trains recipe `name` at `image_size` px for `epochs` epochs, batch 8, from random weights:
+/// the small trainings of the benchmarks and tests.
+pub fn train_small(
+    project: &std::path::Path,
+    name: &str,
+    image_size: usize,
+    epochs: usize,
+    device: &ComputeDevice,
+) -> Result<TrainOutcome> {
+    let mut named = super::recipe::load(name)?;
+    named.recipe.image_size = image_size;
+    named.recipe.batch_size = 8;
+    named.recipe = named.recipe.with_total_epochs(epochs);
+    train(
+        TrainRequest {
+            project: project.to_path_buf(),
+            recipe: named,
+            device: device.clone(),
+            weights: None,
+            resume: None,
+            cancel: Arc::new(AtomicBool::new(false)),
+        },
+        &mut |_| {},
+    )
+}
+
 /// Trains a run: opens it (new, or resumed from its checkpoint), loads its data, then each
 /// epoch trains, validates and writes a checkpoint, until the last epoch, early stopping or a
 /// cancel; the best weights' validation metrics are written at the end.

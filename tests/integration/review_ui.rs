@@ -9,32 +9,15 @@ use crate::window::{click, ctrl_key, key, open_window, settle, settle_deep, show
 use nerve_studio::gui::screens::review::{self, Tab};
 use nerve_studio::gui::{App, Message, Screen, State};
 use nerve_studio::ml::device;
-use nerve_studio::ml::recipe;
-use nerve_studio::ml::train::{TrainRequest, train};
+use nerve_studio::ml::train::train_small;
 use nerve_studio::project::{MaskProvenance, Project, Status};
 use nerve_studio::review::linked::{self, Linked};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// Trains a tiny model with `recipe` and makes it the active one; returns its run id.
 fn trained(project: &Path, name: &str, size: usize, epochs: usize) -> String {
-    let mut named = recipe::load(name).unwrap();
-    named.recipe.image_size = size;
-    named.recipe.batch_size = 8;
-    named.recipe = named.recipe.with_total_epochs(epochs);
-    let outcome = train(
-        TrainRequest {
-            project: project.to_path_buf(),
-            recipe: named,
-            device: device::cpu(),
-            weights: None,
-            resume: None,
-            cancel: Arc::new(AtomicBool::new(false)),
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    let outcome = train_small(project, name, size, epochs, &device::cpu()).unwrap();
     nerve_studio::ml::registry::activate(project, &outcome.run.id).unwrap();
     outcome.run.id
 }
