@@ -21,15 +21,10 @@ pub fn rank(project: &Path, run: Option<String>, device: DeviceChoice, json: boo
     };
     let device = device::select(device)?;
     let mut bar = Progress::new();
-    let scored = uncertainty::rank(project, &run, &device, &mut |d, t| {
+    let ranked = uncertainty::rank(project, &run, &device, &mut |d, t| {
         bar.update("scoring unlabeled images", d, t)
     })?;
     bar.finish();
-    let order = uncertainty::pick(&scored, scored.len(), uncertainty::Strategy::Ours, 1);
-    let ranked: Vec<&uncertainty::Uncertainty> = order
-        .iter()
-        .filter_map(|s| scored.iter().find(|u| &u.stem == s))
-        .collect();
     if json {
         println!("{}", serde_json::to_string_pretty(&ranked)?);
         return Ok(());

@@ -312,7 +312,7 @@ fn shuffle<T>(v: &mut [T], rng: &mut crate::project::demo::random::Rng) {
 
 /// Scores the project's unlabeled images with segmenter `run_id`, ranks them (ours) and
 /// writes `ranking.csv` (stem, rank, score, entropy near nerve, disagreement): what Browse
-/// sorts by and the "next most useful image" key follows.
+/// sorts by and the "next most useful image" key follows. Returns them most useful first.
 pub fn rank(
     project_root: &Path,
     run_id: &str,
@@ -321,21 +321,23 @@ pub fn rank(
 ) -> Result<Vec<Uncertainty>> {
     let unlabeled = |e: &ImageEntry| e.label.status == Status::Unlabeled;
     let scored = score(project_root, run_id, &unlabeled, device, progress)?;
-    let order = pick(&scored, scored.len(), Strategy::Ours, 1);
-    let rows = order.iter().enumerate().filter_map(|(i, stem)| {
-        let u = scored.iter().find(|u| &u.stem == stem)?;
-        Some(vec![
-            stem.clone(),
+    let ranked: Vec<Uncertainty> = pick(&scored, scored.len(), Strategy::Ours, 1)
+        .iter()
+        .filter_map(|stem| scored.iter().find(|u| &u.stem == stem).cloned())
+        .collect();
+    let rows = ranked.iter().enumerate().map(|(i, u)| {
+        vec![
+            u.stem.clone(),
             (i + 1).to_string(),
             format!("{:.4}", u.score),
             format!("{:.4}", u.entropy_near_nerve),
             format!("{:.4}", u.disagreement),
-        ])
+        ]
     });
     let text = crate::table::to_text(&RANKING_COLUMNS, rows);
     let path = dir(project_root, run_id).join(RANKING);
     crate::atomic::write_atomic(&path, text.as_bytes()).map_err(Error::file(&path))?;
-    Ok(scored)
+    Ok(ranked)
 }
 
 pub const RANKING: &str = "ranking.csv";
