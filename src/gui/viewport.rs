@@ -38,6 +38,14 @@ impl Viewport {
         )
     }
 
+    /// The screen rectangle of the image's pixels from (`x`, `y`), `width` x `height`.
+    pub fn on_screen(&self, x: f32, y: f32, width: f32, height: f32) -> iced::Rectangle {
+        iced::Rectangle::new(
+            self.to_screen(Point::new(x, y)),
+            iced::Size::new(width * self.scale, height * self.scale),
+        )
+    }
+
     /// Zooms by `factor`, keeping the image point under `anchor` (a canvas point) in place.
     pub fn zoom_at(&mut self, anchor: Point, factor: f32) {
         let under = self.to_image(anchor);

@@ -312,10 +312,7 @@ fn draw_image(a: &Annotate, frame: &mut Frame, size: Size) {
         };
         let (w, h) = (loaded.size.0 as f32, loaded.size.1 as f32);
         frame.draw_image(
-            Rectangle::new(
-                v.to_screen(Point::ORIGIN),
-                Size::new(w * v.scale, h * v.scale),
-            ),
+            v.on_screen(0.0, 0.0, w, h),
             Image::new(loaded.image.clone()).filter_method(filter),
         );
     }
@@ -328,11 +325,12 @@ fn draw_mask(a: &Annotate, frame: &mut Frame) {
     }
     let v = &a.viewport;
     for (rect, handle) in a.tiles.values() {
-        let at = v.to_screen(Point::new(rect.x as f32, rect.y as f32));
         frame.draw_image(
-            Rectangle::new(
-                at,
-                Size::new(rect.width as f32 * v.scale, rect.height as f32 * v.scale),
+            v.on_screen(
+                rect.x as f32,
+                rect.y as f32,
+                rect.width as f32,
+                rect.height as f32,
             ),
             Image::new(handle.clone())
                 .filter_method(FilterMethod::Nearest)
@@ -435,10 +433,7 @@ fn draw_proposal(a: &Annotate, frame: &mut Frame) {
     let v = &a.viewport;
     let m = &shown.proposal.mask;
     frame.draw_image(
-        Rectangle::new(
-            v.to_screen(Point::ORIGIN),
-            Size::new(m.width() as f32 * v.scale, m.height() as f32 * v.scale),
-        ),
+        v.on_screen(0.0, 0.0, m.width() as f32, m.height() as f32),
         Image::new(shown.overlay.clone()).filter_method(FilterMethod::Nearest),
     );
     for &(x, y, r) in &shown.proposal.uncertain {
@@ -459,13 +454,7 @@ fn draw_heat(a: &Annotate, frame: &mut Frame) {
     };
     let v = &a.viewport;
     frame.draw_image(
-        Rectangle::new(
-            v.to_screen(Point::ORIGIN),
-            Size::new(
-                loaded.size.0 as f32 * v.scale,
-                loaded.size.1 as f32 * v.scale,
-            ),
-        ),
+        v.on_screen(0.0, 0.0, loaded.size.0 as f32, loaded.size.1 as f32),
         Image::new(heat.clone()).filter_method(FilterMethod::Linear),
     );
 }
